@@ -1,0 +1,11 @@
+/* Status codes returned by every photolink kernel (0 is success). */
+#ifndef PL_STATUS_H
+#define PL_STATUS_H
+
+enum {
+    PL_OK = 0,
+    PL_EINVAL = 1,   /* an argument is outside its documented range */
+    PL_ENOMEM = 2,   /* a caller-provided buffer is too small */
+};
+
+#endif

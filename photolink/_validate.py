@@ -1,0 +1,75 @@
+"""Argument checks shared by the public API.
+
+Each check raises ``TypeError`` for a wrong type and ``ValueError`` for a value outside its
+range, naming the parameter, the value and what is allowed, before any C code runs.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+
+def real(name: str, value, *, lo: float = -math.inf, hi: float = math.inf,
+         lo_open: bool = False, hi_open: bool = False) -> float:
+    """A finite real number in [lo, hi] (or the open variant)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    x = float(value)
+    lo_ok = x > lo if lo_open else x >= lo
+    hi_ok = x < hi if hi_open else x <= hi
+    if not math.isfinite(x) or not (lo_ok and hi_ok):
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        raise ValueError(f"{name} must be a finite number in {left}{lo}, {hi}{right}, got {value!r}")
+    return x
+
+
+def integer(name: str, value, *, lo: int, hi: int) -> int:
+    """An integer in [lo, hi]; floats such as 1e6 are accepted when integral."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got bool {value!r}")
+    if isinstance(value, numbers.Integral):
+        n = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        n = int(value)
+    else:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if not lo <= n <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return n
+
+
+def real_array(name: str, value, *, lo: float = -math.inf, hi: float = math.inf) -> np.ndarray:
+    """A float64 array (any shape) of finite values in [lo, hi]."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number or an array of them, got {value!r}") from None
+    if arr.size and not (np.all(np.isfinite(arr)) and arr.min() >= lo and arr.max() <= hi):
+        bad = arr[~(np.isfinite(arr) & (arr >= lo) & (arr <= hi))].flat[0]
+        raise ValueError(f"{name} must hold finite values in [{lo}, {hi}], got {bad!r}")
+    return arr
+
+
+def taps(name: str, value, *, max_len: int) -> np.ndarray:
+    """A non-empty 1-D contiguous float64 array of finite filter taps."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a sequence of real taps, got {value!r}")
+    try:
+        arr = np.ascontiguousarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of real taps, got {value!r}") from None
+    if arr.ndim != 1 or not 1 <= arr.size <= max_len:
+        raise ValueError(f"{name} must be a 1-D sequence of 1 to {max_len} taps, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must hold finite taps, got {arr.tolist()}")
+    return arr
+
+
+def choice(name: str, value, allowed) -> str:
+    """One of a fixed set of strings."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+    return value

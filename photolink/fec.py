@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize
 from scipy import stats as _st
 
 from . import _validate as v
@@ -84,6 +85,20 @@ class RS:
         ps = self.symbol_error_rate(ber)
         out = _st.binom.sf(self.t, self.n, ps)
         return float(out) if np.ndim(out) == 0 else out
+
+    def max_ber(self, target_cwer: float = 1e-12) -> float:
+        """Largest independent pre-FEC BER whose codeword error ratio is at most ``target_cwer``."""
+        target = v.real("target_cwer", target_cwer, lo=1e-30, hi=0.5)
+        f = lambda lb: math.log(self.cwer_from_ber(10.0**lb)) - math.log(target)  # noqa: E731
+        return 10.0 ** optimize.brentq(f, -12.0, math.log10(0.5), xtol=1e-12)
+
+    @property
+    def threshold_ber(self) -> float:
+        """Design pre-FEC BER: the BER that leaves a codeword error ratio of 1e-12.
+
+        KP4 gives ~2.5e-4, the IEEE 802.3 design point of 2.4e-4 (REFERENCE.md).
+        """
+        return self.max_ber(1e-12)
 
     def codewords_per_frame(self, frame_bytes) -> float:
         """Mean number of codewords a frame touches, for a random start offset: 1 + (L-1)/K bits."""

@@ -135,3 +135,15 @@ KP4 = RS(544, 514, name="KP4 RS(544,514)", decode_ns=34.0,
 #: Ethernet Consortium low-latency RS(272,257+1), t = 7: about half of KP4's latency (P).
 RS272 = RS(272, 258, name="LL RS(272,258)", decode_ns=17.0,
            source="REFERENCE.md FEC: 25G/50G Ethernet Consortium (P)")
+
+# ---- inner code, coherent models, stream-driven simulation (separate modules, re-exported) ----
+from .fec_coherent import CFEC_400ZR, OFEC, CoherentFEC, q_db_from_ber  # noqa: E402
+from .fec_inner import ConcatenatedCode, ExtendedHamming  # noqa: E402
+
+#: 200 Gb/s-per-lane scheme: KP4 outer code over an extended Hamming(128,120) inner code with
+#: hard-decision SEC-DED (802.3dj allows soft decision: this is the conservative case).
+KP4_INNER_HAMMING = ConcatenatedCode(
+    KP4, ExtendedHamming(), name="KP4 RS(544,514) + Hamming(128,120) SEC-DED",
+    source="REFERENCE.md FEC: 802.3dj 200G/lane inner code extended Hamming(128,120), 12 RS symbols "
+           "from 12 KP4 codewords per inner codeword, ~6.7 % / ~12.9 % overhead (S draft); KP4 rows "
+           "(S, latency E); inner decode latency E (photolink estimate)")

@@ -110,7 +110,7 @@ def test_concatenated_inner_code_against_its_model():
     # without the inner code, KP4 at this BER fails almost always
     assert fec.KP4.cwer_from_ber(ber) > 0.9 > 0.2 > r.cwer
     assert ps < 0.5 * (1 - (1 - ber) ** 10)       # the inner code halves the RS symbol errors
-    assert r.line_bits == 3000 * 544 * 128
+    assert r.line_bits == pytest.approx(3000 * code.codeword_bits)     # 544 * 128 / 12 per codeword
 
 
 def test_frame_loss_from_the_codeword_sequence():

@@ -388,18 +388,36 @@ static int find_roots(const pl_rs_code *c, const uint16_t *lambda, int L, int *p
             e[nt] = c->log[lambda[l]];
             idx[nt++] = l;
         }
+    /* Chien search until all roots but two are found, then deflate and solve the quadratic */
     int found = 0;
-    for (int p = 0; p < n; p++) {
+    for (int p = 0; p < n && found < L - 2; p++) {
         unsigned v = 1;                       /* lambda[0] */
         for (int j = 0; j < nt; j++) {
             v ^= c->exp[e[j]];
             e[j] -= idx[j];
             if (e[j] < 0) e[j] += PL_RS_ORDER;
         }
-        if (!v) {
-            powers[found++] = p;
-            if (found == L) break;
+        if (!v) powers[found++] = p;
+    }
+    if (found < L - 2) return found;
+    uint16_t q[PL_RS_MAX_ROOTS + 1];
+    memcpy(q, lambda, (size_t)(L + 1) * sizeof *q);
+    int deg = L;
+    for (int r = 0; r < found; r++) {         /* q(x) /= (1 + X x), X = alpha^p */
+        unsigned X = c->exp[powers[r]], prev = q[0];
+        for (int i = 1; i < deg; i++) {
+            q[i] = (uint16_t)(q[i] ^ gf_mul(c, X, prev));
+            prev = q[i];
         }
+        if ((q[deg] ^ gf_mul(c, X, prev)) != 0) return 0;   /* not a root after all */
+        deg--;
+    }
+    int last[2];
+    if (find_roots(c, q, 2, last) != 2) return 0;
+    for (int s = 0; s < 2; s++) {
+        for (int r = 0; r < found; r++)
+            if (powers[r] == last[s]) return 0;              /* repeated root */
+        powers[found++] = last[s];
     }
     return found;
 }
@@ -411,6 +429,23 @@ static int correct(const pl_rs_code *c, const uint64_t *rem, uint16_t *word)
     uint16_t S[PL_RS_MAX_ROOTS], lambda[PL_RS_MAX_ROOTS + 1];
     int powers[PL_RS_MAX_ROOTS];
     syndromes_from_remainder(c, rem, S);
+    /* One wrong symbol e at power p gives S_j = e alpha^(j p): a geometric sequence. When the
+     * syndromes are one, that pattern is the unique one of weight <= t, as BM would find. */
+    if (S[0] && S[1]) {
+        int lx = c->log[S[1]] - c->log[S[0]];
+        if (lx < 0) lx += PL_RS_ORDER;
+        int j = 1, la = c->log[S[1]];
+        for (; j + 1 < c->nroots; j++) {
+            la += lx;
+            if (la >= PL_RS_ORDER) la -= PL_RS_ORDER;
+            if (!S[j + 1] || c->log[S[j + 1]] != la) break;
+        }
+        if (j + 1 == c->nroots) {
+            if (lx >= n) return -1;
+            word[n - 1 - lx] ^= S[0];
+            return 1;
+        }
+    }
     int L = berlekamp_massey(c, S, lambda);
     if (L < 1 || L > c->t) return -1;
     if (find_roots(c, lambda, L, powers) != L) return -1;

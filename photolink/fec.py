@@ -250,7 +250,7 @@ def _symbols(name: str, value, length: int) -> tuple[np.ndarray, bool]:
     if arr.ndim != 2 or arr.shape[1] != length:
         shape = arr.shape[1:] if single else arr.shape
         raise ValueError(f"{name} must have shape (batch, {length}) or ({length},), got {shape}")
-    if arr.size and (arr.min() < 0 or arr.max() > 1023):
+    if arr.size and ((arr.dtype.kind == "i" and arr.min() < 0) or arr.max() > 1023):
         bad = arr[(arr < 0) | (arr > 1023)].flat[0]
         raise ValueError(f"{name} must hold symbols in [0, 1023], got {int(bad)}")
     return np.ascontiguousarray(arr, dtype=np.uint16), single

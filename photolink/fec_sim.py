@@ -200,17 +200,52 @@ def _stream(fmt, snr_db, seed, channel, equalizer, precode):
     if isinstance(fmt, PAM):
         return SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer,
                             precode=precode)
-    # QAM (or any other format): a stream class offering the same contract, when installed.
-    for module, name in (("photolink.qam", "QamStream"), ("photolink.stream", "QamStream")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        cls = getattr(mod, name, None)
-        if cls is not None:
-            return cls(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer, precode=precode)
-    raise TypeError(f"fmt must be a photolink PAM format (or a format with a stream simulator), "
-                    f"got {type(fmt).__name__} {fmt!r}")
+    # Other formats (QAM): either the format offers a stream with SymbolStream's contract
+    # (``fmt.stream(snr_db, seed=..., channel=..., equalizer=..., precode=...)`` with ``run`` and
+    # ``position``), or ``photolink.simulate_ber`` accepts it (then the run is done in one go).
+    if not hasattr(fmt, "bits_per_symbol"):
+        raise TypeError(f"fmt must be a photolink format, got {type(fmt).__name__} {fmt!r}")
+    if callable(getattr(fmt, "stream", None)):
+        return fmt.stream(snr_db, seed=seed, channel=channel, equalizer=equalizer, precode=precode)
+    return _OneShotStream(fmt, snr_db, seed, channel, equalizer, precode)
+
+
+class _OneShotStream:
+    """SymbolStream's ``run``/``position`` over one call of ``photolink.simulate_ber``."""
+
+    def __init__(self, fmt, snr_db, seed, channel, equalizer, precode):
+        self.args = (fmt, snr_db)
+        self.kwargs = dict(seed=seed, channel=channel, equalizer=equalizer, precode=precode)
+        self.position = 0
+        self.total = None
+        self.result = None
+
+    def run(self, n, *, n_threads=1, return_errors=True):
+        from . import stream
+        if self.result is None:
+            try:
+                self.result = stream.simulate_ber(*self.args, self.total, n_threads=n_threads,
+                                                  return_errors=True, **self.kwargs)
+            except TypeError as exc:
+                raise TypeError(f"fmt {self.args[0]!r}: no stream simulator accepts this format "
+                                f"({exc})") from None
+        r = self.result
+        lo, hi = self.position, self.position + n
+        sel = (r.error_index >= lo) & (r.error_index < hi)
+        idx, bits = r.error_index[sel], r.error_bits[sel]
+        bit_errors = int(_popcount16(bits).sum()) if bits.size else 0
+        runs = int(np.count_nonzero(np.diff(idx) != 1)) + 1 if idx.size else 0
+        self.position = hi
+        return _Piece(idx.size, bit_errors, runs, idx, bits)
+
+
+@dataclass
+class _Piece:
+    symbol_errors: int
+    bit_errors: int
+    bursts: int
+    error_index: np.ndarray
+    error_bits: np.ndarray
 
 
 @dataclass
@@ -305,6 +340,8 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
     step = bps // math.gcd(bps, group_bits)
     groups_total = -(-n_cw // group_cw)
     per_piece = max(step, (PIECE_BITS // group_bits) // step * step)
+    if isinstance(stream, _OneShotStream):
+        stream.total = -(-groups_total * group_bits // bps)
     tally = _Tally(wrong=[], msg_bits=[])
     flags = [] if want_flags else None
     burst_runs = 0

@@ -145,3 +145,13 @@ def test_bad_input():
         r.frame_loss_ratio(0)
     with pytest.raises(ValueError, match="frame_bytes"):
         r.frame_loss_ratio(10**6)
+
+
+def test_one_call_stream_path_matches_the_piecewise_stream(monkeypatch):
+    """Formats without a piecewise stream (QAM) go through one simulate_ber call: same result."""
+    from photolink import fec_sim
+    ref = fec.simulate(fec.KR4, pl.PAM4, 16.6, 1500, seed=1, interleave=2)
+    monkeypatch.setattr(fec_sim, "_stream", lambda fmt, snr, seed, ch, eq, pre:
+                        fec_sim._OneShotStream(fmt, snr, seed, ch, eq, pre))
+    one = fec.simulate(fec.KR4, pl.PAM4, 16.6, 1500, seed=1, interleave=2)
+    assert one.to_dict() == ref.to_dict() and ref.failed > 10

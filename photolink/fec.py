@@ -281,3 +281,9 @@ KP4_INNER_HAMMING = ConcatenatedCode(
            "(S, latency E); inner decode latency E (photolink estimate)")
 
 from .fec_sim import FecResult, codeword_failures, simulate  # noqa: E402
+
+__all__ = [
+    "RS", "DecodeResult", "KR4", "KP4", "RS272", "ExtendedHamming", "ConcatenatedCode",
+    "KP4_INNER_HAMMING", "CoherentFEC", "CFEC_400ZR", "OFEC", "q_db_from_ber", "FecResult",
+    "simulate", "codeword_failures",
+]

@@ -334,9 +334,10 @@ int64_t pl_qam_workspace(const pl_qam_config *cfg)
     const int64_t ring = ring_size(cfg->cpr ? cfg->window : 1);
     const int64_t width = metric_width(cfg);
     const int64_t pol = cfg->polarizations;
+    const int64_t table = cfg->cpr == PL_CPR_BPS ? 2 * (int64_t)cfg->test_phases : 0;
     /* per polarisation: metric ring, running sums, received ring (2), label ring; theta ring;
      * test-phase cos/sin table */
-    return pol * (ring * width + width + 3 * ring) + ring + 2 * (int64_t)cfg->test_phases + 1;
+    return pol * (ring * width + width + 3 * ring) + ring + table + 1;
 }
 
 typedef struct {

@@ -5,12 +5,14 @@ jitter, tail latency, energy per bit).
 """
 from .channel import Channel, Equalizer
 from .estimate import BerEstimate, estimate_ber
-from .formats import NRZ, PAM, PAM2, PAM4, PAM8, q_function
+from .coherent import CarrierRecovery, osnr_from_snr, snr_from_osnr
+from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QAM, QPSK, q_function
 from .stream import BerResult, SymbolStream, simulate_ber
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BerEstimate", "BerResult", "Channel", "Equalizer", "NRZ", "PAM", "PAM2", "PAM4", "PAM8",
-    "SymbolStream", "estimate_ber", "q_function", "simulate_ber",
+    "BerEstimate", "BerResult", "CarrierRecovery", "Channel", "DP_16QAM", "DP_64QAM", "DP_QPSK",
+    "Equalizer", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "QAM", "QPSK", "SymbolStream",
+    "estimate_ber", "osnr_from_snr", "q_function", "simulate_ber", "snr_from_osnr",
 ]

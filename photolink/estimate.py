@@ -12,6 +12,11 @@ Three methods, one result type:
 
 All three assume correct DFE feedback (the error-free-feedback bound); error propagation is
 only seen by the Monte-Carlo stream.
+
+Coherent QAM over AWGN: each rail is an independent sqrt(M)-PAM at the symbol SNR, so
+``"importance"`` and ``"statistical-eye"`` estimate the rail PAM's BER, which is the QAM BER.
+Laser phase noise, carrier recovery and differential coding are covered by ``"montecarlo"``
+only (the stream of :func:`photolink.simulate_ber`).
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from scipy import special
 from . import _rng
 from . import _validate as v
 from .channel import Channel, Equalizer, decision_point
-from .formats import PAM, _hamming_matrix
+from .formats import PAM, QAM, _hamming_matrix
 from .stats import mean_interval, relative_half_width
 from .stream import SymbolStream
 
@@ -63,12 +68,13 @@ class BerEstimate:
 
 
 def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, channel=None,
-                 equalizer=None, confidence=0.95, max_samples=10**8) -> BerEstimate:
+                 equalizer=None, confidence=0.95, max_samples=10**8, linewidth_symbol_period=0.0,
+                 carrier_recovery=None, differential=False) -> BerEstimate:
     """Estimate a BER from 1e-2 down to 1e-15 and below.
 
     Parameters
     ----------
-    fmt : PAM
+    fmt : PAM or QAM
         Modulation format.
     snr_db : float
         SNR in dB, as for :func:`photolink.simulate_ber`.
@@ -83,13 +89,22 @@ def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, cha
         Interval coverage (0.5 to 0.9999).
     max_samples : int
         Upper bound on samples or symbols; the estimate stops there with a wider interval.
+    linewidth_symbol_period, carrier_recovery, differential
+        QAM only, ``method="montecarlo"`` only; see :class:`photolink.SymbolStream`.
 
     Returns
     -------
     BerEstimate
     """
-    if not isinstance(fmt, PAM):
-        raise TypeError(f"fmt must be a photolink PAM format, got {type(fmt).__name__} {fmt!r}")
+    if not isinstance(fmt, (PAM, QAM)):
+        raise TypeError(f"fmt must be a photolink PAM or QAM format, got {type(fmt).__name__} {fmt!r}")
+    if isinstance(fmt, QAM):
+        return _estimate_qam(fmt, snr_db, seed, method, rel_ci, channel, equalizer, confidence,
+                             max_samples, linewidth_symbol_period, carrier_recovery, differential)
+    for name, value in (("linewidth_symbol_period", linewidth_symbol_period),
+                        ("carrier_recovery", carrier_recovery), ("differential", differential)):
+        if value not in (0.0, None, False):
+            raise ValueError(f"{name} applies to QAM formats only, got {value!r} with {fmt}")
     snr_db = v.real("snr_db", snr_db, lo=-30, hi=80)
     v.choice("method", method, METHODS)
     rel_ci = v.real("rel_ci", rel_ci, lo=1e-3, hi=1.0)
@@ -109,6 +124,29 @@ def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, cha
         return BerEstimate(ber, (ber, ber), method, 0, fmt.name, snr_db, confidence)
     return _importance(fmt, dp.cursor, dp.residual_isi, sigma, _rng.seed_sequence(seed), rel_ci,
                        confidence, max_samples, snr_db)
+
+
+def _estimate_qam(fmt, snr_db, seed, method, rel_ci, channel, equalizer, confidence, max_samples,
+                  linewidth_symbol_period, carrier_recovery, differential) -> BerEstimate:
+    v.choice("method", method, METHODS)
+    for name, value in (("channel", channel), ("equalizer", equalizer)):
+        if value is not None:
+            raise ValueError(f"{name} applies to PAM formats only, got {value!r} with {fmt}")
+    if method == "montecarlo":
+        snr_db = v.real("snr_db", snr_db, lo=-30, hi=80)
+        rel_ci = v.real("rel_ci", rel_ci, lo=1e-3, hi=1.0)
+        confidence = v.real("confidence", confidence, lo=0.5, hi=0.9999)
+        max_samples = v.integer("max_samples", max_samples, lo=1000, hi=10**12)
+        return _montecarlo(fmt, snr_db, seed, rel_ci, None, None, confidence, max_samples,
+                           linewidth_symbol_period=linewidth_symbol_period,
+                           carrier_recovery=carrier_recovery, differential=differential)
+    if linewidth_symbol_period != 0.0 or carrier_recovery is not None or differential:
+        raise ValueError(f"method {method!r} covers QAM over AWGN only; use method='montecarlo' with "
+                         f"linewidth_symbol_period, carrier_recovery or differential")
+    rail = estimate_ber(fmt.rail, snr_db, seed=seed, method=method, rel_ci=rel_ci,
+                        confidence=confidence, max_samples=max_samples)
+    return BerEstimate(rail.ber, rail.ci, rail.method, rail.samples, fmt.name, rail.snr_db,
+                       rail.confidence)
 
 
 def _thresholds(fmt: PAM, cursor: float) -> np.ndarray:
@@ -206,8 +244,8 @@ def _importance(fmt, cursor, isi, sigma, ss, rel_ci, confidence, max_samples, sn
     return BerEstimate(total / n, ci, "importance", n, fmt.name, snr_db, confidence)
 
 
-def _montecarlo(fmt, snr_db, seed, rel_ci, channel, equalizer, confidence, max_samples):
-    stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer)
+def _montecarlo(fmt, snr_db, seed, rel_ci, channel, equalizer, confidence, max_samples, **options):
+    stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer, **options)
     result = None
     step = 1 << 20
     while result is None or result.symbols < max_samples:

@@ -9,75 +9,12 @@
 #define PL_PI 3.14159265358979323846
 #define HALF_PI (0.5 * PL_PI)
 
-static inline unsigned gray(unsigned s) { return s ^ (s >> 1); }
-
 static inline unsigned gray_inverse(unsigned g)
 {
     g ^= g >> 1;
     g ^= g >> 2;
     g ^= g >> 4;
     return g;
-}
-
-static inline unsigned popcount16(unsigned x)
-{
-    x = x - ((x >> 1) & 0x5555u);
-    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-    x = (x + (x >> 4)) & 0x0f0fu;
-    return (x + (x >> 8)) & 0x1fu;
-}
-
-static inline int log2_int(int v)
-{
-    int b = 0;
-    while ((1 << b) < v) b++;
-    return b;
-}
-
-/* ---- tally: counts, bursts and error positions (the PAM kernel's rules) ---- */
-
-typedef struct {
-    pl_qam_tally *t;
-    int64_t run;              /* length of the current run of symbol errors */
-    int run_counted;          /* did the current run start inside the counted range? */
-    int overflow;
-} tally_state;
-
-static inline void close_run(tally_state *ts)
-{
-    if (ts->run > 0 && ts->run_counted) {
-        int64_t bin = ts->run < ts->t->n_burst_bins ? ts->run - 1 : ts->t->n_burst_bins - 1;
-        ts->t->burst_hist[bin]++;
-    }
-    ts->run = 0;
-}
-
-/* One symbol: xr is sent XOR decided label; in_range says whether it is counted. */
-static inline void tally_symbol(tally_state *ts, unsigned xr, int in_range, int64_t index)
-{
-    pl_qam_tally *t = ts->t;
-    if (in_range) {
-        t->symbols++;
-        if (xr) {
-            t->symbol_errors++;
-            t->bit_errors += popcount16(xr);
-            if (t->error_index) {
-                if (t->n_errors_stored < t->error_capacity) {
-                    t->error_index[t->n_errors_stored] = index;
-                    t->error_bits[t->n_errors_stored] = (uint16_t)xr;
-                    t->n_errors_stored++;
-                } else {
-                    ts->overflow = 1;
-                }
-            }
-        }
-    }
-    if (xr) {
-        if (ts->run == 0) ts->run_counted = in_range;
-        ts->run++;
-    } else if (ts->run > 0) {
-        close_run(ts);
-    }
 }
 
 /* Bit i set when |x[i]| >= thr, for len <= 64 samples. */
@@ -149,11 +86,11 @@ static inline unsigned rail_error(const awgn_plan *ap, unsigned s, double noise)
     return d ^ (d >> 1);                  /* gray(dec) ^ gray(sent) = gray(dec ^ sent) */
 }
 
-static inline void record_error(tally_state *ts, unsigned xr, int64_t index)
+static inline void record_error(pl_tally_state *ts, unsigned xr, int64_t index)
 {
-    pl_qam_tally *t = ts->t;
+    pl_error_tally *t = ts->t;
     t->symbol_errors++;
-    t->bit_errors += popcount16(xr);
+    t->bit_errors += pl_popcount16(xr);
     if (t->error_index) {
         if (t->n_errors_stored < t->error_capacity) {
             t->error_index[t->n_errors_stored] = index;
@@ -166,16 +103,16 @@ static inline void record_error(tally_state *ts, unsigned xr, int64_t index)
 }
 
 static void stream_awgn(const pl_qam_config *cfg, bitgen_t *rng, int64_t n,
-                        int64_t from, int64_t to, int64_t offset, tally_state *ts)
+                        int64_t from, int64_t to, int64_t offset, pl_tally_state *ts)
 {
     awgn_plan ap;
-    ap.levels = 1 << (log2_int(cfg->m) / 2);
-    ap.bits = log2_int(ap.levels);
+    ap.levels = 1 << (pl_log2_int(cfg->m) / 2);
+    ap.bits = pl_log2_int(ap.levels);
     ap.rails = 2 * cfg->polarizations;
     ap.per_block = BLOCK / ap.rails;
     ap.per_word = 64 / ap.bits;
-    ap.word_shift = 64 % ap.bits ? -1 : log2_int(ap.per_word);
-    ap.rail_shift = log2_int(ap.rails);
+    ap.word_shift = 64 % ap.bits ? -1 : pl_log2_int(ap.per_word);
+    ap.rail_shift = pl_log2_int(ap.rails);
     ap.mask = (uint64_t)ap.levels - 1u;
     ap.half_sigma = 0.5 * cfg->noise_sigma;
     ap.top = (double)(ap.levels - 1);
@@ -187,7 +124,7 @@ static void stream_awgn(const pl_qam_config *cfg, bitgen_t *rng, int64_t n,
     int32_t err_sym[BLOCK];
     uint16_t err_label[BLOCK];
     uint64_t mask[BLOCK / 64 + 1];
-    pl_qam_tally *t = ts->t;
+    pl_error_tally *t = ts->t;
 
     for (int64_t k0 = 0; k0 < n; k0 += ap.per_block) {
         if (k0 >= to && ts->run == 0) break;
@@ -206,7 +143,7 @@ static void stream_awgn(const pl_qam_config *cfg, bitgen_t *rng, int64_t n,
                     label = (label << bits) | rail_error(&ap, rail_symbol(&ap, words, i), noise[i]);
                 }
                 const int64_t k = k0 + j;
-                tally_symbol(ts, label, k >= from && k < to, offset + k);
+                pl_tally_symbol(ts, label, k >= from && k < to, offset + k);
             }
             continue;
         }
@@ -247,12 +184,12 @@ static void stream_awgn(const pl_qam_config *cfg, bitgen_t *rng, int64_t n,
         for (int e = 0; e < n_err; e++) {
             const int j = err_sym[e];
             record_error(ts, err_label[e], offset + k0 + j);
-            if (ts->run > 0 && j != last + 1) close_run(ts);
+            if (ts->run > 0 && j != last + 1) pl_close_run(ts);
             if (ts->run == 0) ts->run_counted = 1;
             ts->run++;
             last = j;
         }
-        if (ts->run > 0 && last != ns - 1) close_run(ts);
+        if (ts->run > 0 && last != ns - 1) pl_close_run(ts);
     }
 }
 
@@ -392,10 +329,10 @@ static void remove_metric(const pl_qam_config *cfg, pol_state *ps, int slot)
 }
 
 static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, int64_t from,
-                           int64_t to, int64_t offset, double *work, tally_state *ts)
+                           int64_t to, int64_t offset, double *work, pl_tally_state *ts)
 {
-    const int levels_i = 1 << (log2_int(cfg->m) / 2);
-    const int bits = log2_int(levels_i);
+    const int levels_i = 1 << (pl_log2_int(cfg->m) / 2);
+    const int bits = pl_log2_int(levels_i);
     const unsigned utop = (unsigned)levels_i - 1u;
     const double levels = (double)levels_i, top = (double)utop;
     const unsigned inner_mask = (unsigned)levels_i / 2u - 1u;
@@ -408,7 +345,7 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
     const int width = metric_width(cfg);
     const int nb = cfg->test_phases;
     const double sigma = cfg->noise_sigma;
-    pl_qam_tally *t = ts->t;
+    pl_error_tally *t = ts->t;
 
     pol_state ps[2];
     double *w = work;
@@ -513,34 +450,33 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
             if (cpr) d = rotate(d, -q->unwrap, utop);       /* undo the unwrapped quadrants */
             unsigned label;
             if (cfg->differential) {
-                const unsigned quad = QUAD_OF_SIGNS[((gray(d.i) >> (bits - 1)) << 1) | (gray(d.q) >> (bits - 1))];
+                const unsigned quad = QUAD_OF_SIGNS[((pl_gray(d.i) >> (bits - 1)) << 1) | (pl_gray(d.q) >> (bits - 1))];
                 const point first = rotate(d, -(int)quad, utop);
                 const unsigned signs = SIGNS_OF_QUAD[(quad - q->rx_quadrant) & 3u];
                 q->rx_quadrant = quad;
-                label = ((((signs >> 1) << (bits - 1)) | (gray(first.i) & inner_mask)) << bits)
-                        | (((signs & 1u) << (bits - 1)) | (gray(first.q) & inner_mask));
+                label = ((((signs >> 1) << (bits - 1)) | (pl_gray(first.i) & inner_mask)) << bits)
+                        | (((signs & 1u) << (bits - 1)) | (pl_gray(first.q) & inner_mask));
             } else {
-                label = (gray(d.i) << bits) | gray(d.q);
+                label = (pl_gray(d.i) << bits) | pl_gray(d.q);
             }
             xr = (xr << (2 * bits)) | (label ^ (unsigned)q->label[slot]);
         }
-        tally_symbol(ts, xr, in_range, offset + m);
+        pl_tally_symbol(ts, xr, in_range, offset + m);
     }
 }
 
 int pl_qam_stream(const pl_qam_config *cfg, bitgen_t *rng, int64_t chunk_symbols,
                   int64_t count_from, int64_t count_to, int64_t index_offset,
-                  double *work, int64_t work_len, pl_qam_tally *tally)
+                  double *work, int64_t work_len, pl_error_tally *tally)
 {
     const int64_t need = pl_qam_workspace(cfg);
-    if (need < 0 || !rng || !tally || !tally->burst_hist || tally->n_burst_bins < 1) return PL_EINVAL;
+    if (need < 0 || !rng || !pl_tally_valid(tally)) return PL_EINVAL;
     if (!(cfg->noise_sigma >= 0.0) || !(cfg->noise_sigma < INFINITY)) return PL_EINVAL;
     if (!(cfg->phase_sigma >= 0.0) || !(cfg->phase_sigma < INFINITY)) return PL_EINVAL;
     if (chunk_symbols < 0 || count_from < 0 || count_to < count_from || count_to > chunk_symbols)
         return PL_EINVAL;
-    if (tally->error_index && (!tally->error_bits || tally->error_capacity < 0)) return PL_EINVAL;
 
-    tally_state ts = {tally, 0, 0, 0};
+    pl_tally_state ts = {tally, 0, 0, 0};
     const int plain = cfg->cpr == PL_CPR_NONE && cfg->phase_sigma == 0.0 && !cfg->differential;
     if (plain) {
         stream_awgn(cfg, rng, chunk_symbols, count_from, count_to, index_offset, &ts);
@@ -548,6 +484,6 @@ int pl_qam_stream(const pl_qam_config *cfg, bitgen_t *rng, int64_t chunk_symbols
         if (!work || work_len < need) return PL_EINVAL;
         stream_general(cfg, rng, chunk_symbols, count_from, count_to, index_offset, work, &ts);
     }
-    close_run(&ts);
+    pl_close_run(&ts);
     return ts.overflow ? PL_ENOMEM : PL_OK;
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "pl_random.h"
 #include "pl_status.h"
+#include "pl_tally.h"
 
 #define PL_QAM_MAX_M 256            /* 256-QAM at most: 16 label bits for two polarisations */
 #define PL_QAM_MAX_WINDOW 1023      /* longest carrier-recovery window (odd) */
@@ -42,19 +43,6 @@ typedef struct {
     int differential;      /* quadrant differential coding */
 } pl_qam_config;
 
-typedef struct {
-    uint64_t symbols;         /* OUT: symbols counted (one symbol = all polarisations) */
-    uint64_t symbol_errors;   /* OUT */
-    uint64_t bit_errors;      /* OUT */
-    uint64_t cycle_slips;     /* OUT: quadrant changes of (estimated - true) carrier phase */
-    uint64_t *burst_hist;     /* IN/OUT, caller-zeroed: [i] counts runs of i+1 consecutive
-                                 symbol errors; the last bin counts runs of n_burst_bins or more */
-    int n_burst_bins;
-    int64_t *error_index;     /* OUT, optional (NULL): chunk offset + index of each errored symbol */
-    uint16_t *error_bits;     /* OUT, optional: sent XOR decided label of each errored symbol */
-    int64_t error_capacity;   /* IN: room in error_index / error_bits */
-    int64_t n_errors_stored;  /* OUT */
-} pl_qam_tally;
 
 /* Doubles of workspace pl_qam_stream needs for cfg, or -1 if cfg is invalid. */
 int64_t pl_qam_workspace(const pl_qam_config *cfg);
@@ -66,6 +54,6 @@ int64_t pl_qam_workspace(const pl_qam_config *cfg);
  * counts stay valid). */
 int pl_qam_stream(const pl_qam_config *cfg, bitgen_t *rng, int64_t chunk_symbols,
                   int64_t count_from, int64_t count_to, int64_t index_offset,
-                  double *work, int64_t work_len, pl_qam_tally *tally);
+                  double *work, int64_t work_len, pl_error_tally *tally);
 
 #endif

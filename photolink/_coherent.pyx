@@ -26,7 +26,7 @@ cdef extern from "qam_stream.h":
         int test_phases
         int differential
 
-    ctypedef struct pl_qam_tally:
+    ctypedef struct pl_error_tally:
         uint64_t symbols
         uint64_t symbol_errors
         uint64_t bit_errors
@@ -41,7 +41,7 @@ cdef extern from "qam_stream.h":
     int64_t pl_qam_workspace(const pl_qam_config *cfg) noexcept nogil
     int pl_qam_stream(const pl_qam_config *cfg, bitgen_t *rng, int64_t chunk_symbols,
                       int64_t count_from, int64_t count_to, int64_t index_offset,
-                      double *work, int64_t work_len, pl_qam_tally *tally) noexcept nogil
+                      double *work, int64_t work_len, pl_error_tally *tally) noexcept nogil
 
 
 MAX_WINDOW = PL_QAM_MAX_WINDOW
@@ -63,7 +63,7 @@ def qam_chunk(int m, int polarizations, double noise_sigma, double phase_sigma, 
     ``burst_hist`` is accumulated in place. ``index``/``bits`` are None unless ``want_errors``.
     """
     cdef pl_qam_config cfg
-    cdef pl_qam_tally tally
+    cdef pl_error_tally tally
     cdef bitgen_t *rng = _bitgen(bit_generator)
     cdef int status
     cdef int64_t need

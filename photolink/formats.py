@@ -74,8 +74,8 @@ class PAM:
     Examples
     --------
     >>> from photolink import PAM4
-    >>> round(PAM4.ber_awgn(17.66), 6)
-    0.00024
+    >>> f"{PAM4.ber_awgn(17.66):.3e}"
+    '2.380e-04'
     """
 
     M: int

@@ -75,7 +75,7 @@ class PAM:
     --------
     >>> from photolink import PAM4
     >>> f"{PAM4.ber_awgn(17.66):.3e}"
-    '2.380e-04'
+    '2.383e-04'
     """
 
     M: int

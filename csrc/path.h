@@ -27,15 +27,21 @@
 #define PL_HIST_MIN_EXP (-12)
 #define PL_HIST_MAX_EXP 40
 #define PL_HIST_BUCKETS ((PL_HIST_MAX_EXP - PL_HIST_MIN_EXP) << PL_HIST_SUB_BITS)
+/* IPDV magnitudes: the same range with PL_IPDV_SUB_BITS mantissa bits (jitter needs less
+ * resolution, and a smaller table stays in cache: IPDV values are spread widely) */
+#define PL_IPDV_SUB_BITS 8
+#define PL_IPDV_BUCKETS ((PL_HIST_MAX_EXP - PL_HIST_MIN_EXP) << PL_IPDV_SUB_BITS)
 
 enum { PL_RECOVERY_DROP = 0, PL_RECOVERY_LLR = 1, PL_RECOVERY_E2E = 2 };
 
 typedef struct {               /* one link and the node (queue) in front of it */
     double ns_per_byte;        /* 8 / rate_gbps */
+    double bytes_per_ns;       /* rate_gbps / 8 */
     double bits_per_ns;        /* rate_gbps */
     double fixed_ns;           /* propagation + fixed components (PCS/FEC decode, DSP, ...) */
     double hold_ns;            /* FEC hold at the receiver: every bit leaves the decoder this late */
-    double inv_codeword_bits;  /* 1 / payload bits per codeword; 0: one error trial per frame */
+    double codeword_bits;      /* payload bits per codeword; 0: one error trial per frame */
+    double inv_codeword_bits;  /* 1 / codeword_bits, or 0 */
     double log1m_cwer;         /* log(1 - cwer): -0.0 for an error-free link, -inf for cwer = 1 */
     int errors;                /* 0: error-free, 1: statistical (geometric skips), 2: exact outcomes */
     double replay_ns;          /* LLR: from the end of a failed transmission to its resend */
@@ -54,10 +60,15 @@ typedef struct {
 
 typedef struct {               /* per link, carried across calls */
     double free_at;            /* end of the link's last transmission (ns) */
-    int64_t consumed;          /* codewords (or frames) touched so far */
-    int64_t last_codeword;     /* grid index of the last codeword touched (-1: none) */
-    int last_failed;           /* did that codeword fail? */
-    int64_t next_fail;         /* touched-codeword count at which the next failure sits */
+    /* statistical mode: next_fail is the grid index of the next failed codeword (frames
+     * without FEC: the transmission count), fail_bit its first bit, consumed counts frames;
+     * exact mode: consumed counts touched codewords and next_fail is the count at which the
+     * next failure sits, from fail_pos */
+    int64_t consumed;
+    int64_t last_codeword;     /* exact: grid index of the last codeword touched (-1: none) */
+    int last_failed;           /* exact: did that codeword fail? */
+    int64_t next_fail;
+    double fail_bit;
     const int64_t *fail_pos;   /* exact mode: failure positions (touched-codeword counts), sorted */
     int64_t n_fail_pos, fail_idx;
     int64_t known;             /* exact mode: outcomes are known for counts < known */
@@ -86,12 +97,13 @@ typedef struct {
     pl_pending *pending;       /* ring of pending_cap entries */
     int64_t pending_cap, pending_head, pending_len;
     int64_t next_seq;          /* sequence number of the next fresh packet */
+    double last_entry;         /* entry time of the last fresh packet (0 before the first) */
     /* totals */
     uint64_t offered, delivered, lost_tail_drop, lost_corrupted, llr_retries, e2e_retransmissions;
     double delivered_bytes, latency_sum, latency_min, latency_max;
     double first_arrival, last_delivery;
     uint64_t *hist;            /* PL_HIST_BUCKETS latency counts */
-    uint64_t *ipdv_pos, *ipdv_neg;  /* PL_HIST_BUCKETS each: IPDV > 0 and IPDV < 0 by magnitude */
+    uint64_t *ipdv_pos, *ipdv_neg;  /* PL_IPDV_BUCKETS each: IPDV > 0 and IPDV < 0 by magnitude */
     uint64_t ipdv_zero;        /* |IPDV| below 2^PL_HIST_MIN_EXP ns */
     double ipdv_min, ipdv_max;
     int64_t prev_seq;          /* last delivered sequence number (-1: none) */
@@ -105,22 +117,29 @@ typedef struct {
     double *raw;
     int64_t raw_cap, n_raw;
     int need_link;             /* OUT with PL_PATH_EMORE */
+    /* work buffers (optional, work_cap entries each): with them, runs without retransmissions
+     * or exact links go link by link through batches of packets (same result, faster) */
+    double *work_entry, *work_t;
+    uint8_t *work_flag;
+    int64_t work_cap;
 } pl_path_state;
 
 /* Reset the state: queues empty, statistics zero; draws each statistical link's first
- * failure from rng. The caller has zeroed hist, ipdv_pos, ipdv_neg and set the buffers. */
-int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *rng);
+ * failure from rngs[link]. The caller has zeroed hist, ipdv_pos, ipdv_neg and set the buffers. */
+int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs);
 
-/* Offer n fresh packets (entry times into the source queue, non-decreasing and not before the
- * previous call's; sizes in bytes, or sizes == NULL for all of fixed_size) and process them,
- * each with the end-to-end retransmissions due before it, drawing failures from rng. With
- * drain, retransmissions still pending after the last packet are processed too.
+/* Offer n fresh packets and process them, each after the end-to-end retransmissions due before
+ * it. times: entry times into the source queue (non-decreasing, not before the previous
+ * call's), or with `gaps` the time from the previous packet's entry (the first packet of a run
+ * enters at its gap); sizes in bytes, or sizes == NULL for all of fixed_size. Link i draws its
+ * failures from rngs[i] (statistical links only). With drain, retransmissions still pending
+ * after the last packet are processed too.
  * *n_done is set to the number of packets processed. Returns PL_OK; PL_ENOMEM when the
  * pending ring is full (grow it and call again with the rest); PL_PATH_EMORE when exact-mode
  * outcomes run short (pl_path_refill, then call again with the rest); PL_EINVAL. */
-int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *rng,
-                const double *times, const double *sizes, double fixed_size, int64_t n,
-                int drain, int64_t *n_done);
+int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs,
+                const double *times, int gaps, const double *sizes, double fixed_size,
+                int64_t n, int drain, int64_t *n_done);
 
 /* Exact mode: give link `link` all its failure positions (touched-codeword counts) that are
  * >= its consumed count and < known, sorted, replacing the previous array (which must stay
@@ -128,7 +147,8 @@ int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *rng,
 int pl_path_refill(const pl_path_config *cfg, pl_path_state *st, int link,
                    const int64_t *fail_pos, int64_t n_fail_pos, int64_t known);
 
-/* Histogram bucket of a positive value (ns). */
-int64_t pl_hist_index(double x);
+/* Histogram bucket of a positive value (ns), with sub_bits mantissa bits (PL_HIST_SUB_BITS or
+ * PL_IPDV_SUB_BITS). */
+int64_t pl_hist_index(double x, int sub_bits);
 
 #endif

@@ -7,7 +7,7 @@ exceptions. No physics here.
 """
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.pycapsule cimport PyCapsule_GetPointer
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy, memset
 from numpy.random cimport bitgen_t
 
@@ -17,12 +17,15 @@ import numpy as np
 cdef extern from "path.h":
     int PL_OK, PL_EINVAL, PL_ENOMEM, PL_PATH_EMORE
     int PL_PATH_MAX_LINKS, PL_HIST_SUB_BITS, PL_HIST_MIN_EXP, PL_HIST_MAX_EXP, PL_HIST_BUCKETS
+    int PL_IPDV_SUB_BITS, PL_IPDV_BUCKETS
 
     ctypedef struct pl_link:
         double ns_per_byte
+        double bytes_per_ns
         double bits_per_ns
         double fixed_ns
         double hold_ns
+        double codeword_bits
         double inv_codeword_bits
         double log1m_cwer
         int errors
@@ -44,6 +47,7 @@ cdef extern from "path.h":
         int64_t last_codeword
         int last_failed
         int64_t next_fail
+        double fail_bit
         const int64_t *fail_pos
         int64_t n_fail_pos
         int64_t fail_idx
@@ -71,6 +75,7 @@ cdef extern from "path.h":
         pl_pending *pending
         int64_t pending_cap, pending_head, pending_len
         int64_t next_seq
+        double last_entry
         uint64_t offered, delivered, lost_tail_drop, lost_corrupted, llr_retries, e2e_retransmissions
         double delivered_bytes, latency_sum, latency_min, latency_max
         double first_arrival, last_delivery
@@ -88,14 +93,18 @@ cdef extern from "path.h":
         double *raw
         int64_t raw_cap, n_raw
         int need_link
+        double *work_entry
+        double *work_t
+        uint8_t *work_flag
+        int64_t work_cap
 
-    int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *rng) noexcept nogil
-    int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *rng,
-                    const double *times, const double *sizes, double fixed_size, int64_t n,
-                    int drain, int64_t *n_done) noexcept nogil
+    int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t **rngs) noexcept nogil
+    int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t **rngs,
+                    const double *times, int gaps, const double *sizes, double fixed_size,
+                    int64_t n, int drain, int64_t *n_done) noexcept nogil
     int pl_path_refill(const pl_path_config *cfg, pl_path_state *st, int link,
                        const int64_t *fail_pos, int64_t n_fail_pos, int64_t known) noexcept nogil
-    int64_t pl_hist_index(double x) noexcept nogil
+    int64_t pl_hist_index(double x, int sub_bits) noexcept nogil
 
 
 MAX_LINKS = PL_PATH_MAX_LINKS
@@ -103,20 +112,31 @@ HIST_SUB_BITS = PL_HIST_SUB_BITS
 HIST_MIN_EXP = PL_HIST_MIN_EXP
 HIST_MAX_EXP = PL_HIST_MAX_EXP
 HIST_BUCKETS = PL_HIST_BUCKETS
+IPDV_SUB_BITS = PL_IPDV_SUB_BITS
+IPDV_BUCKETS = PL_IPDV_BUCKETS
 RECOVERY = {"drop": 0, "llr": 1, "e2e": 2}
-LINK_FIELDS = ("ns_per_byte", "bits_per_ns", "fixed_ns", "hold_ns", "inv_codeword_bits",
+LINK_FIELDS = ("ns_per_byte", "bytes_per_ns", "bits_per_ns", "fixed_ns", "hold_ns", "codeword_bits", "inv_codeword_bits",
                "log1m_cwer", "errors", "replay_ns", "node_latency_ns", "buffer_bytes", "cut_through")
 
 cdef int64_t INITIAL_PENDING = 1024
+#: Packets per link-by-link batch (work buffers of ~36 kB stay in cache).
+WORK_PACKETS = 4096
 
 
 cdef bitgen_t *_bitgen(object bit_generator) except NULL:
     return <bitgen_t *> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
 
 
-def hist_index(double x):
-    """Bucket of a positive value in the kernel's latency histogram."""
-    return pl_hist_index(x)
+cdef int _fill_rngs(bitgen_t **rngs, list bit_generators) except -1:
+    """One bit generator (or None) per link. They belong to the run alone, so no locks."""
+    for i, bg in enumerate(bit_generators):
+        rngs[i] = _bitgen(bg) if bg is not None else NULL
+    return 0
+
+
+def hist_index(double x, int sub_bits=PL_HIST_SUB_BITS):
+    """Bucket of a positive value in the kernel's latency (or IPDV) histogram."""
+    return pl_hist_index(x, sub_bits)
 
 
 cdef class PathKernel:
@@ -142,32 +162,40 @@ cdef class PathKernel:
     cdef pl_link *links
     cdef pl_link_state *lstates
     cdef pl_path_state st
+    cdef bitgen_t **rngs
     cdef readonly object hist, ipdv_pos, ipdv_neg, batch_means, raw
+    cdef object work_entry, work_t, work_flag
     cdef list fail_arrays
 
     def __cinit__(self):
         self.links = NULL
         self.lstates = NULL
+        self.rngs = NULL
         self.st.pending = NULL
 
     def __init__(self, links, str recovery, int max_retries, double timeout_ns, int64_t batch_len,
-                 int64_t batch_cap, int64_t raw_cap, object bit_generator):
+                 int64_t batch_cap, int64_t raw_cap, list bit_generators, bint link_major=True):
         cdef int n = len(links)
         cdef int i, status
         cdef uint64_t[::1] h, ip, ineg
-        cdef double[::1] bm, rw
-        cdef bitgen_t *rng = _bitgen(bit_generator)
+        cdef double[::1] bm, rw, we, wt
+        cdef uint8_t[::1] wf
         if not 1 <= n <= PL_PATH_MAX_LINKS:
             raise ValueError(f"a path needs 1 to {PL_PATH_MAX_LINKS} links, got {n}")
         self.links = <pl_link *> PyMem_Malloc(n * sizeof(pl_link))
         self.lstates = <pl_link_state *> PyMem_Malloc(n * sizeof(pl_link_state))
-        if self.links == NULL or self.lstates == NULL:
+        self.rngs = <bitgen_t **> PyMem_Malloc(n * sizeof(bitgen_t *))
+        if self.links == NULL or self.lstates == NULL or self.rngs == NULL:
             raise MemoryError()
+        if len(bit_generators) != n:
+            raise ValueError("one bit generator (or None) per link")
         for i, d in enumerate(links):
             self.links[i].ns_per_byte = d["ns_per_byte"]
+            self.links[i].bytes_per_ns = d["bytes_per_ns"]
             self.links[i].bits_per_ns = d["bits_per_ns"]
             self.links[i].fixed_ns = d["fixed_ns"]
             self.links[i].hold_ns = d["hold_ns"]
+            self.links[i].codeword_bits = d["codeword_bits"]
             self.links[i].inv_codeword_bits = d["inv_codeword_bits"]
             self.links[i].log1m_cwer = d["log1m_cwer"]
             self.links[i].errors = d["errors"]
@@ -183,8 +211,8 @@ cdef class PathKernel:
         self.fail_arrays = [None] * n
 
         self.hist = np.zeros(PL_HIST_BUCKETS, np.uint64)
-        self.ipdv_pos = np.zeros(PL_HIST_BUCKETS, np.uint64)
-        self.ipdv_neg = np.zeros(PL_HIST_BUCKETS, np.uint64)
+        self.ipdv_pos = np.zeros(PL_IPDV_BUCKETS, np.uint64)
+        self.ipdv_neg = np.zeros(PL_IPDV_BUCKETS, np.uint64)
         self.batch_means = np.zeros(max(batch_cap, 1), np.float64)
         self.raw = np.empty(raw_cap, np.float64) if raw_cap > 0 else None
         h, ip, ineg, bm = self.hist, self.ipdv_pos, self.ipdv_neg, self.batch_means
@@ -206,14 +234,25 @@ cdef class PathKernel:
             rw = self.raw
             self.st.raw = &rw[0]
             self.st.raw_cap = raw_cap
-        with bit_generator.lock, nogil:
-            status = pl_path_init(&self.cfg, &self.st, rng)
+        if link_major:
+            self.work_entry = np.empty(WORK_PACKETS, np.float64)
+            self.work_t = np.empty(WORK_PACKETS, np.float64)
+            self.work_flag = np.empty(WORK_PACKETS, np.uint8)
+            we, wt, wf = self.work_entry, self.work_t, self.work_flag
+            self.st.work_entry = &we[0]
+            self.st.work_t = &wt[0]
+            self.st.work_flag = &wf[0]
+            self.st.work_cap = WORK_PACKETS
+        _fill_rngs(self.rngs, bit_generators)
+        with nogil:
+            status = pl_path_init(&self.cfg, &self.st, self.rngs)
         if status != PL_OK:
             raise ValueError("path kernel: the C code rejected its configuration (a validation gap)")
 
     def __dealloc__(self):
         PyMem_Free(self.links)
         PyMem_Free(self.lstates)
+        PyMem_Free(self.rngs)
         PyMem_Free(self.st.pending)
 
     cdef int _grow_pending(self) except -1:
@@ -230,15 +269,15 @@ cdef class PathKernel:
         self.st.pending_cap = 2 * cap
         return 0
 
-    def run(self, const double[::1] times, object sizes, double fixed_size, object bit_generator,
-            bint drain):
+    def run(self, const double[::1] times, bint gaps, object sizes, double fixed_size,
+            list bit_generators, bint drain):
         """Process packets; return ``(n_done, need_link)``: need_link >= 0 asks for a refill."""
         cdef const double[::1] sz
         cdef const double *sizes_ptr = NULL
         cdef const double *times_ptr = NULL
         cdef int64_t n = times.shape[0], done = 0, n_done
         cdef int status
-        cdef bitgen_t *rng = _bitgen(bit_generator)
+        _fill_rngs(self.rngs, bit_generators)
         if sizes is not None:
             sz = sizes
             if sz.shape[0] != n:
@@ -247,8 +286,8 @@ cdef class PathKernel:
             times_ptr = &times[done] if done < n else NULL
             if sizes is not None and done < n:
                 sizes_ptr = &sz[done]
-            with bit_generator.lock, nogil:
-                status = pl_path_run(&self.cfg, &self.st, rng, times_ptr,
+            with nogil:
+                status = pl_path_run(&self.cfg, &self.st, self.rngs, times_ptr, gaps,
                                      sizes_ptr if sizes is not None else NULL,
                                      fixed_size, n - done, drain, &n_done)
             done += n_done
@@ -305,6 +344,6 @@ cdef class PathKernel:
                 "transmissions": s.transmissions, "failed_transmissions": s.failed_transmissions,
                 "retries": s.retries, "lost_corrupted": s.lost_corrupted,
                 "wait_sum": s.wait_sum, "wait_max": s.wait_max, "busy_ns": s.busy_ns,
-                "service_sum": s.service_sum, "codewords": s.consumed,
+                "service_sum": s.service_sum,
             })
         return out

@@ -198,8 +198,6 @@ class HopStats:
         Link only: transmissions including LLR resends, corrupted ones, LLR resends.
     corrupted_packets : int
         Link only: packets that left this link corrupted for good (after any resends).
-    codewords : int
-        Link only: codewords (frames without FEC) touched by transmissions.
     mean_serialisation_ns : float
         Link only: mean serialisation time per packet (resends not counted).
     fixed_latency_ns, fec_hold_ns : float
@@ -220,7 +218,6 @@ class HopStats:
     failed_transmissions: int = 0
     retries: int = 0
     corrupted_packets: int = 0
-    codewords: int = 0
     mean_serialisation_ns: float = 0.0
     fixed_latency_ns: float = 0.0
     fec_hold_ns: float = 0.0
@@ -238,39 +235,43 @@ def _nearest_rank(q, n: int) -> int:
 
 
 class _Histogram:
-    """Counts in the kernel's log buckets, with exact min and max (see csrc/path.h)."""
+    """Bucket midpoints of the kernel's log-bucketed histograms (see csrc/path.h)."""
 
-    _edges = None
-
-    @classmethod
-    def edges(cls) -> np.ndarray:
-        if cls._edges is None:
-            base = (1023 + _path.HIST_MIN_EXP) << _path.HIST_SUB_BITS
-            bits = (np.arange(_path.HIST_BUCKETS + 1, dtype=np.int64) + base) << (52 - _path.HIST_SUB_BITS)
-            cls._edges = bits.view(np.float64)
-        return cls._edges
+    _mid = {}
 
     @classmethod
-    def midpoints(cls) -> np.ndarray:
-        e = cls.edges()
-        return 0.5 * (e[:-1] + e[1:])
+    def midpoints(cls, sub_bits: int = _path.HIST_SUB_BITS) -> np.ndarray:
+        if sub_bits not in cls._mid:
+            n = (_path.HIST_MAX_EXP - _path.HIST_MIN_EXP) << sub_bits
+            base = (1023 + _path.HIST_MIN_EXP) << sub_bits
+            bits = (np.arange(n + 1, dtype=np.int64) + base) << (52 - sub_bits)
+            e = bits.view(np.float64)
+            cls._mid[sub_bits] = 0.5 * (e[:-1] + e[1:])
+        return cls._mid[sub_bits]
 
 
-#: Largest relative error of a percentile read from the histogram (half a bucket).
+#: Largest relative error of a latency percentile read from the histogram (half a bucket).
 HISTOGRAM_RELATIVE_ERROR = 2.0 ** -(_path.HIST_SUB_BITS + 1)
+#: The same for IPDV percentiles (magnitudes above 2^-12 ns; below, IPDV counts as 0).
+IPDV_RELATIVE_ERROR = 2.0 ** -(_path.IPDV_SUB_BITS + 1)
 
 
-def _quantile_from_counts(values: np.ndarray, counts: np.ndarray, q: float, lo: float, hi: float) -> float:
-    n = int(counts.sum())
-    if n == 0:
-        return math.nan
-    if q <= 0:
-        return lo
-    if q >= 100:
-        return hi
-    r = _nearest_rank(q, n)
-    i = int(np.searchsorted(np.cumsum(counts, dtype=np.int64), r))
-    return float(min(max(values[i], lo), hi))
+def _quantiles_from_counts(values: np.ndarray, counts: np.ndarray, qs, lo: float, hi: float) -> list[float]:
+    """Nearest-rank percentiles ``qs`` of values with counts; exact ``lo`` and ``hi`` at 0 and 100."""
+    cum = np.cumsum(counts, dtype=np.int64)
+    n = int(cum[-1])
+    out = []
+    for q in qs:
+        if n == 0:
+            out.append(math.nan)
+        elif q <= 0:
+            out.append(lo)
+        elif q >= 100:
+            out.append(hi)
+        else:
+            i = int(np.searchsorted(cum, _nearest_rank(q, n)))
+            out.append(float(min(max(values[i], lo), hi)))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,7 +299,8 @@ class PathResult:
         RFC 5481 packet delay variation: latency minus the run's minimum latency.
     ipdv_percentiles_ns : dict
         RFC 3393 inter-packet delay variation D(n) - D(n-1), for packets delivered right after
-        their predecessor in sequence: min, p0.1, p1, p50, p99, p99.9, max.
+        their predecessor in sequence: min, p0.1, p1, p50, p99, p99.9, max (within
+        :data:`IPDV_RELATIVE_ERROR`; min and max exact).
     hops : tuple of HopStats
     goodput_gbps : float
         Delivered payload bits over the time from the first entry to the last delivery.
@@ -359,8 +361,8 @@ class PathResult:
             return math.nan
         if self.latencies_ns is not None:
             return _raw_percentiles(self.latencies_ns, [q])[0]
-        return _quantile_from_counts(_Histogram.midpoints(), self._hist, q, self.min_latency_ns,
-                                     self.latency_percentiles_ns["max"])
+        return _quantiles_from_counts(_Histogram.midpoints(), self._hist, [q], self.min_latency_ns,
+                                      self.latency_percentiles_ns["max"])[0]
 
     def pdv_percentile(self, q: float) -> float:
         """RFC 5481 PDV percentile: latency percentile minus the minimum latency, ns."""
@@ -369,7 +371,7 @@ class PathResult:
     def ipdv_percentile(self, q: float) -> float:
         """RFC 3393 IPDV percentile ``q`` (0 to 100), ns (from the histogram)."""
         q = v.real("q", q, lo=0.0, hi=100.0)
-        return _ipdv_quantile(self._ipdv, q)
+        return _ipdv_quantiles(self._ipdv, [q])[0]
 
     def to_dict(self) -> dict:
         """Plain values (raw latencies left out)."""
@@ -400,12 +402,12 @@ def _raw_percentiles(raw: np.ndarray, qs) -> list[float]:
     return [float(part[r]) for r in ranks]
 
 
-def _ipdv_quantile(ipdv, q: float) -> float:
+def _ipdv_quantiles(ipdv, qs) -> list[float]:
     pos, neg, zero, lo, hi = ipdv
-    mid = _Histogram.midpoints()
+    mid = _Histogram.midpoints(_path.IPDV_SUB_BITS)
     values = np.concatenate([-mid[::-1], [0.0], mid])
     counts = np.concatenate([neg[::-1], [zero], pos])
-    return _quantile_from_counts(values, counts, q, lo, hi)
+    return _quantiles_from_counts(values, counts, qs, lo, hi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,7 +520,7 @@ class Path:
         buffers = self._queue_buffers()
         for k, (i, m, _) in enumerate(self._nodes()):
             rho = load * self.bottleneck_gbps / m.rate_gbps
-            if rho >= 1:
+            if rho > 1 or (rho == 1 and not isinstance(traffic, Trace)):
                 if buffers[k] == math.inf:
                     msg = (f"offered load {rho:.4g} of hops[{i}] ({m.name}, {m.rate_gbps} Gb/s) is >= 1 and "
                            f"its queue is unbounded: the queue would grow without bound. Lower the "
@@ -542,8 +544,10 @@ class Path:
                 replay = policy.replay_ns if policy.replay_ns is not None else \
                     2.0 * (m.fixed_latency_ns + m.fec_hold_ns)
             out.append({
-                "ns_per_byte": 8.0 / m.rate_gbps, "bits_per_ns": float(m.rate_gbps),
+                "ns_per_byte": 8.0 / m.rate_gbps, "bytes_per_ns": m.rate_gbps / 8.0,
+                "bits_per_ns": float(m.rate_gbps),
                 "fixed_ns": m.fixed_latency_ns, "hold_ns": float(m.fec_hold_ns),
+                "codeword_bits": float(m.codeword_bits),
                 "inv_codeword_bits": 1.0 / m.codeword_bits if m.codeword_bits else 0.0,
                 "log1m_cwer": math.log1p(-m.cwer) if m.cwer < 1 else -math.inf,
                 "errors": errors, "replay_ns": replay,
@@ -555,7 +559,8 @@ class Path:
 
     def run(self, traffic: Traffic, n_packets: int, *, seed, mode: str = "statistical",
             recovery="drop", n_threads: int = 1, return_latencies: bool = False,
-            confidence: float = 0.95, _call_packets: int | None = None) -> PathResult:
+            confidence: float = 0.95, _call_packets: int | None = None,
+            _link_major: bool = True) -> PathResult:
         """Send ``n_packets`` packets of ``traffic`` through the path.
 
         Parameters
@@ -611,10 +616,15 @@ class Path:
 
         ss = _rng.seed_sequence(seed)
         ss_times, ss_sizes, ss_errors, ss_exact = (_rng.child(ss, i) for i in range(4))
+        ss_links = [_rng.child(ss_errors, i) if d["errors"] == 1 else None for i, d in enumerate(links)]
+
+        def error_streams(c):   # chunk c's failure stream of each statistical link
+            return [None if s is None else _rng.chunk_bit_generator(s, c) for s in ss_links]
+
         batch_len = max(1, n // N_BATCHES)
-        error_bg = _rng.chunk_bit_generator(ss_errors, 0)
+        error_bgs = error_streams(0)
         kernel = _path.PathKernel(links, kind, max_retries, timeout, batch_len, N_BATCHES + 1,
-                                  n if return_latencies else 0, error_bg)
+                                  n if return_latencies else 0, error_bgs, _link_major)
         exact = _Exact(self, mode, ss_exact) if mode == "exact" else None
 
         n_chunks = -(-n // CHUNK_PACKETS)
@@ -626,7 +636,6 @@ class Path:
         pool = ThreadPoolExecutor(n_threads) if n_threads > 1 and n_chunks > 1 else None
         try:
             ahead = deque()
-            offset = 0.0
             for c in range(n_chunks):
                 if pool is None:
                     times, sizes = make(c)
@@ -634,19 +643,16 @@ class Path:
                     while len(ahead) < 2 * n_threads and c + len(ahead) < n_chunks:
                         ahead.append(pool.submit(make, c + len(ahead)))
                     times, sizes = ahead.popleft().result()
-                if source.relative:
-                    times = times + offset
-                    offset = float(times[-1])
                 times = np.ascontiguousarray(times, dtype=np.float64)
                 if sizes is not None:
                     sizes = np.ascontiguousarray(sizes, dtype=np.float64)
                 if c > 0:
-                    error_bg = _rng.chunk_bit_generator(ss_errors, c)
+                    error_bgs = error_streams(c)
                 m = times.size
                 for a in range(0, m, call):
                     b = min(a + call, m)
-                    _feed(kernel, exact, times[a:b], None if sizes is None else sizes[a:b],
-                          source.fixed_size, error_bg, c == n_chunks - 1 and b == m)
+                    _feed(kernel, exact, times[a:b], source.gaps, None if sizes is None else sizes[a:b],
+                          source.fixed_size, error_bgs, c == n_chunks - 1 and b == m)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -669,14 +675,13 @@ class Path:
             lat = _raw_percentiles(raw, qs)
             mean = tot["latency_sum"] / delivered
         else:
-            mid = _Histogram.midpoints()
-            lat = [_quantile_from_counts(mid, hist, q, lo, hi) for q in qs]
+            lat = _quantiles_from_counts(_Histogram.midpoints(), hist, qs, lo, hi)
             mean = tot["latency_sum"] / delivered
         latency = dict(zip(LATENCY_QUANTILES, lat))
         pdv = {k: x - lo for k, x in latency.items()}
         ipdv_state = (kernel.ipdv_pos.astype(np.int64), kernel.ipdv_neg.astype(np.int64),
                       int(tot["ipdv_zero"]), tot["ipdv_min"], tot["ipdv_max"])
-        ipdv = {k: _ipdv_quantile(ipdv_state, q) for k, q in IPDV_QUANTILES.items()}
+        ipdv = dict(zip(IPDV_QUANTILES, _ipdv_quantiles(ipdv_state, IPDV_QUANTILES.values())))
 
         means = kernel.batch_means[:tot["n_batches"]]
         if means.size >= 2:
@@ -711,7 +716,7 @@ class Path:
             link = {
                 "transmissions": int(s["transmissions"]),
                 "failed_transmissions": int(s["failed_transmissions"]), "retries": int(s["retries"]),
-                "corrupted_packets": int(s["lost_corrupted"]), "codewords": int(s["codewords"]),
+                "corrupted_packets": int(s["lost_corrupted"]),
                 "mean_serialisation_ns": s["service_sum"] / sent if sent else 0.0,
                 "fixed_latency_ns": m.fixed_latency_ns, "fec_hold_ns": float(m.fec_hold_ns),
                 "utilisation": s["busy_ns"] / duration if duration and duration > 0 else math.nan,
@@ -756,11 +761,11 @@ def _bernoulli(cwer: float):
     return failures
 
 
-def _feed(kernel, exact, times, sizes, fixed_size, bit_generator, drain):
+def _feed(kernel, exact, times, gaps, sizes, fixed_size, bit_generators, drain):
     done = 0
     while True:
-        d, need = kernel.run(times[done:], None if sizes is None else sizes[done:], fixed_size,
-                             bit_generator, drain)
+        d, need = kernel.run(times[done:], gaps, None if sizes is None else sizes[done:], fixed_size,
+                             bit_generators, drain)
         done += d
         if need < 0:
             return

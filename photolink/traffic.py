@@ -129,9 +129,9 @@ class Poisson(_Rated):
     def _source(self, bottleneck_gbps, n_packets):
         gap = self._mean_gap_ns(bottleneck_gbps)
 
-        def times(bg, start, n):
-            return np.cumsum(np.random.Generator(bg).standard_exponential(n) * gap)
-        return _Source(self._sizes, times, relative=True)
+        def gaps(bg, start, n):
+            return np.random.Generator(bg).standard_exponential(n) * gap
+        return _Source(self._sizes, gaps, gaps=True)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class ConstantRate(_Rated):
 
         def times(bg, start, n):
             return (start + np.arange(n, dtype=np.float64)) * gap
-        return _Source(self._sizes, times, relative=False, random_times=False)
+        return _Source(self._sizes, times, gaps=False, random_times=False)
 
 
 @dataclass(frozen=True)
@@ -182,12 +182,12 @@ class OnOff(_Rated):
         idle_mean = self.burst_packets * (self._mean_gap_ns(bottleneck_gbps) - spacing)
         p_start = 1.0 / self.burst_packets
 
-        def times(bg, start, n):
+        def gaps(bg, start, n):
             g = np.random.Generator(bg)
             starts = g.random(n) < p_start
             idle = g.standard_exponential(n) * idle_mean
-            return np.cumsum(spacing + np.where(starts, idle, 0.0))
-        return _Source(self._sizes, times, relative=True)
+            return spacing + np.where(starts, idle, 0.0)
+        return _Source(self._sizes, gaps, gaps=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,7 +197,7 @@ class Trace(Traffic):
     Parameters
     ----------
     times_ns : array_like
-        Non-decreasing, finite entry times, ns.
+        Non-decreasing, finite entry times, ns, >= 0.
     sizes_bytes : array_like or float
         Packet sizes (> 0 bytes), one per time, or one size for all.
     """
@@ -208,7 +208,7 @@ class Trace(Traffic):
     def __post_init__(self):
         if isinstance(self.times_ns, (str, bytes)):
             raise TypeError(f"times_ns must be an array of times in ns, got {self.times_ns!r}")
-        t = v.real_array("times_ns", self.times_ns, lo=-1e15, hi=1e15)
+        t = v.real_array("times_ns", self.times_ns, lo=0.0, hi=1e15)
         if t.ndim != 1 or t.size == 0:
             raise ValueError(f"times_ns must be a non-empty 1-D array, got shape {t.shape}")
         d = np.diff(t)
@@ -236,9 +236,11 @@ class Trace(Traffic):
         return float(self.sizes_bytes.mean())
 
     def offered_load(self, bottleneck_gbps: float) -> float:
-        span = self.times_ns[-1] - self.times_ns[0]
+        """Bits offered over what the bottleneck sends from the first entry until the last
+        packet could be out (1.0 for packets back to back at the bottleneck rate)."""
         bits = 8.0 * self.sizes_bytes.sum()
-        return bits / (span * bottleneck_gbps) if span > 0 else math.inf
+        span = self.times_ns[-1] - self.times_ns[0] + 8.0 * self.sizes_bytes[-1] / bottleneck_gbps
+        return bits / (span * bottleneck_gbps)
 
     def _source(self, bottleneck_gbps, n_packets):
         if n_packets > self.times_ns.size:
@@ -249,8 +251,8 @@ class Trace(Traffic):
 class _Source:
     """Packets of one run, chunk by chunk: a pure function of (seed, chunk index)."""
 
-    def __init__(self, sizes: _Sizes, times, relative: bool, random_times: bool = True):
-        self.sizes, self._times, self.relative, self._random_times = sizes, times, relative, random_times
+    def __init__(self, sizes: _Sizes, times, gaps: bool, random_times: bool = True):
+        self.sizes, self._times, self.gaps, self._random_times = sizes, times, gaps, random_times
 
     @property
     def fixed_size(self) -> float:
@@ -259,7 +261,8 @@ class _Source:
     def chunk(self, ss_times, ss_sizes, index: int, start: int, n: int):
         """(times, sizes or None) of packets start .. start + n - 1 (chunk ``index``).
 
-        Relative sources give times from the end of the previous chunk.
+        With ``self.gaps`` the times are gaps from the previous packet's entry (the first
+        packet of a run enters at its gap after time 0).
         """
         bg = _rng.chunk_bit_generator(ss_times, index) if self._random_times else None
         times = self._times(bg, start, n)
@@ -271,7 +274,7 @@ class _Source:
 
 class _TraceSource(_Source):
     def __init__(self, trace: Trace):
-        self.trace, self.relative = trace, False
+        self.trace, self.gaps = trace, False
 
     @property
     def fixed_size(self) -> float:

@@ -51,7 +51,7 @@ import numpy as np
 from . import _path, _rng
 from . import _validate as v
 from .hop import HopModel
-from .stats import clopper_pearson, normal_quantile
+from .stats import clopper_pearson
 from .traffic import Trace, Traffic
 
 #: Packets per chunk (one set of random streams each).
@@ -625,37 +625,17 @@ class Path:
         error_bgs = error_streams(0)
         kernel = _path.PathKernel(links, kind, max_retries, timeout, batch_len, N_BATCHES + 1,
                                   n if return_latencies else 0, error_bgs, _link_major)
-        exact = _Exact(self, mode, ss_exact) if mode == "exact" else None
+        exact = _Exact(self, ss_exact) if mode == "exact" else None
 
-        n_chunks = -(-n // CHUNK_PACKETS)
-
-        def make(c):
-            start = c * CHUNK_PACKETS
-            return source.chunk(ss_times, ss_sizes, c, start, min(CHUNK_PACKETS, n - start))
-
-        pool = ThreadPoolExecutor(n_threads) if n_threads > 1 and n_chunks > 1 else None
-        try:
-            ahead = deque()
-            for c in range(n_chunks):
-                if pool is None:
-                    times, sizes = make(c)
-                else:
-                    while len(ahead) < 2 * n_threads and c + len(ahead) < n_chunks:
-                        ahead.append(pool.submit(make, c + len(ahead)))
-                    times, sizes = ahead.popleft().result()
-                times = np.ascontiguousarray(times, dtype=np.float64)
-                if sizes is not None:
-                    sizes = np.ascontiguousarray(sizes, dtype=np.float64)
-                if c > 0:
-                    error_bgs = error_streams(c)
-                m = times.size
-                for a in range(0, m, call):
-                    b = min(a + call, m)
-                    _feed(kernel, exact, times[a:b], source.gaps, None if sizes is None else sizes[a:b],
-                          source.fixed_size, error_bgs, c == n_chunks - 1 and b == m)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        chunks = _chunks(source, n, ss_times, ss_sizes, n_threads)
+        for c, last, (times, sizes) in chunks:
+            if c > 0:
+                error_bgs = error_streams(c)
+            m = times.size
+            for a in range(0, m, call):
+                b = min(a + call, m)
+                _feed(kernel, exact, times[a:b], source.gaps, None if sizes is None else sizes[a:b],
+                      source.fixed_size, error_bgs, last and b == m)
         return self._result(kernel, n, mode, kind, confidence, ss, return_latencies)
 
     def _result(self, kernel, n, mode, kind, confidence, ss, return_latencies) -> PathResult:
@@ -732,7 +712,7 @@ class Path:
 class _Exact:
     """Exact-mode codeword outcomes of each link, block by block from its own seed."""
 
-    def __init__(self, path: Path, mode: str, ss):
+    def __init__(self, path: Path, ss):
         self.ss = ss
         self.blocks = {}
         self.functions = {}
@@ -759,6 +739,28 @@ def _bernoulli(cwer: float):
     def failures(n, seed):
         return np.random.Generator(_rng.BitGenerator(seed)).random(n) < cwer
     return failures
+
+
+def _chunks(source, n, ss_times, ss_sizes, n_threads):
+    """Yield (index, is_last, (times, sizes)) of each chunk, generated ahead by a thread pool."""
+    n_chunks = -(-n // CHUNK_PACKETS)
+
+    def make(c):
+        start = c * CHUNK_PACKETS
+        times, sizes = source.chunk(ss_times, ss_sizes, c, start, min(CHUNK_PACKETS, n - start))
+        return (np.ascontiguousarray(times, dtype=np.float64),
+                None if sizes is None else np.ascontiguousarray(sizes, dtype=np.float64))
+
+    if n_threads == 1 or n_chunks == 1:
+        for c in range(n_chunks):
+            yield c, c == n_chunks - 1, make(c)
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        ahead = deque()
+        for c in range(n_chunks):
+            while len(ahead) < 2 * n_threads and c + len(ahead) < n_chunks:
+                ahead.append(pool.submit(make, c + len(ahead)))
+            yield c, c == n_chunks - 1, ahead.popleft().result()
 
 
 def _feed(kernel, exact, times, gaps, sizes, fixed_size, bit_generators, drain):

@@ -127,6 +127,18 @@ def test_loss_over_independent_hops_is_one_minus_product():
     assert r.hops[2].transmissions == r.n_packets - r.hops[0].corrupted_packets
 
 
+@pytest.mark.parametrize("mode", ["statistical", "exact"])
+def test_frame_loss_from_codeword_errors_matches_closed_form(mode):
+    # 1500-byte frames over 5140-bit codewords at a uniformly random offset touch 3 codewords
+    # with probability (3 * 5140 - 12000) / 5140 and 4 otherwise
+    p, K, L = 0.01, 5140, 12000
+    p3 = (3 * K - L) / K
+    flr = 1 - (p3 * (1 - p) ** 3 + (1 - p3) * (1 - p) ** 4)
+    r = pl.Path([link(100, p, K)]).run(Poisson(0.05, 1500), 150_000, seed=11, mode=mode, confidence=CONF)
+    lo, hi = r.ci
+    assert lo <= flr <= hi, (r.loss_ratio, r.ci, flr)
+
+
 def test_zero_errors_report_an_upper_bound():
     r = pl.Path([HopModel.ideal(100)]).run(Poisson(0.5, 1500), 100_000, seed=1)
     assert r.lost == 0 and r.ci[0] == 0.0
@@ -220,7 +232,7 @@ def test_statistical_and_exact_agree_on_a_high_ber_path():
     path = pl.Path([mk(0), pl.Switch(100, "cut-through"), mk(1)])
     tr = Poisson(0.6, 1500)
     n = 60_000
-    for recovery in ("drop", "llr"):
+    for recovery in ("drop", "llr", "e2e"):
         s = path.run(tr, n, seed=21, recovery=recovery)
         x = path.run(tr, n, seed=22, recovery=recovery, mode="exact")
         pooled = (s.lost + x.lost) / (2 * n)
@@ -228,6 +240,10 @@ def test_statistical_and_exact_agree_on_a_high_ber_path():
         assert z < 3.3, (recovery, s.loss_ratio, x.loss_ratio)
         if recovery == "drop":
             assert s.lost > 300
+        elif recovery == "e2e":
+            pooled = (s.e2e_retransmissions + x.e2e_retransmissions) / (2 * n)
+            z = abs(s.e2e_retransmissions - x.e2e_retransmissions) / n / math.sqrt(pooled * 2 / n)
+            assert z < 3.3 and s.e2e_retransmissions > 300
         else:
             pooled = (s.llr_retries + x.llr_retries) / (2 * n)
             z = abs(s.llr_retries - x.llr_retries) / n / math.sqrt(pooled * 2 / n)
@@ -318,6 +334,33 @@ def test_same_seed_same_latencies_for_any_threads_and_call_split():
         assert other.mean_latency_ns != runs[0].mean_latency_ns
 
 
+def test_link_by_link_batches_give_the_packet_by_packet_result():
+    # without end-to-end retransmissions the kernel goes link by link through batches of
+    # packets; the order of work must not change a single bit
+    hops = [link(100, 0.01, 5140, 10.0, propagation=50.0), pl.Switch(100, "cut-through", 60_000),
+            link(50, 0.002, 0, 0.0, propagation=20.0), pl.Switch(300, "store-and-forward", 30_000),
+            link(400, 0.02, 5140, 5.0, propagation=10.0)]
+    path = pl.Path(hops, source_buffer_bytes=1e5)
+    for tr, rec in ((Poisson(0.95, 1500, "exponential"), "drop"), (pl.traffic.OnOff(0.8, 4096, peak_load=1.5), "llr")):
+        a = path.run(tr, 30_000, seed=8, recovery=rec, return_latencies=True)
+        b = path.run(tr, 30_000, seed=8, recovery=rec, return_latencies=True, _link_major=False)
+        np.testing.assert_array_equal(a.latencies_ns, b.latencies_ns)
+        assert a.to_dict() == b.to_dict()
+        assert a.lost_tail_drop > 0 and a.lost_corrupted > 0
+
+
+def test_memory_stays_constant():
+    import tracemalloc
+    path = pl.Path([link(100, 1e-3, 5140), pl.Switch(100), link(100, 1e-3, 5140)])
+    peaks = []
+    for n in (100_000, 600_000):
+        tracemalloc.start()
+        path.run(Poisson(0.8, 1500, "exponential"), n, seed=1, recovery="llr")
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.2 * peaks[0] + 1e5 and peaks[1] < 16e6
+
+
 def test_result_is_frozen_data():
     r = pl.Path([HopModel.ideal(100)]).run(Poisson(0.5), 1000, seed=1)
     d = r.to_dict()
@@ -373,6 +416,10 @@ def test_bad_traffic_and_arguments_give_clear_errors():
         Trace([0.0, 2.0, 1.0], 100.0)
     with pytest.raises(ValueError, match="times_ns"):
         Trace([0.0, float("nan")], 100.0)
+    with pytest.raises(ValueError, match="times_ns"):
+        Trace([-1.0, 0.0], 100.0)
+    with pytest.raises(ValueError, match="sizes_bytes"):
+        Trace([0.0, 1.0], [100.0, 1.0, 2.0])
     with pytest.raises(ValueError, match="sizes_bytes"):
         Trace([0.0, 1.0], [100.0, -5.0])
     with pytest.raises(ValueError, match="sizes_bytes"):

@@ -6,11 +6,12 @@ jitter, tail latency, energy per bit).
 from .channel import Channel, Equalizer
 from .estimate import BerEstimate, estimate_ber
 from .formats import NRZ, PAM, PAM2, PAM4, PAM8, q_function
+from .links import Link, LinkReport
 from .stream import BerResult, SymbolStream, simulate_ber
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BerEstimate", "BerResult", "Channel", "Equalizer", "NRZ", "PAM", "PAM2", "PAM4", "PAM8",
+    "BerEstimate", "BerResult", "Channel", "Equalizer", "Link", "LinkReport", "NRZ", "PAM", "PAM2", "PAM4", "PAM8",
     "SymbolStream", "estimate_ber", "q_function", "simulate_ber",
 ]

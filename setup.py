@@ -28,6 +28,7 @@ def extension(name, sources, random=False):
 
 EXTENSIONS = [
     extension("stream", ["pam_stream.c"], random=True),
+    extension("fec", ["rs.c"]),
 ]
 
 setup(ext_modules=cythonize(EXTENSIONS, language_level=3))

@@ -224,12 +224,12 @@ class ConcatenatedCode:
         """Line BER that leaves an outer codeword error ratio of 1e-12."""
         return self.max_ber(1e-12)
 
-    def codewords_per_frame(self, frame_bytes) -> float:
-        return self.outer.codewords_per_frame(frame_bytes)
+    def codewords_per_frame(self, frame_bytes, interleave: int = 1) -> float:
+        return self.outer.codewords_per_frame(frame_bytes, interleave)
 
-    def frame_loss_ratio(self, cwer, frame_bytes):
+    def frame_loss_ratio(self, cwer, frame_bytes, interleave: int = 1):
         """Probability that a frame touches a failed outer codeword."""
-        return self.outer.frame_loss_ratio(cwer, frame_bytes)
+        return self.outer.frame_loss_ratio(cwer, frame_bytes, interleave)
 
     def latency_ns(self, lane_rate_gbps: float, lanes: int = 1) -> float:
         """Outer codeword accumulation at the line rate (inner parity included), outer decode

@@ -1,6 +1,7 @@
 """CLI subcommands for links: ``compare``, ``link`` and ``fabric`` (registered by photolink.cli)."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -42,7 +43,7 @@ def _finite(obj):
 
 
 def _open(path):
-    return sys.stdout if path == "-" else open(path, "w", newline="")
+    return contextlib.nullcontext(sys.stdout) if path == "-" else open(path, "w", newline="")
 
 
 def _reports(args):

@@ -512,10 +512,15 @@ class Link:
                         fec_hold_ns=hold, codeword_failures=self._codeword_failures())
 
     def _codeword_failures(self):
-        """Exact codeword outcomes through the FEC helper, when it offers them (single segment)."""
+        """Exact codeword outcomes (:func:`photolink.fec.codeword_failures`) of the link's stream.
+
+        Only for single-segment links with an RS or concatenated code; multi-segment links (and
+        coherent FEC models) return None and a path uses the statistical ``cwer``.
+        """
         exact = getattr(_fec, "codeword_failures", None)
+        codes = tuple(c for c in (getattr(_fec, "RS", None), getattr(_fec, "ConcatenatedCode", None)) if c)
         segs = self.segments()
-        if exact is None or len(segs) != 1 or segs[0].ber() >= 0.5:
+        if exact is None or not isinstance(self.fec, codes) or len(segs) != 1 or segs[0].ber() >= 0.5:
             return None
         seg, code, fmt = segs[0], self.fec, self.fmt
         kw = {} if seg.channel is None else {"channel": seg.channel, "equalizer": seg.equalizer}

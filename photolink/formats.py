@@ -135,7 +135,7 @@ class PAM:
 
 def _invert(curve, target: float) -> float:
     """SNR in dB where a decreasing error-rate curve crosses ``target``."""
-    f = lambda s: np.log(curve(s)) - np.log(target)  # noqa: E731
+    f = lambda s: np.log(max(curve(s), 1e-300)) - np.log(target)  # noqa: E731
     lo, hi = SNR_DB_RANGE
     if f(lo) < 0 or f(hi) > 0:
         raise ValueError(f"target error rate {target!r} is not reached within SNR {SNR_DB_RANGE} dB")

@@ -96,7 +96,7 @@ def _cmd_link(args) -> int:
     sw = SWITCH_ASIC_PJ_PER_BIT if args.switch else None
     if args.simulate:
         r = link.simulate(args.simulate, seed=args.seed, frame_bytes=args.frame_bytes,
-                          ideal_feedback=args.ideal_feedback, switch_pj_per_bit=sw)
+                          ideal_feedback=args.ideal_feedback, precode=args.precode, switch_pj_per_bit=sw)
     else:
         r = link.evaluate(frame_bytes=args.frame_bytes, switch_pj_per_bit=sw)
     if args.json:
@@ -181,6 +181,7 @@ def register(subparsers) -> None:
                      help="Monte Carlo with N symbols per segment instead of the statistical evaluation")
     one.add_argument("--seed", type=int, default=1)
     one.add_argument("--ideal-feedback", action="store_true", help="DFE fed with the sent symbols")
+    one.add_argument("--precode", action="store_true", help="1/(1+D) precoding of electrical lanes")
     one.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for stdout only)")
     one.set_defaults(func=_cmd_link)
 

@@ -29,6 +29,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 from scipy import optimize
@@ -83,6 +84,24 @@ class Segment:
             return self.eye.ber(extra_noise_db)
         s = min(max(self.snr_db - extra_noise_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1])
         return float(self.fmt.ber_awgn(s))
+
+
+def _frozen(x):
+    """Read-only view of nested dicts/lists (reports are cached and shared)."""
+    if isinstance(x, dict):
+        return MappingProxyType({k: _frozen(y) for k, y in x.items()})
+    if isinstance(x, (list, tuple)):
+        return tuple(_frozen(y) for y in x)
+    return x
+
+
+def _plain(x):
+    """Plain dicts and lists again, for to_dict()."""
+    if isinstance(x, (dict, MappingProxyType)):
+        return {k: _plain(y) for k, y in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(y) for y in x]
+    return x
 
 
 def _total_ber(segments, extra_db: float = 0.0) -> float:
@@ -197,13 +216,16 @@ class LinkReport:
         return float(self._code.frame_loss_ratio(self.cwer, self.frame_bytes if frame_bytes is None
                                                  else frame_bytes))
 
+    def __post_init__(self):
+        for name in ("energy_breakdown_pj_per_bit", "energy_breakdown_w", "latency_breakdown_ns",
+                     "segments", "warnings"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
     def to_dict(self) -> dict:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
+        """Plain values (dicts, lists, numbers, strings)."""
+        d = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)
+             if not f.name.startswith("_")}
         d["ok"] = self.ok
-        d["segments"] = [dict(s) for s in self.segments]
-        d["warnings"] = list(self.warnings)
-        for k in ("pre_fec_ber_ci", "cwer_ci"):
-            d[k] = list(d[k]) if d[k] is not None else None
         return d
 
 
@@ -425,6 +447,9 @@ class Link:
                  reach: bool = True) -> LinkReport:
         """Statistical evaluation (closed forms and statistical eyes; milliseconds, cached).
 
+        Electrical lanes are evaluated with error-free DFE feedback (the bound COM uses);
+        :meth:`simulate` shows DFE error propagation on top.
+
         Parameters
         ----------
         frame_bytes : int
@@ -442,13 +467,18 @@ class Link:
         return _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
 
     def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
-                 n_threads: int = 1, switch_pj_per_bit: float | None = None,
+                 precode: bool = False, n_threads: int = 1, switch_pj_per_bit: float | None = None,
                  reach: bool = True) -> LinkReport:
         """Monte Carlo: ``n_symbols`` symbols through every segment with :func:`photolink.simulate_ber`.
 
         Each segment gets its own child stream of ``seed``. Bit errors of the segments add up; the
         pre-FEC BER carries its Clopper-Pearson interval, mapped through the FEC to the CWER and
-        frame loss. DFE decisions are real (error propagation shows) unless ``ideal_feedback``.
+        frame loss. DFE decisions are real, so DFE error propagation shows (it is absent from
+        :meth:`evaluate`, which is the error-free-feedback bound), unless ``ideal_feedback``;
+        ``precode`` turns on IEEE 802.3 1/(1+D) precoding of the electrical lanes (error bursts
+        become pairs). The CWER is the FEC's independent-error map of the measured BER; for
+        burst-exact codeword outcomes use ``hop_model().codeword_failures`` or
+        :func:`photolink.fec.simulate`.
         """
         base = self.evaluate(frame_bytes, switch_pj_per_bit, reach=reach)
         if self.kind == "ideal":
@@ -463,7 +493,7 @@ class Link:
             kw = dict(seed=_rng.child(ss, i), n_threads=n_threads)
             if seg.channel is not None:
                 r = simulate_ber(seg.fmt, seg.snr_in_db, n, channel=seg.channel, equalizer=seg.equalizer,
-                                 ideal_feedback=ideal_feedback, **kw)
+                                 ideal_feedback=ideal_feedback, precode=precode, **kw)
             else:
                 r = simulate_ber(seg.fmt, seg.snr_db, n, **kw)
             errors += r.bit_errors

@@ -4,15 +4,26 @@ A lane is a SerDes transmitter, a lossy channel and a SerDes receiver (FFE + DFE
 ``IL(f) = sum_i (a_i sqrt(f) + b_i f)`` dB (skin effect and dielectric loss of each piece: package,
 PCB, connector, cable) becomes a causal, minimum-phase transfer function; with a one-UI
 rectangular transmit pulse and a 4th-order Butterworth receiver filter it gives the pulse
-response, sampled at the symbol rate at its peak. Noise at the receiver input, as in IEEE 802.3
-COM: receiver thermal noise (density ``eta0``), transmitter noise (``snr_tx_db`` of the launched
-signal, through the channel), jitter (random and dual-Dirac, turned into amplitude noise through
-the pulse slope), the pulse tail beyond the equaliser's span, and any extra noise given as an SNR
-(e.g. an optical receiver's). An MMSE FFE + DFE (:meth:`photolink.Equalizer.mmse`) is designed
-for that noise, and the slicer sees the equalised cursor, the residual ISI (kept exactly, as a
-statistical eye) and the noise enhanced by the FFE, plus an implementation floor (ADC, clock).
+response, sampled at the symbol rate at its peak. An MMSE FFE + DFE
+(:meth:`photolink.Equalizer.mmse`) is designed for it, and every noise is then referred to the
+slicer, as in IEEE 802.3 COM:
 
-This is a COM-like model, not COM: no crosstalk, no CTLE search, no TX FFE search.
+- receiver thermal noise (density ``eta0`` in the receiver bandwidth) and crosstalk (broadband,
+  relative to the launched power): white at the receiver input, enhanced by the FFE's noise gain;
+- transmitter noise (``snr_tx_db`` of the launched signal) and any extra noise entering with the
+  signal (an optical receiver's, for linear optics): through the channel and the FFE, like the
+  signal;
+- jitter (random + dual-Dirac, in UI) through the slope of the equalised pulse;
+- the pulse tail beyond the 64 taps the stream simulator keeps, through the FFE;
+- an implementation floor at the slicer (ADC, clock recovery).
+
+The residual ISI within the kept taps is not Gaussian: the statistical eye (:class:`Eye`) keeps its
+exact distribution. :attr:`ElectricalResult.snr_in_db` is the white input noise that gives the
+same slicer noise, so :func:`photolink.simulate_ber` with the same channel and equaliser streams
+the same lane.
+
+This is a COM-like model, not COM: no CTLE or TX FFE search, crosstalk as one figure, no
+reflections. Its noise and crosstalk figures are estimates calibrated to REFERENCE.md reach rows.
 """
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ def extension(name, sources, random=False):
 EXTENSIONS = [
     extension("stream", ["pam_stream.c"], random=True),
     extension("coherent", ["qam_stream.c"], random=True),
+    extension("fec", ["rs.c"]),
     extension("path", ["path.c"], random=True),
 ]
 

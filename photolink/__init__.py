@@ -3,11 +3,12 @@
 Physical layer (PAM/QAM streams, equalisers, FEC) to what a cluster sees (frame loss,
 jitter, tail latency, energy per bit).
 """
-from .channel import Channel, Equalizer
-from .estimate import BerEstimate, estimate_ber
-from .coherent import CarrierRecovery, osnr_from_snr, snr_from_osnr
-from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QAM, QPSK, q_function
 from . import traffic
+from .channel import Channel, Equalizer
+from .coherent import CarrierRecovery, osnr_from_snr, snr_from_osnr
+from .estimate import BerEstimate, estimate_ber
+from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QAM, QPSK, q_function
+from .links import Link, LinkReport
 from .path import E2E, LLR, Path, PathResult, Switch
 from .stream import BerResult, SymbolStream, simulate_ber
 
@@ -15,7 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BerEstimate", "BerResult", "CarrierRecovery", "Channel", "DP_16QAM", "DP_64QAM", "DP_QPSK",
-    "Equalizer", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "QAM", "QPSK", "SymbolStream",
-    "estimate_ber", "osnr_from_snr", "q_function", "simulate_ber", "snr_from_osnr",
-    "E2E", "LLR", "Path", "PathResult", "Switch", "traffic",
+    "E2E", "Equalizer", "LLR", "Link", "LinkReport", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "Path",
+    "PathResult", "QAM", "QPSK", "Switch", "SymbolStream", "estimate_ber", "osnr_from_snr",
+    "q_function", "simulate_ber", "snr_from_osnr", "traffic",
 ]

@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     ber.add_argument("--seed", type=int, default=1)
     ber.add_argument("--threads", type=int, default=1)
     ber.set_defaults(func=_cmd_ber)
+    from . import cli_links
+    cli_links.register(sub)
     return p
 
 

@@ -21,6 +21,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -207,8 +208,17 @@ def _run_chunk(kind: str, settings: dict, seed: int, spawn_key: tuple, chunk) ->
     return out, time.perf_counter() - t0
 
 
-def _ignore_sigint() -> None:
+def _worker_init(parent: int) -> None:
+    """Local pool workers: leave Ctrl-C to the parent, and exit if the parent dies (a crash
+    must not leave orphans computing chunks nobody will store)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="photolink-parent-watch").start()
 
 
 def _chunk_key(case: Case, seed: int, chunk) -> str:
@@ -317,7 +327,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
         for ch in _cases.kind(kind).chunks(c.settings, options):
             plan.append((i, ch, _chunk_key(c, seed, ch)))
     sweep_id = _digest({"name": name, "kind": kind, "seed": seed,
-                        "cases": [c.key for c in the_cases], "options": options})[:32]
+                        "cases": [[c.name, c.settings] for c in the_cases], "options": options})[:32]
 
     own_store = not isinstance(store, Store)
     db = Store(":memory:" if store is None else store) if own_store else store
@@ -367,7 +377,8 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
             record(task, _run_chunk(*args(task)))
         return
     own = executor is None
-    pool = cf.ProcessPoolExecutor(min(workers, len(todo)), initializer=_ignore_sigint) if own else executor
+    pool = cf.ProcessPoolExecutor(min(workers, len(todo)), initializer=_worker_init,
+                                     initargs=(os.getpid(),)) if own else executor
     window = max_in_flight or (2 * min(workers, len(todo)) if own else 64)
     pending: dict = {}
     queue = iter(todo)
@@ -382,18 +393,20 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
                 task = pending.pop(fut)
                 try:
                     value = fut.result()
-                except BrokenProcessPool as exc:
-                    raise SweepInterrupted(
-                        f"the worker pool broke ({exc}); {len(results)} finished chunks are saved in "
-                        f"{db.path}: run the same sweep again to resume") from exc
+                except (BrokenProcessPool, cf.CancelledError):
+                    raise
                 except Exception as exc:
-                    c = the_cases[task[0]]
-                    if type(exc).__name__ in ("KilledWorker", "CommClosedError", "CancelledError"):
+                    if type(exc).__name__ in ("KilledWorker", "CommClosedError"):
                         raise SweepInterrupted(
-                            f"the executor lost a worker ({exc!r}); {len(results)} finished chunks are "
-                            f"saved in {db.path}: run the same sweep again to resume") from exc
+                            f"the executor lost a worker ({exc!r}); {len(results)} finished chunks "
+                            f"are saved in {db.path}: run the same sweep again to resume") from exc
+                    c = the_cases[task[0]]
                     raise RuntimeError(f"case {c.name!r}, chunk {task[1]} failed: {exc}") from exc
                 record(task, value)
+    except (BrokenProcessPool, cf.CancelledError) as exc:
+        raise SweepInterrupted(
+            f"the worker pool broke or was shut down ({exc or type(exc).__name__}); {len(results)} "
+            f"finished chunks are saved in {db.path}: run the same sweep again to resume") from exc
     finally:
         for fut in pending:
             fut.cancel()

@@ -33,7 +33,7 @@ def rows_table(kind: str, rows) -> str:
     else:
         pct = [k for k in dict.fromkeys(k for r in rows for k in r)
                if k.startswith("latency_percentiles_ns.")]
-        cols = PATH_COLUMNS + [(f"p{k.rsplit('.', 1)[1].lstrip('p')} ns", k) for k in pct]
+        cols = PATH_COLUMNS + [(f"p{k.split('.', 1)[1].lstrip('p')} ns", k) for k in pct]
     return _table.table(shown, cols)
 
 

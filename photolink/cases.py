@@ -167,6 +167,9 @@ class BerKind:
     budget_keys = ("n_symbols",)
     statistic = "error events"
 
+    def require(self) -> None:
+        """Raise ImportError when a module this kind needs is missing."""
+
     def normalize(self, s: Mapping) -> dict:
         s = dict(s)
         out: dict[str, Any] = {}
@@ -347,6 +350,9 @@ class LinkKind:
     budget_keys = ()
     statistic = "deterministic"
 
+    def require(self) -> None:
+        _import("links", self.name)
+
     def normalize(self, s: Mapping) -> dict:
         out = _link_spec(dict(s), "preset")
         out.pop("frame_bytes", None)
@@ -392,6 +398,10 @@ class PathKind:
     name = "path"
     budget_keys = ()
     statistic = "lost packets"
+
+    def require(self) -> None:
+        for module in ("links", "path", "traffic"):
+            _import(module, self.name)
 
     def normalize(self, s: Mapping) -> dict:
         s = dict(s)

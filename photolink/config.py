@@ -368,7 +368,8 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
             if k in grid:
                 raise ctx.error(f"sweep.cases[{i}].{k}", "is also swept by sweep.grid")
         for p in points:
-            raw_cases.append((label, i, {**base, **fixed, **c, **p}))
+            name_p = f"{label}[{_cases.describe(p)}]" if label and len(points) > 1 else label
+            raw_cases.append((name_p, i, {**base, **fixed, **c, **p}))
     settings_list = []
     for label, i, raw in raw_cases:
         where = dict(origin, **{k: f"sweep.cases[{i}]" for k in explicit[i]})

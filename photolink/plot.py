@@ -165,7 +165,8 @@ def slicer_histogram(fmt: PAM, snr_db: float, *, channel=None, equalizer=None,
     ax.set_ylabel(f"symbols (of {z.size})")
     eq = "" if equalizer is None else f", FFE {len(equalizer.ffe)} / DFE {len(equalizer.dfe)} taps"
     ax.set_title(f"{fmt.name} slicer input at {snr_db:g} dB{eq}; dashed: thresholds")
-    ax.legend(fontsize=8, ncol=2)
+    ax.set_ylim(0.5, ax.get_ylim()[1] * 30)               # headroom for the legend
+    ax.legend(fontsize=8, ncol=min(fmt.M, 4), loc="upper center")
     return _done(fig, path)
 
 

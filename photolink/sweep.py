@@ -103,8 +103,10 @@ def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | No
         clash = set(c) & set(grid)
         if clash:
             raise _cases.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
-        for point in itertools.product(*grid.values()):
-            raw.append((label, {**fixed, **c, **dict(zip(grid, point))}))
+        points = [dict(zip(grid, p)) for p in itertools.product(*grid.values())]
+        for point in points:
+            name_i = f"{label}[{_cases.describe(point)}]" if label and len(points) > 1 else label
+            raw.append((name_i, {**fixed, **c, **point}))
     built = []
     for i, (label, settings) in enumerate(raw):
         try:
@@ -321,6 +323,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
     the_cases = expand(kind, grid, cases, fixed, name)
+    _cases.kind(kind).require()
     options = {"chunk_symbols": int(chunk_symbols)}
     plan = []                     # (case index, chunk, key)
     for i, c in enumerate(the_cases):
@@ -394,6 +397,8 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
                 try:
                     value = fut.result()
                 except (BrokenProcessPool, cf.CancelledError):
+                    raise
+                except ImportError:
                     raise
                 except Exception as exc:
                     if type(exc).__name__ in ("KilledWorker", "CommClosedError"):

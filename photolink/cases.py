@@ -110,6 +110,16 @@ def _no_unknown(s, allowed, context=""):
         raise SettingError(extra[0], f"is not a setting{context}; allowed: {sorted(allowed)}")
 
 
+def _available(module: str) -> bool:
+    try:
+        importlib.import_module(f"photolink.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"photolink.{module}":
+            raise
+        return False
+    return True
+
+
 def _import(module: str, kind: str):
     try:
         return importlib.import_module(f"photolink.{module}")
@@ -357,9 +367,7 @@ class LinkKind:
         out = _link_spec(dict(s), "preset")
         out.pop("frame_bytes", None)
         out["frame_bytes"] = _int(s, "frame_bytes", lo=1, hi=10**7, default=64)
-        try:
-            importlib.import_module("photolink.links")
-        except ModuleNotFoundError:
+        if not _available("links"):
             return out          # checked again, with a clear error, when the case runs
         _link_from({k: v for k, v in out.items() if k != "frame_bytes"}, self.name)
         return out
@@ -422,6 +430,13 @@ class PathKind:
             else:
                 inner = h["link"] if isinstance(h, Mapping) and set(h) == {"link"} else h
                 norm.append({"link": _link_spec(inner, f"hops[{i}]")})
+        if _available("links"):                   # else checked, with a clear error, when it runs
+            for i, h in enumerate(norm):
+                if "link" in h:
+                    try:
+                        _link_from(h["link"], self.name)
+                    except SettingError as exc:
+                        raise SettingError(f"hops[{i}].{exc.key}", exc.detail) from None
         out = {"hops": norm,
                "load": _real(s, "load", lo=0, hi=1e3, required=True),
                "packet_bytes": _int(s, "packet_bytes", lo=1, hi=10**7, required=True),

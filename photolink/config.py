@@ -224,6 +224,11 @@ def load(path) -> Config:
         plan = _sweep(ctx, ctx.table(doc["sweep"], "sweep"), seed, path,
                       {"ber": ctx.named_tables(doc, "ber"), "link": links, "path": raw_paths},
                       links, switches, traffic)
+    if plan is not None:
+        for c in plan.cases:
+            if c.name in names:
+                raise ctx.error("sweep", f"case name {c.name!r} is also an entry's name; name the "
+                                         f"sweep (sweep.name) or its cases differently")
     return Config(path, seed, tuple(entries), plan, confidence, title, doc)
 
 

@@ -121,6 +121,13 @@ format = "NRZ"
     assert [c.settings["snr_db"] for c in plan.cases] == [10.0, 12.0, 10.0, 12.0]
 
 
+def test_sweep_case_names_must_not_clash_with_entries(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text(BASE + '[sweep]\nkind = "ber"\nname = "a"\nbase = "a"\n')
+    with pytest.raises(ConfigError, match="also an entry's name"):
+        config.load(p)
+
+
 def test_sweep_named_cases_must_be_distinct(tmp_path):
     p = tmp_path / "s.toml"
     p.write_text('[sweep]\nkind = "ber"\nfixed = {format = "PAM4"}\n'
@@ -150,6 +157,10 @@ def test_link_and_path_configs_with_contract_stand_ins(tmp_path, monkeypatch, ca
     bad = tmp_path / "bad.toml"
     bad.write_text('[links.x]\npreset = "fiber-9000"\n')
     with pytest.raises(ConfigError, match=r"links.x.preset: unknown link preset 'fiber-9000'.*copper-800g"):
+        config.load(bad)
+    bad.write_text('[paths.p]\nlinks = ["cpo-800g", "fiber-9000"]\nswitch = {latency_ns = 1.0}\n'
+                   'load = 0.5\npacket_bytes = 64\n')
+    with pytest.raises(ConfigError, match=r"paths.p.hops\[2\].preset: unknown link preset 'fiber-9000'"):
         config.load(bad)
     bad.write_text('[links.x]\npreset = "cpo-800g"\ncolour = "blue"\n')
     with pytest.raises(ConfigError, match=r"links.x.colour: is not a setting of a link.*reach_m"):

@@ -1,6 +1,7 @@
 """Subcommands ``run``, ``sweep``, ``regress`` and ``examples`` (registered by :mod:`photolink.cli`)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import _table
@@ -23,6 +24,8 @@ def rows_table(kind: str, rows) -> str:
         r = dict(r)
         if "ber_ci_low" in r:
             r["ci"] = _table.fmt_ci(r["ber_ci_low"], r["ber_ci_high"])
+        elif "loss_ci_low" in r:
+            r["ci"] = _table.fmt_ci(r["loss_ci_low"], r["loss_ci_high"])
         elif isinstance(r.get("ci"), list) and len(r["ci"]) == 2:
             r["ci"] = _table.fmt_ci(*r["ci"])
         shown.append(r)
@@ -31,9 +34,10 @@ def rows_table(kind: str, rows) -> str:
     elif kind == "link":
         cols = LINK_COLUMNS
     else:
-        pct = [k for k in dict.fromkeys(k for r in rows for k in r)
-               if k.startswith("latency_percentiles_ns.")]
-        cols = PATH_COLUMNS + [(f"p{k.split('.', 1)[1].lstrip('p')} ns", k) for k in pct]
+        keys = dict.fromkeys(k for r in rows for k in r)
+        pct = [(m.group(1), k) for k in keys
+               for m in [re.match(r"^latency_(p[0-9.]+|max)_ns$", k)] if m]
+        cols = PATH_COLUMNS + [(f"{name} ns", k) for name, k in pct]
     return _table.table(shown, cols)
 
 

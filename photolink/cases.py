@@ -470,7 +470,10 @@ class PathKind:
         path, traffic = self.objects(s)
         kw = {k: s[k] for k in ("mode", "recovery") if k in s}
         result = path.run(traffic, s["n_packets"], seed=ss, **kw)
-        return _flatten(result.to_dict())
+        d = dict(result.to_dict())
+        if "hops" in d:                          # per-hop statistics; "hops" is a setting
+            d["hop_stats"] = d.pop("hops")
+        return _flatten(d)
 
     def combine(self, s, parts) -> dict:
         return dict(parts[0])

@@ -14,8 +14,8 @@ from . import _table
 
 #: Technology -> link preset (a name of :func:`photolink.links.presets`).
 TECHNOLOGIES = {
-    "copper": "copper-800g",
-    "pluggable": "pluggable-800g",
+    "copper": "dac-800g",
+    "pluggable": "dr4-800g",
     "LPO": "lpo-800g",
     "CPO": "cpo-800g",
 }

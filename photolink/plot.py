@@ -247,14 +247,17 @@ def latency_ccdf(latencies_ns, *, percentiles=(0.5, 0.99, 0.999), title: str | N
 
 # -- energy ------------------------------------------------------------------------------------
 def energy_components(row: Mapping) -> dict:
-    """Energy-per-bit components of a link report or row: the entries of a mapping whose
-    key mentions energy or breakdown (flattened ``"key.part"`` entries too); else the total."""
+    """Energy-per-bit components of a link report or row: the entries of the mapping whose key
+    mentions energy in pJ (``energy_breakdown_pj_per_bit``; flattened ``"key.part"`` entries
+    too); else the total."""
+    def energy_key(key):
+        return "energy" in key and "pj" in key and key != "energy_pj_per_bit"
+
     for key, value in row.items():
-        if isinstance(value, Mapping) and ("energy" in key or "breakdown" in key):
+        if isinstance(value, Mapping) and energy_key(key):
             return {str(k): float(x) for k, x in value.items()}
     parts = {k.split(".", 1)[1]: float(x) for k, x in row.items()
-             if "." in k and ("energy" in k.split(".", 1)[0] or "breakdown" in k.split(".", 1)[0])
-             and isinstance(x, (int, float))}
+             if "." in k and energy_key(k.split(".", 1)[0]) and isinstance(x, (int, float))}
     return parts or {"total": float(row["energy_pj_per_bit"])}
 
 

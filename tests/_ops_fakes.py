@@ -46,8 +46,8 @@ class Link:
 
 
 PRESETS = {
-    "copper-800g": Link("copper-800g", 1e-5, 2.0, 0.5, 0.0, 20.0),
-    "pluggable-800g": Link("pluggable-800g", 2e-4, 500.0, 10.0, 8.0, 120.0),
+    "dac-800g": Link("dac-800g", 1e-5, 2.0, 0.5, 0.0, 20.0),
+    "dr4-800g": Link("dr4-800g", 2e-4, 500.0, 10.0, 8.0, 120.0),
     "lpo-800g": Link("lpo-800g", 2.2e-4, 100.0, 1.0, 8.0, 20.0),
     "cpo-800g": Link("cpo-800g", 1e-4, 100.0, 0.5, 4.5, 15.0),
 }
@@ -79,18 +79,20 @@ class Poisson:
 @dataclass(frozen=True)
 class PathResult:
     n_packets: int
-    lost_packets: int
+    lost: int
     loss_ratio: float
     ci: tuple
     mean_latency_ns: float
     latency_percentiles_ns: dict
     latencies_ns: np.ndarray | None = None
 
-    def to_dict(self):
-        return {"n_packets": self.n_packets, "lost_packets": self.lost_packets,
-                "loss_ratio": self.loss_ratio, "ci": list(self.ci),
-                "mean_latency_ns": self.mean_latency_ns,
-                "latency_percentiles_ns": self.latency_percentiles_ns}
+    def to_dict(self):                     # the key layout of the path branch's PathResult
+        return {"n_packets": self.n_packets, "delivered": self.n_packets - self.lost,
+                "lost": self.lost, "loss_ratio": self.loss_ratio, "loss_ci_low": self.ci[0],
+                "loss_ci_high": self.ci[1],
+                **{f"latency_{k}_ns": x for k, x in self.latency_percentiles_ns.items()},
+                "mean_latency_ns": self.mean_latency_ns, "mode": "statistical",
+                "recovery": "drop", "hops": [{"index": 0}]}
 
 
 class Path:

@@ -156,7 +156,7 @@ def test_link_and_path_configs_with_contract_stand_ins(tmp_path, monkeypatch, ca
     # unknown preset: named with the known ones
     bad = tmp_path / "bad.toml"
     bad.write_text('[links.x]\npreset = "fiber-9000"\n')
-    with pytest.raises(ConfigError, match=r"links.x.preset: unknown link preset 'fiber-9000'.*copper-800g"):
+    with pytest.raises(ConfigError, match=r"links.x.preset: unknown link preset 'fiber-9000'.*dac-800g"):
         config.load(bad)
     bad.write_text('[paths.p]\nlinks = ["cpo-800g", "fiber-9000"]\nswitch = {latency_ns = 1.0}\n'
                    'load = 0.5\npacket_bytes = 64\n')
@@ -168,7 +168,7 @@ def test_link_and_path_configs_with_contract_stand_ins(tmp_path, monkeypatch, ca
     # sweep rows through the API: identical on a rerun, lost packets counted
     rows = pl.sweep("path", cases=[{**c.settings, "name": c.name} for c in cfg.sweep.cases], seed=1,
                     store=None, workers=1, progress=False).rows
-    assert [r["lost_packets"] for r in rows] == [r["lost_packets"] for r in pl.sweep(
+    assert [r["lost"] for r in rows] == [r["lost"] for r in pl.sweep(
         "path", cases=[{**c.settings, "name": c.name} for c in cfg.sweep.cases], seed=1,
         store=None, workers=1, progress=False).rows]
     assert rows[-1]["mean_latency_ns"] > rows[0]["mean_latency_ns"]

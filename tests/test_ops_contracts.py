@@ -15,9 +15,9 @@ def fakes(monkeypatch):
 
 
 def test_link_sweep_rows(fakes):
-    rows = pl.sweep("link", {"preset": ["copper-800g", "cpo-800g"]}, fixed={"frame_bytes": 1500},
+    rows = pl.sweep("link", {"preset": ["dac-800g", "cpo-800g"]}, fixed={"frame_bytes": 1500},
                     seed=1, store=None, workers=1, progress=False).rows
-    assert [r["name"] for r in rows] == ["sweep[preset=copper-800g]", "sweep[preset=cpo-800g]"]
+    assert [r["name"] for r in rows] == ["sweep[preset=dac-800g]", "sweep[preset=cpo-800g]"]
     cpo = rows[1]
     assert cpo["energy_pj_per_bit"] == 5.0 and cpo["energy_breakdown_pj_per_bit.optics"] == 4.5
     assert cpo["frame_loss_ratio"] > 0
@@ -31,8 +31,9 @@ def test_path_statistic_counts_lost_packets(fakes):
             "packet_bytes": 4096, "n_packets": 20_000}
     row = pl.sweep("path", cases=[case], seed=2, store=None, workers=1, progress=False).rows[0]
     st = regress.statistic("path", row)
-    assert st == {"type": "counts", "name": "lost packets", "events": row["lost_packets"],
+    assert st == {"type": "counts", "name": "lost packets", "events": row["lost"],
                   "trials": 20_000}
+    assert row["hops"][1] == {"switch": {"latency_ns": 250.0}} and row["hop_stats"] == [{"index": 0}]
     p, detail = regress.compare("path", row, row)
     assert p > 0.4 and "lost packets" in detail
 

@@ -231,7 +231,8 @@ def latency_ccdf(latencies_ns, *, percentiles=(0.5, 0.99, 0.999), title: str | N
         if x.size == 0:
             raise ValueError(f"latencies_ns[{name!r}] is empty")
         ccdf = 1.0 - np.arange(x.size) / x.size          # P[L >= x_i], down to 1/n
-        ax.step(x, ccdf, where="post", color=f"C{n}", label=f"{name} ({x.size} packets)")
+        ax.step(x, ccdf, where="post", color=f"C{n}", ls=("-", "--", "-.", ":")[n % 4],
+                label=f"{name} ({x.size} packets)")
         for p in percentiles:
             q = float(np.quantile(x, p))
             ax.plot(q, 1 - p, "o", color=f"C{n}", ms=4)

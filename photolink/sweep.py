@@ -33,6 +33,8 @@ import numpy as np
 from . import cases as _cases
 from .store import Store
 
+#: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
+_RESERVED = ("name", "seed", "case_key")
 #: Default store file of :func:`sweep` (in the working directory).
 DEFAULT_STORE = "photolink-results.sqlite"
 
@@ -349,6 +351,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
         for i, c in enumerate(the_cases):
             parts = [results[k] for j, _, k in plan if j == i]
             figures = _cases.kind(kind).combine(c.settings, parts)
+            figures = {(f"{kind}_{k}" if k in _RESERVED else k): x for k, x in figures.items()}
             rows.append((c.key, {"name": c.name, **c.settings, **figures, "seed": seed,
                                  "case_key": c.key}))
         db.finish_sweep(sweep_id, rows)

@@ -216,8 +216,10 @@ class CheckReport:
             if "ber" in row:
                 return f"{_table.fmt_value(row['ber'])} {_table.fmt_ci(row['ber_ci_low'], row['ber_ci_high'])}"
             if "loss_ratio" in row:
-                return _table.fmt_value(row["loss_ratio"])
-            return _table.fmt_value(row.get("energy_pj_per_bit"))
+                ci = (f" {_table.fmt_ci(row['loss_ci_low'], row['loss_ci_high'])}"
+                      if "loss_ci_low" in row else "")
+                return f"loss {_table.fmt_value(row['loss_ratio'])}{ci}"
+            return f"{_table.fmt_value(row.get('energy_pj_per_bit'))} pJ/bit"
 
         rows = [{"case": c.name, "baseline": fig(c.baseline), "current": fig(c.current),
                  "p": c.p_value, "result": c.status, "compared": c.detail} for c in self.comparisons]

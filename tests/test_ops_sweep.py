@@ -285,3 +285,11 @@ def test_estimator_and_equalised_cases():
     assert tail["ber_ci_low"] <= exact <= tail["ber_ci_high"]
     assert eye["ber"] == eye["ber_ci_low"] == eye["ber_ci_high"] and "ber_awgn" not in eye
     assert dfe["ber_awgn"] is None and dfe["bits"] == 400_000
+
+
+def test_progress_bar_and_plain_fallback(monkeypatch, capsys):
+    small(progress=True)
+    assert "9/9" in capsys.readouterr().err                       # tqdm's bar
+    monkeypatch.setitem(sys.modules, "tqdm", None)                 # tqdm not installed
+    small(progress=True)
+    assert "sweep: 9/9 chunks (100 %)" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QA
 from .links import Link, LinkReport
 from .path import E2E, LLR, Path, PathResult, Switch
 from .stream import BerResult, SymbolStream, simulate_ber
+from .sweep import SweepInterrupted, SweepResult, sweep
 
 __version__ = "0.1.0"
 
@@ -18,5 +19,6 @@ __all__ = [
     "BerEstimate", "BerResult", "CarrierRecovery", "Channel", "DP_16QAM", "DP_64QAM", "DP_QPSK",
     "E2E", "Equalizer", "LLR", "Link", "LinkReport", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "Path",
     "PathResult", "QAM", "QPSK", "Switch", "SymbolStream", "estimate_ber", "osnr_from_snr",
-    "q_function", "simulate_ber", "snr_from_osnr", "traffic",
+    "SweepInterrupted", "SweepResult", "q_function", "simulate_ber", "snr_from_osnr", "sweep",
+    "traffic",
 ]

@@ -28,7 +28,9 @@ def extension(name, sources, random=False):
 
 EXTENSIONS = [
     extension("stream", ["pam_stream.c"], random=True),
+    extension("coherent", ["qam_stream.c"], random=True),
     extension("fec", ["rs.c"]),
+    extension("path", ["path.c"], random=True),
 ]
 
 setup(ext_modules=cythonize(EXTENSIONS, language_level=3))

@@ -7,22 +7,6 @@
 #define RING 256              /* history ring for the general path (> 2 * PL_MAX_TAPS) */
 #define RING_MASK (RING - 1)
 
-static inline unsigned gray(unsigned s) { return s ^ (s >> 1); }
-
-static inline unsigned popcount8(unsigned x)
-{
-    x = x - ((x >> 1) & 0x55u);
-    x = (x & 0x33u) + ((x >> 2) & 0x33u);
-    return (x + (x >> 4)) & 0x0fu;
-}
-
-static inline int log2_levels(int levels)
-{
-    int b = 0;
-    while ((1 << b) < levels) b++;
-    return b;
-}
-
 /* Decide the level index of a slicer input already scaled to levels +-1, +-3, ... */
 static inline unsigned slice(double x, int levels)
 {
@@ -32,57 +16,12 @@ static inline unsigned slice(double x, int levels)
     return (unsigned)t;
 }
 
-/* Burst and position bookkeeping shared by both paths. */
-typedef struct {
-    pl_error_tally *t;
-    int64_t run;              /* length of the current run of symbol errors */
-    int run_counted;          /* did the current run start inside the counted range? */
-    int overflow;
-} tally_state;
-
-static inline void close_run(tally_state *ts)
-{
-    if (ts->run > 0 && ts->run_counted) {
-        int64_t bin = ts->run < ts->t->n_burst_bins ? ts->run - 1 : ts->t->n_burst_bins - 1;
-        ts->t->burst_hist[bin]++;
-    }
-    ts->run = 0;
-}
-
-/* One symbol: xr is sent XOR decided Gray label; in_range says whether it is counted. */
-static inline void tally_symbol(tally_state *ts, unsigned xr, int in_range, int64_t index)
-{
-    pl_error_tally *t = ts->t;
-    if (in_range) {
-        t->symbols++;
-        if (xr) {
-            t->symbol_errors++;
-            t->bit_errors += popcount8(xr);
-            if (t->error_index) {
-                if (t->n_errors_stored < t->error_capacity) {
-                    t->error_index[t->n_errors_stored] = index;
-                    t->error_bits[t->n_errors_stored] = (uint16_t)xr;
-                    t->n_errors_stored++;
-                } else {
-                    ts->overflow = 1;
-                }
-            }
-        }
-    }
-    if (xr) {
-        if (ts->run == 0) ts->run_counted = in_range;
-        ts->run++;
-    } else if (ts->run > 0) {
-        close_run(ts);
-    }
-}
-
 /* AWGN only: vectorisable passes over blocks, a scalar pass only where errors are. */
 static void stream_awgn(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
-                        int64_t from, int64_t to, int64_t offset, tally_state *ts)
+                        int64_t from, int64_t to, int64_t offset, pl_tally_state *ts)
 {
     const int levels = cfg->levels;
-    const int bits = log2_levels(levels);
+    const int bits = pl_log2_int(levels);
     const int per_word = 64 / bits;
     const unsigned mask = (unsigned)levels - 1u;
     const double sigma = cfg->noise_sigma;
@@ -115,7 +54,7 @@ static void stream_awgn(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
             unsigned xr = (unsigned)((dec[i] ^ (dec[i] >> 1)) ^ (sym[i] ^ (sym[i] >> 1)));
             dec[i] = (uint8_t)xr;
             n_err += xr != 0;
-            n_bit += popcount8(xr);
+            n_bit += pl_popcount16(xr);
         }
         const int whole = i0 >= from && i0 + nb <= to;
         if (whole && n_err == 0 && ts->run == 0) {
@@ -132,24 +71,24 @@ static void stream_awgn(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
                     if (ts->run == 0) ts->run_counted = 1;
                     ts->run++;
                 } else if (ts->run > 0) {
-                    close_run(ts);
+                    pl_close_run(ts);
                 }
             }
             continue;
         }
         for (int i = 0; i < nb; i++) {
             const int64_t k = i0 + i;
-            tally_symbol(ts, dec[i], k >= from && k < to, offset + k);
+            pl_tally_symbol(ts, dec[i], k >= from && k < to, offset + k);
         }
     }
 }
 
 /* Channel, FFE, DFE and precoding: one symbol at a time through short histories. */
 static void stream_general(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
-                           int64_t from, int64_t to, int64_t offset, tally_state *ts)
+                           int64_t from, int64_t to, int64_t offset, pl_tally_state *ts)
 {
     const int levels = cfg->levels;
-    const int bits = log2_levels(levels);
+    const int bits = pl_log2_int(levels);
     const int per_word = 64 / bits;
     const unsigned mask = (unsigned)levels - 1u;
     const double top = (double)(levels - 1);
@@ -214,7 +153,7 @@ static void stream_general(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
         if (m < warm) continue;
         const int64_t k = m - warm;
         if (k >= n || (k >= to && ts->run == 0)) break;
-        tally_symbol(ts, gray(d_hat) ^ gray(s[mi]), k >= from && k < to, offset + k);
+        pl_tally_symbol(ts, pl_gray(d_hat) ^ pl_gray(s[mi]), k >= from && k < to, offset + k);
     }
 }
 
@@ -222,7 +161,7 @@ int pl_pam_stream(const pl_pam_config *cfg, bitgen_t *rng, int64_t chunk_symbols
                   int64_t count_from, int64_t count_to, int64_t index_offset,
                   pl_error_tally *tally)
 {
-    if (!cfg || !rng || !tally || !tally->burst_hist || tally->n_burst_bins < 1) return PL_EINVAL;
+    if (!cfg || !rng || !pl_tally_valid(tally)) return PL_EINVAL;
     if (cfg->levels < 2 || cfg->levels > PL_MAX_LEVELS || (cfg->levels & (cfg->levels - 1)))
         return PL_EINVAL;
     if (!(cfg->noise_sigma >= 0.0) || !(cfg->slicer_gain > 0.0)) return PL_EINVAL;
@@ -233,15 +172,14 @@ int pl_pam_stream(const pl_pam_config *cfg, bitgen_t *rng, int64_t chunk_symbols
     if (cfg->delay < 0 || cfg->delay > 2 * PL_MAX_TAPS) return PL_EINVAL;
     if (chunk_symbols < 0 || count_from < 0 || count_to < count_from || count_to > chunk_symbols)
         return PL_EINVAL;
-    if (tally->error_index && (!tally->error_bits || tally->error_capacity < 0)) return PL_EINVAL;
 
-    tally_state ts = {tally, 0, 0, 0};
+    pl_tally_state ts = {tally, 0, 0, 0};
     const int plain = !cfg->channel && !cfg->ffe && !cfg->dfe && !cfg->precode && cfg->delay == 0
                       && cfg->slicer_gain == 1.0;
     if (plain)
         stream_awgn(cfg, rng, chunk_symbols, count_from, count_to, index_offset, &ts);
     else
         stream_general(cfg, rng, chunk_symbols, count_from, count_to, index_offset, &ts);
-    close_run(&ts);
+    pl_close_run(&ts);
     return ts.overflow ? PL_ENOMEM : PL_OK;
 }

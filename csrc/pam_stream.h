@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "pl_random.h"
 #include "pl_status.h"
+#include "pl_tally.h"
 
 #define PL_MAX_TAPS 64        /* longest channel, FFE or DFE */
 #define PL_MAX_LEVELS 64      /* PAM-64 at most (6 bits per symbol) */
@@ -29,22 +30,9 @@ typedef struct {
     int ideal_feedback;       /* DFE fed with transmitted symbols: the error-free-feedback bound */
 } pl_pam_config;
 
-typedef struct {
-    uint64_t symbols;         /* OUT: symbols counted */
-    uint64_t symbol_errors;   /* OUT */
-    uint64_t bit_errors;      /* OUT */
-    uint64_t *burst_hist;     /* IN/OUT, caller-zeroed: [i] counts runs of i+1 consecutive
-                                 symbol errors; the last bin counts runs of n_burst_bins or more */
-    int n_burst_bins;
-    int64_t *error_index;     /* OUT, optional (NULL): chunk offset + index of each errored symbol */
-    uint16_t *error_bits;     /* OUT, optional: sent XOR decided Gray label of each errored symbol */
-    int64_t error_capacity;   /* IN: room in error_index / error_bits */
-    int64_t n_errors_stored;  /* OUT */
-} pl_error_tally;
 
 /* Simulate the chunk of chunk_symbols symbols drawn from rng and tally the symbols whose
- * index lies in [count_from, count_to). A burst (run of consecutive symbol errors) belongs to
- * the call that holds its first symbol and is followed to its end within the chunk.
+ * index lies in [count_from, count_to), by the rules of pl_tally.h.
  * Returns PL_OK, PL_EINVAL or PL_ENOMEM (error buffers full; counts stay valid). */
 int pl_pam_stream(const pl_pam_config *cfg, bitgen_t *rng, int64_t chunk_symbols,
                   int64_t count_from, int64_t count_to, int64_t index_offset,

@@ -33,6 +33,7 @@ cdef extern from "pam_stream.h":
         uint64_t symbols
         uint64_t symbol_errors
         uint64_t bit_errors
+        uint64_t cycle_slips
         uint64_t *burst_hist
         int n_burst_bins
         int64_t *error_index
@@ -83,7 +84,7 @@ def pam_chunk(int levels, double noise_sigma, const double[::1] channel, const d
     cfg.precode = precode
     cfg.ideal_feedback = ideal_feedback
 
-    tally.symbols = tally.symbol_errors = tally.bit_errors = 0
+    tally.symbols = tally.symbol_errors = tally.bit_errors = tally.cycle_slips = 0
     tally.burst_hist = &burst_hist[0]
     tally.n_burst_bins = burst_hist.shape[0]
     tally.error_index = NULL

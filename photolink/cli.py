@@ -1,4 +1,8 @@
-"""Command-line interface: ``photolink`` (or ``python -m photolink``), a thin shell over the API."""
+"""Command-line interface: ``photolink`` (or ``python -m photolink``), a thin shell over the API.
+
+Each module adds its subcommands with a ``register(subparsers)`` function listed in
+:data:`REGISTRARS`; a new group of subcommands is one import and one list entry.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +10,7 @@ import sys
 
 import numpy as np
 
-from . import formats, stream
+from . import _cli_ops, _cli_plot, cli_links, demo, formats, stream
 
 
 def _cmd_ber(args) -> int:
@@ -21,9 +25,7 @@ def _cmd_ber(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="photolink", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+def _register_ber(sub) -> None:
     ber = sub.add_parser("ber", help="BER waterfall of a PAM format: Monte Carlo vs closed form")
     ber.add_argument("--levels", type=int, default=4, help="PAM levels M (default 4)")
     ber.add_argument("--snr-from", type=float, default=12.0)
@@ -33,16 +35,46 @@ def build_parser() -> argparse.ArgumentParser:
     ber.add_argument("--seed", type=int, default=1)
     ber.add_argument("--threads", type=int, default=1)
     ber.set_defaults(func=_cmd_ber)
+
+
+#: Functions that add subcommands to the ``photolink`` parser.
+REGISTRARS = [
+    _register_ber,
+    cli_links.register,     # compare, link, fabric
+    _cli_ops.register,      # run, sweep, regress, examples
+    _cli_plot.register,     # plot
+    demo.register,          # demo
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="photolink", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for register in REGISTRARS:
+        register(sub)
     return p
 
 
 def main(argv=None) -> int:
+    from .config import ConfigError
+    from .store import StoreError
+    from .sweep import SweepInterrupted
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
+    except (ConfigError, StoreError) as exc:
         print(f"photolink: error: {exc}", file=sys.stderr)
         return 2
+    except (ValueError, TypeError, ImportError) as exc:
+        print(f"photolink: error: {exc}", file=sys.stderr)
+        return 2
+    except SweepInterrupted as exc:
+        print(f"photolink: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("photolink: interrupted; every finished chunk is saved in the store: run the same "
+              "command again to resume", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 Three methods, one result type:
 
 * ``"importance"``: importance sampling. Symbols and residual ISI are drawn as they are;
-  the slicer noise is drawn from a mixture of Gaussians shifted onto the two nearest decision
-  thresholds, and each outcome carries the likelihood ratio. Unbiased, with a CLT interval.
+  the slicer noise is drawn from a mixture of the true noise and Gaussians shifted onto the two
+  nearest decision thresholds, and each outcome carries the likelihood ratio. Unbiased, with a CLT interval.
 * ``"statistical-eye"``: semi-analytic (COM-style). The residual-ISI distribution is
   computed exactly by convolution on a fine grid and the Gaussian noise tail is integrated in
   closed form, for every level and every decision region (exact Gray bit counts).
@@ -12,6 +12,11 @@ Three methods, one result type:
 
 All three assume correct DFE feedback (the error-free-feedback bound); error propagation is
 only seen by the Monte-Carlo stream.
+
+Coherent QAM over AWGN: each rail is an independent sqrt(M)-PAM at the symbol SNR, so
+``"importance"`` and ``"statistical-eye"`` estimate the rail PAM's BER, which is the QAM BER.
+Laser phase noise, carrier recovery and differential coding are covered by ``"montecarlo"``
+only (the stream of :func:`photolink.simulate_ber`).
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from scipy import special
 from . import _rng
 from . import _validate as v
 from .channel import Channel, Equalizer, decision_point
-from .formats import PAM, _hamming_matrix
+from .formats import PAM, QAM, _hamming_matrix
 from .stats import mean_interval, relative_half_width
 from .stream import SymbolStream
 
@@ -63,12 +68,13 @@ class BerEstimate:
 
 
 def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, channel=None,
-                 equalizer=None, confidence=0.95, max_samples=10**9) -> BerEstimate:
+                 equalizer=None, confidence=0.95, max_samples=10**8, linewidth_symbol_period=0.0,
+                 carrier_recovery=None, differential=False) -> BerEstimate:
     """Estimate a BER from 1e-2 down to 1e-15 and below.
 
     Parameters
     ----------
-    fmt : PAM
+    fmt : PAM or QAM
         Modulation format.
     snr_db : float
         SNR in dB, as for :func:`photolink.simulate_ber`.
@@ -83,13 +89,22 @@ def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, cha
         Interval coverage (0.5 to 0.9999).
     max_samples : int
         Upper bound on samples or symbols; the estimate stops there with a wider interval.
+    linewidth_symbol_period, carrier_recovery, differential
+        QAM only, ``method="montecarlo"`` only; see :class:`photolink.SymbolStream`.
 
     Returns
     -------
     BerEstimate
     """
-    if not isinstance(fmt, PAM):
-        raise TypeError(f"fmt must be a photolink PAM format, got {type(fmt).__name__} {fmt!r}")
+    if not isinstance(fmt, (PAM, QAM)):
+        raise TypeError(f"fmt must be a photolink PAM or QAM format, got {type(fmt).__name__} {fmt!r}")
+    if isinstance(fmt, QAM):
+        return _estimate_qam(fmt, snr_db, seed, method, rel_ci, channel, equalizer, confidence,
+                             max_samples, linewidth_symbol_period, carrier_recovery, differential)
+    for name, value in (("linewidth_symbol_period", linewidth_symbol_period),
+                        ("carrier_recovery", carrier_recovery), ("differential", differential)):
+        if value not in (0.0, None, False):
+            raise ValueError(f"{name} applies to QAM formats only, got {value!r} with {fmt}")
     snr_db = v.real("snr_db", snr_db, lo=-30, hi=80)
     v.choice("method", method, METHODS)
     rel_ci = v.real("rel_ci", rel_ci, lo=1e-3, hi=1.0)
@@ -111,29 +126,53 @@ def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, cha
                        confidence, max_samples, snr_db)
 
 
+def _estimate_qam(fmt, snr_db, seed, method, rel_ci, channel, equalizer, confidence, max_samples,
+                  linewidth_symbol_period, carrier_recovery, differential) -> BerEstimate:
+    v.choice("method", method, METHODS)
+    for name, value in (("channel", channel), ("equalizer", equalizer)):
+        if value is not None:
+            raise ValueError(f"{name} applies to PAM formats only, got {value!r} with {fmt}")
+    if method == "montecarlo":
+        snr_db = v.real("snr_db", snr_db, lo=-30, hi=80)
+        rel_ci = v.real("rel_ci", rel_ci, lo=1e-3, hi=1.0)
+        confidence = v.real("confidence", confidence, lo=0.5, hi=0.9999)
+        max_samples = v.integer("max_samples", max_samples, lo=1000, hi=10**12)
+        return _montecarlo(fmt, snr_db, seed, rel_ci, None, None, confidence, max_samples,
+                           linewidth_symbol_period=linewidth_symbol_period,
+                           carrier_recovery=carrier_recovery, differential=differential)
+    if linewidth_symbol_period != 0.0 or carrier_recovery is not None or differential:
+        raise ValueError(f"method {method!r} covers QAM over AWGN only; use method='montecarlo' with "
+                         f"linewidth_symbol_period, carrier_recovery or differential")
+    rail = estimate_ber(fmt.rail, snr_db, seed=seed, method=method, rel_ci=rel_ci,
+                        confidence=confidence, max_samples=max_samples)
+    return BerEstimate(rail.ber, rail.ci, rail.method, rail.samples, fmt.name, rail.snr_db,
+                       rail.confidence)
+
+
 def _thresholds(fmt: PAM, cursor: float) -> np.ndarray:
     return cursor * np.arange(-fmt.M + 2, fmt.M - 1, 2, dtype=np.float64)
 
 
 def _isi_pmf(fmt: PAM, isi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and probabilities of sum(isi_j * a_j) with a_j independent, uniform levels."""
+    """Values and probabilities of sum(isi_j * a_j) with a_j independent, uniform levels.
+
+    Each tap's contribution is rounded to a grid of EYE_GRID steps over the ISI's reach; the
+    grid keeps a margin of one step per tap so that rounding never pushes mass off its ends.
+    """
     if isi.size == 0:
         return np.zeros(1), np.ones(1)
     reach = float(np.sum(np.abs(isi))) * (fmt.M - 1)
-    step = 2 * reach / (EYE_GRID - 1)
-    pmf = np.zeros(EYE_GRID)
-    pmf[EYE_GRID // 2] = 1.0
+    step = reach / (EYE_GRID // 2)
+    half = EYE_GRID // 2 + isi.size + 1
+    pmf = np.zeros(2 * half + 1)
+    pmf[half] = 1.0
     for tap in isi:
-        shifts = np.rint(tap * fmt.levels / step).astype(int)
         new = np.zeros_like(pmf)
-        for s in shifts:
-            if s >= 0:
-                new[s:] += pmf[:EYE_GRID - s]
-            else:
-                new[:s] += pmf[-s:]
+        for shift in np.rint(tap * fmt.levels / step).astype(int):
+            new[max(shift, 0):pmf.size + min(shift, 0)] += pmf[max(-shift, 0):pmf.size - max(shift, 0)]
         pmf = new / fmt.M
     keep = pmf > 0
-    values = (np.arange(EYE_GRID) - EYE_GRID // 2) * step
+    values = (np.arange(pmf.size) - half) * step
     return values[keep], pmf[keep]
 
 
@@ -176,18 +215,22 @@ def _importance(fmt, cursor, isi, sigma, ss, rel_ci, confidence, max_samples, sn
         x0 = cursor * fmt.levels[sent]
         if isi.size:
             x0 = x0 + fmt.levels[rng.integers(0, fmt.M, (m, isi.size))] @ isi
-        # Shift the noise onto the nearest threshold below and above (where they exist).
-        up = np.where(sent < fmt.M - 1, t[np.minimum(sent, fmt.M - 2)] - x0, np.nan)
-        down = np.where(sent > 0, t[np.maximum(sent - 1, 0)] - x0, np.nan)
-        pick_up = np.where(np.isnan(down), True, np.where(np.isnan(up), False, rng.random(m) < 0.5))
-        shift = np.where(pick_up, up, down)
-        noise = shift + sigma * rng.standard_normal(m)
-        n_modes = (~np.isnan(up)).astype(float) + (~np.isnan(down)).astype(float)
-        mix = np.zeros(m)
-        for mu in (up, down):
-            ok = ~np.isnan(mu)
-            mix[ok] += np.exp(-0.5 * ((noise[ok] - mu[ok]) / sigma) ** 2) / n_modes[ok]
-        weight = np.exp(-0.5 * (noise / sigma) ** 2) / mix
+        # Proposal: an equal mixture of the true noise and the noise shifted onto the nearest
+        # threshold above and below (where they exist). Keeping the unshifted component bounds
+        # every weight by the number of components ("defensive" mixture, Hesterberg 1995),
+        # so a closed eye or a sample already past a threshold cannot blow up the variance.
+        comps = np.stack([np.zeros(m),
+                          np.where(sent < fmt.M - 1, t[np.minimum(sent, fmt.M - 2)] - x0, np.nan),
+                          np.where(sent > 0, t[np.maximum(sent - 1, 0)] - x0, np.nan)])
+        valid = ~np.isnan(comps)
+        n_comps = valid.sum(axis=0)
+        # Pick a valid component uniformly: rank among the valid ones.
+        pick = np.minimum((rng.random(m) * n_comps).astype(int), n_comps - 1)
+        order = np.cumsum(valid, axis=0) - 1
+        chosen = np.where(valid & (order == pick), comps, 0.0).sum(axis=0)
+        noise = chosen + sigma * rng.standard_normal(m)
+        dens = np.where(valid, np.exp(-0.5 * ((noise - np.nan_to_num(comps)) / sigma) ** 2), 0.0)
+        weight = np.exp(-0.5 * (noise / sigma) ** 2) * n_comps / dens.sum(axis=0)
         decided = np.searchsorted(t, x0 + noise)
         contrib = weight * ham[sent, decided] / fmt.bits_per_symbol
         total += float(contrib.sum())
@@ -201,8 +244,8 @@ def _importance(fmt, cursor, isi, sigma, ss, rel_ci, confidence, max_samples, sn
     return BerEstimate(total / n, ci, "importance", n, fmt.name, snr_db, confidence)
 
 
-def _montecarlo(fmt, snr_db, seed, rel_ci, channel, equalizer, confidence, max_samples):
-    stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer)
+def _montecarlo(fmt, snr_db, seed, rel_ci, channel, equalizer, confidence, max_samples, **options):
+    stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer, **options)
     result = None
     step = 1 << 20
     while result is None or result.symbols < max_samples:

@@ -6,6 +6,7 @@ point, per symbol, over all the dimensions the symbol uses. PAM levels are
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,8 +74,8 @@ class PAM:
     Examples
     --------
     >>> from photolink import PAM4
-    >>> round(PAM4.ber_awgn(17.66), 6)
-    0.00024
+    >>> f"{PAM4.ber_awgn(17.66):.3e}"
+    '2.383e-04'
     """
 
     M: int
@@ -135,7 +136,7 @@ class PAM:
 
 def _invert(curve, target: float) -> float:
     """SNR in dB where a decreasing error-rate curve crosses ``target``."""
-    f = lambda s: np.log(curve(s)) - np.log(target)  # noqa: E731
+    f = lambda s: np.log(max(curve(s), 1e-300)) - np.log(target)  # noqa: E731
     lo, hi = SNR_DB_RANGE
     if f(lo) < 0 or f(hi) > 0:
         raise ValueError(f"target error rate {target!r} is not reached within SNR {SNR_DB_RANGE} dB")
@@ -147,20 +148,47 @@ PAM4 = PAM(4)
 PAM8 = PAM(8)
 
 
+#: Quadrant (0: I>0 and Q>0, counted counter-clockwise) of a point from its rail sign bits,
+#: indexed by 2 * I-sign + Q-sign (sign bit 1 = positive half). Consecutive quadrants differ in
+#: one bit, so the sign bits are a Gray code of the quadrant.
+QUADRANT_OF_SIGNS = (2, 1, 3, 0)
+SIGNS_OF_QUADRANT = (3, 1, 0, 2)
+
+
 @dataclass(frozen=True)
 class QAM:
     """Square M-QAM with Gray labels per rail, on one or two polarisations.
 
-    Each rail (I or Q) is a sqrt(M)-PAM whose power-to-noise ratio equals the symbol SNR (half
-    the power, half the circular noise), so Gray BER of M-QAM equals that of sqrt(M)-PAM at the
-    same SNR (Proakis, Digital Communications, ch. 4-5). ``snr_db`` is per polarisation.
+    Each rail (I or Q) is a sqrt(M)-PAM (levels -(L-1), ..., L-1 in steps of 2, Gray labels)
+    whose power-to-noise ratio equals the symbol SNR (half the power, half the circular noise),
+    so the Gray BER of M-QAM equals that of sqrt(M)-PAM at the same SNR (Proakis, Digital
+    Communications, ch. 4-5; REFERENCE.md closed forms). ``snr_db`` is the SNR of
+    REFERENCE.md: mean symbol power over mean circular noise power, per polarisation (the same
+    number for the dual-polarisation symbol, both powers doubling).
+
+    One *symbol* of the format carries all polarisations: ``bits_per_symbol`` counts both, a
+    simulated stream counts dual-polarisation symbols, and :meth:`ser_awgn` is the probability
+    that a dual-polarisation symbol has any error (pass ``per_polarization=True`` for the
+    textbook per-polarisation SER).
+
+    Bit order of a symbol label (and of ``BerResult.error_bits``), MSB first:
+    ``[X-I rail, X-Q rail, Y-I rail, Y-Q rail]``, each rail's Gray label MSB first (its MSB is
+    the sign bit); single polarisation ``[I, Q]``.
 
     Parameters
     ----------
     M : int
-        Constellation size, 4, 16, 64 or 256.
+        Constellation size: 4 (QPSK), 16, 64 or 256.
     polarizations : int
         1 or 2 (dual polarisation).
+
+    Examples
+    --------
+    >>> from photolink import DP_16QAM
+    >>> DP_16QAM.bits_per_symbol
+    8
+    >>> round(DP_16QAM.ber_awgn(16.0), 6)
+    0.001791
     """
 
     M: int
@@ -170,8 +198,13 @@ class QAM:
     def __post_init__(self):
         m = v.integer("M", self.M, lo=4, hi=256)
         if m not in (4, 16, 64, 256):
-            raise ValueError(f"M must be a square power of two in (4, 16, 64, 256), got {self.M!r}")
-        pol = v.integer("polarizations", self.polarizations, lo=1, hi=2)
+            raise ValueError(f"M must be a square power of two (4, 16, 64 or 256), got {self.M!r}")
+        if isinstance(self.polarizations, (bool, np.bool_)) or not isinstance(self.polarizations, numbers.Integral):
+            raise TypeError(f"polarizations must be the integer 1 or 2, got {self.polarizations!r}")
+        if self.polarizations not in (1, 2):
+            raise ValueError(f"polarizations must be 1 or 2 (single or dual polarisation), "
+                             f"got {self.polarizations!r}")
+        pol = int(self.polarizations)
         object.__setattr__(self, "M", m)
         object.__setattr__(self, "polarizations", pol)
         object.__setattr__(self, "bits_per_symbol", pol * (m.bit_length() - 1))
@@ -186,21 +219,99 @@ class QAM:
         """The sqrt(M)-PAM carried on each of I and Q."""
         return PAM(int(round(np.sqrt(self.M))))
 
-    def ser_awgn(self, snr_db):
-        """Symbol error rate per polarisation, 1 - (1 - P_rail)^2; scalar or array."""
+    @property
+    def bits_per_rail(self) -> int:
+        return self.rail.bits_per_symbol
+
+    @property
+    def mean_power(self) -> float:
+        """Mean power 2 (M - 1) / 3 of one polarisation's symbol (rail levels +-1, +-3, ...)."""
+        return 2.0 * (self.M - 1) / 3.0
+
+    @property
+    def constellation(self) -> np.ndarray:
+        """Complex points of one polarisation, indexed by their label ``(gI << b) | gQ``."""
+        rail = self.rail
+        b = self.bits_per_rail
+        level_of_label = np.empty(rail.M)
+        level_of_label[rail.labels] = rail.levels
+        labels = np.arange(self.M)
+        return level_of_label[labels >> b] + 1j * level_of_label[labels & (rail.M - 1)]
+
+    def noise_sigma(self, snr_db: float) -> float:
+        """Noise standard deviation per real dimension giving ``snr_db`` at these amplitudes."""
+        return self.rail.noise_sigma(snr_db)
+
+    def ser_awgn(self, snr_db, per_polarization: bool = False):
+        """Symbol error rate over AWGN; scalar or array.
+
+        By default the probability that a symbol of this format (all polarisations) has an
+        error, 1 - (1 - P_rail)^(2 * polarizations), which is what ``BerResult.ser`` estimates;
+        with ``per_polarization=True`` the textbook SER of one polarisation, 1 - (1 - P_rail)^2.
+        """
         p_rail = np.asarray(self.rail.ser_awgn(snr_db))
-        return _scalar_or_array(-np.expm1(2 * np.log1p(-p_rail)))
+        rails = 2 if per_polarization else 2 * self.polarizations
+        return _scalar_or_array(-np.expm1(rails * np.log1p(-p_rail)))
 
-    def ber_awgn(self, snr_db):
-        """Exact Gray bit error rate (that of the rail PAM at the same SNR); scalar or array."""
-        return self.rail.ber_awgn(snr_db)
+    def ber_awgn(self, snr_db, differential: bool = False):
+        """Exact Gray bit error rate over AWGN; scalar or array.
 
-    def snr_db_for_ber(self, ber: float) -> float:
-        """SNR (dB) per polarisation at which :meth:`ber_awgn` equals ``ber``."""
-        return self.rail.snr_db_for_ber(ber)
+        Without differential coding it is that of the rail PAM at the same SNR. With quadrant
+        differential coding (see :class:`photolink.coherent.CarrierRecovery`) it is evaluated
+        exactly by enumerating sent and decided points and the quadrant error of the previous
+        symbol (ideal carrier, independent noise from symbol to symbol).
+        """
+        if not differential:
+            return self.rail.ber_awgn(snr_db)
+        return _scalar_or_array(_differential_ber(self, _snr_linear(snr_db)))
+
+    def snr_db_for_ber(self, ber: float, differential: bool = False) -> float:
+        """SNR (dB) at which :meth:`ber_awgn` equals ``ber``."""
+        ber = v.real("ber", ber, lo=1e-30, hi=0.2, hi_open=True)
+        if not differential:
+            return self.rail.snr_db_for_ber(ber)
+        return _invert(lambda s: self.ber_awgn(s, differential=True), ber)
 
     def __str__(self) -> str:
         return self.name
+
+
+def _quadrant_and_inner(fmt: QAM) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrant and inner label (position after rotating back to quadrant 0) of each point,
+    indexed by rail level indices ``[iI, iQ]``."""
+    L = fmt.rail.M
+    b = fmt.bits_per_rail
+    top = L - 1
+    g = gray(np.arange(L))
+    ii, iq = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
+    quad = np.asarray(QUADRANT_OF_SIGNS)[2 * (g[ii] >> (b - 1)) + (g[iq] >> (b - 1))]
+    # rotate back by -90 deg per quadrant: (I, Q) -> (Q, -I), i.e. (iI, iQ) -> (iQ, top - iI)
+    ri, rq = ii.copy(), iq.copy()
+    for _ in range(3):
+        turn = quad > _
+        ri, rq = np.where(turn, rq, ri), np.where(turn, top - ri, rq)
+    inner_mask = (1 << (b - 1)) - 1
+    inner = ((g[ri] & inner_mask) << (b - 1)) | (g[rq] & inner_mask)
+    return quad, inner
+
+
+def _differential_ber(fmt: QAM, snr: np.ndarray) -> np.ndarray:
+    L = fmt.rail.M
+    b = fmt.bits_per_rail
+    p = _pam_transition_probs(L, np.sqrt(fmt.rail.mean_power / snr))      # (..., L, L)
+    # joint[..., iI, iQ, jI, jQ] = P[decide (jI, jQ) | sent (iI, iQ)] / M
+    joint = p[..., :, None, :, None] * p[..., None, :, None, :] / fmt.M
+    quad, inner = _quadrant_and_inner(fmt)
+    inner_bits = 2 * (b - 1)
+    ham = np.array([bin(k).count("1") for k in range(1 << max(inner_bits, 1))], dtype=np.float64)
+    inner_err = ham[inner[:, :, None, None] ^ inner[None, None, :, :]]
+    e_inner = (joint * inner_err).sum(axis=(-4, -3, -2, -1))
+    delta = (quad[None, None, :, :] - quad[:, :, None, None]) % 4
+    p_delta = np.stack([(joint * (delta == k)).sum(axis=(-4, -3, -2, -1)) for k in range(4)], axis=-1)
+    # quadrant-bit errors of the increment: Gray-adjacent increments cost 1 bit, opposite 2
+    cost = np.array([0.0, 1.0, 2.0, 1.0])
+    e_quad = sum(p_delta[..., d] * p_delta[..., e] * cost[(d - e) % 4] for d in range(4) for e in range(4))
+    return (e_inner + e_quad) / (2 * b)
 
 
 QPSK = QAM(4, polarizations=1)

@@ -1,5 +1,11 @@
 """Symbol-stream Monte Carlo: symbols through noise, ISI and equalisers, errors counted in C.
 
+PAM streams run through csrc/pam_stream.c; coherent QAM streams (AWGN, laser phase noise,
+carrier recovery, differential coding) through csrc/qam_stream.c. For QAM one *symbol* is a
+dual-polarisation symbol (all polarisations of the format): ``symbols``, ``symbol_errors`` and
+``ser`` count those, ``bits = symbols * fmt.bits_per_symbol``, and over AWGN ``ser`` estimates
+``fmt.ser_awgn(snr_db)`` (which is defined the same way).
+
 A run is cut into chunks of :data:`CHUNK_SYMBOLS` symbols. Each chunk is self-contained (own
 random stream, own warm-up of the channel and equaliser histories), so the counts depend only
 on the seed: not on ``n_threads``, nor on how a run is split into calls of
@@ -12,10 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _rng, _stream
+from . import _coherent, _rng, _stream
 from . import _validate as v
 from .channel import Channel, Equalizer
-from .formats import PAM
+from .coherent import CarrierRecovery, phase_step_sigma
+from .formats import PAM, QAM
 from .stats import clopper_pearson
 
 #: Symbols per chunk: long enough that per-chunk set-up is < 0.5 % of the work, short
@@ -45,11 +52,16 @@ class BerResult:
     error_index : numpy.ndarray or None
         Index (int64) of every errored symbol, when asked for.
     error_bits : numpy.ndarray or None
-        Sent XOR decided bit label (uint16) of every errored symbol, when asked for.
+        Sent XOR decided bit label (uint16) of every errored symbol, when asked for. PAM: the
+        Gray label. QAM: all ``bits_per_symbol`` bits of the dual-polarisation symbol, MSB
+        first ``[X-I, X-Q, Y-I, Y-Q]`` rail Gray labels (see :class:`photolink.QAM`).
     seed_entropy : int or None
         Entropy of the run's SeedSequence: passing it as ``seed`` repeats the run.
     confidence : float
         Coverage of :attr:`ci` and :attr:`ser_ci`.
+    cycle_slips : int or None
+        QAM with carrier recovery: quadrant jumps of the recovered carrier phase relative to
+        the true phase, summed over polarisations (0 without carrier recovery); None for PAM.
     """
 
     format: str
@@ -63,6 +75,7 @@ class BerResult:
     error_bits: np.ndarray | None = None
     seed_entropy: int | None = None
     confidence: float = 0.95
+    cycle_slips: int | None = None
 
     @property
     def ber(self) -> float:
@@ -104,7 +117,9 @@ class BerResult:
                          self.bit_errors + other.bit_errors, self.burst_hist + other.burst_hist,
                          cat(self.error_index, other.error_index), cat(self.error_bits, other.error_bits),
                          self.seed_entropy if self.seed_entropy == other.seed_entropy else None,
-                         self.confidence)
+                         self.confidence,
+                         None if self.cycle_slips is None or other.cycle_slips is None
+                         else self.cycle_slips + other.cycle_slips)
 
     def to_dict(self) -> dict:
         """Plain values (no arrays but the burst histogram as a list)."""
@@ -114,7 +129,7 @@ class BerResult:
             "bit_errors": self.bit_errors, "ber": self.ber, "ber_ci_low": self.ci[0],
             "ber_ci_high": self.ci[1], "bursts": self.bursts,
             "mean_burst_length": self.mean_burst_length, "burst_hist": self.burst_hist.tolist(),
-            "seed_entropy": self.seed_entropy,
+            "seed_entropy": self.seed_entropy, "cycle_slips": self.cycle_slips,
         }
 
 
@@ -127,20 +142,31 @@ class SymbolStream:
 
     Parameters
     ----------
-    fmt : PAM
+    fmt : PAM or QAM
         Modulation format.
     snr_db : float
-        SNR in dB (see :mod:`photolink.channel` for its reference point with a channel).
+        SNR in dB (see :mod:`photolink.channel` for its reference point with a channel; for
+        QAM, per polarisation, circular complex noise).
     seed : int, SeedSequence, Generator or None
         Seed of the whole stream.
     channel : Channel, optional
-        Pulse response; None is an ideal (ISI-free) channel.
+        PAM only: pulse response; None is an ideal (ISI-free) channel.
     equalizer : Equalizer, optional
-        FFE/DFE; None is a plain slicer.
+        PAM only: FFE/DFE; None is a plain slicer.
     precode : bool
-        IEEE 802.3 1/(1+D) mod M precoding (shortens DFE error bursts).
+        PAM only: IEEE 802.3 1/(1+D) mod M precoding (shortens DFE error bursts).
     ideal_feedback : bool
-        Feed the DFE the transmitted symbols: the error-free-feedback bound.
+        PAM only: feed the DFE the transmitted symbols: the error-free-feedback bound.
+    linewidth_symbol_period : float
+        QAM only: combined (transmitter + local oscillator) laser linewidth times symbol
+        period, 0 to 0.1; the carrier phase is a Wiener process with steps of variance
+        2 pi linewidth_symbol_period, common to both polarisations.
+    carrier_recovery : CarrierRecovery, optional
+        QAM only: carrier-phase recovery. None is an ideal carrier with zero linewidth, and
+        ``CarrierRecovery.for_format(fmt)`` with phase noise.
+    differential : bool
+        QAM only: quadrant differential coding (a cycle slip then costs one symbol, not a
+        burst to the next slip).
     """
 
     fmt: PAM
@@ -150,12 +176,21 @@ class SymbolStream:
     equalizer: Equalizer | None = None
     precode: bool = False
     ideal_feedback: bool = False
+    linewidth_symbol_period: float = 0.0
+    carrier_recovery: CarrierRecovery | None = None
+    differential: bool = False
     position: int = field(default=0, init=False)
 
     def __post_init__(self):
-        if not isinstance(self.fmt, PAM):
-            raise TypeError(f"fmt must be a photolink PAM format, got {type(self.fmt).__name__} {self.fmt!r}")
+        if not isinstance(self.fmt, (PAM, QAM)):
+            raise TypeError(f"fmt must be a photolink PAM or QAM format, got {type(self.fmt).__name__} {self.fmt!r}")
         self.snr_db = v.real("snr_db", self.snr_db, lo=-30, hi=80)
+        if isinstance(self.fmt, QAM):
+            self._coherent_config()
+            return
+        for name in ("linewidth_symbol_period", "carrier_recovery", "differential"):
+            if getattr(self, name) not in (0.0, None, False):
+                raise ValueError(f"{name} applies to QAM formats only, got {getattr(self, name)!r} with {self.fmt}")
         if self.channel is not None and not isinstance(self.channel, Channel):
             raise TypeError(f"channel must be a photolink.Channel or None, got {type(self.channel).__name__}")
         if self.equalizer is not None and not isinstance(self.equalizer, Equalizer):
@@ -165,6 +200,41 @@ class SymbolStream:
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         self._ss = _rng.seed_sequence(self.seed)
         self._kernel_args = self._kernel_config()
+        self._chunk = self._pam_chunk
+
+    def _coherent_config(self) -> None:
+        """Validate the QAM options and fix the arguments of the coherent kernel."""
+        for name, default in (("channel", None), ("equalizer", None), ("precode", False),
+                              ("ideal_feedback", False)):
+            if getattr(self, name) not in (default,):
+                raise ValueError(f"{name} applies to PAM formats only, got {getattr(self, name)!r} with {self.fmt}")
+        self.linewidth_symbol_period = v.real("linewidth_symbol_period", self.linewidth_symbol_period,
+                                              lo=0.0, hi=0.1)
+        if not isinstance(self.differential, (bool, np.bool_)):
+            raise TypeError(f"differential must be a bool, got {self.differential!r}")
+        cr = self.carrier_recovery
+        if cr is None and self.linewidth_symbol_period > 0:
+            cr = CarrierRecovery.for_format(self.fmt)
+        if cr is not None:
+            if not isinstance(cr, CarrierRecovery):
+                raise TypeError(f"carrier_recovery must be a photolink.coherent.CarrierRecovery or None, "
+                                f"got {type(cr).__name__} {cr!r}")
+            cr.check_format(self.fmt)
+        self.carrier_recovery = cr
+        self._ss = _rng.seed_sequence(self.seed)
+        self._kernel_args = (
+            self.fmt.M, self.fmt.polarizations, self.fmt.noise_sigma(self.snr_db),
+            phase_step_sigma(self.linewidth_symbol_period),
+            _coherent.CPR_CODES[cr.method if cr else None], cr.window if cr else 1,
+            cr.test_phases if cr else 1, bool(self.differential))
+        self._chunk = self._qam_chunk
+
+    def _pam_chunk(self, *chunk_args):
+        return _stream.pam_chunk(*self._kernel_args, *chunk_args) + (None,)
+
+    def _qam_chunk(self, *chunk_args):
+        s, se, be, slips, idx, bits = _coherent.qam_chunk(*self._kernel_args, *chunk_args)
+        return s, se, be, idx, bits, slips
 
     def _kernel_config(self) -> tuple:
         """Arguments of the C kernel that do not change from chunk to chunk."""
@@ -205,8 +275,8 @@ class SymbolStream:
         def one(piece):
             c, lo, hi = piece
             hist = np.zeros(BURST_BINS, np.uint64)
-            out = _stream.pam_chunk(*self._kernel_args, _rng.chunk_bit_generator(self._ss, c),
-                                    CHUNK_SYMBOLS, lo, hi, c * CHUNK_SYMBOLS, hist, return_errors)
+            out = self._chunk(_rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
+                              c * CHUNK_SYMBOLS, hist, return_errors)
             return out, hist
 
         if n_threads == 1 or len(pieces) == 1:
@@ -214,13 +284,14 @@ class SymbolStream:
         else:
             pool = ThreadPoolExecutor(min(n_threads, len(pieces)))
             parts = pool.map(one, pieces)
-        symbols = symbol_errors = bit_errors = 0
+        symbols = symbol_errors = bit_errors = slips = 0
         hist = np.zeros(BURST_BINS, np.int64)
         index, bits = [], []
-        for (s, se, be, idx, b), h in parts:
+        for (s, se, be, idx, b, sl), h in parts:
             symbols += s
             symbol_errors += se
             bit_errors += be
+            slips += sl or 0
             hist += h.astype(np.int64)
             if return_errors:
                 index.append(idx)
@@ -236,26 +307,32 @@ class SymbolStream:
             error_index=np.concatenate(index) if return_errors else None,
             error_bits=np.concatenate(bits) if return_errors else None,
             seed_entropy=self._ss.entropy if not self._ss.spawn_key else None,
+            cycle_slips=int(slips) if isinstance(self.fmt, QAM) else None,
         )
 
 
 def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, precode=False,
-                 ideal_feedback=False, n_threads=1, return_errors=False) -> BerResult:
+                 ideal_feedback=False, n_threads=1, return_errors=False,
+                 linewidth_symbol_period=0.0, carrier_recovery=None, differential=False) -> BerResult:
     """Stream ``n_symbols`` symbols through noise (and ISI and equaliser) and count errors.
 
     Parameters
     ----------
-    fmt : PAM
-        Modulation format, e.g. ``photolink.PAM4``.
+    fmt : PAM or QAM
+        Modulation format, e.g. ``photolink.PAM4`` or ``photolink.DP_16QAM``.
     snr_db : float
         SNR in dB: mean symbol power over noise power at the decision point for an ideal
-        channel; referred to the main cursor at the receiver input with a channel.
+        channel; referred to the main cursor at the receiver input with a channel. For QAM,
+        per polarisation with circular complex noise (REFERENCE.md).
     n_symbols : int
-        Number of symbols, 1 to 1e14; memory use does not grow with it.
+        Number of symbols, 1 to 1e14 (QAM: dual-polarisation symbols); memory use does not
+        grow with it.
     seed : int, SeedSequence, Generator or None
         The result depends on it alone.
     channel, equalizer, precode, ideal_feedback
-        See :class:`SymbolStream`.
+        PAM only; see :class:`SymbolStream`.
+    linewidth_symbol_period, carrier_recovery, differential
+        QAM only; see :class:`SymbolStream`.
     n_threads : int
         Worker threads; the counts do not depend on it.
     return_errors : bool
@@ -268,10 +345,17 @@ def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, 
     Examples
     --------
     >>> import photolink as pl
-    >>> r = pl.simulate_ber(pl.PAM4, 17.0, 10**6, seed=1)
+    >>> r = pl.simulate_ber(pl.PAM4, 17.0, 10**6, seed=2)
+    >>> r.bits, r.bit_errors
+    (2000000, 1151)
     >>> r.ci[0] <= pl.PAM4.ber_awgn(17.0) <= r.ci[1]
+    True
+    >>> q = pl.simulate_ber(pl.DP_16QAM, 16.0, 10**5, seed=1)
+    >>> q.ci[0] <= pl.DP_16QAM.ber_awgn(16.0) <= q.ci[1]
     True
     """
     stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer,
-                          precode=precode, ideal_feedback=ideal_feedback)
+                          precode=precode, ideal_feedback=ideal_feedback,
+                          linewidth_symbol_period=linewidth_symbol_period,
+                          carrier_recovery=carrier_recovery, differential=differential)
     return stream.run(n_symbols, n_threads=n_threads, return_errors=return_errors)

@@ -1,0 +1,154 @@
+/* Packets through a path of links and switches: FIFO queues (Lindley recursion per link),
+ * finite buffers with tail drop, cut-through or store-and-forward nodes, FEC hold, codeword
+ * failures, link-level retry (LLR) and end-to-end retransmission.
+ *
+ * The state of a run (queues, error processes, pending retransmissions, statistics) lives in
+ * caller-owned structs and is carried from call to call, so a run cut into any number of calls
+ * evolves exactly as one long call would. Packets are processed one at a time through all
+ * links, in order of their entry into the source queue.
+ */
+#ifndef PL_PATH_H
+#define PL_PATH_H
+
+#include <stdint.h>
+#include "pl_random.h"
+#include "pl_status.h"
+
+/* Status (besides PL_OK, PL_EINVAL, PL_ENOMEM from pl_status.h): the exact-mode codeword
+ * outcomes of link state->need_link are about to run out; refill it and call again. */
+#define PL_PATH_EMORE 16
+
+#define PL_PATH_MAX_LINKS 256
+
+/* Latency histogram: log-bucketed with PL_HIST_SUB_BITS mantissa bits per power of two, so a
+ * bucket spans a relative width of 2^-PL_HIST_SUB_BITS; values from 2^PL_HIST_MIN_EXP ns
+ * (below: bucket 0) to 2^PL_HIST_MAX_EXP ns (above: last bucket). */
+#define PL_HIST_SUB_BITS 10
+#define PL_HIST_MIN_EXP (-12)
+#define PL_HIST_MAX_EXP 40
+#define PL_HIST_BUCKETS ((PL_HIST_MAX_EXP - PL_HIST_MIN_EXP) << PL_HIST_SUB_BITS)
+/* IPDV magnitudes: the same range with PL_IPDV_SUB_BITS mantissa bits (jitter needs less
+ * resolution, and a smaller table stays in cache: IPDV values are spread widely) */
+#define PL_IPDV_SUB_BITS 8
+#define PL_IPDV_BUCKETS ((PL_HIST_MAX_EXP - PL_HIST_MIN_EXP) << PL_IPDV_SUB_BITS)
+
+enum { PL_RECOVERY_DROP = 0, PL_RECOVERY_LLR = 1, PL_RECOVERY_E2E = 2 };
+
+typedef struct {               /* one link and the node (queue) in front of it */
+    double ns_per_byte;        /* 8 / rate_gbps */
+    double bytes_per_ns;       /* rate_gbps / 8 */
+    double bits_per_ns;        /* rate_gbps */
+    double fixed_ns;           /* propagation + fixed components (PCS/FEC decode, DSP, ...) */
+    double hold_ns;            /* FEC hold at the receiver: every bit leaves the decoder this late */
+    double codeword_bits;      /* payload bits per codeword; 0: one error trial per frame */
+    double inv_codeword_bits;  /* 1 / codeword_bits, or 0 */
+    double log1m_cwer;         /* log(1 - cwer): -0.0 for an error-free link, -inf for cwer = 1 */
+    int errors;                /* 0: error-free, 1: statistical (geometric skips), 2: exact outcomes */
+    double replay_ns;          /* LLR: from the end of a failed transmission to its resend */
+    double node_latency_ns;    /* latency of the node in front of the link (switch), added per packet */
+    double buffer_bytes;       /* queue capacity in front of the link; INFINITY: unbounded */
+    int cut_through;           /* the node in front forwards from the first available bit */
+} pl_link;
+
+typedef struct {
+    int n_links;
+    const pl_link *links;
+    int recovery;              /* PL_RECOVERY_* */
+    int max_retries;           /* LLR: resends per link per packet; E2E: retransmissions per packet */
+    double timeout_ns;         /* E2E: from a copy entering the source queue to its retransmission */
+} pl_path_config;
+
+typedef struct {               /* per link, carried across calls */
+    double free_at;            /* end of the link's last transmission (ns) */
+    /* statistical mode: next_fail is the grid index of the next failed codeword (frames
+     * without FEC: the transmission count), fail_bit its first bit, consumed counts frames;
+     * exact mode: consumed counts touched codewords and next_fail is the count at which the
+     * next failure sits, from fail_pos */
+    int64_t consumed;
+    int64_t last_codeword;     /* exact: grid index of the last codeword touched (-1: none) */
+    int last_failed;           /* exact: did that codeword fail? */
+    int64_t next_fail;
+    double fail_bit;
+    const int64_t *fail_pos;   /* exact mode: failure positions (touched-codeword counts), sorted */
+    int64_t n_fail_pos, fail_idx;
+    int64_t known;             /* exact mode: outcomes are known for counts < known */
+    /* statistics */
+    uint64_t packets;          /* packets offered to the queue in front of the link */
+    uint64_t tail_drops;
+    uint64_t transmissions;    /* including LLR resends */
+    uint64_t failed_transmissions;
+    uint64_t retries;          /* LLR resends */
+    uint64_t lost_corrupted;   /* packets that left this link corrupted for good */
+    double wait_sum, wait_max; /* queueing wait in front of the link */
+    double busy_ns;            /* time the link spent sending (resends and replay gaps included) */
+    double service_sum;        /* serialisation time of packets sent (once per packet) */
+} pl_link_state;
+
+typedef struct {               /* a copy waiting for its end-to-end retransmission */
+    double time;               /* when it enters the source queue */
+    double arrival;            /* when the packet first arrived (latency reference) */
+    double size;
+    int64_t seq;
+    int64_t tries;             /* retransmissions so far */
+} pl_pending;
+
+typedef struct {
+    pl_link_state *links;      /* n_links entries */
+    pl_pending *pending;       /* ring of pending_cap entries */
+    int64_t pending_cap, pending_head, pending_len;
+    int64_t next_seq;          /* sequence number of the next fresh packet */
+    double last_entry;         /* entry time of the last fresh packet (0 before the first) */
+    /* totals */
+    uint64_t offered, delivered, lost_tail_drop, lost_corrupted, llr_retries, e2e_retransmissions;
+    double delivered_bytes, latency_sum, latency_min, latency_max;
+    double first_arrival, last_delivery;
+    uint64_t *hist;            /* PL_HIST_BUCKETS latency counts */
+    uint64_t *ipdv_pos, *ipdv_neg;  /* PL_IPDV_BUCKETS each: IPDV > 0 and IPDV < 0 by magnitude */
+    uint64_t ipdv_zero;        /* |IPDV| below 2^PL_HIST_MIN_EXP ns */
+    double ipdv_min, ipdv_max;
+    int64_t prev_seq;          /* last delivered sequence number (-1: none) */
+    double prev_latency;
+    /* batch means of the latency, for the confidence interval of the mean */
+    int64_t batch_len, batch_count;
+    double batch_sum;
+    double *batch_means;
+    int64_t batch_cap, n_batches;
+    /* raw latencies in delivery order (optional) */
+    double *raw;
+    int64_t raw_cap, n_raw;
+    int need_link;             /* OUT with PL_PATH_EMORE */
+    /* work buffers (optional, work_cap entries each): with them, runs without retransmissions
+     * or exact links go link by link through batches of packets (same result, faster) */
+    double *work_entry, *work_t;
+    uint8_t *work_flag;
+    int64_t work_cap;
+} pl_path_state;
+
+/* Reset the state: queues empty, statistics zero; draws each statistical link's first
+ * failure from rngs[link]. The caller has zeroed hist, ipdv_pos, ipdv_neg and set the buffers. */
+int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs);
+
+/* Offer n fresh packets and process them, each after the end-to-end retransmissions due before
+ * it. times: entry times into the source queue (non-decreasing, not before the previous
+ * call's), or with `gaps` the time from the previous packet's entry (the first packet of a run
+ * enters at its gap); sizes in bytes, or sizes == NULL for all of fixed_size. Link i draws its
+ * failures from rngs[i] (statistical links only). With drain, retransmissions still pending
+ * after the last packet are processed too.
+ * *n_done is set to the number of packets processed. Returns PL_OK; PL_ENOMEM when the
+ * pending ring is full (grow it and call again with the rest); PL_PATH_EMORE when exact-mode
+ * outcomes run short (pl_path_refill, then call again with the rest); PL_EINVAL. */
+int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs,
+                const double *times, int gaps, const double *sizes, double fixed_size,
+                int64_t n, int drain, int64_t *n_done);
+
+/* Exact mode: give link `link` all its failure positions (touched-codeword counts) that are
+ * >= its consumed count and < known, sorted, replacing the previous array (which must stay
+ * alive until then); outcomes are then known up to `known`. */
+int pl_path_refill(const pl_path_config *cfg, pl_path_state *st, int link,
+                   const int64_t *fail_pos, int64_t n_fail_pos, int64_t known);
+
+/* Histogram bucket of a positive value (ns), with sub_bits mantissa bits (PL_HIST_SUB_BITS or
+ * PL_IPDV_SUB_BITS). */
+int64_t pl_hist_index(double x, int sub_bits);
+
+#endif

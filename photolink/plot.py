@@ -1,0 +1,290 @@
+"""Plots (needs the optional extra ``plot``: matplotlib).
+
+Figures are built as ``matplotlib.figure.Figure`` objects rendered by Agg: no display and no
+pyplot state are involved, so plotting works on servers and in loops. Each function returns
+the figure and, given ``path``, also writes it (PNG, SVG or PDF, from the suffix).
+
+* :func:`waterfall`: BER against SNR, Monte-Carlo points with confidence bars (zero-error
+  points as upper bounds) and the closed form.
+* :func:`slicer_histogram`: the slicer-input distribution per sent level with the decision
+  thresholds (the eye at the sampling instant).
+* :func:`bathtub`: BER against sampling offset (dual-Dirac jitter on top of the noise floor).
+* :func:`latency_ccdf`: P[latency > x] on a log scale, tail percentiles marked.
+* :func:`energy_bars`: energy per bit of each link, stacked by component.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from . import _rng
+from . import _validate as v
+from .channel import decision_point
+from .formats import PAM, q_function
+from .stream import BerResult
+
+#: Output formats by file suffix.
+SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _figure(width=6.4, height=4.2):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'photolink[plot]'") from None
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def save(fig, path) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix: .png, .svg or .pdf)."""
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"path must end in one of {list(SUFFIXES)}, got {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    return path
+
+
+def _done(fig, path):
+    if path is not None:
+        save(fig, path)
+    return fig
+
+
+# -- BER waterfall ---------------------------------------------------------------------------
+def _ber_points(results) -> list[dict]:
+    pts = []
+    for r in results:
+        if isinstance(r, BerResult):
+            pts.append({"format": r.format, "snr_db": r.snr_db, "ber": r.ber, "lo": r.ci[0],
+                        "hi": r.ci[1], "errors": r.bit_errors, "plain": True})
+        elif isinstance(r, Mapping) and "ber" in r:
+            pts.append({"format": r["format"], "snr_db": r["snr_db"], "ber": r["ber"],
+                        "lo": r["ber_ci_low"], "hi": r["ber_ci_high"],
+                        "errors": r.get("bit_errors", 1), "plain": r.get("ber_awgn") is not None,
+                        "label": r.get("label")})
+        else:
+            raise TypeError(f"results must hold BerResult objects or BER sweep rows, got {type(r).__name__}")
+    return pts
+
+
+def waterfall(results: Sequence, *, closed_form: bool = True, title: str | None = None,
+              path=None):
+    """BER waterfall: Monte-Carlo points with their confidence bars, and the closed form.
+
+    Parameters
+    ----------
+    results : sequence of BerResult or of BER sweep rows (dicts)
+        Points; grouped into one series per format. A point with no error is drawn as its
+        upper confidence bound (a downward triangle), never at 0.
+    closed_form : bool
+        Draw the exact AWGN BER of each format (for cases on an ideal channel).
+    title : str, optional
+    path : str or pathlib.Path, optional
+        Also write the figure there.
+    """
+    pts = _ber_points(results)
+    if not pts:
+        raise ValueError("results must hold at least one point")
+    fig, ax = _figure()
+    colors = ["C0", "C1", "C2", "C3", "C4", "C5"]
+    for n, name in enumerate(dict.fromkeys(p.get("label") or p["format"] for p in pts)):
+        series = sorted((p for p in pts if (p.get("label") or p["format"]) == name),
+                        key=lambda p: p["snr_db"])
+        c = colors[n % len(colors)]
+        hit = [p for p in series if p["errors"] > 0]
+        zero = [p for p in series if p["errors"] == 0]
+        if hit:
+            x = np.array([p["snr_db"] for p in hit])
+            y = np.array([p["ber"] for p in hit])
+            err = np.array([[p["ber"] - p["lo"] for p in hit], [p["hi"] - p["ber"] for p in hit]])
+            ax.errorbar(x, y, yerr=err, fmt="o", color=c, ms=4, capsize=3,
+                        label=f"{name} Monte Carlo (95% CI)")
+        if zero:
+            ax.plot([p["snr_db"] for p in zero], [p["hi"] for p in zero], "v", color=c, ms=6,
+                    label=f"{name} no errors: upper bound")
+        fmt_name = series[0]["format"]
+        if closed_form and any(p["plain"] for p in series) and fmt_name.startswith(("PAM", "NRZ")):
+            fmt = PAM(2 if fmt_name == "NRZ" else int(fmt_name[3:]))
+            snr = np.linspace(min(p["snr_db"] for p in series) - 0.5,
+                              max(p["snr_db"] for p in series) + 0.5, 200)
+            ax.plot(snr, fmt.ber_awgn(snr), "--", color=c, lw=1.2, alpha=0.8,
+                    label=f"{fmt_name} closed form (AWGN)")
+    ax.set_yscale("log")
+    ax.set_xlabel("SNR (dB)")
+    ax.set_ylabel("bit error ratio")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title or "BER waterfall")
+    return _done(fig, path)
+
+
+# -- slicer input ----------------------------------------------------------------------------
+def slicer_samples(fmt: PAM, snr_db: float, *, channel=None, equalizer=None,
+                   n_symbols: int = 200_000, seed=1) -> tuple[np.ndarray, np.ndarray]:
+    """Slicer inputs and sent level indices, with correct DFE feedback.
+
+    The slicer sees ``cursor * a + sum(residual_isi * a_other) + noise`` (see
+    :func:`photolink.channel.decision_point`), with the noise of :func:`photolink.simulate_ber`.
+    """
+    if not isinstance(fmt, PAM):
+        raise TypeError(f"fmt must be a photolink PAM format, got {type(fmt).__name__}")
+    n = v.integer("n_symbols", n_symbols, lo=100, hi=10**7)
+    dp = decision_point(channel, equalizer)
+    main = channel.main if channel is not None else 1.0
+    sigma = fmt.noise_sigma(snr_db) * main * dp.noise_gain
+    rng = np.random.Generator(_rng.chunk_bit_generator(_rng.seed_sequence(seed), 0))
+    sent = rng.integers(0, fmt.M, n)
+    x = dp.cursor * fmt.levels[sent]
+    if dp.residual_isi.size:
+        x = x + fmt.levels[rng.integers(0, fmt.M, (n, dp.residual_isi.size))] @ dp.residual_isi
+    return x + sigma * rng.standard_normal(n), sent
+
+
+def slicer_histogram(fmt: PAM, snr_db: float, *, channel=None, equalizer=None,
+                     n_symbols: int = 200_000, seed=1, bins: int = 300, path=None):
+    """Histogram of the slicer input per sent level, with the decision thresholds.
+
+    Parameters are those of :func:`slicer_samples`; ``bins`` histogram bins.
+    """
+    z, sent = slicer_samples(fmt, snr_db, channel=channel, equalizer=equalizer,
+                             n_symbols=n_symbols, seed=seed)
+    dp = decision_point(channel, equalizer)
+    fig, ax = _figure()
+    edges = np.linspace(z.min(), z.max(), bins + 1)
+    for i in range(fmt.M):
+        ax.hist(z[sent == i], bins=edges, histtype="stepfilled", alpha=0.45,
+                label=f"level {fmt.levels[i]:+g}")
+    for t in dp.cursor * np.arange(-fmt.M + 2, fmt.M - 1, 2):
+        ax.axvline(t, color="k", ls="--", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("slicer input (equalised, level units x cursor)")
+    ax.set_ylabel(f"symbols (of {z.size})")
+    eq = "" if equalizer is None else f", FFE {len(equalizer.ffe)} / DFE {len(equalizer.dfe)} taps"
+    ax.set_title(f"{fmt.name} slicer input at {snr_db:g} dB{eq}; dashed: thresholds")
+    ax.set_ylim(0.5, ax.get_ylim()[1] * 30)               # headroom for the legend
+    ax.legend(fontsize=8, ncol=min(fmt.M, 4), loc="upper center")
+    return _done(fig, path)
+
+
+# -- bathtub ---------------------------------------------------------------------------------
+def bathtub_ber(fmt: PAM, snr_db: float, offset_ui, *, rj_rms_ui: float = 0.015,
+                dj_pp_ui: float = 0.1, transition_density: float = 0.5):
+    """BER at sampling offsets ``offset_ui`` (0 to 1 UI) of a dual-Dirac jitter model.
+
+    ``BER(x) = BER_awgn(snr) + rho * [J(x) + J(1 - x)]`` with
+    ``J(x) = (Q((x - DJ/2)/RJ) + Q((x + DJ/2)/RJ)) / 2``: the crossing jitter is two Diracs
+    ``DJ`` apart convolved with Gaussian ``RJ`` (the dual-Dirac model of Fibre Channel MJSQ).
+    """
+    x = v.real_array("offset_ui", offset_ui, lo=0.0, hi=1.0)
+    rj = v.real("rj_rms_ui", rj_rms_ui, lo=1e-6, hi=0.5)
+    dj = v.real("dj_pp_ui", dj_pp_ui, lo=0.0, hi=0.9)
+    rho = v.real("transition_density", transition_density, lo=0.0, hi=1.0)
+
+    def tail(d):
+        return 0.5 * (q_function((d - dj / 2) / rj) + q_function((d + dj / 2) / rj))
+
+    return np.minimum(fmt.ber_awgn(snr_db) + rho * (tail(x) + tail(1 - x)), 0.5)
+
+
+def bathtub(fmt: PAM, snr_db: float, *, rj_rms_ui: float = 0.015, dj_pp_ui: float = 0.1,
+            transition_density: float = 0.5, target_ber: float = 1e-12, path=None):
+    """Bathtub curve (see :func:`bathtub_ber`), with the eye opening at ``target_ber`` marked."""
+    x = np.linspace(0, 1, 801)
+    ber = bathtub_ber(fmt, snr_db, x, rj_rms_ui=rj_rms_ui, dj_pp_ui=dj_pp_ui,
+                      transition_density=transition_density)
+    fig, ax = _figure()
+    ax.plot(x, ber, "C0-", lw=1.5)
+    ax.axhline(target_ber, color="C3", ls=":", lw=1)
+    open_ = x[ber <= target_ber]
+    if open_.size:
+        ax.annotate("", xy=(open_[0], target_ber), xytext=(open_[-1], target_ber),
+                    arrowprops={"arrowstyle": "<->", "color": "C3"})
+        ax.text(0.5, target_ber * 3, f"opening {open_[-1] - open_[0]:.2f} UI at BER {target_ber:g}",
+                ha="center", color="C3")
+    ax.set_yscale("log")
+    ax.set_ylim(max(min(ber.min(), target_ber) / 100, 1e-18), 1)
+    ax.set_xlabel("sampling offset (UI)")
+    ax.set_ylabel("bit error ratio")
+    ax.set_title(f"{fmt.name} bathtub at {snr_db:g} dB: RJ {rj_rms_ui:g} UI rms, DJ {dj_pp_ui:g} UI pp")
+    ax.grid(True, which="both", alpha=0.3)
+    return _done(fig, path)
+
+
+# -- latency CCDF ------------------------------------------------------------------------------
+def latency_ccdf(latencies_ns, *, percentiles=(0.5, 0.99, 0.999), title: str | None = None,
+                 path=None):
+    """Complementary CDF P[latency > x] on a log axis: the tail, percentiles marked.
+
+    Parameters
+    ----------
+    latencies_ns : array or mapping of name to array
+        Packet latencies in ns, one series per name.
+    """
+    series = latencies_ns if isinstance(latencies_ns, Mapping) else {"latency": latencies_ns}
+    fig, ax = _figure()
+    for n, (name, lat) in enumerate(series.items()):
+        x = np.sort(v.real_array(f"latencies_ns[{name!r}]", lat, lo=0.0).ravel())
+        if x.size == 0:
+            raise ValueError(f"latencies_ns[{name!r}] is empty")
+        ccdf = 1.0 - np.arange(x.size) / x.size          # P[L >= x_i], down to 1/n
+        ax.step(x, ccdf, where="post", color=f"C{n}", ls=("-", "--", "-.", ":")[n % 4],
+                label=f"{name} ({x.size} packets)")
+        for p in percentiles:
+            q = float(np.quantile(x, p))
+            ax.plot(q, 1 - p, "o", color=f"C{n}", ms=4)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=0.5 / max(len(np.ravel(s)) for s in series.values()))
+    ax.set_xlabel("latency (ns)")
+    ax.set_ylabel("P[latency > x]")
+    ax.set_title(title or f"latency CCDF (dots: p{', p'.join(f'{100 * p:g}' for p in percentiles)})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _done(fig, path)
+
+
+# -- energy ------------------------------------------------------------------------------------
+def energy_components(row: Mapping) -> dict:
+    """Energy-per-bit components of a link report or row: the entries of the mapping whose key
+    mentions energy in pJ (``energy_breakdown_pj_per_bit``; flattened ``"key.part"`` entries
+    too); else the total."""
+    def energy_key(key):
+        return "energy" in key and "pj" in key and key != "energy_pj_per_bit"
+
+    for key, value in row.items():
+        if isinstance(value, Mapping) and energy_key(key):
+            return {str(k): float(x) for k, x in value.items()}
+    parts = {k.split(".", 1)[1]: float(x) for k, x in row.items()
+             if "." in k and energy_key(k.split(".", 1)[0]) and isinstance(x, (int, float))}
+    return parts or {"total": float(row["energy_pj_per_bit"])}
+
+
+def energy_bars(breakdown: Mapping, *, unit: str = "pJ/bit", title: str | None = None, path=None):
+    """Stacked bars of energy per bit by component, one bar per link.
+
+    Parameters
+    ----------
+    breakdown : mapping of link name to (mapping of component to value, or a total)
+    """
+    if not breakdown:
+        raise ValueError("breakdown must name at least one link")
+    names = list(breakdown)
+    rows = {n: (dict(b) if isinstance(b, Mapping) else {"total": float(b)}) for n, b in breakdown.items()}
+    parts = list(dict.fromkeys(p for b in rows.values() for p in b))
+    fig, ax = _figure()
+    bottom = np.zeros(len(names))
+    for i, part in enumerate(parts):
+        h = np.array([rows[n].get(part, 0.0) for n in names], dtype=float)
+        ax.bar(names, h, bottom=bottom, color=f"C{i}", label=part)
+        bottom += h
+    for i, total in enumerate(bottom):
+        ax.text(i, total, f"{total:.3g}", ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel(f"energy ({unit})")
+    ax.set_ylim(0, bottom.max() * 1.15 if bottom.max() > 0 else 1)
+    ax.set_title(title or "energy per bit by component")
+    if len(parts) > 1 or parts != ["total"]:
+        ax.legend(fontsize=8)
+    return _done(fig, path)

@@ -1,0 +1,13 @@
+"""The examples in the public docstrings run and print what they say."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["photolink.formats", "photolink.stream", "photolink.coherent", "photolink.fec"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

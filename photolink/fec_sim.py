@@ -30,7 +30,7 @@ from . import _rng
 from . import _validate as v
 from .fec import RS
 from .fec_inner import ConcatenatedCode
-from .formats import PAM
+from .formats import PAM, QAM
 from .stats import clopper_pearson
 from .stream import SymbolStream
 
@@ -195,27 +195,32 @@ def _check_code(code):
     return outer
 
 
-def _stream(fmt, snr_db, seed, channel, equalizer, precode):
+#: Extra SymbolStream options simulate() passes on.
+STREAM_OPTIONS = ("ideal_feedback", "linewidth_symbol_period", "carrier_recovery", "differential")
+
+
+def _stream(fmt, snr_db, seed, channel, equalizer, precode, **options):
     """A reproducible stream of ``fmt`` that can report error positions and bit patterns."""
-    if isinstance(fmt, PAM):
+    if isinstance(fmt, (PAM, QAM)):
         return SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer,
-                            precode=precode)
-    # Other formats (QAM): either the format offers a stream with SymbolStream's contract
+                            precode=precode, **options)
+    # Other formats: either the format offers a stream with SymbolStream's contract
     # (``fmt.stream(snr_db, seed=..., channel=..., equalizer=..., precode=...)`` with ``run`` and
     # ``position``), or ``photolink.simulate_ber`` accepts it (then the run is done in one go).
     if not hasattr(fmt, "bits_per_symbol"):
         raise TypeError(f"fmt must be a photolink format, got {type(fmt).__name__} {fmt!r}")
     if callable(getattr(fmt, "stream", None)):
-        return fmt.stream(snr_db, seed=seed, channel=channel, equalizer=equalizer, precode=precode)
-    return _OneShotStream(fmt, snr_db, seed, channel, equalizer, precode)
+        return fmt.stream(snr_db, seed=seed, channel=channel, equalizer=equalizer, precode=precode,
+                          **options)
+    return _OneShotStream(fmt, snr_db, seed, channel, equalizer, precode, **options)
 
 
 class _OneShotStream:
     """SymbolStream's ``run``/``position`` over one call of ``photolink.simulate_ber``."""
 
-    def __init__(self, fmt, snr_db, seed, channel, equalizer, precode):
+    def __init__(self, fmt, snr_db, seed, channel, equalizer, precode, **options):
         self.args = (fmt, snr_db)
-        self.kwargs = dict(seed=seed, channel=channel, equalizer=equalizer, precode=precode)
+        self.kwargs = dict(seed=seed, channel=channel, equalizer=equalizer, precode=precode, **options)
         self.position = 0
         self.total = None
         self.result = None
@@ -304,7 +309,7 @@ def _inner_positions(code: ConcatenatedCode, bit_rel, bits_per_word=128):
 
 
 def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, interleave,
-         n_threads, mode, want_flags):
+         n_threads, mode, want_flags, options):
     from . import _fec
     from .fec import _codec
 
@@ -323,8 +328,11 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
         raise ValueError(f"mode must be 'count' or 'full', got {mode!r}")
     if not isinstance(precode, (bool, np.bool_)):
         raise TypeError(f"precode must be a bool, got {precode!r}")
+    unknown = sorted(set(options) - set(STREAM_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown stream option(s) {unknown}; allowed: {list(STREAM_OPTIONS)}")
     ss = _rng.seed_sequence(seed)
-    stream = _stream(fmt, snr_db, _rng.child(ss, 0), channel, equalizer, bool(precode))
+    stream = _stream(fmt, snr_db, _rng.child(ss, 0), channel, equalizer, bool(precode), **options)
     msg_ss = _rng.child(ss, 1)
     bps = fmt.bits_per_symbol
     n, k, t = outer.n, outer.k, outer.t
@@ -451,15 +459,15 @@ def _popcount16(x) -> np.ndarray:
 # ---- public functions ----------------------------------------------------------------------
 
 def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-             precode=False, interleave=1, mode="count", n_threads=1) -> FecResult:
+             precode=False, interleave=1, mode="count", n_threads=1, **stream_options) -> FecResult:
     """Stream symbols, map their errors onto RS codewords and count the codewords that fail.
 
     Parameters
     ----------
     code : photolink.fec.RS or photolink.fec.ConcatenatedCode
         E.g. ``fec.KP4`` or ``fec.KP4_INNER_HAMMING``.
-    fmt : photolink.PAM
-        Modulation (a QAM format works once a QAM stream simulator is installed).
+    fmt : photolink.PAM or photolink.QAM
+        Modulation. QAM streams take no channel, equaliser or precoding here.
     snr_db : float
         SNR in dB (see :func:`photolink.simulate_ber`).
     n_codewords : int
@@ -476,6 +484,10 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
         ``disagreements`` counts codewords where the two paths disagree (should be 0).
     n_threads : int
         Threads of the stream simulation; results do not depend on it.
+    **stream_options
+        Passed to :class:`photolink.SymbolStream`: ``ideal_feedback`` (PAM),
+        ``linewidth_symbol_period``, ``carrier_recovery``, ``differential`` (QAM; cycle slips
+        make bursts).
 
     Returns
     -------
@@ -491,7 +503,8 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
     """
     tally, _, line_bits, mean_burst, ss, n_cw, interleave = _run(
         code, fmt, snr_db, n_codewords, seed=seed, channel=channel, equalizer=equalizer,
-        precode=precode, interleave=interleave, n_threads=n_threads, mode=mode, want_flags=False)
+        precode=precode, interleave=interleave, n_threads=n_threads, mode=mode, want_flags=False,
+        options=stream_options)
     outer = _check_code(code)
     return FecResult(
         code=code.name, format=fmt.name, snr_db=float(snr_db), interleave=interleave,
@@ -506,7 +519,7 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
 
 
 def codeword_failures(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-                      precode=False, interleave=1, n_threads=1) -> np.ndarray:
+                      precode=False, interleave=1, n_threads=1, **stream_options) -> np.ndarray:
     """Per-codeword failure flags (bool array of length ``n_codewords``) of a simulated stream.
 
     The same stream and mapping as :func:`simulate` with the same arguments (a failure is a
@@ -515,5 +528,5 @@ def codeword_failures(code, fmt, snr_db, n_codewords, *, seed, channel=None, equ
     """
     _, flags, *_ = _run(code, fmt, snr_db, n_codewords, seed=seed, channel=channel,
                         equalizer=equalizer, precode=precode, interleave=interleave,
-                        n_threads=n_threads, mode="count", want_flags=True)
+                        n_threads=n_threads, mode="count", want_flags=True, options=stream_options)
     return np.concatenate(flags)

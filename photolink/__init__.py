@@ -11,7 +11,7 @@ from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QA
 from .links import Link, LinkReport
 from .path import E2E, LLR, Path, PathResult, Switch
 from .stream import BerResult, SymbolStream, simulate_ber
-from .sweep import SweepInterrupted, SweepResult, sweep
+from .sweeps import SweepInterrupted, SweepResult, sweep
 
 __version__ = "0.1.0"
 

@@ -59,7 +59,7 @@ def _executor(args):
 
 def _cmd_run(args) -> int:
     from .config import load
-    from .sweep import sweep
+    from .sweeps import sweep
     cfg = load(args.config)
     if cfg.title:
         print(cfg.title)
@@ -82,7 +82,7 @@ def _cmd_run(args) -> int:
 
 
 def _run_sweep(cfg, args) -> int:
-    from .sweep import sweep
+    from .sweeps import sweep
     plan = cfg.sweep
     store = None if args.no_store else (args.store or plan.store)
     executor, client = _executor(args)

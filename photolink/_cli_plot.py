@@ -20,7 +20,7 @@ def _cmd_waterfall(args) -> int:
     import numpy as np
 
     from . import plot
-    from .sweep import sweep
+    from .sweeps import sweep
     snr = np.arange(args.snr_from, args.snr_to + 1e-9, args.snr_step).round(6).tolist()
     res = sweep("ber", {"snr_db": snr}, fixed={"format": args.format, "n_symbols": args.symbols},
                 seed=args.seed, store=None, workers=args.workers, progress=False, name="waterfall")
@@ -31,7 +31,7 @@ def _cmd_waterfall(args) -> int:
 def _cmd_sweep(args) -> int:
     from . import plot
     from .config import load
-    from .sweep import sweep
+    from .sweeps import sweep
     cfg = load(args.config)
     if cfg.sweep is None or cfg.sweep.kind != "ber":
         raise ValueError(f"{cfg.path}: `plot sweep` draws the waterfall of a [sweep] of kind 'ber'")
@@ -46,7 +46,7 @@ def _cmd_sweep(args) -> int:
 def _cmd_histogram(args) -> int:
     from . import plot
     from .cases import BerKind
-    from .sweep import make_case
+    from .sweeps import make_case
     fmt, ch, eq = BerKind.objects(make_case("ber", _ber_case_settings(args)).settings)
     plot.slicer_histogram(fmt, args.snr_db, channel=ch, equalizer=eq, n_symbols=args.symbols,
                           seed=args.seed, path=args.out)
@@ -64,7 +64,7 @@ def _cmd_bathtub(args) -> int:
 def _cmd_energy(args) -> int:
     from . import plot
     from .config import load
-    from .sweep import sweep
+    from .sweeps import sweep
     cfg = load(args.config)
     links = [c for c in cfg.entries if c.kind == "link"]
     if not links:

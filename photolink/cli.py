@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     from .config import ConfigError
     from .store import StoreError
-    from .sweep import SweepInterrupted
+    from .sweeps import SweepInterrupted
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Mapping
 
 from . import cases as _cases
-from .sweep import Case, expand
+from .sweeps import Case, expand
 
 TOP_KEYS = ("title", "seed", "ber", "links", "switches", "traffic", "paths", "sweep", "regress")
 SWEEP_KEYS = ("kind", "name", "base", "seed", "store", "chunk_symbols", "workers", "fixed", "grid",
@@ -90,7 +90,7 @@ class Config:
     ----------
     path : pathlib.Path
     seed : int
-    entries : tuple of photolink.sweep.Case
+    entries : tuple of photolink.sweeps.Case
         The named cases (``[ber.*]``, ``[links.*]``, ``[paths.*]``) in file order.
     sweep : SweepPlan or None
     confidence : float

@@ -78,7 +78,7 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
          fmt: str = "png") -> list[dict]:
     """Print the comparison table and write the plots into ``out_dir``; return the rows."""
     from . import plot
-    from .sweep import sweep
+    from .sweeps import sweep
     out = Path(out_dir)
     print(f"800G 3-hop path (link, switch {SWITCH_LATENCY_NS:g} ns, link, switch, link); "
           f"Poisson load {LOAD}, {PACKET_BYTES} B packets, {n_packets} packets, seed {seed}\n")

@@ -32,7 +32,7 @@ from scipy import stats as _st
 
 from . import _table
 from .config import Config, load
-from .sweep import sweep as _sweep
+from .sweeps import sweep as _sweep
 
 BASELINE_FORMAT = "photolink-baseline"
 #: Link figures that are worse when larger / when smaller.

@@ -16,7 +16,7 @@ import pytest
 import photolink as pl
 from photolink.cases import SettingError
 from photolink.store import Store, StoreError
-from photolink.sweep import SweepInterrupted, make_case
+from photolink.sweeps import SweepInterrupted, make_case
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = {"snr_db": [15.0, 16.5, 18.0]}

@@ -709,6 +709,6 @@ def presets() -> tuple[str, ...]:
 def preset(name: str) -> Link:
     """The preset link called ``name`` (see :func:`presets`)."""
     from .catalog import PRESETS
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ValueError(f"unknown link preset {name!r}; known presets: {', '.join(PRESETS)}")
     return PRESETS[name]

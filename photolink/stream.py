@@ -260,6 +260,8 @@ class SymbolStream:
         limit = MAX_SYMBOLS_WITH_ERRORS if return_errors else MAX_SYMBOLS
         n = v.integer("n_symbols", n_symbols, lo=1, hi=limit)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
+        if not isinstance(return_errors, (bool, np.bool_)):
+            raise TypeError(f"return_errors must be a bool, got {type(return_errors).__name__} {return_errors!r}")
         start, stop = self.position, self.position + n
         first, last = start // CHUNK_SYMBOLS, (stop - 1) // CHUNK_SYMBOLS
         pieces = [(c, max(start - c * CHUNK_SYMBOLS, 0), min(stop - c * CHUNK_SYMBOLS, CHUNK_SYMBOLS))

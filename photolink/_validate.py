@@ -82,6 +82,11 @@ def taps(name: str, value, *, max_len: int) -> np.ndarray:
     return arr
 
 
+def unset(value) -> bool:
+    """True for the 'option not used' values None, False and 0 (arrays are never unset)."""
+    return value is None or (isinstance(value, (numbers.Number, np.bool_)) and value == 0)
+
+
 def choice(name: str, value, allowed) -> str:
     """One of a fixed set of strings."""
     if not isinstance(value, Hashable) or isinstance(value, np.ndarray) or value not in allowed:

@@ -87,7 +87,11 @@ class Equalizer:
         ffe = v.taps("ffe", self.ffe, max_len=MAX_TAPS)
         object.__setattr__(self, "ffe", tuple(ffe.tolist()))
         object.__setattr__(self, "ffe_cursor", v.integer("ffe_cursor", self.ffe_cursor, lo=0, hi=ffe.size - 1))
-        if isinstance(self.dfe, (str, bytes)) or not hasattr(self.dfe, "__len__"):
+        try:
+            flat = not isinstance(self.dfe, (str, bytes)) and np.ndim(self.dfe) == 1
+        except ValueError:          # ragged
+            flat = False
+        if not flat:
             raise TypeError(f"dfe must be a sequence of 0 to {MAX_TAPS} real taps, got {self.dfe!r}")
         dfe = () if len(self.dfe) == 0 else tuple(v.taps("dfe", self.dfe, max_len=MAX_TAPS).tolist())
         object.__setattr__(self, "dfe", dfe)

@@ -67,8 +67,13 @@ def real_array(name: str, value, *, lo: float = -math.inf, hi: float = math.inf,
     return arr
 
 
+#: Largest filter tap magnitude: the kernels' sums of products of taps stay finite (64 taps of
+#: 1e100 through a 64-tap FFE stay below 1e206). Only ratios of taps matter, so scale them.
+MAX_TAP = 1e100
+
+
 def taps(name: str, value, *, max_len: int) -> np.ndarray:
-    """A non-empty 1-D contiguous float64 array of finite filter taps."""
+    """A non-empty 1-D contiguous float64 array of finite filter taps, |tap| <= MAX_TAP."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a sequence of real taps, got {value!r}")
     try:
@@ -77,8 +82,9 @@ def taps(name: str, value, *, max_len: int) -> np.ndarray:
         raise TypeError(f"{name} must be a sequence of real taps, got {value!r}") from None
     if arr.ndim != 1 or not 1 <= arr.size <= max_len:
         raise ValueError(f"{name} must be a 1-D sequence of 1 to {max_len} taps, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must hold finite taps, got {arr.tolist()}")
+    if not np.all(np.isfinite(arr) & (np.abs(arr) <= MAX_TAP)):
+        raise ValueError(f"{name} must hold finite taps with |tap| <= {MAX_TAP:g} (only their ratios "
+                         f"matter: scale them), got {arr.tolist()}")
     return arr
 
 

@@ -239,8 +239,9 @@ class SymbolStream:
         eq = self.equalizer or Equalizer()
         delay = eq.delay(ch)
         gain = float(eq.combined(ch)[delay])
-        if not gain > 0:
-            raise ValueError(f"the equalised main cursor must be > 0, got {gain!r}: check the FFE taps")
+        if not gain >= 1e-200:
+            raise ValueError(f"the equalised main cursor must be > 0 (at least 1e-200; only tap ratios "
+                             f"matter: scale the taps), got {gain!r}: check the FFE taps")
         ffe = None if eq.ffe == (1.0,) else np.asarray(eq.ffe)
         dfe = np.asarray(eq.dfe) if eq.dfe else None
         return (self.fmt.M, sigma * ch.main, np.asarray(ch.taps), ffe, dfe, delay, gain,

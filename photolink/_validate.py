@@ -77,6 +77,8 @@ def taps(name: str, value, *, max_len: int) -> np.ndarray:
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a sequence of real taps, got {value!r}")
     try:
+        if np.ndim(value) != 1:
+            raise TypeError
         arr = np.ascontiguousarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a sequence of real taps, got {value!r}") from None

@@ -596,14 +596,14 @@ class Path:
         if not isinstance(traffic, Traffic):
             raise TypeError(f"traffic must be a photolink.traffic object (Poisson, ConstantRate, "
                             f"OnOff, Trace), got {type(traffic).__name__}")
+        if not isinstance(return_latencies, (bool, np.bool_)):
+            raise TypeError(f"return_latencies must be a bool, got {return_latencies!r}")
         limit = MAX_PACKETS_WITH_LATENCIES if return_latencies else MAX_PACKETS
         n = v.integer("n_packets", n_packets, lo=1, hi=limit)
         mode = v.choice("mode", mode, MODES)
         policy = _policy(recovery)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
         confidence = v.real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-        if not isinstance(return_latencies, (bool, np.bool_)):
-            raise TypeError(f"return_latencies must be a bool, got {return_latencies!r}")
         call = CHUNK_PACKETS if _call_packets is None else v.integer("_call_packets", _call_packets, lo=1, hi=CHUNK_PACKETS)
         source = traffic._source(self.bottleneck_gbps, n)
         self._check_load(traffic)

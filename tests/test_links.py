@@ -154,7 +154,9 @@ def test_copper_evaluate_agrees_with_simulate():
     s = link.simulate(300_000, seed=11, ideal_feedback=True, reach=False)
     _agree(e, s)
     assert s.cwer_ci[0] <= s.cwer <= s.cwer_ci[1]
-    assert s.method == "simulate" and s.symbols == 300_000
+    # whole KP4 codewords (2720 PAM4 symbols each) are streamed, the CWER is counted on them
+    assert s.method == "simulate" and 300_000 <= s.symbols < 300_000 + 2720
+    assert s.cwer_method == "fec.simulate" and e.cwer_method == "burst-model"
     # real DFE decisions: error propagation adds errors; precoding turns bursts into pairs
     real = link.simulate(300_000, seed=11, reach=False)
     pre = link.simulate(300_000, seed=11, precode=True, reach=False)
@@ -332,7 +334,10 @@ def test_hop_model_exact_codeword_failures():
     assert not good(100, 1).any()
     flags = bad(100, 1)
     assert flags.dtype == bool and flags.size == 100 and flags.mean() > 0.9
-    assert links.preset("dr4-800g").hop_model().codeword_failures is None   # three segments
+    # three segments, RS code: their error patterns combine symbol by symbol
+    assert links.preset("dr4-800g").hop_model().codeword_failures(50, 1).shape == (50,)
+    # the inner code covers only the optical lane of a DSP module: not expressible, statistical
+    assert links.preset("dr4-1.6t").hop_model().codeword_failures is None
 
 
 def test_energy_breakdown_sums_and_switch_share():

@@ -40,6 +40,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import special
+from scipy import stats as _st
 
 from . import _rng
 from .channel import Channel, Equalizer
@@ -248,7 +249,7 @@ def _toeplitz(c):
 
 #: Symbols ahead tracked exactly in the mask (2^MASK_SYMBOLS states).
 MASK_SYMBOLS = 6
-#: Most episodes starting within one step that are composed exactly.
+#: Episodes starting within one step composed exactly (at least; more at high onset rates).
 MAX_ONSETS_PER_STEP = 3
 
 
@@ -352,10 +353,15 @@ def _onset_kernel(masks, extras, probs, mu, t):
     ident = np.zeros_like(one)
     ident[0] = np.eye(n_states)
     total = math.exp(-mu) * ident
+    if mu <= 0:
+        return total
     power = ident
-    for j in range(1, MAX_ONSETS_PER_STEP + 1):
+    top = max(MAX_ONSETS_PER_STEP, int(mu + 8 * math.sqrt(mu) + 4))
+    for j in range(1, top + 1):
         power = _compose(power, one, t)
-        total += math.exp(j * math.log(mu) - mu - math.lgamma(j + 1)) * power if mu > 0 else 0.0
+        # P(j onsets); the last term takes all of P(>= top) (more onsets only hit more)
+        pj = _st.poisson.sf(j - 1, mu) if j == top else math.exp(j * math.log(mu) - mu - math.lgamma(j + 1))
+        total += pj * power
     return total
 
 

@@ -470,7 +470,9 @@ class Link:
             Frame size for the frame loss ratio and the serialisation delay.
         switch_pj_per_bit : float, optional
             Add the switch ASIC's share at this whole-ASIC energy per bit (e.g.
-            ``photolink.energy.SWITCH_ASIC_PJ_PER_BIT``), less the host SerDes already counted.
+            ``photolink.energy.SWITCH_ASIC_PJ_PER_BIT``): its switching core, less the SerDes the
+            figure includes (the port's SerDes is the link's ``host_serdes``; see
+            :func:`photolink.energy.power_breakdown_w`).
         reach : bool
             Also find the reach (a root search over length, tens of ms the first time for a
             link design; cached across lengths). Without it ``reach_m`` is NaN.

@@ -167,3 +167,24 @@ def test_llr_trades_loss_for_latency_on_real_links():
     assert llr.mean_latency_ns > drop.mean_latency_ns             # ... paid for in latency
     assert llr.latency_percentiles_ns["p99.9"] > drop.latency_percentiles_ns["p99.9"]
     assert llr.latency_percentiles_ns["max"] > drop.latency_percentiles_ns["max"] + 500
+
+
+# ---- the statistical burst model against the decoder simulation, link by link ------------------
+
+@pytest.mark.parametrize("make, n_symbols, bursty", [
+    (lambda: links.preset("dac-800g").with_length(2.1), 12_000_000, True),        # KP4 behind a DFE
+    (lambda: weak_dr4(-7.0), 6_000_000, False),                                     # three segments
+    (lambda: dataclasses.replace(links.preset("cpo-1.6t"), tx=dataclasses.replace(
+        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.0)), 6_000_000, True),      # Hamming + KP4
+], ids=["copper-dfe", "dr4-3-segments", "cpo-1.6t-inner-code"])
+def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty):
+    link = make()
+    e = link.evaluate(reach=False)
+    s = link.simulate(n_symbols, seed=5, reach=False)
+    assert e.cwer_method == "burst-model" and s.cwer_method == "fec.simulate"
+    codewords = s.symbols * link.fmt.bits_per_symbol / link.fec.codeword_bits
+    assert s.cwer * codewords > 25                                     # failures enough to count
+    lo, hi = s.cwer_ci
+    assert lo <= e.cwer <= hi, (e.cwer, s.cwer, s.cwer_ci)
+    if bursty:     # DFE bursts (or pairs through the inner code): the independent-error map is off
+        assert not lo <= link.fec.cwer_from_ber(e.pre_fec_ber) <= hi

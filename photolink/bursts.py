@@ -34,8 +34,8 @@ Assumptions (the figure is a model): episodes are a renewal process (a new one s
 after the last has ended), errors past ``EPISODE_SYMBOLS`` are cut, an episode at a codeword
 (or inner word) boundary is counted with the codeword (word) it starts in. Checked against the
 decoder simulation at CWER 1e-3..1e-1 it is within its Monte-Carlo interval, ~5-10 % high for
-the copper preset behind a DFE (tests/test_integration.py); far below measurable CWERs it is a
-model figure whose deep tail is the geometric extension.
+the copper preset behind a DFE (tests/test_integration.py), ~20 % high with 1/(1+D) precoding;
+far below measurable CWERs it is a model figure whose deep tail is the geometric extension.
 The importance sample uses a fixed internal seed: the figure is deterministic. The Monte-Carlo
 ground truth is :func:`photolink.fec.simulate` with the same channel and equaliser;
 tests/test_integration.py checks that the two agree.
@@ -224,7 +224,8 @@ def _episodes(fmt, snr_db, channel, equalizer, precode) -> Episodes:
     # (counting them here would count them twice)
     memoryless = dfe.size == 0 and ffe.size == 1 and not precode
     quiet = 1 if memoryless else END_RUN + dfe.size + int(precode)
-    ok = (err == 0).astype(np.int64)
+    ok = (p_hat == p_true).astype(np.int64)    # decisions, not data: with precoding a long run
+    #                                            of wrong decisions shows data errors at its ends only
     run = np.zeros_like(ok)
     run[:, 0] = ok[:, 0]
     for mm in range(1, big_l):

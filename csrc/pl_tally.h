@@ -56,25 +56,29 @@ static inline void pl_close_run(pl_tally_state *ts)
     ts->run = 0;
 }
 
+/* A counted symbol error: xr (non-zero) is sent XOR decided label. Bursts are not touched. */
+static inline void pl_record_error(pl_tally_state *ts, unsigned xr, int64_t index)
+{
+    pl_error_tally *t = ts->t;
+    t->symbol_errors++;
+    t->bit_errors += pl_popcount16(xr);
+    if (t->error_index) {
+        if (t->n_errors_stored < t->error_capacity) {
+            t->error_index[t->n_errors_stored] = index;
+            t->error_bits[t->n_errors_stored] = (uint16_t)xr;
+            t->n_errors_stored++;
+        } else {
+            ts->overflow = 1;
+        }
+    }
+}
+
 /* One symbol: xr is sent XOR decided label; in_range says whether it is counted. */
 static inline void pl_tally_symbol(pl_tally_state *ts, unsigned xr, int in_range, int64_t index)
 {
-    pl_error_tally *t = ts->t;
     if (in_range) {
-        t->symbols++;
-        if (xr) {
-            t->symbol_errors++;
-            t->bit_errors += pl_popcount16(xr);
-            if (t->error_index) {
-                if (t->n_errors_stored < t->error_capacity) {
-                    t->error_index[t->n_errors_stored] = index;
-                    t->error_bits[t->n_errors_stored] = (uint16_t)xr;
-                    t->n_errors_stored++;
-                } else {
-                    ts->overflow = 1;
-                }
-            }
-        }
+        ts->t->symbols++;
+        if (xr) pl_record_error(ts, xr, index);
     }
     if (xr) {
         if (ts->run == 0) ts->run_counted = in_range;

@@ -86,22 +86,6 @@ static inline unsigned rail_error(const awgn_plan *ap, unsigned s, double noise)
     return d ^ (d >> 1);                  /* gray(dec) ^ gray(sent) = gray(dec ^ sent) */
 }
 
-static inline void record_error(pl_tally_state *ts, unsigned xr, int64_t index)
-{
-    pl_error_tally *t = ts->t;
-    t->symbol_errors++;
-    t->bit_errors += pl_popcount16(xr);
-    if (t->error_index) {
-        if (t->n_errors_stored < t->error_capacity) {
-            t->error_index[t->n_errors_stored] = index;
-            t->error_bits[t->n_errors_stored] = (uint16_t)xr;
-            t->n_errors_stored++;
-        } else {
-            ts->overflow = 1;
-        }
-    }
-}
-
 static void stream_awgn(const pl_qam_config *cfg, bitgen_t *rng, int64_t n,
                         int64_t from, int64_t to, int64_t offset, pl_tally_state *ts)
 {
@@ -183,7 +167,7 @@ static void stream_awgn(const pl_qam_config *cfg, bitgen_t *rng, int64_t n,
         int last = -1;
         for (int e = 0; e < n_err; e++) {
             const int j = err_sym[e];
-            record_error(ts, err_label[e], offset + k0 + j);
+            pl_record_error(ts, err_label[e], offset + k0 + j);
             if (ts->run > 0 && j != last + 1) pl_close_run(ts);
             if (ts->run == 0) ts->run_counted = 1;
             ts->run++;

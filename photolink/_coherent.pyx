@@ -4,15 +4,15 @@
 Arguments are validated by :mod:`photolink.stream` and :mod:`photolink.coherent`; this layer
 only checks what C needs (buffer presence and sizes) and turns status codes into exceptions.
 """
-from cpython.pycapsule cimport PyCapsule_GetPointer
-from libc.stdint cimport int64_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, uint64_t
 from numpy.random cimport bitgen_t
+
+from ._kernel cimport bitgen_of, check_status, pl_error_tally, tally_close, tally_open
 
 import numpy as np
 
 
 cdef extern from "qam_stream.h":
-    int PL_OK, PL_EINVAL, PL_ENOMEM
     int PL_QAM_MAX_WINDOW, PL_QAM_MAX_TEST_PHASES
     int PL_CPR_NONE, PL_CPR_VV, PL_CPR_BPS
 
@@ -26,18 +26,6 @@ cdef extern from "qam_stream.h":
         int test_phases
         int differential
 
-    ctypedef struct pl_error_tally:
-        uint64_t symbols
-        uint64_t symbol_errors
-        uint64_t bit_errors
-        uint64_t cycle_slips
-        uint64_t *burst_hist
-        int n_burst_bins
-        int64_t *error_index
-        uint16_t *error_bits
-        int64_t error_capacity
-        int64_t n_errors_stored
-
     int64_t pl_qam_workspace(const pl_qam_config *cfg) noexcept nogil
     int pl_qam_stream(const pl_qam_config *cfg, bitgen_t *rng, int64_t chunk_symbols,
                       int64_t count_from, int64_t count_to, int64_t index_offset,
@@ -50,10 +38,6 @@ MAX_TEST_PHASES = PL_QAM_MAX_TEST_PHASES
 CPR_CODES = {None: PL_CPR_NONE, "viterbi-viterbi": PL_CPR_VV, "blind-phase-search": PL_CPR_BPS}
 
 
-cdef bitgen_t *_bitgen(object bit_generator) except NULL:
-    return <bitgen_t *> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
-
-
 def qam_chunk(int m, int polarizations, double noise_sigma, double phase_sigma, int cpr,
               int window, int test_phases, bint differential, object bit_generator,
               int64_t chunk_symbols, int64_t count_from, int64_t count_to, int64_t index_offset,
@@ -64,12 +48,10 @@ def qam_chunk(int m, int polarizations, double noise_sigma, double phase_sigma, 
     """
     cdef pl_qam_config cfg
     cdef pl_error_tally tally
-    cdef bitgen_t *rng = _bitgen(bit_generator)
+    cdef bitgen_t *rng = bitgen_of(bit_generator)
     cdef int status
     cdef int64_t need
     cdef double[::1] work
-    cdef int64_t[::1] index_view
-    cdef uint16_t[::1] bits_view
 
     cfg.m = m
     cfg.polarizations = polarizations
@@ -84,33 +66,9 @@ def qam_chunk(int m, int polarizations, double noise_sigma, double phase_sigma, 
         raise ValueError("qam_chunk: the C kernel rejected its configuration (a validation gap)")
     work = np.empty(need, dtype=np.float64)
 
-    tally.symbols = tally.symbol_errors = tally.bit_errors = tally.cycle_slips = 0
-    tally.burst_hist = &burst_hist[0]
-    tally.n_burst_bins = burst_hist.shape[0]
-    tally.error_index = NULL
-    tally.error_bits = NULL
-    tally.error_capacity = 0
-    tally.n_errors_stored = 0
-    index = bits = None
-    if want_errors:
-        index = np.empty(count_to - count_from, dtype=np.int64)
-        bits = np.empty(count_to - count_from, dtype=np.uint16)
-        index_view = index
-        bits_view = bits
-        if count_to > count_from:
-            tally.error_index = &index_view[0]
-            tally.error_bits = &bits_view[0]
-            tally.error_capacity = count_to - count_from
-
+    index, bits = tally_open(&tally, burst_hist, want_errors, count_to - count_from)
     with bit_generator.lock, nogil:
         status = pl_qam_stream(&cfg, rng, chunk_symbols, count_from, count_to, index_offset,
                                &work[0], need, &tally)
-    if status == PL_EINVAL:
-        raise ValueError("qam_chunk: the C kernel rejected its arguments (a validation gap)")
-    if status == PL_ENOMEM:
-        raise MemoryError("qam_chunk: error buffer overflow")
-    if want_errors:
-        n = tally.n_errors_stored
-        index = index[:n].copy()
-        bits = bits[:n].copy()
-    return (tally.symbols, tally.symbol_errors, tally.bit_errors, tally.cycle_slips, index, bits)
+    check_status(status, "qam_chunk")
+    return tally_close(&tally, index, bits)

@@ -17,7 +17,6 @@ slip), with quadrant differential coding a slip costs one symbol.
 from __future__ import annotations
 
 import math
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,46 +127,22 @@ class CarrierRecovery:
         return {"method": self.method, "window": self.window, "test_phases": self.test_phases}
 
 
-@dataclass(frozen=True)
-class FecThreshold:
-    """A published pre-FEC BER limit of a coherent FEC (a number, not a decoder)."""
-
-    name: str
-    pre_fec_ber: float
-    post_fec_ber: float
-    source: str
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "pre_fec_ber": self.pre_fec_ber,
-                "post_fec_ber": self.post_fec_ber, "source": self.source}
-
-
-#: 400ZR concatenated FEC (cFEC): pre-FEC BER 1.25e-2 -> post-FEC 1e-15.
-CFEC_400ZR_THRESHOLD = FecThreshold(
-    "400ZR cFEC", 1.25e-2, 1e-15,
-    "REFERENCE.md FEC: OIF 400ZR via datasheets (D; one source says 4.5e-3)")
-#: OpenZR+ open FEC (oFEC): pre-FEC BER 2.0e-2 -> 1e-15, 11.6 dB net coding gain.
-OFEC_THRESHOLD = FecThreshold(
-    "OpenZR+ oFEC", 2.0e-2, 1e-15,
-    "REFERENCE.md FEC: OpenZR+ MSA 3.0 (S, secondary copy)")
-#: The published coherent thresholds by name.
-FEC_THRESHOLDS = types.MappingProxyType({t.name: t for t in (CFEC_400ZR_THRESHOLD, OFEC_THRESHOLD)})
-
-
-def required_osnr_db(fmt: QAM, symbol_rate_gbd: float, pre_fec_ber: float, ref_bw_ghz: float = 12.5,
+def required_osnr_db(fmt: QAM, symbol_rate_gbd: float, pre_fec_ber, ref_bw_ghz: float = 12.5,
                      penalty_db: float = 0.0) -> float:
     """OSNR (dB in ``ref_bw_ghz``) at which ``fmt`` over AWGN reaches ``pre_fec_ber``.
 
     The SNR of the exact Gray BER (:meth:`photolink.QAM.snr_db_for_ber`) plus ``penalty_db``
     (implementation or phase-noise penalty, e.g. from :func:`phase_noise_penalty`), converted
-    with :func:`osnr_from_snr`.
+    with :func:`osnr_from_snr`. ``pre_fec_ber`` is a number or a FEC with a ``threshold_ber``
+    (e.g. :data:`photolink.fec.CFEC_400ZR`, 1.25e-2, or :data:`photolink.fec.OFEC`, 2.0e-2).
 
-    >>> from photolink import DP_16QAM
-    >>> round(required_osnr_db(DP_16QAM, 59.84, CFEC_400ZR_THRESHOLD.pre_fec_ber), 2)
+    >>> from photolink import DP_16QAM, fec
+    >>> round(required_osnr_db(DP_16QAM, 59.84, fec.CFEC_400ZR), 2)
     20.35
     """
     if not isinstance(fmt, QAM):
         raise TypeError(f"fmt must be a photolink QAM format, got {type(fmt).__name__} {fmt!r}")
+    pre_fec_ber = getattr(pre_fec_ber, "threshold_ber", pre_fec_ber)
     ber = v.real("pre_fec_ber", pre_fec_ber, lo=1e-15, hi=0.2, hi_open=True)
     penalty = v.real("penalty_db", penalty_db, lo=0.0, hi=30.0)
     return osnr_from_snr(fmt.snr_db_for_ber(ber) + penalty, symbol_rate_gbd, ref_bw_ghz)

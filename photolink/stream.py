@@ -200,7 +200,7 @@ class SymbolStream:
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         self._ss = _rng.seed_sequence(self.seed)
         self._kernel_args = self._kernel_config()
-        self._chunk = self._pam_chunk
+        self._chunk = _stream.pam_chunk
 
     def _coherent_config(self) -> None:
         """Validate the QAM options and fix the arguments of the coherent kernel."""
@@ -227,14 +227,7 @@ class SymbolStream:
             phase_step_sigma(self.linewidth_symbol_period),
             _coherent.CPR_CODES[cr.method if cr else None], cr.window if cr else 1,
             cr.test_phases if cr else 1, bool(self.differential))
-        self._chunk = self._qam_chunk
-
-    def _pam_chunk(self, *chunk_args):
-        return _stream.pam_chunk(*self._kernel_args, *chunk_args) + (None,)
-
-    def _qam_chunk(self, *chunk_args):
-        s, se, be, slips, idx, bits = _coherent.qam_chunk(*self._kernel_args, *chunk_args)
-        return s, se, be, idx, bits, slips
+        self._chunk = _coherent.qam_chunk
 
     def _kernel_config(self) -> tuple:
         """Arguments of the C kernel that do not change from chunk to chunk."""
@@ -275,7 +268,7 @@ class SymbolStream:
         def one(piece):
             c, lo, hi = piece
             hist = np.zeros(BURST_BINS, np.uint64)
-            out = self._chunk(_rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
+            out = self._chunk(*self._kernel_args, _rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
                               c * CHUNK_SYMBOLS, hist, return_errors)
             return out, hist
 
@@ -287,11 +280,11 @@ class SymbolStream:
         symbols = symbol_errors = bit_errors = slips = 0
         hist = np.zeros(BURST_BINS, np.int64)
         index, bits = [], []
-        for (s, se, be, idx, b, sl), h in parts:
+        for (s, se, be, sl, idx, b), h in parts:
             symbols += s
             symbol_errors += se
             bit_errors += be
-            slips += sl or 0
+            slips += sl
             hist += h.astype(np.int64)
             if return_errors:
                 index.append(idx)

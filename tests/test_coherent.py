@@ -19,25 +19,24 @@ def test_osnr_snr_conversion():
     assert pl.snr_from_osnr(20.0, 25.0, ref_bw_ghz=25.0) == pytest.approx(20.0)
 
 
-def test_fec_threshold_table():
-    assert co.CFEC_400ZR_THRESHOLD.pre_fec_ber == 1.25e-2
-    assert co.OFEC_THRESHOLD.pre_fec_ber == 2.0e-2
-    assert set(co.FEC_THRESHOLDS) == {"400ZR cFEC", "OpenZR+ oFEC"}
-    for t in co.FEC_THRESHOLDS.values():
-        assert "REFERENCE.md" in t.source and t.post_fec_ber == 1e-15
-        assert t.to_dict()["pre_fec_ber"] == t.pre_fec_ber
-    with pytest.raises(TypeError):
-        co.FEC_THRESHOLDS["x"] = co.OFEC_THRESHOLD
+def test_published_coherent_fec_thresholds():
+    from photolink import fec
+    assert fec.CFEC_400ZR.threshold_ber == 1.25e-2
+    assert fec.OFEC.threshold_ber == 2.0e-2
+    for code in (fec.CFEC_400ZR, fec.OFEC):
+        assert "REFERENCE.md" in code.source
+        assert co.required_osnr_db(pl.DP_16QAM, 59.84, code) == \
+            co.required_osnr_db(pl.DP_16QAM, 59.84, code.threshold_ber)
 
 
 @pytest.mark.parametrize("fmt,rate", [(pl.DP_16QAM, 59.84), (pl.DP_QPSK, 32.0), (pl.DP_64QAM, 60.0)])
 def test_required_osnr_reaches_the_threshold(fmt, rate):
-    for t in co.FEC_THRESHOLDS.values():
-        osnr = co.required_osnr_db(fmt, rate, t.pre_fec_ber)
+    for ber in (1.25e-2, 2.0e-2):
+        osnr = co.required_osnr_db(fmt, rate, ber)
         # back through the conversion and the closed form: the BER is the threshold
-        assert fmt.ber_awgn(pl.snr_from_osnr(osnr, rate)) == pytest.approx(t.pre_fec_ber, rel=1e-6)
-        assert co.required_osnr_db(fmt, rate, t.pre_fec_ber, penalty_db=1.5) == pytest.approx(osnr + 1.5)
-        assert co.required_osnr_db(fmt, 2 * rate, t.pre_fec_ber) == pytest.approx(osnr + 10 * math.log10(2))
+        assert fmt.ber_awgn(pl.snr_from_osnr(osnr, rate)) == pytest.approx(ber, rel=1e-6)
+        assert co.required_osnr_db(fmt, rate, ber, penalty_db=1.5) == pytest.approx(osnr + 1.5)
+        assert co.required_osnr_db(fmt, 2 * rate, ber) == pytest.approx(osnr + 10 * math.log10(2))
     # oFEC tolerates more errors than cFEC: less OSNR
     assert co.required_osnr_db(fmt, rate, 2e-2) < co.required_osnr_db(fmt, rate, 1.25e-2)
 

@@ -1,0 +1,74 @@
+# cython: language_level=3
+"""What every Cython bridge shares: status codes, numpy bit generators, stream error tallies."""
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.stdint cimport int64_t, uint16_t, uint64_t
+from numpy.random cimport bitgen_t
+
+
+cdef extern from "pl_status.h":
+    int PL_OK, PL_EINVAL, PL_ENOMEM
+
+
+cdef extern from "pl_tally.h":
+    ctypedef struct pl_error_tally:
+        uint64_t symbols
+        uint64_t symbol_errors
+        uint64_t bit_errors
+        uint64_t cycle_slips
+        uint64_t *burst_hist
+        int n_burst_bins
+        int64_t *error_index
+        uint16_t *error_bits
+        int64_t error_capacity
+        int64_t n_errors_stored
+
+
+cdef inline bitgen_t *bitgen_of(object bit_generator) except NULL:
+    """The C state of a numpy BitGenerator (kept alive by the caller)."""
+    return <bitgen_t *> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
+
+
+cdef inline int check_status(int status, str what) except -1:
+    """Turn a kernel status code into an exception (an EINVAL here is a validation gap)."""
+    if status == PL_EINVAL:
+        raise ValueError(f"{what}: the C kernel rejected its arguments (a validation gap)")
+    if status == PL_ENOMEM:
+        raise MemoryError(f"{what}: a caller-provided buffer is too small")
+    return 0
+
+
+cdef inline tuple tally_open(pl_error_tally *tally, uint64_t[::1] burst_hist, bint want_errors,
+                             int64_t room):
+    """Zero ``tally`` around ``burst_hist``; with ``want_errors``, give it room for ``room`` errors.
+
+    Returns the (index, bits) arrays the kernel fills, or (None, None).
+    """
+    import numpy as np
+    cdef int64_t[::1] index_view
+    cdef uint16_t[::1] bits_view
+    tally.symbols = tally.symbol_errors = tally.bit_errors = tally.cycle_slips = 0
+    tally.burst_hist = &burst_hist[0]
+    tally.n_burst_bins = burst_hist.shape[0]
+    tally.error_index = NULL
+    tally.error_bits = NULL
+    tally.error_capacity = 0
+    tally.n_errors_stored = 0
+    if not want_errors:
+        return None, None
+    index = np.empty(room, dtype=np.int64)
+    bits = np.empty(room, dtype=np.uint16)
+    if room > 0:
+        index_view = index
+        bits_view = bits
+        tally.error_index = &index_view[0]
+        tally.error_bits = &bits_view[0]
+        tally.error_capacity = room
+    return index, bits
+
+
+cdef inline tuple tally_close(pl_error_tally *tally, object index, object bits):
+    """Counts of a finished tally: (symbols, symbol_errors, bit_errors, cycle_slips, index, bits)."""
+    if index is not None:
+        index = index[:tally.n_errors_stored].copy()
+        bits = bits[:tally.n_errors_stored].copy()
+    return (tally.symbols, tally.symbol_errors, tally.bit_errors, tally.cycle_slips, index, bits)

@@ -1,19 +1,28 @@
 /* PAM-M stream kernels: an AWGN fast path and a general ISI/FFE/DFE/precoding path. */
 #include "pam_stream.h"
 
+#include <math.h>
 #include <string.h>
 
 #define BLOCK 1024            /* noise samples per fill: 8 KiB, stays in L1 */
 #define RING 256              /* history ring for the general path (> 2 * PL_MAX_TAPS) */
 #define RING_MASK (RING - 1)
 
-/* Decide the level index of a slicer input already scaled to levels +-1, +-3, ... */
+/* Decide the level index of a slicer input already scaled to levels +-1, +-3, ... (a NaN,
+ * which validated inputs cannot produce, decides 0 rather than reach an undefined conversion) */
 static inline unsigned slice(double x, int levels)
 {
     double t = (x + levels) * 0.5;
-    t = t < 0.0 ? 0.0 : t;
+    t = t > 0.0 ? t : 0.0;
     t = t > levels - 1 ? levels - 1 : t;
     return (unsigned)t;
+}
+
+static int finite_taps(const double *taps, int n)
+{
+    for (int j = 0; j < n; j++)
+        if (!(fabs(taps[j]) < INFINITY)) return 0;
+    return 1;
 }
 
 /* AWGN only: vectorisable passes over blocks, a scalar pass only where errors are. */
@@ -164,12 +173,16 @@ int pl_pam_stream(const pl_pam_config *cfg, bitgen_t *rng, int64_t chunk_symbols
     if (!cfg || !rng || !pl_tally_valid(tally)) return PL_EINVAL;
     if (cfg->levels < 2 || cfg->levels > PL_MAX_LEVELS || (cfg->levels & (cfg->levels - 1)))
         return PL_EINVAL;
-    if (!(cfg->noise_sigma >= 0.0) || !(cfg->slicer_gain > 0.0)) return PL_EINVAL;
+    if (!(cfg->noise_sigma >= 0.0 && cfg->noise_sigma < INFINITY)) return PL_EINVAL;
+    if (!(cfg->slicer_gain > 0.0 && 1.0 / cfg->slicer_gain < INFINITY)) return PL_EINVAL;
     if (cfg->n_channel < 0 || cfg->n_channel > PL_MAX_TAPS || (cfg->n_channel > 0 && !cfg->channel))
         return PL_EINVAL;
     if (cfg->n_ffe < 0 || cfg->n_ffe > PL_MAX_TAPS || (cfg->n_ffe > 0 && !cfg->ffe)) return PL_EINVAL;
     if (cfg->n_dfe < 0 || cfg->n_dfe > PL_MAX_TAPS || (cfg->n_dfe > 0 && !cfg->dfe)) return PL_EINVAL;
     if (cfg->delay < 0 || cfg->delay > 2 * PL_MAX_TAPS) return PL_EINVAL;
+    if (!finite_taps(cfg->channel, cfg->channel ? cfg->n_channel : 0) || !finite_taps(cfg->ffe, cfg->ffe ? cfg->n_ffe : 0)
+        || !finite_taps(cfg->dfe, cfg->dfe ? cfg->n_dfe : 0))
+        return PL_EINVAL;
     if (chunk_symbols < 0 || count_from < 0 || count_to < count_from || count_to > chunk_symbols)
         return PL_EINVAL;
 

@@ -35,11 +35,21 @@ int64_t pl_hist_index(double x, int sub_bits)
     return hist_index(x);
 }
 
-/* ceil for 0 <= x < 2^62, without a libm call */
-static inline int64_t ceil_i64(double x)
+/* floor and ceil of x >= 0 without a libm call, saturating at PL_PATH_MAX_INDEX (also for NaN
+ * and inf, which must never reach a float-to-integer conversion) and flagging it */
+static inline int64_t floor_i64(double x, int *range_error)
 {
-    int64_t i = (int64_t)x;
-    return i + ((double)i < x);
+    if (!(x < (double)PL_PATH_MAX_INDEX)) {
+        *range_error = 1;
+        return PL_PATH_MAX_INDEX;
+    }
+    return x > 0.0 ? (int64_t)x : 0;
+}
+
+static inline int64_t ceil_i64(double x, int *range_error)
+{
+    int64_t i = floor_i64(x, range_error);
+    return i + (i < PL_PATH_MAX_INDEX && (double)i < x);
 }
 
 /* Good codewords before the next failed one: floor(log U / log(1 - p)), U uniform in (0, 1]. */
@@ -68,7 +78,7 @@ static inline int touch_statistical(const pl_link *L, pl_link_state *s, bitgen_t
 {
     double p0, p1;
     int64_t a, b;
-    int fail = 0;
+    int fail = 0, walked = 0;
     if (L->inv_codeword_bits == 0.0) {
         int64_t i = s->consumed++;
         if (i < s->next_fail) return 0;
@@ -78,13 +88,22 @@ static inline int touch_statistical(const pl_link *L, pl_link_state *s, bitgen_t
     p0 = start * L->bits_per_ns;
     p1 = p0 + 8.0 * bytes;
     if (p1 <= s->fail_bit) return 0;
-    a = (int64_t)(p0 * L->inv_codeword_bits);
-    b = ceil_i64(p1 * L->inv_codeword_bits) - 1;
+    a = floor_i64(p0 * L->inv_codeword_bits, &s->range_error);
+    b = ceil_i64(p1 * L->inv_codeword_bits, &s->range_error) - 1;
     if (b < a) b = a;
     while (s->next_fail <= b) {
         if (s->next_fail >= a) {
             fail = 1;
             if (s->next_fail == b) break;      /* the next packet may share it */
+        }
+        if (++walked > PL_PATH_MAX_WALK) {
+            /* the failures still to pass up to `from` cannot matter: redraw from there */
+            const int64_t from = fail ? b : a;
+            if (s->next_fail < from) {
+                s->next_fail = after_skip(from - 1, geometric_skip(rng, L->log1m_cwer));
+                walked = 0;
+                continue;
+            }
         }
         s->next_fail = after_skip(s->next_fail, geometric_skip(rng, L->log1m_cwer));
     }
@@ -101,8 +120,12 @@ static inline int touch_exact(const pl_link *L, pl_link_state *s, double start, 
     int fail = 0, last = 0;
     if (L->inv_codeword_bits > 0.0) {
         double p0 = start * L->bits_per_ns;
-        int64_t a = (int64_t)(p0 * L->inv_codeword_bits);
-        int64_t b = ceil_i64((p0 + 8.0 * bytes) * L->inv_codeword_bits) - 1;
+        int64_t a = floor_i64(p0 * L->inv_codeword_bits, &s->range_error);
+        int64_t b = ceil_i64((p0 + 8.0 * bytes) * L->inv_codeword_bits, &s->range_error) - 1;
+        /* never more than the ceil(bits / codeword) + 1 codewords ready() has made sure of (far
+         * from 0, rounding of the two products could add one) */
+        const int64_t span = ceil_i64(8.0 * bytes * L->inv_codeword_bits, &s->range_error);
+        if (b > a + span) b = a + span;
         if (b < a) b = a;
         if (a <= s->last_codeword) {
             fail = s->last_failed;
@@ -139,12 +162,14 @@ static int ready(const pl_path_config *cfg, pl_path_state *st, double size)
     int64_t attempts = 1 + (cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : 0);
     for (int i = 0; i < cfg->n_links; i++) {
         const pl_link *L = &cfg->links[i];
-        const pl_link_state *s = &st->links[i];
-        int64_t per_tx;
+        pl_link_state *s = &st->links[i];
+        int64_t per_tx, want;
         if (L->errors != 2) continue;
-        per_tx = L->inv_codeword_bits > 0.0 ? ceil_i64(8.0 * size * L->inv_codeword_bits) + 1 : 1;
-        if (s->known - s->consumed < per_tx * attempts) {
+        per_tx = L->inv_codeword_bits > 0.0 ? ceil_i64(8.0 * size * L->inv_codeword_bits, &s->range_error) + 1 : 1;
+        want = per_tx > INT64_MAX / attempts ? INT64_MAX : per_tx * attempts;
+        if (s->known - s->consumed < want) {
             st->need_link = i;
+            st->need_count = want - (s->known - s->consumed);
             return 0;
         }
     }
@@ -332,16 +357,47 @@ static void link_major(const pl_path_config *cfg, pl_path_state *st, bitgen_t *c
     }
 }
 
+static inline int finite_nonneg(double x) { return x >= 0.0 && x < INFINITY; }
+static inline int finite_pos(double x) { return x > 0.0 && x < INFINITY; }
+
+/* Packets j0 .. j0+m-1 before they are processed: times (or gaps) finite and >= 0, entry times
+ * finite and non-decreasing from the last entry, sizes finite and > 0. */
+static int check_packets(const pl_path_state *st, const double *times, int gaps, const double *sizes,
+                         int64_t j0, int64_t m)
+{
+    double t = st->last_entry;
+    for (int64_t j = j0; j < j0 + m; j++) {
+        if (!finite_nonneg(times[j])) return 0;
+        if (gaps) {
+            t += times[j];
+            if (!(t < INFINITY)) return 0;
+        } else {
+            if (times[j] < t && (j > j0 || st->offered > 0)) return 0;
+            t = times[j];
+        }
+        if (sizes && !finite_pos(sizes[j])) return 0;
+    }
+    return 1;
+}
+
 int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs)
 {
     if (!cfg || !st || !cfg->links || !st->links || !st->hist || !st->ipdv_pos || !st->ipdv_neg
         || cfg->n_links < 1 || cfg->n_links > PL_PATH_MAX_LINKS || cfg->max_retries < 0
         || st->batch_len < 1 || st->pending_cap < 1 || !st->pending)
         return PL_EINVAL;
+    if (cfg->recovery < PL_RECOVERY_DROP || cfg->recovery > PL_RECOVERY_E2E
+        || !finite_nonneg(cfg->timeout_ns))
+        return PL_EINVAL;
     for (int i = 0; i < cfg->n_links; i++) {
         const pl_link *L = &cfg->links[i];
         pl_link_state *s = &st->links[i];
-        if (L->errors < 0 || L->errors > 2 || !(L->ns_per_byte > 0) || !(L->bits_per_ns > 0))
+        if (L->errors < 0 || L->errors > 2 || !finite_pos(L->ns_per_byte) || !finite_pos(L->bytes_per_ns)
+            || !finite_pos(L->bits_per_ns) || !finite_nonneg(L->fixed_ns) || !finite_nonneg(L->hold_ns)
+            || !finite_nonneg(L->codeword_bits) || !finite_nonneg(L->inv_codeword_bits)
+            || (L->codeword_bits == 0.0) != (L->inv_codeword_bits == 0.0) || !(L->log1m_cwer <= 0.0)
+            || !finite_nonneg(L->replay_ns) || !finite_nonneg(L->node_latency_ns)
+            || !(L->buffer_bytes > 0.0))
             return PL_EINVAL;
         memset(s, 0, sizeof *s);
         s->free_at = -INFINITY;
@@ -375,6 +431,14 @@ int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *
     st->n_batches = 0;
     st->n_raw = 0;
     st->need_link = -1;
+    st->need_count = 0;
+    return PL_OK;
+}
+
+static int range_status(const pl_path_config *cfg, const pl_path_state *st)
+{
+    for (int i = 0; i < cfg->n_links; i++)
+        if (st->links[i].range_error) return PL_ERANGE;
     return PL_OK;
 }
 
@@ -387,7 +451,8 @@ int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *r
     int64_t k = 0;
     if (!n_done) return PL_EINVAL;
     *n_done = 0;
-    if (!cfg || !st || !rngs || n < 0 || (n > 0 && !times) || (!sizes && !(fixed_size > 0)))
+    if (!cfg || !st || !rngs || n < 0 || (n > 0 && !times)
+        || (n > 0 && !sizes && !finite_pos(fixed_size)))
         return PL_EINVAL;
     for (int i = 0; i < cfg->n_links; i++) {
         exact |= cfg->links[i].errors == 2;
@@ -400,6 +465,10 @@ int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *r
             if (st->raw && st->raw_cap - st->n_raw < m) {
                 *n_done = k;
                 return PL_ENOMEM;
+            }
+            if (!check_packets(st, times, gaps, sizes, k, m)) {
+                *n_done = k;
+                return PL_EINVAL;
             }
             double last = st->last_entry;
             if (st->offered == 0) st->first_arrival = gaps ? last + times[k] : times[k];
@@ -414,12 +483,17 @@ int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *r
             k += m;
         }
         *n_done = n;
-        return PL_OK;
+        return range_status(cfg, st);
     }
     for (;;) {
         int from_pending = 0;
         double size;
-        double next = k < n ? (gaps ? st->last_entry + times[k] : times[k]) : INFINITY;
+        double next;
+        if (k < n && !check_packets(st, times, gaps, sizes, k, 1)) {
+            *n_done = k;
+            return PL_EINVAL;
+        }
+        next = k < n ? (gaps ? st->last_entry + times[k] : times[k]) : INFINITY;
         if (st->pending_len > 0)
             from_pending = k < n ? st->pending[st->pending_head].time <= next : drain;
         if (!from_pending && k == n) break;
@@ -447,7 +521,7 @@ int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *r
         }
     }
     *n_done = n;
-    return PL_OK;
+    return range_status(cfg, st);
 }
 
 int pl_path_refill(const pl_path_config *cfg, pl_path_state *st, int link,

@@ -20,6 +20,14 @@
 
 #define PL_PATH_MAX_LINKS 256
 
+/* Codeword indices are kept below 2^62; a run whose codeword grid would go past that (absurd
+ * times or codeword rates) stops with PL_ERANGE instead of wrapping. */
+#define PL_PATH_MAX_INDEX ((int64_t)1 << 62)
+/* Statistical mode: failed codewords walked one by one between two transmissions at most; past
+ * that the next failure is redrawn from the position reached (codewords fail independently,
+ * so the geometric law is memoryless): long idle gaps at high cwer cost O(1), not O(gap). */
+#define PL_PATH_MAX_WALK 256
+
 /* Latency histogram: log-bucketed with PL_HIST_SUB_BITS mantissa bits per power of two, so a
  * bucket spans a relative width of 2^-PL_HIST_SUB_BITS; values from 2^PL_HIST_MIN_EXP ns
  * (below: bucket 0) to 2^PL_HIST_MAX_EXP ns (above: last bucket). */
@@ -82,6 +90,7 @@ typedef struct {               /* per link, carried across calls */
     double wait_sum, wait_max; /* queueing wait in front of the link */
     double busy_ns;            /* time the link spent sending (resends and replay gaps included) */
     double service_sum;        /* serialisation time of packets sent (once per packet) */
+    int range_error;           /* a codeword index reached PL_PATH_MAX_INDEX */
 } pl_link_state;
 
 typedef struct {               /* a copy waiting for its end-to-end retransmission */
@@ -117,6 +126,7 @@ typedef struct {
     double *raw;
     int64_t raw_cap, n_raw;
     int need_link;             /* OUT with PL_PATH_EMORE */
+    int64_t need_count;        /* OUT with PL_PATH_EMORE: outcomes link need_link lacks (>= 1) */
     /* work buffers (optional, work_cap entries each): with them, runs without retransmissions
      * or exact links go link by link through batches of packets (same result, faster) */
     double *work_entry, *work_t;
@@ -136,7 +146,10 @@ int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *
  * after the last packet are processed too.
  * *n_done is set to the number of packets processed. Returns PL_OK; PL_ENOMEM when the
  * pending ring is full (grow it and call again with the rest); PL_PATH_EMORE when exact-mode
- * outcomes run short (pl_path_refill, then call again with the rest); PL_EINVAL. */
+ * outcomes run short (pl_path_refill, then call again with the rest); PL_EINVAL (nothing
+ * processed) for times or gaps that are not finite and >= 0, absolute times that decrease, or
+ * sizes that are not finite and > 0; PL_ERANGE when a codeword index reached
+ * PL_PATH_MAX_INDEX (the run's results are then meaningless). */
 int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs,
                 const double *times, int gaps, const double *sizes, double fixed_size,
                 int64_t n, int drain, int64_t *n_done);

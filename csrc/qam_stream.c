@@ -198,7 +198,7 @@ static inline point rotate(point p, int k, unsigned top)
 static inline unsigned slice_index(double y, double levels, double top)
 {
     double q = (y + levels) * 0.5;
-    q = q < 0.0 ? 0.0 : q;
+    q = q > 0.0 ? q : 0.0;            /* also NaN: never an undefined conversion */
     q = q > top ? top : q;
     return (unsigned)q;
 }

@@ -15,7 +15,8 @@ import numpy as np
 
 
 cdef extern from "path.h":
-    int PL_OK, PL_EINVAL, PL_ENOMEM, PL_PATH_EMORE
+    int PL_OK, PL_EINVAL, PL_ENOMEM, PL_ERANGE, PL_PATH_EMORE
+    int64_t PL_PATH_MAX_INDEX
     int PL_PATH_MAX_LINKS, PL_HIST_SUB_BITS, PL_HIST_MIN_EXP, PL_HIST_MAX_EXP, PL_HIST_BUCKETS
     int PL_IPDV_SUB_BITS, PL_IPDV_BUCKETS
 
@@ -93,6 +94,7 @@ cdef extern from "path.h":
         double *raw
         int64_t raw_cap, n_raw
         int need_link
+        int64_t need_count
         double *work_entry
         double *work_t
         uint8_t *work_flag
@@ -119,6 +121,9 @@ LINK_FIELDS = ("ns_per_byte", "bytes_per_ns", "bits_per_ns", "fixed_ns", "hold_n
                "log1m_cwer", "errors", "replay_ns", "node_latency_ns", "buffer_bytes", "cut_through")
 
 cdef int64_t INITIAL_PENDING = 1024
+#: Most end-to-end retransmissions pending at once (the ring then holds ~2.7 GB): a run that
+#: needs more is refused rather than let grow without bound.
+MAX_PENDING = 1 << 26
 #: Packets per link-by-link batch (work buffers of ~36 kB stay in cache).
 WORK_PACKETS = 4096
 
@@ -258,7 +263,11 @@ cdef class PathKernel:
     cdef int _grow_pending(self) except -1:
         """Double the retransmission ring, unrolling it so that it starts at slot 0."""
         cdef int64_t cap = self.st.pending_cap, head = self.st.pending_head
-        cdef pl_pending *new = <pl_pending *> PyMem_Malloc(2 * cap * sizeof(pl_pending))
+        cdef pl_pending *new
+        if 2 * cap > MAX_PENDING:
+            raise ValueError(f"more than {MAX_PENDING} end-to-end retransmissions would be pending at "
+                             f"once: shorten the E2E timeout_ns or lower the loss")
+        new = <pl_pending *> PyMem_Malloc(2 * cap * sizeof(pl_pending))
         if new == NULL:
             raise MemoryError("path kernel: no memory for pending retransmissions")
         memcpy(new, self.st.pending + head, (cap - head) * sizeof(pl_pending))
@@ -300,10 +309,25 @@ cdef class PathKernel:
                 continue
             if status == PL_PATH_EMORE:
                 return done, self.st.need_link
+            if status == PL_ERANGE:
+                raise ValueError(f"path kernel: a codeword index passed {PL_PATH_MAX_INDEX} (simulated "
+                                 f"time too long for a link's codeword rate); shorten the run, the "
+                                 f"timeouts or the retries")
             raise ValueError("path kernel: the C code rejected its arguments (a validation gap)")
+
+    @property
+    def need_count(self):
+        """After a refill request: codeword outcomes the link lacks for the next packet."""
+        return self.st.need_count
+
+    cdef int _check_link(self, int link) except -1:
+        if not 0 <= link < self.cfg.n_links:
+            raise IndexError(f"link must be in [0, {self.cfg.n_links}), got {link}")
+        return 0
 
     def exact_state(self, int link):
         """``(consumed, known, remaining failure positions)`` of an exact-mode link."""
+        self._check_link(link)
         cdef pl_link_state *s = &self.lstates[link]
         arr = self.fail_arrays[link]
         rest = arr[s.fail_idx:] if arr is not None else np.empty(0, np.int64)
@@ -311,6 +335,7 @@ cdef class PathKernel:
 
     def refill(self, int link, positions, int64_t known):
         """Hand an exact-mode link its failure positions below ``known`` (see csrc/path.h)."""
+        self._check_link(link)
         arr = np.ascontiguousarray(positions, dtype=np.int64)
         cdef const int64_t[::1] pos = arr
         cdef int status

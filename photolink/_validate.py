@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -41,20 +42,38 @@ def integer(name: str, value, *, lo: int, hi: int) -> int:
     return n
 
 
-def real_array(name: str, value, *, lo: float = -math.inf, hi: float = math.inf) -> np.ndarray:
-    """A float64 array (any shape) of finite values in [lo, hi]."""
+#: Most elements an array argument may hold (8 GB of float64): larger requests are refused
+#: up front rather than attempted.
+MAX_ARRAY_SIZE = 10**9
+
+
+def real_array(name: str, value, *, lo: float = -math.inf, hi: float = math.inf,
+               max_size: int = MAX_ARRAY_SIZE) -> np.ndarray:
+    """A float64 array (any shape, at most ``max_size`` elements) of finite values in [lo, hi]."""
+    size = np.size(value) if isinstance(value, np.ndarray) else None
+    if size is not None and size > max_size:
+        raise ValueError(f"{name} must hold at most {max_size} values, got {size}")
     try:
+        if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind in "bUSVMmc":
+            raise TypeError
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number or an array of them, got {value!r}") from None
+    if arr.size > max_size:
+        raise ValueError(f"{name} must hold at most {max_size} values, got {arr.size}")
     if arr.size and not (np.all(np.isfinite(arr)) and arr.min() >= lo and arr.max() <= hi):
         bad = arr[~(np.isfinite(arr) & (arr >= lo) & (arr <= hi))].flat[0]
         raise ValueError(f"{name} must hold finite values in [{lo}, {hi}], got {bad!r}")
     return arr
 
 
+#: Largest filter tap magnitude: the kernels' sums of products of taps stay finite (64 taps of
+#: 1e100 through a 64-tap FFE stay below 1e206). Only ratios of taps matter, so scale them.
+MAX_TAP = 1e100
+
+
 def taps(name: str, value, *, max_len: int) -> np.ndarray:
-    """A non-empty 1-D contiguous float64 array of finite filter taps."""
+    """A non-empty 1-D contiguous float64 array of finite filter taps, |tap| <= MAX_TAP."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a sequence of real taps, got {value!r}")
     try:
@@ -63,13 +82,19 @@ def taps(name: str, value, *, max_len: int) -> np.ndarray:
         raise TypeError(f"{name} must be a sequence of real taps, got {value!r}") from None
     if arr.ndim != 1 or not 1 <= arr.size <= max_len:
         raise ValueError(f"{name} must be a 1-D sequence of 1 to {max_len} taps, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must hold finite taps, got {arr.tolist()}")
+    if not np.all(np.isfinite(arr) & (np.abs(arr) <= MAX_TAP)):
+        raise ValueError(f"{name} must hold finite taps with |tap| <= {MAX_TAP:g} (only their ratios "
+                         f"matter: scale them), got {arr.tolist()}")
     return arr
+
+
+def unset(value) -> bool:
+    """True for the 'option not used' values None, False and 0 (arrays are never unset)."""
+    return value is None or (isinstance(value, (numbers.Number, np.bool_)) and value == 0)
 
 
 def choice(name: str, value, allowed) -> str:
     """One of a fixed set of strings."""
-    if value not in allowed:
+    if not isinstance(value, Hashable) or isinstance(value, np.ndarray) or value not in allowed:
         raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
     return value

@@ -87,6 +87,12 @@ class Equalizer:
         ffe = v.taps("ffe", self.ffe, max_len=MAX_TAPS)
         object.__setattr__(self, "ffe", tuple(ffe.tolist()))
         object.__setattr__(self, "ffe_cursor", v.integer("ffe_cursor", self.ffe_cursor, lo=0, hi=ffe.size - 1))
+        try:
+            flat = not isinstance(self.dfe, (str, bytes)) and np.ndim(self.dfe) == 1
+        except ValueError:          # ragged
+            flat = False
+        if not flat:
+            raise TypeError(f"dfe must be a sequence of 0 to {MAX_TAPS} real taps, got {self.dfe!r}")
         dfe = () if len(self.dfe) == 0 else tuple(v.taps("dfe", self.dfe, max_len=MAX_TAPS).tolist())
         object.__setattr__(self, "dfe", dfe)
 
@@ -104,6 +110,7 @@ class Equalizer:
 
         Assumes correct past decisions in the DFE, as MMSE-DFE design does.
         """
+        _check_channel(channel)
         snr_db = v.real("snr_db", snr_db, lo=-30, hi=80)
         return _design(channel, n_ffe, n_dfe, noise_to_signal=channel.main**2 / 10 ** (snr_db / 10))
 
@@ -115,7 +122,13 @@ class Equalizer:
         return channel.cursor + self.ffe_cursor
 
 
+def _check_channel(channel) -> None:
+    if not isinstance(channel, Channel):
+        raise TypeError(f"channel must be a photolink.Channel, got {type(channel).__name__} {channel!r}")
+
+
 def _design(channel: Channel, n_ffe, n_dfe, noise_to_signal: float) -> Equalizer:
+    _check_channel(channel)
     n_ffe = v.integer("n_ffe", n_ffe, lo=1, hi=MAX_TAPS)
     n_dfe = v.integer("n_dfe", n_dfe, lo=0, hi=MAX_TAPS)
     h = channel.pulse

@@ -302,11 +302,18 @@ def phase_noise_penalty(fmt: QAM, linewidth_symbol_period: float, target_ber: fl
             break
     r = results[s]
     ber_ci = clopper_pearson(r.bit_errors, r.bits, confidence)
-    # local slope d log(BER) / d SNR from the evaluated SNRs nearest to s
-    near = sorted(results, key=lambda x: abs(x - s))[:3]
-    xs = np.array(near)
-    ys = np.array([math.log(max(results[x].bit_errors, 0.5) / results[x].bits) for x in near])
-    slope = float(np.polyfit(xs, ys, 1)[0]) if np.ptp(xs) > 1e-6 else -1.0
+    # local slope d log(BER) / d SNR: a fit to the evaluated SNRs within 0.3 dB of s (1 dB if
+    # they spread less than 0.1 dB). (A fit to the three nearest, often a few mdB apart once the
+    # search has converged, gave a slope of pure Monte Carlo noise: intervals of 0.002 dB or of
+    # -60 dB.) Without such a spread, the ideal curve's slope at the target.
+    for width in (0.3, 1.0):
+        near = [x for x in results if abs(x - s) <= width and results[x].bit_errors > 0]
+        if len(near) >= 2 and max(near) - min(near) >= 0.1:
+            ys = [math.log(results[x].bit_errors / results[x].bits) for x in near]
+            slope = float(np.polyfit(np.array(near), np.array(ys), 1)[0])
+            break
+    else:
+        slope = (math.log(fmt.ber_awgn(s_awgn + 0.05)) - math.log(fmt.ber_awgn(s_awgn - 0.05))) / 0.1
     slope = min(slope, -1e-3)
     # SNR where the true BER meets the target, for the MC BER and its interval ends at s
     floor = 0.5 / r.bits

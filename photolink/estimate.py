@@ -103,7 +103,7 @@ def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, cha
                              max_samples, linewidth_symbol_period, carrier_recovery, differential)
     for name, value in (("linewidth_symbol_period", linewidth_symbol_period),
                         ("carrier_recovery", carrier_recovery), ("differential", differential)):
-        if value not in (0.0, None, False):
+        if not v.unset(value):
             raise ValueError(f"{name} applies to QAM formats only, got {value!r} with {fmt}")
     snr_db = v.real("snr_db", snr_db, lo=-30, hi=80)
     v.choice("method", method, METHODS)
@@ -140,7 +140,7 @@ def _estimate_qam(fmt, snr_db, seed, method, rel_ci, channel, equalizer, confide
         return _montecarlo(fmt, snr_db, seed, rel_ci, None, None, confidence, max_samples,
                            linewidth_symbol_period=linewidth_symbol_period,
                            carrier_recovery=carrier_recovery, differential=differential)
-    if linewidth_symbol_period != 0.0 or carrier_recovery is not None or differential:
+    if not (v.unset(linewidth_symbol_period) and carrier_recovery is None and v.unset(differential)):
         raise ValueError(f"method {method!r} covers QAM over AWGN only; use method='montecarlo' with "
                          f"linewidth_symbol_period, carrier_recovery or differential")
     rail = estimate_ber(fmt.rail, snr_db, seed=seed, method=method, rel_ci=rel_ci,

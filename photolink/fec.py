@@ -237,12 +237,20 @@ def _codec_for(n: int, k: int):
     return _fec.Codec(n, k)
 
 
+#: Most symbols one encode/decode call takes (2 GiB of uint16): larger batches are refused
+#: up front; split them.
+MAX_BATCH_SYMBOLS = 1 << 30
+
+
 def _symbols(name: str, value, length: int) -> tuple[np.ndarray, bool]:
     """A C-contiguous (batch, length) uint16 array of symbols in [0, 1023]."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an integer array, got {value!r}")
-    arr = np.asarray(value)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a rectangular integer array, got {type(value).__name__}") from None
+    if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
         raise TypeError(f"{name} must hold integer symbols, got dtype {arr.dtype}")
     single = arr.ndim == 1
     if single:
@@ -250,6 +258,9 @@ def _symbols(name: str, value, length: int) -> tuple[np.ndarray, bool]:
     if arr.ndim != 2 or arr.shape[1] != length:
         shape = arr.shape[1:] if single else arr.shape
         raise ValueError(f"{name} must have shape (batch, {length}) or ({length},), got {shape}")
+    if arr.size > MAX_BATCH_SYMBOLS:
+        raise ValueError(f"{name} must hold at most {MAX_BATCH_SYMBOLS // length} words of {length} "
+                         f"symbols per call, got {arr.shape[0]}: split the batch")
     if arr.size and ((arr.dtype.kind == "i" and arr.min() < 0) or arr.max() > 1023):
         bad = arr[(arr < 0) | (arr > 1023)].flat[0]
         raise ValueError(f"{name} must hold symbols in [0, 1023], got {int(bad)}")

@@ -324,8 +324,7 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
         raise ValueError(f"interleave must be 1 with a concatenated code (its inner code already "
                          f"spreads each outer codeword over {code.inner.symbols_per_codeword}-way "
                          f"groups), got {interleave!r}")
-    if mode not in ("count", "full"):
-        raise ValueError(f"mode must be 'count' or 'full', got {mode!r}")
+    v.choice("mode", mode, {"count", "full"})
     if not isinstance(precode, (bool, np.bool_)):
         raise TypeError(f"precode must be a bool, got {precode!r}")
     unknown = sorted(set(options) - set(STREAM_OPTIONS))

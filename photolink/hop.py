@@ -46,11 +46,17 @@ class HopModel:
 
     def __post_init__(self):
         v.real("rate_gbps", self.rate_gbps, lo=1e-3, hi=1e6)
+        if not isinstance(self.latency_ns, Mapping):
+            raise TypeError(f"latency_ns must be a mapping of component name to ns, got "
+                            f"{type(self.latency_ns).__name__} {self.latency_ns!r}")
         for part, ns in self.latency_ns.items():
             v.real(f"latency_ns[{part!r}]", ns, lo=0.0, hi=1e9)
         v.integer("codeword_bits", self.codeword_bits, lo=0, hi=1 << 30)
         v.real("cwer", self.cwer, lo=0.0, hi=1.0)
         v.real("fec_hold_ns", self.fec_hold_ns, lo=0.0, hi=1e9)
+        if self.codeword_failures is not None and not callable(self.codeword_failures):
+            raise TypeError(f"codeword_failures must be None or a callable f(n_codewords, seed), got "
+                            f"{self.codeword_failures!r}")
 
     @property
     def fixed_latency_ns(self) -> float:

@@ -480,6 +480,8 @@ class Link:
         frame_bytes = v.integer("frame_bytes", frame_bytes, lo=1, hi=10**7)
         if switch_pj_per_bit is not None:
             switch_pj_per_bit = v.real("switch_pj_per_bit", switch_pj_per_bit, lo=0.0, hi=1e3)
+        if not isinstance(reach, (bool, np.bool_)):
+            raise TypeError(f"reach must be a bool, got {type(reach).__name__} {reach!r}")
         return _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
 
     def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
@@ -881,6 +883,6 @@ def presets() -> tuple[str, ...]:
 def preset(name: str) -> Link:
     """The preset link called ``name`` (see :func:`presets`)."""
     from .catalog import PRESETS
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ValueError(f"unknown link preset {name!r}; known presets: {', '.join(PRESETS)}")
     return PRESETS[name]

@@ -52,12 +52,14 @@ from . import _path, _rng
 from . import _validate as v
 from .hop import HopModel
 from .stats import clopper_pearson
-from .traffic import Trace, Traffic
+from .traffic import MAX_TIME_NS, Trace, Traffic
 
 #: Packets per chunk (one set of random streams each).
 CHUNK_PACKETS = 1 << 16
 #: Codeword outcomes asked from ``codeword_failures`` at a time in exact mode.
 EXACT_BLOCK = 1 << 14
+#: Most codeword outcomes one packet may need in exact mode (its span times its LLR attempts).
+MAX_EXACT_OUTCOMES = 1 << 20
 #: Largest run, and largest run whose raw latencies may be returned.
 MAX_PACKETS = 10**13
 MAX_PACKETS_WITH_LATENCIES = 10**9
@@ -605,6 +607,11 @@ class Path:
         call = CHUNK_PACKETS if _call_packets is None else v.integer("_call_packets", _call_packets, lo=1, hi=CHUNK_PACKETS)
         source = traffic._source(self.bottleneck_gbps, n)
         self._check_load(traffic)
+        gap = getattr(traffic, "_mean_gap_ns", None)
+        if gap is not None and not n * gap(self.bottleneck_gbps) <= MAX_TIME_NS:
+            raise ValueError(f"n_packets={n} at load={traffic.load!r} would span about "
+                             f"{n * gap(self.bottleneck_gbps):.3g} ns of arrivals; at most {MAX_TIME_NS:g} ns "
+                             f"(the range of Trace times): raise the load or lower n_packets")
 
         kind = "drop" if policy is None else ("llr" if isinstance(policy, LLR) else "e2e")
         timeout = 0.0
@@ -726,13 +733,21 @@ class _Exact:
         f = self.functions[link]
         block = self.blocks.get(link, 0)
         consumed, known, rest = kernel.exact_state(link)
-        seed = _rng.child(_rng.child(self.ss, link), block)
-        out = np.asarray(f(EXACT_BLOCK, seed))
-        if out.shape != (EXACT_BLOCK,):
-            raise ValueError(f"codeword_failures of link {link} must return {EXACT_BLOCK} outcomes, got shape {out.shape}")
-        pos = np.flatnonzero(out).astype(np.int64) + known
-        kernel.refill(link, np.concatenate([rest, pos]), known + EXACT_BLOCK)
-        self.blocks[link] = block + 1
+        need = kernel.need_count
+        if known - consumed + need > MAX_EXACT_OUTCOMES:
+            raise ValueError(f"exact mode: a packet needs {known - consumed + need} codeword outcomes of link "
+                             f"{link} (its codewords times its LLR attempts), more than {MAX_EXACT_OUTCOMES}: "
+                             f"use mode='statistical', smaller packets or fewer max_retries")
+        # the blocks the packet needs, fetched at once (the same blocks one refill each would give)
+        n_blocks = max(1, -(-need // EXACT_BLOCK))
+        parts = [rest]
+        for b in range(block, block + n_blocks):
+            out = np.asarray(f(EXACT_BLOCK, _rng.child(_rng.child(self.ss, link), b)))
+            if out.shape != (EXACT_BLOCK,):
+                raise ValueError(f"codeword_failures of link {link} must return {EXACT_BLOCK} outcomes, got shape {out.shape}")
+            parts.append(np.flatnonzero(out).astype(np.int64) + known + (b - block) * EXACT_BLOCK)
+        kernel.refill(link, np.concatenate(parts), known + n_blocks * EXACT_BLOCK)
+        self.blocks[link] = block + n_blocks
 
 
 def _bernoulli(cwer: float):

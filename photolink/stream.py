@@ -189,7 +189,7 @@ class SymbolStream:
             self._coherent_config()
             return
         for name in ("linewidth_symbol_period", "carrier_recovery", "differential"):
-            if getattr(self, name) not in (0.0, None, False):
+            if not v.unset(getattr(self, name)):
                 raise ValueError(f"{name} applies to QAM formats only, got {getattr(self, name)!r} with {self.fmt}")
         if self.channel is not None and not isinstance(self.channel, Channel):
             raise TypeError(f"channel must be a photolink.Channel or None, got {type(self.channel).__name__}")
@@ -206,7 +206,8 @@ class SymbolStream:
         """Validate the QAM options and fix the arguments of the coherent kernel."""
         for name, default in (("channel", None), ("equalizer", None), ("precode", False),
                               ("ideal_feedback", False)):
-            if getattr(self, name) not in (default,):
+            value = getattr(self, name)
+            if value is not None if default is None else not v.unset(value):
                 raise ValueError(f"{name} applies to PAM formats only, got {getattr(self, name)!r} with {self.fmt}")
         self.linewidth_symbol_period = v.real("linewidth_symbol_period", self.linewidth_symbol_period,
                                               lo=0.0, hi=0.1)
@@ -238,8 +239,9 @@ class SymbolStream:
         eq = self.equalizer or Equalizer()
         delay = eq.delay(ch)
         gain = float(eq.combined(ch)[delay])
-        if not gain > 0:
-            raise ValueError(f"the equalised main cursor must be > 0, got {gain!r}: check the FFE taps")
+        if not gain >= 1e-200:
+            raise ValueError(f"the equalised main cursor must be > 0 (at least 1e-200; only tap ratios "
+                             f"matter: scale the taps), got {gain!r}: check the FFE taps")
         ffe = None if eq.ffe == (1.0,) else np.asarray(eq.ffe)
         dfe = np.asarray(eq.dfe) if eq.dfe else None
         return (self.fmt.M, sigma * ch.main, np.asarray(ch.taps), ffe, dfe, delay, gain,
@@ -257,6 +259,8 @@ class SymbolStream:
         return_errors : bool
             Also return the index and bit pattern of every symbol error.
         """
+        if not isinstance(return_errors, (bool, np.bool_)):
+            raise TypeError(f"return_errors must be a bool, got {type(return_errors).__name__} {return_errors!r}")
         limit = MAX_SYMBOLS_WITH_ERRORS if return_errors else MAX_SYMBOLS
         n = v.integer("n_symbols", n_symbols, lo=1, hi=limit)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)

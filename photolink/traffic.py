@@ -25,6 +25,9 @@ from . import _validate as v
 DEFAULT_PACKET_BYTES = 1500.0
 #: Largest packet accepted, bytes.
 MAX_PACKET_BYTES = 1e7
+#: Latest entry time of a packet, ns (about 11.6 days): trace times, and the span of a run's
+#: arrivals (n_packets times the mean gap) for the other traffic.
+MAX_TIME_NS = 1e15
 
 __all__ = ["ConstantRate", "OnOff", "Poisson", "Trace", "Traffic"]
 
@@ -199,7 +202,7 @@ class Trace(Traffic):
     times_ns : array_like
         Non-decreasing, finite entry times, ns, >= 0.
     sizes_bytes : array_like or float
-        Packet sizes (> 0 bytes), one per time, or one size for all.
+        Packet sizes (1 byte to ``MAX_PACKET_BYTES``), one per time, or one size for all.
     """
 
     times_ns: np.ndarray
@@ -208,7 +211,7 @@ class Trace(Traffic):
     def __post_init__(self):
         if isinstance(self.times_ns, (str, bytes)):
             raise TypeError(f"times_ns must be an array of times in ns, got {self.times_ns!r}")
-        t = v.real_array("times_ns", self.times_ns, lo=0.0, hi=1e15)
+        t = v.real_array("times_ns", self.times_ns, lo=0.0, hi=MAX_TIME_NS)
         if t.ndim != 1 or t.size == 0:
             raise ValueError(f"times_ns must be a non-empty 1-D array, got shape {t.shape}")
         d = np.diff(t)
@@ -216,13 +219,13 @@ class Trace(Traffic):
             i = int(np.argmax(d < 0))
             raise ValueError(f"times_ns must be sorted (non-decreasing): times_ns[{i + 1}]="
                              f"{t[i + 1]!r} < times_ns[{i}]={t[i]!r}")
-        s = v.real_array("sizes_bytes", self.sizes_bytes, lo=0.0, hi=MAX_PACKET_BYTES)
+        if isinstance(self.sizes_bytes, (str, bytes)):
+            raise TypeError(f"sizes_bytes must be a size or an array of sizes in bytes, got {self.sizes_bytes!r}")
+        s = v.real_array("sizes_bytes", self.sizes_bytes, lo=1.0, hi=MAX_PACKET_BYTES)
         if s.ndim == 0:
             s = np.full(t.size, float(s))
         if s.shape != t.shape:
             raise ValueError(f"sizes_bytes must be one size or one per time ({t.size}), got shape {s.shape}")
-        if s.min() <= 0:
-            raise ValueError(f"sizes_bytes must be > 0, got {s[s <= 0][0]!r} at index {int(np.argmax(s <= 0))}")
         t.setflags(write=False)
         s.setflags(write=False)
         object.__setattr__(self, "times_ns", t)

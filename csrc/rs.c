@@ -519,9 +519,10 @@ int pl_fec_symbol_errors(const int64_t *err_index, const uint16_t *err_bits, int
     const int64_t bps = bits_per_symbol;
     for (int64_t i = 0; i < n_err; i++) {
         int64_t s = err_index[i];
-        if (s <= prev) return PL_EINVAL;
+        if (s <= prev || s > INT64_MAX / 16) return PL_EINVAL;
         prev = s;
         unsigned x = err_bits[i];
+        if (x >> bits_per_symbol) return PL_EINVAL;      /* a bit outside the symbol's label */
         int64_t base = s * bps;
         while (x) {
             int j = __builtin_ctz(x);

@@ -66,7 +66,8 @@ int pl_rs_decode(const pl_rs_code *code, uint16_t *words, int64_t batch, int32_t
 
 /* Map stream errors onto RS symbols. Label bit j (0 = LSB) of stream symbol s is line bit
  * s * bits_per_symbol + j; line bit b belongs to RS symbol q = b / 10 at bit b % 10.
- * err_index must be strictly increasing. Writes one entry per wrong RS symbol (q ascending):
+ * err_index must be strictly increasing, >= 0 and < 2^59; err_bits below 2^bits_per_symbol
+ * (else PL_EINVAL). Writes one entry per wrong RS symbol (q ascending):
  * q_out[] and the symbol's error value val_out[]. Returns PL_ENOMEM when capacity is short. */
 int pl_fec_symbol_errors(const int64_t *err_index, const uint16_t *err_bits, int64_t n_err,
                          int bits_per_symbol, int64_t *q_out, uint16_t *val_out,

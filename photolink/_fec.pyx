@@ -54,11 +54,14 @@ cdef class Codec:
     cdef readonly int n, k, t
 
     def __cinit__(self, int n, int k):
+        cdef int status
         self._raw = malloc(sizeof(pl_rs_code) + 64)
         if self._raw == NULL:
             raise MemoryError("Codec: cannot allocate the code tables")
         self._c = <pl_rs_code *> ((<uintptr_t> self._raw + 63) & ~(<uintptr_t> 63))
-        _check(pl_rs_init(self._c, n, k), f"Codec(n={n}, k={k})")
+        with nogil:                 # 0.25 ms (RS(544,514)) to 0.75 ms of table building
+            status = pl_rs_init(self._c, n, k)
+        _check(status, f"Codec(n={n}, k={k})")
         self.n = n
         self.k = k
         self.t = (n - k) // 2

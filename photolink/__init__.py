@@ -2,18 +2,48 @@
 
 Physical layer (PAM/QAM streams, equalisers, FEC) to what a cluster sees (frame loss,
 jitter, tail latency, energy per bit).
+
+The symbol-stream core is imported at once; links, paths, FEC and sweeps (which need more of
+scipy) are imported on first use, so ``import photolink`` stays light (PEP 562).
 """
-from . import traffic
+import importlib
+
 from .channel import Channel, Equalizer
 from .coherent import CarrierRecovery, osnr_from_snr, snr_from_osnr
 from .estimate import BerEstimate, estimate_ber
 from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QAM, QPSK, q_function
-from .links import Link, LinkReport
-from .path import E2E, LLR, Path, PathResult, Switch
 from .stream import BerResult, SymbolStream, simulate_ber
-from .sweeps import SweepInterrupted, SweepResult, sweep
 
 __version__ = "0.1.0"
+
+#: Names imported on first use, and the submodule that defines each.
+_LAZY = {
+    "Link": "links", "LinkReport": "links",
+    "E2E": "path", "LLR": "path", "Path": "path", "PathResult": "path", "Switch": "path",
+    "SweepInterrupted": "sweeps", "SweepResult": "sweeps", "sweep": "sweeps",
+}
+#: Public submodules reachable as attributes (``photolink.fec``) without an explicit import.
+_SUBMODULES = {
+    "bursts", "catalog", "cases", "channel", "cli", "coherent", "config", "demo", "energy",
+    "estimate", "fec", "formats", "hop", "links", "optics", "path", "plot", "regress", "serdes",
+    "stats", "store", "stream", "sweeps", "testing", "traffic",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'photolink' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
 
 __all__ = [
     "BerEstimate", "BerResult", "CarrierRecovery", "Channel", "DP_16QAM", "DP_64QAM", "DP_QPSK",

@@ -120,12 +120,15 @@ def describe(r, link=None) -> str:
     out.append(f"  SNR {r.snr_db:.2f} dB, needed {r.required_snr_db:.2f} dB, margin {r.margin_db:.2f} dB; "
                f"reach {r.reach_m:.4g} m ({r.reach_limit})"
                + (f", rated {r.rated_reach_m:g} m" if r.rated_reach_m is not None else ""))
-    out.append(f"  CWER {r.cwer:.3e}; frame loss ({r.frame_bytes} B) {r.frame_loss:.3e}; "
-               f"1500 B {r.frame_loss_ratio(1500):.3e}")
+    cw_ci = f", 95% CI {r.cwer_ci[0]:.3g} .. {r.cwer_ci[1]:.3g}" if r.cwer_ci else ""
+    out.append(f"  CWER {r.cwer:.3e} ({r.cwer_method}{cw_ci}); frame loss ({r.frame_bytes} B) "
+               f"{r.frame_loss:.3e}; 1500 B {r.frame_loss_ratio(1500):.3e}")
     for s in r.segments:
         extra = f", loss at Nyquist {s['loss_at_nyquist_db']:.1f} dB" if "loss_at_nyquist_db" in s else ""
         extra += f", OMA at receiver {s['received_oma_dbm']:.2f} dBm" if "received_oma_dbm" in s else ""
         extra += f", OSNR {s['osnr_db']:.2f} dB/0.1nm" if "osnr_db" in s else ""
+        if "bursts" in s and s["bursts"]["onset_rate"] > 0:
+            extra += f", {s['bursts']['mean_errors_per_burst']:.1f} errors per error burst"
         out.append(f"    segment {s['name']}: SNR {s['snr_db']:.2f} dB, BER {s['ber']:.3e}{extra}")
     out.append(f"  energy {r.energy_pj_per_bit:.2f} pJ/bit, {r.power_w:.2f} W per port "
                f"(module {r.module_power_w:.2f} W):")

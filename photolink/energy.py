@@ -18,6 +18,10 @@ PART_NAMES = ("host_serdes", "fec_logic", "retimer", "dsp", "driver", "tia", "la
 #: Whole-ASIC switch energy (Tomahawk 5, 51.2 Tb/s at ~450 W), pJ/bit.
 SWITCH_ASIC_PJ_PER_BIT = 8.8
 SWITCH_ASIC_SOURCE = "REFERENCE.md Energy: Tomahawk 5 (51.2T) ~450 W -> ~8.8 pJ/bit (E)"
+#: The SerDes energy inside that whole-ASIC figure: its own long-reach SerDes, at the catalogue's
+#: long-reach host SerDes figure (E (photolink)). The rest (~3.8 pJ/bit) is the switching core,
+#: the same whatever SerDes a link's port uses: the port's SerDes is the link's ``host_serdes``.
+SWITCH_ASIC_SERDES_PJ_PER_BIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,10 @@ def power_breakdown_w(parts, rate_gbps: float, laser_w: float = 0.0,
     conversion_efficiency : float
         Module DC-DC efficiency: the module parts draw ``1/eff - 1`` more as ``power_conversion``.
     switch_pj_per_bit : float, optional
-        Whole switch ASIC energy per bit; the ASIC's share excluding the host SerDes (already a
-        part) is added as ``switch_asic``.
+        Whole switch ASIC energy per bit (SerDes included); its switching core, that figure less
+        the :data:`SWITCH_ASIC_SERDES_PJ_PER_BIT` it holds for the ASIC's own SerDes, is added as
+        ``switch_asic``. The port's SerDes is the link's ``host_serdes`` part, so a link with
+        cheaper SerDes (CPO: XSR) saves at the switch, and the core share is the same for all.
 
     Returns
     -------
@@ -90,8 +96,8 @@ def power_breakdown_w(parts, rate_gbps: float, laser_w: float = 0.0,
     module += conversion
     if switch_pj_per_bit is not None:
         v.real("switch_pj_per_bit", switch_pj_per_bit, lo=0.0, hi=1e3)
-        serdes_pj = out["host_serdes"] / rate_gbps * 1000.0
-        out["switch_asic"] += max(switch_pj_per_bit - serdes_pj, 0.0) * rate_gbps / 1000.0
+        core_pj = max(switch_pj_per_bit - SWITCH_ASIC_SERDES_PJ_PER_BIT, 0.0)
+        out["switch_asic"] += core_pj * rate_gbps / 1000.0
     return {k: x for k, x in out.items() if x > 0}, module
 
 

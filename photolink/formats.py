@@ -10,7 +10,7 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from . import _validate as v
 
@@ -136,6 +136,7 @@ class PAM:
 
 def _invert(curve, target: float) -> float:
     """SNR in dB where a decreasing error-rate curve crosses ``target``."""
+    from scipy import optimize   # imported here: it is heavy and only root-finding needs it
     f = lambda s: np.log(max(curve(s), 1e-300)) - np.log(target)  # noqa: E731
     lo, hi = SNR_DB_RANGE
     if f(lo) < 0 or f(hi) > 0:

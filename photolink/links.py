@@ -29,13 +29,14 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 from scipy import optimize
 
 from . import _rng
 from . import _validate as v
+from . import bursts as _bursts
 from . import fec as _fec
 from .energy import power_breakdown_w
 from .formats import PAM, QAM, SNR_DB_RANGE
@@ -43,11 +44,14 @@ from .hop import HopModel
 from .optics import CoherentLine, CoherentTrx, Fiber, OpticalRx, OpticalTx, imdd_budget
 from .serdes import Loss, SerDes, Twinax, electrical_lane
 from .stats import clopper_pearson
-from .stream import simulate_ber
+from .stream import SymbolStream, simulate_ber
 
 KINDS = ("ideal", "passive-copper", "active-copper", "dsp-optics", "linear-optics", "coherent")
 _MEDIUM = {"passive-copper": Twinax, "active-copper": Twinax, "dsp-optics": Fiber,
            "linear-optics": Fiber, "coherent": CoherentLine}
+#: evaluate() warns when DFE bursts push the CWER of a link that meets its BER threshold above this
+#: (the 1e-12 the FEC threshold is defined by, with independent errors).
+BURST_WARNING_CWER = 1e-12
 #: Margin search range, dB.
 _MARGIN_RANGE = (-30.0, 60.0)
 
@@ -147,7 +151,16 @@ class LinkReport:
     symbols, bit_errors : int
         Per segment, summed over segments (simulate only; 0 for evaluate).
     cwer : float
+        Codeword error ratio, obtained as ``cwer_method`` says.
     cwer_ci : tuple or None
+        Monte-Carlo interval of the CWER (simulate only).
+    cwer_method : str
+        How the CWER was obtained: ``"burst-model"`` (evaluate: DFE error bursts and
+        FFE-coloured noise of every segment, :mod:`photolink.bursts`), ``"independent-errors"``
+        (the code's binomial map of the pre-FEC BER), ``"fec-model"`` (coherent FEC:
+        threshold-and-waterfall model of the BER), ``"fec.simulate"`` (simulate: codeword failures
+        counted on the simulated stream by :func:`photolink.fec.simulate`, bursts included),
+        ``"none"`` (ideal link).
     frame_bytes : int
     frame_loss : float
         Frame loss ratio for ``frame_bytes`` frames.
@@ -202,6 +215,7 @@ class LinkReport:
     rated_reach_m: float | None
     segments: tuple
     warnings: tuple
+    cwer_method: str = "independent-errors"
     _code: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -456,7 +470,9 @@ class Link:
             Frame size for the frame loss ratio and the serialisation delay.
         switch_pj_per_bit : float, optional
             Add the switch ASIC's share at this whole-ASIC energy per bit (e.g.
-            ``photolink.energy.SWITCH_ASIC_PJ_PER_BIT``), less the host SerDes already counted.
+            ``photolink.energy.SWITCH_ASIC_PJ_PER_BIT``): its switching core, less the SerDes the
+            figure includes (the port's SerDes is the link's ``host_serdes``; see
+            :func:`photolink.energy.power_breakdown_w`).
         reach : bool
             Also find the reach (a root search over length, tens of ms the first time for a
             link design; cached across lengths). Without it ``reach_m`` is NaN.
@@ -471,27 +487,39 @@ class Link:
     def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
                  precode: bool = False, n_threads: int = 1, switch_pj_per_bit: float | None = None,
                  reach: bool = True) -> LinkReport:
-        """Monte Carlo: ``n_symbols`` symbols through every segment with :func:`photolink.simulate_ber`.
+        """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.
 
-        Each segment gets its own child stream of ``seed``. Bit errors of the segments add up; the
-        pre-FEC BER carries its Clopper-Pearson interval, mapped through the FEC to the CWER and
-        frame loss. DFE decisions are real, so DFE error propagation shows (it is absent from
-        :meth:`evaluate`, which is the error-free-feedback bound), unless ``ideal_feedback``;
-        ``precode`` turns on IEEE 802.3 1/(1+D) precoding of the electrical lanes (error bursts
-        become pairs). The CWER is the FEC's independent-error map of the measured BER; for
-        burst-exact codeword outcomes use ``hop_model().codeword_failures`` or
-        :func:`photolink.fec.simulate`.
+        Each segment streams its own child stream of ``seed``, with real DFE decisions (so DFE
+        error propagation shows; :meth:`evaluate`'s pre-FEC BER is the error-free-feedback bound),
+        unless ``ideal_feedback``; ``precode`` turns on IEEE 802.3 1/(1+D) precoding of the
+        electrical lanes (error bursts become pairs).
+
+        The CWER is *measured* wherever the decoder can be simulated (``cwer_method ==
+        "fec.simulate"``): for PAM links with an RS code, or with the concatenated inner code on a
+        single segment, the segments' error patterns are combined symbol by symbol (bits XOR) and
+        mapped onto the code's codewords by :func:`photolink.fec.simulate` (``n_symbols`` rounded
+        up to whole codewords), so bursts and their spread over RS symbols count as they happen;
+        ``cwer_ci`` is its Clopper-Pearson interval. Elsewhere the measured BER (with its interval)
+        is mapped through the code: a multi-segment link with the inner code (the module's inner
+        code covers the optical lane only, which :func:`photolink.fec.simulate` cannot express:
+        ``"independent-errors"``) and coherent links (cFEC/oFEC are threshold models, not decoders:
+        ``"fec-model"``).
         """
         base = self.evaluate(frame_bytes, switch_pj_per_bit, reach=reach)
         if self.kind == "ideal":
             return dataclasses.replace(base, method="simulate")
         n = v.integer("n_symbols", n_symbols, lo=1, hi=10**13)
         ss = _rng.seed_sequence(seed)
-        errors, bits, seg_out = 0, 0, []
-        for i, seg in enumerate(self.segments()):
+        segs = self.segments()
+        for seg in segs:
             if seg.ber() >= 0.5:
                 raise ValueError(f"segment {seg.name!r} of {self.name} has no open eye "
                                  f"({seg.detail.get('failure', 'SNR -inf')}): nothing to simulate")
+        if self._decoder_simulable(segs):
+            return self._simulate_codewords(base, segs, n, ss, frame_bytes, ideal_feedback, precode,
+                                            n_threads)
+        errors, bits, seg_out = 0, 0, []
+        for i, seg in enumerate(segs):
             kw = dict(seed=_rng.child(ss, i), n_threads=n_threads)
             if seg.channel is not None:
                 r = simulate_ber(seg.fmt, seg.snr_in_db, n, channel=seg.channel, equalizer=seg.equalizer,
@@ -504,14 +532,22 @@ class Link:
                             "bit_errors": r.bit_errors, "bits": r.bits})
         ber = errors / bits
         ci = clopper_pearson(errors, bits)
-        code, th = self.fec, base.threshold_ber
+        code = self.fec
         cwer = float(code.cwer_from_ber(ber))
         cwer_ci = (float(code.cwer_from_ber(ci[0])), float(code.cwer_from_ber(ci[1])))
+        method = "fec-model" if isinstance(code, _fec.CoherentFEC) else "independent-errors"
+        return self._simulated_report(base, ber, ci, n, errors, bits, cwer, cwer_ci, method,
+                                      frame_bytes, seg_out, [])
+
+    def _simulated_report(self, base, ber, ci, symbols, errors, bits, cwer, cwer_ci, method,
+                          frame_bytes, seg_out, extra_warnings) -> LinkReport:
+        th = base.threshold_ber
         try:
             margin = _required_snr_db(self.fmt, min(ci[1], 0.19)) - base.required_snr_db
         except ValueError:
             margin = -math.inf
-        warnings = [w for w in base.warnings if "above the FEC threshold" not in w]
+        warnings = [w for w in base.warnings
+                    if "above the FEC threshold" not in w and "DFE error bursts" not in w]
         if ci[1] > th:
             warnings.append(f"measured pre-FEC BER {ber:.3g} (95% CI up to {ci[1]:.3g}) does not show "
                             f"the FEC threshold {th:.3g} is met")
@@ -519,10 +555,54 @@ class Link:
             warnings.append(f"only {errors} bit errors in {bits} bits: the BER is an upper bound, "
                             f"not a measurement")
         return dataclasses.replace(
-            base, method="simulate", pre_fec_ber=ber, pre_fec_ber_ci=ci, symbols=n,
-            bit_errors=errors, cwer=cwer, cwer_ci=cwer_ci,
-            frame_loss=float(code.frame_loss_ratio(cwer, frame_bytes)), margin_db=margin,
-            segments=tuple(seg_out), warnings=tuple(warnings))
+            base, method="simulate", pre_fec_ber=ber, pre_fec_ber_ci=ci, symbols=symbols,
+            bit_errors=errors, cwer=cwer, cwer_ci=cwer_ci, cwer_method=method,
+            frame_loss=float(self.fec.frame_loss_ratio(cwer, frame_bytes)), margin_db=margin,
+            segments=tuple(seg_out), warnings=tuple(warnings + extra_warnings))
+
+    def _decoder_simulable(self, segs) -> bool:
+        """Can photolink.fec.simulate count this link's codeword failures? (see simulate)"""
+        code = self.fec
+        if not isinstance(self.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
+            return False
+        if self._outer().symbol_bits != 10:
+            return False
+        return len(segs) == 1 or isinstance(code, _fec.RS)
+
+    def _simulate_codewords(self, base, segs, n, ss, frame_bytes, ideal_feedback, precode,
+                            n_threads) -> LinkReport:
+        code = self.fec
+        bps = self.fmt.bits_per_symbol
+        n_cw = max(1, -(-n * bps // int(math.ceil(code.codeword_bits))))
+        fmt, snr, kw = self._codeword_stream(segs, precode, ideal_feedback)
+        r = _fec.simulate(code, fmt, snr, n_cw, seed=ss, n_threads=n_threads, **kw)
+        symbols = r.line_bits // bps
+        if isinstance(fmt, _SegmentStreams):
+            tallies = fmt.tallies
+        else:
+            tallies = [(r.line_bit_errors, r.line_bits)]
+        seg_out = []
+        for seg, (e, b) in zip(segs, tallies):
+            seg_out.append({**_segment_dict(seg), "ber": e / b, "ber_ci": list(clopper_pearson(e, b)),
+                            "bit_errors": int(e), "bits": int(b)})
+        extra = []
+        if r.failed == 0:
+            extra.append(f"no codeword failed in {r.codewords}: the CWER is an upper bound "
+                         f"({r.ci[1]:.3g}), not a measurement")
+        return self._simulated_report(base, r.pre_fec_ber, r.pre_fec_ber_ci, int(symbols),
+                                      int(r.line_bit_errors), int(r.line_bits), float(r.cwer),
+                                      tuple(r.ci), "fec.simulate", frame_bytes, seg_out, extra)
+
+    def _codeword_stream(self, segs, precode=False, ideal_feedback=False):
+        """(fmt, snr_db, options) for photolink.fec.simulate / codeword_failures of the link."""
+        if len(segs) == 1:
+            seg = segs[0]
+            if seg.channel is not None:
+                kw = {"channel": seg.channel, "equalizer": seg.equalizer, "precode": bool(precode),
+                      "ideal_feedback": bool(ideal_feedback)}
+                return self.fmt, seg.snr_in_db, kw
+            return self.fmt, seg.snr_db, {}
+        return _SegmentStreams(self.fmt, segs, bool(precode), bool(ideal_feedback)), 0.0, {}
 
     def hop_model(self) -> HopModel:
         """What a packet-level path needs (see :class:`photolink.hop.HopModel`).
@@ -546,18 +626,69 @@ class Link:
     def _codeword_failures(self):
         """Exact codeword outcomes (:func:`photolink.fec.codeword_failures`) of the link's stream.
 
-        Only for single-segment links with an RS or concatenated code; multi-segment links (and
-        coherent FEC models) return None and a path uses the statistical ``cwer``.
+        For PAM links with an RS code (any number of segments: their errors combine symbol by
+        symbol) or with the concatenated code on one segment. Links the decoder simulation cannot
+        express (the inner code on a multi-segment link, coherent FEC models) return None and a
+        path's exact mode draws their codewords from the statistical ``cwer``.
         """
-        exact = getattr(_fec, "codeword_failures", None)
-        codes = tuple(c for c in (getattr(_fec, "RS", None), getattr(_fec, "ConcatenatedCode", None)) if c)
         segs = self.segments()
-        if exact is None or not isinstance(self.fec, codes) or len(segs) != 1 or segs[0].ber() >= 0.5:
+        if not self._decoder_simulable(segs) or any(s.ber() >= 0.5 for s in segs):
             return None
-        seg, code, fmt = segs[0], self.fec, self.fmt
-        kw = {} if seg.channel is None else {"channel": seg.channel, "equalizer": seg.equalizer}
-        snr = seg.snr_in_db if seg.channel is not None else seg.snr_db
-        return lambda n_codewords, seed: exact(code, fmt, snr, n_codewords, seed=seed, **kw)
+        code = self.fec
+        fmt, snr, kw = self._codeword_stream(segs)
+        return lambda n_codewords, seed: _fec.codeword_failures(code, fmt, snr, n_codewords,
+                                                                 seed=seed, **kw)
+
+
+class _SegmentStreams:
+    """A link's segments as one stream for :mod:`photolink.fec_sim` (its format-with-``stream``
+    extension point): every segment streams the same symbols' worth from its own child seed and
+    their error patterns combine symbol by symbol (bits XOR: a module or retimer decides the
+    bits and sends them on, so errors of the segments add up on the same line bits). The
+    per-segment error tallies of the last stream are kept in ``tallies``."""
+
+    def __init__(self, fmt, segs, precode: bool, ideal_feedback: bool):
+        self.fmt, self.segs = fmt, tuple(segs)
+        self.precode, self.ideal_feedback = precode, ideal_feedback
+        self.bits_per_symbol = fmt.bits_per_symbol
+        self.name = f"{fmt.name} x {len(self.segs)} segments"
+        self.tallies = [(0, 0)] * len(self.segs)
+
+    def stream(self, snr_db, *, seed, channel=None, equalizer=None, precode=False, **options):
+        return _CombinedStream(self, _rng.seed_sequence(seed))
+
+
+class _CombinedStream:
+    def __init__(self, owner: _SegmentStreams, ss):
+        self.owner, self.position = owner, 0
+        self.streams = []
+        for i, seg in enumerate(owner.segs):
+            kw = {}
+            snr = seg.snr_db
+            if seg.channel is not None:
+                kw = {"channel": seg.channel, "equalizer": seg.equalizer, "precode": owner.precode,
+                      "ideal_feedback": owner.ideal_feedback}
+                snr = seg.snr_in_db
+            self.streams.append(SymbolStream(seg.fmt, snr, seed=_rng.child(ss, i), **kw))
+        owner.tallies = [(0, 0)] * len(owner.segs)
+
+    def run(self, n, *, n_threads=1, return_errors=True):
+        parts = [s.run(n, n_threads=n_threads, return_errors=True) for s in self.streams]
+        self.owner.tallies = [(e + p.bit_errors, b + p.bits)
+                              for (e, b), p in zip(self.owner.tallies, parts)]
+        idx = np.concatenate([p.error_index for p in parts])
+        bits = np.concatenate([p.error_bits for p in parts])
+        if idx.size:
+            order = np.argsort(idx, kind="stable")
+            idx, bits = idx[order], bits[order]
+            uniq, start = np.unique(idx, return_index=True)
+            bits = np.bitwise_xor.reduceat(bits, start)
+            keep = bits != 0
+            idx, bits = uniq[keep], bits[keep]
+        runs = int(np.count_nonzero(np.diff(idx) != 1)) + 1 if idx.size else 0
+        self.position += n
+        return SimpleNamespace(symbol_errors=int(idx.size), bit_errors=int(_bursts._popcount(bits).sum()),
+                               bursts=runs, error_index=idx, error_bits=bits)
 
 
 # ---- cached computations (links are hashable values) ------------------------------------------
@@ -621,6 +752,41 @@ def _segments(link: Link) -> tuple:
             _electrical("module-to-host", link, link.host_serdes, mod + host, aui))
 
 
+def _burst_lanes(link: Link, segs) -> list | None:
+    """Error-episode process of each segment (:mod:`photolink.bursts`), with whether the inner
+    code covers it; None where the burst model does not apply (QAM, coherent FEC models, line
+    symbols that do not tile the RS symbols)."""
+    code = link.fec
+    if not isinstance(link.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
+        return None
+    bps = link.fmt.bits_per_symbol
+    inner = getattr(code, "inner", None)
+    if link._outer().symbol_bits % bps or (inner is not None and inner.n % bps):
+        return None
+    lanes = []
+    for seg in segs:
+        if seg.channel is not None:
+            ep = _bursts.episodes(seg.fmt, seg.snr_in_db, seg.channel, seg.equalizer)
+        else:
+            ep = _bursts.episodes(seg.fmt, min(max(seg.snr_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1]))
+        # a module DSP's inner code covers its optical lane only, not the host AUIs around it
+        covered = not (link.kind == "dsp-optics" and seg.name != "optical")
+        lanes.append((ep, covered))
+    return lanes
+
+
+def _statistical_cwer(link: Link, segs, ber: float):
+    """(CWER, how it was obtained, per-segment Episodes or None) without Monte Carlo."""
+    none = [None] * len(segs)
+    if ber >= 0.5 or any(s.ber() >= 0.5 for s in segs):
+        return 1.0, "independent-errors", none
+    lanes = _burst_lanes(link, segs)
+    if lanes is not None:
+        return _bursts.cwer(lanes, link.fec), "burst-model", [ep for ep, _ in lanes]
+    method = "fec-model" if isinstance(link.fec, _fec.CoherentFEC) else "independent-errors"
+    return float(link.fec.cwer_from_ber(min(ber, 0.5))), method, none
+
+
 def _margin_at(link: Link, length: float) -> float:
     segs = _segments(dataclasses.replace(link, length_m=length))
     return _margin_db(segs, _threshold(link.fec))
@@ -672,11 +838,11 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
             **common, line_rate_gbps=rate, symbol_rate_gbd=float("nan"), format="ideal", fec="none",
             snr_db=math.inf, required_snr_db=-math.inf, margin_db=math.inf, pre_fec_ber=0.0,
             threshold_ber=0.0, cwer=0.0, frame_loss=0.0, reach_m=math.inf, reach_limit="medium",
-            segments=(), warnings=())
+            segments=(), warnings=(), cwer_method="none")
     segs = link.segments()
     th = _threshold(link.fec)
     ber = _total_ber(segs)
-    cwer = float(link.fec.cwer_from_ber(min(ber, 0.5)))
+    cwer, method, seg_bursts = _statistical_cwer(link, segs, ber)
     margin = _margin_db(segs, th)
     reach, limit = link.reach_m() if with_reach else (float("nan"), "not computed")
     required = _required_snr_db(link.fmt, th)
@@ -688,6 +854,11 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
         warnings.append(f"pre-FEC BER {ber:.3g} is above the FEC threshold {th:.3g} "
                         f"(margin {margin:.2f} dB): the link fails at {link.length_m:g} m"
                         + (f"; its reach is {reach:.4g} m" if with_reach else ""))
+    if method == "burst-model" and margin >= 0 and cwer > BURST_WARNING_CWER:
+        warnings.append(f"DFE error bursts: CWER {cwer:.2g} although the pre-FEC BER {ber:.3g} meets "
+                        f"the FEC threshold (an error-free-feedback, independent-error criterion); "
+                        f"errors per burst up to "
+                        f"{max(b.mean_burst_symbols for b in seg_bursts if b is not None):.1f}")
     if link.rated_reach_m is not None and link.length_m > link.rated_reach_m:
         warnings.append(f"length {link.length_m:g} m is past the rated reach of {link.rated_reach_m:g} m")
     return LinkReport(
@@ -696,8 +867,9 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
         snr_db=min(s.snr_db for s in segs), required_snr_db=required, margin_db=margin,
         pre_fec_ber=ber, threshold_ber=th, cwer=cwer,
         frame_loss=float(link.fec.frame_loss_ratio(cwer, frame_bytes)), reach_m=reach,
-        reach_limit=limit, segments=tuple(_segment_dict(s) for s in segs), warnings=tuple(warnings),
-        _code=link.fec)
+        reach_limit=limit, warnings=tuple(warnings), cwer_method=method, _code=link.fec,
+        segments=tuple({**_segment_dict(s), **({"bursts": b.to_dict()} if b is not None else {})}
+                       for s, b in zip(segs, seg_bursts)))
 
 
 # ---- catalogue ----------------------------------------------------------------------------------

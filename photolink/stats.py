@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats as _st
+from scipy import special
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -23,14 +23,15 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     if not 0 <= k <= n:
         raise ValueError(f"k must be in [0, n={n}], got {k}")
     alpha = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(_st.beta.ppf(alpha / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(_st.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    # Beta quantiles (scipy.special.betaincinv is scipy.stats.beta.ppf without its import cost).
+    lo = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
+    hi = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
     return (lo, hi)
 
 
 def normal_quantile(confidence: float) -> float:
     """z such that a normal variable lies within +-z sd with the given two-sided probability."""
-    return float(_st.norm.ppf(0.5 + confidence / 2))
+    return float(special.ndtri(0.5 + confidence / 2))
 
 
 def mean_interval(mean: float, std_error: float, confidence: float = 0.95) -> tuple[float, float]:

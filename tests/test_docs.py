@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["photolink.formats", "photolink.stream", "photolink.coherent", "photolink.fec"]
+MODULES = ["photolink.formats", "photolink.stream", "photolink.coherent", "photolink.fec", "photolink.bursts"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -137,9 +137,7 @@ def test_sweep_named_cases_must_be_distinct(tmp_path):
         config.load(p)
 
 
-def test_link_and_path_configs_with_contract_stand_ins(tmp_path, monkeypatch, capsys):
-    from _ops_fakes import install
-    install(monkeypatch)
+def test_link_and_path_configs_on_the_real_modules(tmp_path, monkeypatch, capsys):
     cfg = config.load(config.example("fabric_800g"))
     kinds = [c.kind for c in cfg.entries]
     assert kinds == ["link"] * 4 + ["path"]

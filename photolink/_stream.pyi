@@ -1,0 +1,13 @@
+"""Type stub of the PAM stream bridge (photolink/_stream.pyx)."""
+import numpy as np
+from numpy.random import BitGenerator
+
+MAX_TAPS: int
+MAX_LEVELS: int
+
+def pam_chunk(levels: int, noise_sigma: float, channel: np.ndarray | None, ffe: np.ndarray | None,
+              dfe: np.ndarray | None, delay: int, slicer_gain: float, precode: bool,
+              ideal_feedback: bool, bit_generator: BitGenerator, chunk_symbols: int,
+              count_from: int, count_to: int, index_offset: int, burst_hist: np.ndarray,
+              want_errors: bool
+              ) -> tuple[int, int, int, int, np.ndarray | None, np.ndarray | None]: ...

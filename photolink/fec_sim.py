@@ -38,6 +38,8 @@ from .stream import SymbolStream
 PIECE_BITS = 1 << 25
 #: Largest run, in codewords.
 MAX_CODEWORDS = 10**10
+#: Largest run whose per-codeword flags are returned (one byte each).
+MAX_CODEWORD_FLAGS = 10**9
 #: Interleave depths accepted (IEEE 802.3 clauses 91, 119, 172).
 INTERLEAVES = (1, 2, 4)
 
@@ -523,8 +525,10 @@ def codeword_failures(code, fmt, snr_db, n_codewords, *, seed, channel=None, equ
 
     The same stream and mapping as :func:`simulate` with the same arguments (a failure is a
     codeword with more than t wrong symbols: detected or miscorrected). For a packet path's
-    exact mode: ``functools.partial(codeword_failures, code, fmt, snr_db, ...)``.
+    exact mode: ``functools.partial(codeword_failures, code, fmt, snr_db, ...)``. At most 1e9
+    codewords (the flags take a byte each).
     """
+    v.integer("n_codewords", n_codewords, lo=1, hi=MAX_CODEWORD_FLAGS)
     _, flags, *_ = _run(code, fmt, snr_db, n_codewords, seed=seed, channel=channel,
                         equalizer=equalizer, precode=precode, interleave=interleave,
                         n_threads=n_threads, mode="count", want_flags=True, options=stream_options)

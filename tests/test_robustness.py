@@ -167,6 +167,8 @@ def test_rs_refuses_huge_and_ragged_batches_up_front():
         fec.KP4.encode([[1, 2], [3]])
     with pytest.raises(TypeError, match="messages"):
         fec.KP4.encode(np.zeros((1, 514), "m8[ns]"))
+    with pytest.raises(ValueError, match="n_codewords"):          # 10 GB of flags
+        fec.codeword_failures(fec.KP4, pl.PAM4, 16.0, 10**10, seed=1)
 
 
 @FAST

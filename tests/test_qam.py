@@ -10,6 +10,7 @@ from photolink import _rng, stream
 from photolink.coherent import CarrierRecovery
 from photolink.formats import QUADRANT_OF_SIGNS, SIGNS_OF_QUADRANT
 from photolink.stats import clopper_pearson
+from helpers import assert_same_ber
 
 FORMATS = [pl.DP_QPSK, pl.DP_16QAM, pl.DP_64QAM]
 
@@ -297,14 +298,6 @@ def test_general_path_matches_numpy_reimplementation(fmt, snr, lw, cr, diff):
 # ---------------------------------------------------------------- streams, seeds, slips
 
 
-def _same(a, b):
-    assert (a.symbols, a.symbol_errors, a.bit_errors, a.cycle_slips) == \
-        (b.symbols, b.symbol_errors, b.bit_errors, b.cycle_slips)
-    np.testing.assert_array_equal(a.burst_hist, b.burst_hist)
-    np.testing.assert_array_equal(a.error_index, b.error_index)
-    np.testing.assert_array_equal(a.error_bits, b.error_bits)
-
-
 @pytest.mark.parametrize("options", [
     {}, {"differential": True},
     {"linewidth_symbol_period": 2e-4, "carrier_recovery": CarrierRecovery("blind-phase-search", 15, 16)},
@@ -315,12 +308,12 @@ def test_reproducible_across_threads_and_splits(monkeypatch, options):
     n = 23_456
     whole = pl.simulate_ber(pl.DP_16QAM, 14.0, n, seed=99, return_errors=True, **options)
     threaded = pl.simulate_ber(pl.DP_16QAM, 14.0, n, seed=99, return_errors=True, n_threads=3, **options)
-    _same(whole, threaded)
+    assert_same_ber(whole, threaded)
     s = pl.SymbolStream(pl.DP_16QAM, 14.0, seed=99, **options)
     parts = s.run(1, return_errors=True)
     for k in (700, 4299, 9000, n - 1 - 700 - 4299 - 9000):   # splits inside blocks and chunks
         parts = parts + s.run(k, return_errors=True)
-    _same(whole, parts)
+    assert_same_ber(whole, parts)
     assert whole.symbol_errors > 100
     other = pl.simulate_ber(pl.DP_16QAM, 14.0, n, seed=100, **options)
     assert other.bit_errors != whole.bit_errors

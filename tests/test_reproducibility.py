@@ -15,17 +15,10 @@ import photolink as pl
 from photolink import fec, fec_sim, path as path_mod, stream
 from photolink.coherent import CarrierRecovery
 from photolink.hop import HopModel
+from helpers import assert_same_ber
 
 CH = pl.Channel.from_cursors(pre=(0.1,), main=1.0, post=(0.55, 0.25))
 EQ = pl.Equalizer.zero_forcing(CH, n_ffe=4, n_dfe=2)
-
-
-def _same_ber(a, b):
-    assert (a.symbols, a.symbol_errors, a.bit_errors, a.cycle_slips) == \
-        (b.symbols, b.symbol_errors, b.bit_errors, b.cycle_slips)
-    np.testing.assert_array_equal(a.burst_hist, b.burst_hist)
-    np.testing.assert_array_equal(a.error_index, b.error_index)
-    np.testing.assert_array_equal(a.error_bits, b.error_bits)
 
 
 @pytest.mark.parametrize("fmt, snr, kwargs", [
@@ -40,7 +33,7 @@ def test_simulate_ber_same_for_one_two_three_threads(monkeypatch, fmt, snr, kwar
     runs = [pl.simulate_ber(fmt, snr, n, seed=5, n_threads=k, return_errors=True, **kwargs)
             for k in (1, 2, 3)]
     for other in runs[1:]:
-        _same_ber(runs[0], other)
+        assert_same_ber(runs[0], other)
     assert runs[0].symbol_errors > 50
 
 

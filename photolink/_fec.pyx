@@ -9,9 +9,11 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
+from ._kernel cimport check_status
+
 
 cdef extern from "rs.h":
-    int PL_OK, PL_EINVAL, PL_ENOMEM
+    int PL_OK
     int PL_RS_MAX_ROOTS, PL_RS_ORDER
 
     ctypedef struct pl_rs_code:
@@ -39,13 +41,6 @@ MAX_ROOTS = PL_RS_MAX_ROOTS
 ORDER = PL_RS_ORDER
 
 
-cdef _check(int status, str what):
-    if status == PL_EINVAL:
-        raise ValueError(f"{what}: the C kernel rejected its arguments")
-    if status == PL_ENOMEM:
-        raise MemoryError(f"{what}: output buffer too small")
-
-
 cdef class Codec:
     """Tables of one RS(n, k) code over GF(2^10) (about 1.2 MB, built once per code)."""
 
@@ -61,7 +56,7 @@ cdef class Codec:
         self._c = <pl_rs_code *> ((<uintptr_t> self._raw + 63) & ~(<uintptr_t> 63))
         with nogil:                 # 0.25 ms (RS(544,514)) to 0.75 ms of table building
             status = pl_rs_init(self._c, n, k)
-        _check(status, f"Codec(n={n}, k={k})")
+        check_status(status, f"Codec(n={n}, k={k})")
         self.n = n
         self.k = k
         self.t = (n - k) // 2
@@ -83,7 +78,7 @@ cdef class Codec:
         if msg.shape[0]:
             with nogil:
                 status = pl_rs_encode(self._c, &msg[0, 0], msg.shape[0], &o[0, 0])
-        _check(status, "encode")
+        check_status(status, "encode")
         return out
 
     def check(self, const uint16_t[:, ::1] words):
@@ -96,7 +91,7 @@ cdef class Codec:
         if words.shape[0]:
             with nogil:
                 status = pl_rs_check(self._c, &words[0, 0], words.shape[0], &o[0])
-        _check(status, "check")
+        check_status(status, "check")
         return out.view(bool)
 
     def syndromes(self, const uint16_t[:, ::1] words):
@@ -108,7 +103,7 @@ cdef class Codec:
         if words.shape[0]:
             with nogil:
                 status = pl_rs_syndromes(self._c, &words[0, 0], words.shape[0], &o[0, 0])
-        _check(status, "syndromes")
+        check_status(status, "syndromes")
         return out
 
     def decode_inplace(self, uint16_t[:, ::1] words):
@@ -124,7 +119,7 @@ cdef class Codec:
         if b:
             with nogil:
                 status = pl_rs_decode(self._c, &words[0, 0], b, &cv[0], &fv[0])
-        _check(status, "decode")
+        check_status(status, "decode")
         return corrected, failed.view(bool)
 
 
@@ -144,7 +139,7 @@ def symbol_errors(const int64_t[::1] err_index, const uint16_t[::1] err_bits, in
         status = pl_fec_symbol_errors(&err_index[0] if n_err else NULL,
                                       &err_bits[0] if n_err else NULL, n_err, bits_per_symbol,
                                       &qv[0] if cap else NULL, &vv[0] if cap else NULL, cap, &n_out)
-    _check(status, "symbol_errors")
+    check_status(status, "symbol_errors")
     return q[:n_out], val[:n_out]
 
 
@@ -160,4 +155,4 @@ def count(const int64_t[::1] q, const uint16_t[::1] val, int n, int k, int inter
         status = pl_fec_count(&q[0] if n_q else NULL, &val[0] if n_q else NULL, n_q, n, k,
                               interleave, n_cw, &wrong[0] if n_cw else NULL,
                               &msg_bits[0] if n_cw else NULL)
-    _check(status, "count")
+    check_status(status, "count")

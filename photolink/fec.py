@@ -6,15 +6,14 @@ probability 1 - (1 - p)^m and the codeword error ratio is the binomial tail P[X 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize
 from scipy import stats as _st
 
 from . import _validate as v
+from .fec_inner import ber_at_cwer
 
 
 @dataclass(frozen=True)
@@ -89,9 +88,7 @@ class RS:
 
     def max_ber(self, target_cwer: float = 1e-12) -> float:
         """Largest independent pre-FEC BER whose codeword error ratio is at most ``target_cwer``."""
-        target = v.real("target_cwer", target_cwer, lo=1e-30, hi=0.5)
-        f = lambda lb: math.log(self.cwer_from_ber(10.0**lb)) - math.log(target)  # noqa: E731
-        return 10.0 ** optimize.brentq(f, -12.0, math.log10(0.5), xtol=1e-12)
+        return ber_at_cwer(self.cwer_from_ber, target_cwer, lowest_ber=1e-12, highest_ber=0.5)
 
     @property
     def threshold_ber(self) -> float:

@@ -39,6 +39,13 @@ def _hamming_columns() -> np.ndarray:
     return np.array(data + [1 << i for i in range(7)] + [0], dtype=np.int64)
 
 
+def ber_at_cwer(cwer_from_ber, target_cwer: float, lowest_ber: float, highest_ber: float) -> float:
+    """The BER at which a rising ``cwer_from_ber`` curve reaches ``target_cwer`` (log-scale root)."""
+    target = v.real("target_cwer", target_cwer, lo=1e-30, hi=0.5)
+    f = lambda lb: math.log(cwer_from_ber(10.0**lb)) - math.log(target)  # noqa: E731
+    return 10.0 ** optimize.brentq(f, math.log10(lowest_ber), math.log10(highest_ber), xtol=1e-12)
+
+
 @dataclass(frozen=True)
 class ExtendedHamming:
     """Extended Hamming(128,120) SEC-DED inner code with hard decisions.
@@ -215,9 +222,7 @@ class ConcatenatedCode:
 
     def max_ber(self, target_cwer: float = 1e-12) -> float:
         """Largest line BER whose outer codeword error ratio is at most ``target_cwer``."""
-        target = v.real("target_cwer", target_cwer, lo=1e-30, hi=0.5)
-        f = lambda lb: math.log(self.cwer_from_ber(10.0**lb)) - math.log(target)  # noqa: E731
-        return 10.0 ** optimize.brentq(f, -8.0, math.log10(0.2), xtol=1e-12)
+        return ber_at_cwer(self.cwer_from_ber, target_cwer, lowest_ber=1e-8, highest_ber=0.2)
 
     @property
     def threshold_ber(self) -> float:

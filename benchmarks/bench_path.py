@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import photolink as pl  # noqa: E402
 from photolink.fec import KP4  # noqa: E402
-from photolink.hop import HopModel  # noqa: E402
+from photolink.links.model import LinkModel  # noqa: E402
 
 import simpy_path  # noqa: E402
 
@@ -43,7 +43,7 @@ LOAD, PACKET_BYTES = 0.7, 4096
 
 
 def link(i, cwer):
-    return HopModel(f"800G-{i}", 800.0, LATENCY_NS, KP4.message_bits, cwer, 27.0)
+    return LinkModel(f"800G-{i}", 800.0, LATENCY_NS, KP4.message_bits, cwer, 27.0)
 
 
 def path(n_links, cwer):

@@ -8,26 +8,40 @@ scipy) are imported on first use, so ``import photolink`` stays light (PEP 562).
 """
 import importlib
 
-from .channel import Channel, Equalizer
-from .coherent import CarrierRecovery, osnr_from_snr, snr_from_osnr
-from .estimate import BerEstimate, estimate_ber
-from .formats import DP_16QAM, DP_64QAM, DP_QPSK, NRZ, PAM, PAM2, PAM4, PAM8, QAM, QPSK, q_function
-from .stream import BerResult, SymbolStream, simulate_ber
-
-__version__ = "0.1.0"
+from ._util.version import __version__  # noqa: F401 (public)
+from .symbols import (
+    DP_16QAM,
+    DP_64QAM,
+    DP_QPSK,
+    NRZ,
+    PAM,
+    PAM2,
+    PAM4,
+    PAM8,
+    QAM,
+    QPSK,
+    BerEstimate,
+    BerResult,
+    CarrierRecovery,
+    Channel,
+    Equalizer,
+    SymbolStream,
+    estimate_ber,
+    osnr_from_snr,
+    q_function,
+    simulate_ber,
+    snr_from_osnr,
+)
 
 #: Names imported on first use, and the submodule that defines each.
 _LAZY = {
     "Link": "links", "LinkReport": "links",
-    "E2E": "path", "LLR": "path", "Path": "path", "PathResult": "path", "Switch": "path",
-    "SweepInterrupted": "sweeps", "SweepResult": "sweeps", "sweep": "sweeps",
+    "E2E": "net", "LLR": "net", "Path": "net", "PathResult": "net", "Switch": "net",
+    "traffic": "net",
+    "SweepInterrupted": "studies.sweeps", "SweepResult": "studies.sweeps", "sweep": "studies.sweeps",
 }
 #: Public submodules reachable as attributes (``photolink.fec``) without an explicit import.
-_SUBMODULES = {
-    "bursts", "catalog", "cases", "channel", "cli", "coherent", "config", "demo", "energy",
-    "estimate", "fec", "formats", "hop", "links", "optics", "path", "plot", "regress", "serdes",
-    "stats", "store", "stream", "sweeps", "testing", "traffic",
-}
+_SUBMODULES = {"cli", "fec", "links", "net", "plot", "studies", "symbols", "testing"}
 
 
 def __getattr__(name):

@@ -19,11 +19,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import _rng
-from . import _validate as v
-from .channel import decision_point
-from .formats import PAM, q_function
-from .stream import BerResult
+from ._util import rng as _rng
+from ._util import validate as v
+from .symbols.channel import decision_point
+from .symbols.formats import PAM, q_function
+from .symbols.stream import BerResult
 
 #: Output formats by file suffix.
 SUFFIXES = (".png", ".svg", ".pdf")
@@ -128,7 +128,7 @@ def slicer_samples(fmt: PAM, snr_db: float, *, channel=None, equalizer=None,
     """Slicer inputs and sent level indices, with correct DFE feedback.
 
     The slicer sees ``cursor * a + sum(residual_isi * a_other) + noise`` (see
-    :func:`photolink.channel.decision_point`), with the noise of :func:`photolink.simulate_ber`.
+    :func:`photolink.symbols.channel.decision_point`), with the noise of :func:`photolink.simulate_ber`.
     """
     if not isinstance(fmt, PAM):
         raise TypeError(f"fmt must be a photolink PAM format, got {type(fmt).__name__}")

@@ -7,12 +7,12 @@ Example
 >>> base = pl.simulate_ber(pl.PAM4, 18.0, 10**6, seed=1)
 >>> assert_not_worse(pl.simulate_ber(pl.PAM4, 18.0, 10**6, seed=2), base)
 
-The same one-sided test as ``photolink regress check`` (see :mod:`photolink.regress`).
+The same one-sided test as ``photolink regress check`` (see :mod:`photolink.studies.regress`).
 """
 from __future__ import annotations
 
-from . import regress as _regress
-from .stream import BerResult
+from .studies import regress as _regress
+from .symbols.stream import BerResult
 
 
 def _counts(x, what: str) -> tuple[int, int]:

@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["photolink.formats", "photolink.stream", "photolink.coherent", "photolink.fec", "photolink.bursts"]
+MODULES = ["photolink.symbols.formats", "photolink.symbols.stream", "photolink.symbols.coherent", "photolink.fec", "photolink.fec.bursts"]
 
 
 @pytest.mark.parametrize("name", MODULES)

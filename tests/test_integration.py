@@ -11,8 +11,8 @@ import pytest
 
 import photolink as pl
 from photolink import links
-from photolink import path as path_mod
-from photolink.stats import clopper_pearson
+from photolink.net import path as path_mod
+from photolink._util.stats import clopper_pearson
 
 CONF = 0.999
 Poisson, Trace = pl.traffic.Poisson, pl.traffic.Trace
@@ -81,7 +81,7 @@ def small_exact_blocks(monkeypatch):
 def test_statistical_and_exact_agree_on_copper_past_its_reach(small_exact_blocks):
     link = links.preset("dac-800g").with_length(2.1)        # reach ~1.92 m: BER ~3e-3 with bursts
     rep = link.evaluate(reach=False)
-    hop = link.hop_model()
+    hop = link.link_model()
     assert rep.cwer_method == "burst-model" and hop.cwer == rep.cwer and 3e-3 < hop.cwer < 5e-2
     assert hop.codeword_failures is not None                   # fec.codeword_failures of its stream
     # the seam this guards: the independent-error map of the same BER is 4 decades off

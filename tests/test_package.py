@@ -17,7 +17,7 @@ def test_import_stays_light():
 def test_every_public_name_resolves():
     for name in pl.__all__:
         assert getattr(pl, name) is not None
-    assert pl.fec.KP4.n == 544 and pl.Link.ideal(100).hop_model().rate_gbps == 100
+    assert pl.fec.KP4.n == 544 and pl.Link.ideal(100).link_model().rate_gbps == 100
     assert "Path" in dir(pl)
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         pl.nonsense  # noqa: B018

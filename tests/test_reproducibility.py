@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 import photolink as pl
-from photolink import fec, fec_sim, path as path_mod, stream
-from photolink.coherent import CarrierRecovery
-from photolink.hop import HopModel
-from helpers import assert_same_ber
+from photolink import fec
+from photolink.fec import simulation as fec_sim
+from photolink.net import path as path_mod
+from photolink.symbols import stream
+from photolink.symbols.coherent import CarrierRecovery
+from photolink.links.model import LinkModel
 
 CH = pl.Channel.from_cursors(pre=(0.1,), main=1.0, post=(0.55, 0.25))
 EQ = pl.Equalizer.zero_forcing(CH, n_ffe=4, n_dfe=2)
@@ -27,7 +29,7 @@ EQ = pl.Equalizer.zero_forcing(CH, n_ffe=4, n_dfe=2)
     (pl.DP_16QAM, 13.0, {}),
     (pl.DP_QPSK, 9.0, {"linewidth_symbol_period": 3e-4, "differential": True}),
 ], ids=["pam-awgn", "pam-dfe", "qam-awgn", "qam-cpr"])
-def test_simulate_ber_same_for_one_two_three_threads(monkeypatch, fmt, snr, kwargs):
+def test_simulate_ber_same_for_one_two_three_threads(monkeypatch, fmt, snr, kwargs, assert_same_ber):
     monkeypatch.setattr(stream, "CHUNK_SYMBOLS", 4096)       # 9 chunks
     n = 8 * 4096 + 1234
     runs = [pl.simulate_ber(fmt, snr, n, seed=5, n_threads=k, return_errors=True, **kwargs)
@@ -59,7 +61,7 @@ def test_fec_simulate_same_for_any_threads_and_piece_size(monkeypatch, code, fmt
 
 
 def _bernoulli_hop(cwer, rate=100.0):
-    return HopModel("b", rate, {"propagation": 20.0}, 5140, cwer, 10.0)
+    return LinkModel("b", rate, {"propagation": 20.0}, 5140, cwer, 10.0)
 
 
 @pytest.mark.parametrize("recovery", ["drop", pl.LLR(max_retries=2), pl.E2E(timeout_ns=5000, max_retries=2)],

@@ -13,9 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import photolink as pl
-from photolink import _fec, _path, _rng, fec, traffic
-from photolink import coherent as co
-from photolink.hop import HopModel
+from photolink import _fec, _path, fec
+from photolink._util import rng as _rng
+from photolink.net import traffic
+from photolink.symbols import carrier
+from photolink.symbols import coherent as co
+from photolink.links.model import LinkModel
 from photolink.links import preset
 
 FAST = settings(max_examples=60, derandomize=True, deadline=None, database=None,
@@ -183,19 +186,19 @@ def test_fec_simulate_refuses_bad_arguments(name, bad):
 
 
 def _hop(cwer=1e-3, rate=100.0, codeword_bits=5140, failures=None):
-    return HopModel("h", rate, {"propagation": 10.0}, codeword_bits, cwer, 5.0, failures)
+    return LinkModel("h", rate, {"propagation": 10.0}, codeword_bits, cwer, 5.0, failures)
 
 
 @FAST
 @given(name=st.sampled_from(["name", "rate_gbps", "latency_ns", "codeword_bits", "cwer",
                              "fec_hold_ns", "codeword_failures"]), bad=nasty)
-def test_hop_model_refuses_bad_arguments(name, bad):
+def test_link_model_refuses_bad_arguments(name, bad):
     kw = dict(name="h", rate_gbps=100.0, latency_ns={"p": 1.0}, codeword_bits=5140, cwer=1e-3,
               fec_hold_ns=1.0)
     kw[name] = bad
     if name == "name":
         return                                  # any label will do
-    _refused_or_sane(lambda: HopModel(**kw), name)
+    _refused_or_sane(lambda: LinkModel(**kw), name)
 
 
 @FAST
@@ -298,7 +301,8 @@ def test_coherent_helpers_refuse_bad_arguments(func, pick, bad):
     }[func]
     name = list(base)[pick % len(base)]
     kw = dict(base, **{name: bad})
-    r = _refused_or_sane(lambda: getattr(co, func)(**kw), name)
+    module = carrier if hasattr(carrier, func) else co
+    r = _refused_or_sane(lambda: getattr(module, func)(**kw), name)
     if r is not None:
         assert np.all(np.isfinite(r))
 

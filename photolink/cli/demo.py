@@ -1,0 +1,100 @@
+"""``photolink demo``: the demo study's tables and plots (:mod:`photolink.studies.demo`)."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from .. import plot
+from .._util import tables as _table
+from ..studies.demo import (
+    HOPS,
+    LOAD,
+    N_PACKETS,
+    OVERLOAD,
+    PACKET_BYTES,
+    SWITCH_LATENCY_NS,
+    compare,
+)
+from ..studies.sweeps import sweep
+
+#: Width of the demo's prose (the tables fit it too).
+WIDTH = 99
+
+LINK_COLUMNS = [("technology", "technology"), ("preset", "preset"), ("m", "length_m"),
+                ("reach m", "reach_m"), ("pre-FEC BER", "pre_fec_ber"), ("CWER", "cwer"),
+                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("pJ/bit", "link_pj_per_bit"), ("W", "link_w")]
+PATH_COLUMNS = [("technology", "technology"), ("pJ/bit", "path_pj_per_bit"), ("loss", "loss_ratio"),
+                ("95% CI", "loss_ci"), ("llr loss", "llr_loss_ratio"), ("resends", "resends_per_packet"),
+                ("p50 ns", "p50_ns"), ("p99.9 ns", "p999_ns"), ("llr p99.9", "llr_p999_ns")]
+#: Kept for callers of the previous single table.
+COLUMNS = PATH_COLUMNS
+
+
+def _cells(rows):
+    """Rows with compact numbers (2-3 significant digits) so each table fits 100 columns."""
+    out = []
+    for r in rows:
+        c = dict(r)
+        for k in ("pre_fec_ber", "cwer", "frame_loss", "loss_ratio", "llr_loss_ratio", "resends_per_packet"):
+            c[k] = "0" if r[k] == 0 else f"{r[k]:.1e}"
+        c["loss_ci"] = "[" + ", ".join("0" if x == 0 else f"{x:.1e}"
+                                       for x in map(float, r["loss_ci"].strip("[]").split(", "))) + "]"
+        for k in ("length_m", "reach_m", "link_pj_per_bit", "link_w", "path_pj_per_bit"):
+            c[k] = f"{r[k]:.3g}" if r[k] < 1e4 else f"{r[k]:.2e}"
+        for k in ("p50_ns", "p99_ns", "p999_ns", "llr_p999_ns"):
+            c[k] = f"{r[k]:.0f}"
+        out.append(c)
+    return out
+
+
+def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
+         fmt: str = "png") -> list[dict]:
+    """Print the comparison tables and write the plots into ``out_dir``; return the rows."""
+    out = Path(out_dir)
+    rows, latencies, energy = compare(n_packets=n_packets, seed=seed)
+    cells = _cells(rows)
+    say = lambda text: print(textwrap.fill(text, WIDTH))  # noqa: E731
+    say(f"Links: one 800G link each. CWER by the {rows[0]['cwer_method']} (DFE error bursts "
+        f"included); FLR: frame loss ratio; pJ/bit and W per port.")
+    print()
+    print(_table.table(cells, LINK_COLUMNS))
+    print()
+    say(f"{HOPS}-hop path: link, switch ({SWITCH_LATENCY_NS:g} ns, cut-through), link, switch, link; "
+        f"Poisson load {LOAD}, {PACKET_BYTES} B packets, {n_packets} packets, seed {seed}. "
+        f"pJ/bit: {HOPS} links + {HOPS - 1} switch cores. loss: recovery 'drop', with its 95% CI; "
+        f"llr: link-level retry (resends per packet). Latencies of the drop run, unless llr.")
+    print()
+    print(_table.table(cells, PATH_COLUMNS))
+    for r in rows:
+        if r["llr_utilisation"] > OVERLOAD:
+            print()
+            say(f"{r['technology']}: with llr, {r['resends_per_packet']:.2g} resends per packet, each "
+                f"after a {r['replay_ns']:.0f} ns replay round trip, keep a link busy "
+                f"{100 * r['llr_utilisation']:.0f} % of the time: its queue grows for the whole run "
+                f"(llr max latency {r['llr_max_ns'] / 1e3:.0f} us), so retry cannot carry this load.")
+    files = [plot.save(plot.energy_bars(energy, title=f"energy per bit of the {HOPS}-hop path"),
+                       out / f"energy.{fmt}"),
+             plot.save(plot.latency_ccdf(latencies, title=f"{HOPS}-hop path latency CCDF"),
+                       out / f"latency_ccdf.{fmt}")]
+    wf = sweep("ber", {"snr_db": [14.0, 15.0, 16.0, 17.0, 18.0, 19.0]},
+               fixed={"format": "PAM4", "n_symbols": 2_000_000}, seed=seed, store=None, workers=1,
+               progress=False, name="pam4")
+    files.append(plot.save(plot.waterfall(wf.rows, title="PAM4 lane BER over AWGN"),
+                           out / f"waterfall.{fmt}"))
+    print("\nwrote " + ", ".join(str(f) for f in files))
+    return rows
+
+
+def _cmd_demo(args) -> int:
+    demo(args.out_dir, n_packets=args.packets, seed=args.seed, fmt=args.format)
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``demo`` to the ``photolink`` parser."""
+    p = sub.add_parser("demo", help="compare copper, pluggable, LPO and CPO on an 800G 3-hop path")
+    p.add_argument("--out-dir", default="photolink-demo", help="where the plots go")
+    p.add_argument("--packets", type=int, default=N_PACKETS)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
+    p.set_defaults(func=_cmd_demo)

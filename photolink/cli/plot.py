@@ -1,0 +1,141 @@
+"""Subcommand ``plot`` (registered by :mod:`photolink.cli`): writes PNG/SVG/PDF files."""
+from __future__ import annotations
+
+from .. import plot
+from ..studies import demo
+from ..studies.config import load
+from ..studies.jobs import BerKind, PathKind, parse_format
+from ..studies.sweeps import make_case, sweep
+
+
+def _ber_case_settings(args) -> dict:
+    s = {"format": args.format, "snr_db": args.snr_db}
+    if args.channel:
+        s["channel"] = [float(t) for t in args.channel.split(",")]
+    if args.equalizer != "none":
+        s.update(equalizer=args.equalizer, n_ffe=args.n_ffe, n_dfe=args.n_dfe)
+    return s
+
+
+def _wrote(path) -> int:
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_waterfall(args) -> int:
+    import numpy as np
+
+    snr = np.arange(args.snr_from, args.snr_to + 1e-9, args.snr_step).round(6).tolist()
+    res = sweep("ber", {"snr_db": snr}, fixed={"format": args.format, "n_symbols": args.symbols},
+                seed=args.seed, store=None, workers=args.workers, progress=False, name="waterfall")
+    plot.waterfall(res.rows, path=args.out, title=f"{args.format} over AWGN, seed {args.seed}")
+    return _wrote(args.out)
+
+
+def _cmd_sweep(args) -> int:
+    cfg = load(args.config)
+    if cfg.sweep is None or cfg.sweep.kind != "ber":
+        raise ValueError(f"{cfg.path}: `plot sweep` draws the waterfall of a [sweep] of kind 'ber'")
+    p = cfg.sweep
+    res = sweep("ber", cases=[{**c.settings, "name": c.name} for c in p.cases], seed=p.seed,
+                store=args.store or p.store, workers=args.workers, chunk_symbols=p.chunk_symbols,
+                progress=False, name=p.name)
+    plot.waterfall(res.rows, path=args.out, title=cfg.title or p.name)
+    return _wrote(args.out)
+
+
+def _cmd_histogram(args) -> int:
+    fmt, ch, eq = BerKind.objects(make_case("ber", _ber_case_settings(args)).settings)
+    plot.slicer_histogram(fmt, args.snr_db, channel=ch, equalizer=eq, n_symbols=args.symbols,
+                          seed=args.seed, path=args.out)
+    return _wrote(args.out)
+
+
+def _cmd_bathtub(args) -> int:
+    plot.bathtub(parse_format(args.format), args.snr_db, rj_rms_ui=args.rj, dj_pp_ui=args.dj,
+                 target_ber=args.target_ber, path=args.out)
+    return _wrote(args.out)
+
+
+def _cmd_energy(args) -> int:
+    cfg = load(args.config)
+    links = [c for c in cfg.entries if c.kind == "link"]
+    if not links:
+        raise ValueError(f"{cfg.path}: has no [links.*] to plot")
+    res = sweep("link", cases=[{**c.settings, "name": c.name} for c in links], seed=cfg.seed,
+                store=None, workers=1, progress=False)
+    plot.energy_bars({r["name"]: plot.energy_components(r) for r in res.rows}, path=args.out)
+    return _wrote(args.out)
+
+
+def _cmd_ccdf(args) -> int:
+    cfg = load(args.config)
+    paths = [c for c in cfg.entries if c.kind == "path"]
+    if not paths:
+        raise ValueError(f"{cfg.path}: has no [paths.*] to plot")
+    lat = {}
+    for c in paths:
+        path, traffic = PathKind.objects(c.settings)
+        lat[c.name] = demo.run_path(path, traffic, c.settings["n_packets"], cfg.seed).latencies_ns
+    plot.latency_ccdf(lat, path=args.out)
+    return _wrote(args.out)
+
+
+def register(sub) -> None:
+    """Add ``plot`` and its figures to the ``photolink`` parser."""
+    p = sub.add_parser("plot", help="write a figure (PNG/SVG/PDF): waterfall, sweep, histogram, "
+                                    "bathtub, energy, ccdf")
+    what = p.add_subparsers(dest="figure", required=True)
+
+    def common(q, default_out):
+        q.add_argument("--out", default=default_out, help=f"output file (default {default_out})")
+        return q
+
+    def ber_opts(q):
+        q.add_argument("--format", default="PAM4", help="NRZ, PAM4, PAM8, ... (default PAM4)")
+        q.add_argument("--seed", type=int, default=1)
+
+    q = common(what.add_parser("waterfall", help="BER waterfall: Monte Carlo + CI + closed form"),
+               "waterfall.png")
+    ber_opts(q)
+    q.add_argument("--snr-from", type=float, default=12.0)
+    q.add_argument("--snr-to", type=float, default=19.0)
+    q.add_argument("--snr-step", type=float, default=1.0)
+    q.add_argument("--symbols", type=int, default=2_000_000)
+    q.add_argument("--workers", type=int, default=1)
+    q.set_defaults(func=_cmd_waterfall)
+
+    q = common(what.add_parser("sweep", help="waterfall of the BER [sweep] of a config (uses its store)"),
+               "sweep.png")
+    q.add_argument("config")
+    q.add_argument("--store")
+    q.add_argument("--workers", type=int, default=None)
+    q.set_defaults(func=_cmd_sweep)
+
+    q = common(what.add_parser("histogram", help="slicer-input histogram per level (the eye's cut)"),
+               "histogram.png")
+    ber_opts(q)
+    q.add_argument("--snr-db", type=float, default=18.0)
+    q.add_argument("--channel", help="pulse response taps, comma separated (e.g. 0.1,1,0.45)")
+    q.add_argument("--equalizer", choices=["none", "zf", "mmse"], default="none")
+    q.add_argument("--n-ffe", type=int, default=5)
+    q.add_argument("--n-dfe", type=int, default=1)
+    q.add_argument("--symbols", type=int, default=200_000)
+    q.set_defaults(func=_cmd_histogram)
+
+    q = common(what.add_parser("bathtub", help="bathtub curve (dual-Dirac jitter + noise floor)"),
+               "bathtub.png")
+    q.add_argument("--format", default="PAM4")
+    q.add_argument("--snr-db", type=float, default=24.0)
+    q.add_argument("--rj", type=float, default=0.015, help="random jitter, UI rms")
+    q.add_argument("--dj", type=float, default=0.1, help="deterministic jitter, UI peak-to-peak")
+    q.add_argument("--target-ber", type=float, default=1e-12)
+    q.set_defaults(func=_cmd_bathtub)
+
+    q = common(what.add_parser("energy", help="energy per bit of the [links.*] of a config"), "energy.png")
+    q.add_argument("config")
+    q.set_defaults(func=_cmd_energy)
+
+    q = common(what.add_parser("ccdf", help="latency CCDF of the [paths.*] of a config"), "ccdf.png")
+    q.add_argument("config")
+    q.set_defaults(func=_cmd_ccdf)

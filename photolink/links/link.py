@@ -1,0 +1,872 @@
+"""Links: copper, pluggable optics with a DSP, linear-drive and co-packaged optics, coherent.
+
+A :class:`Link` is an immutable description (lanes x lane rate, format, medium and length, the
+electrical and optical parts, FEC, energy and latency parts). Its physics sets the SNR of each
+*segment* between two decisions:
+
+- ``passive-copper``: host SerDes -> host channel -> cable -> host channel -> host SerDes, one
+  COM-style electrical lane (:mod:`photolink.links.serdes`);
+- ``active-copper``: three electrical segments split by a retimer in each connector;
+- ``dsp-optics``: host -> module DSP (AUI), the optical lane (IM-DD budget,
+  :mod:`photolink.links.optics`, ended by the DSP's own SNR floor), module DSP -> host (AUI);
+- ``linear-optics`` (LPO, CPO): one linear lane from host SerDes to host SerDes through the
+  driver, fibre and TIA; the optical noise travels with the signal and the host receiver equalises
+  everything, host channels included (CPO's are short, LPO's long);
+- ``coherent``: OSNR of an amplified line -> symbol SNR (:class:`photolink.links.optics.CoherentLine`).
+
+Errors of the segments add up before the FEC decoder (KP4 runs host to host; the inner code of
+200G optics and coherent FEC are applied over the whole link here, a simplification).
+:meth:`Link.evaluate` is statistical (closed forms for ISI-free segments, a statistical eye with
+exact residual ISI for electrical ones); :meth:`Link.simulate` streams symbols through each
+segment with :func:`photolink.simulate_ber`.
+
+The margin is the dB by which all the Gaussian noise of the link may rise before the pre-FEC
+BER reaches the FEC threshold (for an ISI-free lane: SNR minus the SNR the threshold needs).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType, SimpleNamespace
+
+import numpy as np
+from scipy import optimize
+
+from .. import fec as _fec
+from .._util import rng as _rng
+from .._util import validate as v
+from .._util.stats import clopper_pearson
+from ..fec import bursts as _bursts
+from ..symbols.formats import PAM, QAM, SNR_DB_RANGE
+from ..symbols.stream import SymbolStream, simulate_ber
+from .energy import power_breakdown_w
+from .model import LinkModel
+from .optics import CoherentLine, CoherentTrx, Fiber, OpticalRx, OpticalTx, imdd_budget
+from .serdes import Loss, SerDes, Twinax, electrical_lane
+
+KINDS = ("ideal", "passive-copper", "active-copper", "dsp-optics", "linear-optics", "coherent")
+_MEDIUM = {"passive-copper": Twinax, "active-copper": Twinax, "dsp-optics": Fiber,
+           "linear-optics": Fiber, "coherent": CoherentLine}
+#: evaluate() warns when DFE bursts push the CWER of a link that meets its BER threshold above this
+#: (the 1e-12 the FEC threshold is defined by, with independent errors).
+BURST_WARNING_CWER = 1e-12
+#: Margin search range, dB.
+_MARGIN_RANGE = (-30.0, 60.0)
+
+
+@lru_cache(maxsize=64)
+def _threshold(code) -> float:
+    return float(code.threshold_ber)
+
+
+def _required_snr_db(fmt, ber: float) -> float:
+    with np.errstate(divide="ignore"):
+        return float(fmt.snr_db_for_ber(ber))
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """One stretch of a link between two decisions, as the slicer at its end sees it."""
+
+    name: str
+    fmt: object
+    symbol_rate_gbd: float
+    snr_db: float
+    snr_in_db: float
+    channel: object = None
+    equalizer: object = None
+    eye: object = None
+    detail: dict = field(default_factory=dict)
+
+    def ber(self, extra_noise_db: float = 0.0) -> float:
+        """BER with all Gaussian noise raised by ``extra_noise_db``."""
+        if not math.isfinite(self.snr_db) and self.snr_db < 0:
+            return 0.5
+        if self.eye is not None:
+            return self.eye.ber(extra_noise_db)
+        s = min(max(self.snr_db - extra_noise_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1])
+        return float(self.fmt.ber_awgn(s))
+
+
+def _frozen(x):
+    """Read-only view of nested dicts/lists (reports are cached and shared)."""
+    if isinstance(x, dict):
+        return MappingProxyType({k: _frozen(y) for k, y in x.items()})
+    if isinstance(x, (list, tuple)):
+        return tuple(_frozen(y) for y in x)
+    return x
+
+
+def _plain(x):
+    """Plain dicts and lists again, for to_dict()."""
+    if isinstance(x, (dict, MappingProxyType)):
+        return {k: _plain(y) for k, y in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(y) for y in x]
+    return x
+
+
+def _total_ber(segments, extra_db: float = 0.0) -> float:
+    ok = 1.0
+    for s in segments:
+        ok *= 1.0 - s.ber(extra_db)
+    return 1.0 - ok
+
+
+def _margin_db(segments, threshold: float) -> float:
+    f = lambda d: math.log(max(_total_ber(segments, d), 1e-320)) - math.log(threshold)  # noqa: E731
+    lo, hi = _MARGIN_RANGE
+    if f(hi) < 0:
+        return math.inf
+    if f(lo) > 0:
+        return -math.inf
+    return float(optimize.brentq(f, lo, hi, xtol=1e-3))
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    """What a link delivers: errors, energy, latency, reach and margin.
+
+    Energy and power are per port (one end), per net bit, one direction. Latency is one way,
+    end to end, for a frame of ``frame_bytes``.
+
+    Attributes
+    ----------
+    name, kind, method : str
+        ``method`` is ``"evaluate"`` or ``"simulate"``.
+    length_m, net_rate_gbps, line_rate_gbps, symbol_rate_gbd : float
+    format, fec : str
+    snr_db : float
+        Effective decision-point SNR of the weakest segment (model).
+    required_snr_db : float
+        AWGN SNR at which the format's BER equals the FEC threshold.
+    margin_db : float
+        evaluate: noise margin to the FEC threshold. simulate: AWGN-equivalent margin of the
+        upper confidence bound of the measured BER (a conservative estimate).
+    pre_fec_ber, threshold_ber : float
+    pre_fec_ber_ci : tuple or None
+        Monte-Carlo interval (simulate only).
+    symbols, bit_errors : int
+        Per segment, summed over segments (simulate only; 0 for evaluate).
+    cwer : float
+        Codeword error ratio, obtained as ``cwer_method`` says.
+    cwer_ci : tuple or None
+        Monte-Carlo interval of the CWER (simulate only).
+    cwer_method : str
+        How the CWER was obtained: ``"burst-model"`` (evaluate: DFE error bursts and
+        FFE-coloured noise of every segment, :mod:`photolink.fec.bursts`), ``"independent-errors"``
+        (the code's binomial map of the pre-FEC BER), ``"fec-model"`` (coherent FEC:
+        threshold-and-waterfall model of the BER), ``"fec.simulate"`` (simulate: codeword failures
+        counted on the simulated stream by :func:`photolink.fec.simulate`, bursts included),
+        ``"none"`` (ideal link).
+    frame_bytes : int
+    frame_loss : float
+        Frame loss ratio for ``frame_bytes`` frames.
+    energy_pj_per_bit : float
+    energy_breakdown_pj_per_bit, energy_breakdown_w : dict
+    power_w : float
+        Power of one port (module + host SerDes + FEC logic, + switch share when asked).
+    module_power_w : float
+        The module's (or engine's, or cable end's) own power.
+    latency_ns : float
+    latency_breakdown_ns : dict
+        serialisation, propagation, pcs_fec (PCS + codeword accumulation + decode), dsp, retimer.
+    reach_m : float
+        Longest length at which the pre-FEC BER meets the FEC threshold.
+    reach_limit : str
+        ``"fec-threshold"`` or ``"medium"`` (the medium's physical limit came first).
+    rated_reach_m : float or None
+    segments : tuple of dict
+    warnings : tuple of str
+    """
+
+    name: str
+    kind: str
+    method: str
+    length_m: float
+    net_rate_gbps: float
+    line_rate_gbps: float
+    symbol_rate_gbd: float
+    format: str
+    fec: str
+    snr_db: float
+    required_snr_db: float
+    margin_db: float
+    pre_fec_ber: float
+    threshold_ber: float
+    pre_fec_ber_ci: tuple | None
+    symbols: int
+    bit_errors: int
+    cwer: float
+    cwer_ci: tuple | None
+    frame_bytes: int
+    frame_loss: float
+    energy_pj_per_bit: float
+    energy_breakdown_pj_per_bit: dict
+    energy_breakdown_w: dict
+    power_w: float
+    module_power_w: float
+    latency_ns: float
+    latency_breakdown_ns: dict
+    reach_m: float
+    reach_limit: str
+    rated_reach_m: float | None
+    segments: tuple
+    warnings: tuple
+    cwer_method: str = "independent-errors"
+    _code: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the pre-FEC BER meets the FEC threshold."""
+        return self.margin_db >= 0
+
+    def frame_loss_ratio(self, frame_bytes: int | None = None) -> float:
+        """Probability that a frame of ``frame_bytes`` touches an uncorrectable codeword."""
+        if self._code is None:
+            return 0.0
+        return float(self._code.frame_loss_ratio(self.cwer, self.frame_bytes if frame_bytes is None
+                                                 else frame_bytes))
+
+    def __post_init__(self):
+        for name in ("energy_breakdown_pj_per_bit", "energy_breakdown_w", "latency_breakdown_ns",
+                     "segments", "warnings"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def to_dict(self) -> dict:
+        """Plain values (dicts, lists, numbers, strings)."""
+        d = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)
+             if not f.name.startswith("_")}
+        d["ok"] = self.ok
+        return d
+
+
+@dataclass(frozen=True)
+class Link:
+    """A data-centre link: its parts, medium and length (an immutable value).
+
+    Parameters
+    ----------
+    name : str
+    kind : str
+        One of :data:`KINDS` (see the module docstring).
+    lanes : int
+    lane_rate_gbps : float
+        Net data rate of one lane (MAC rate, before PCS and FEC overhead).
+    fmt : PAM or QAM
+        Modulation of the medium's lanes (PAM for copper and IM-DD, QAM for coherent).
+    medium : Twinax, Fiber or CoherentLine
+    length_m : float
+        0 to ``medium.max_length_m``.
+    fec : FEC code
+        Anything with the :class:`photolink.fec.RS` interface (``threshold_ber``,
+        ``cwer_from_ber``, ``frame_loss_ratio``, ``latency_ns``, ``overhead``, ...).
+    host_serdes : SerDes
+        The host (switch/NIC) SerDes.
+    host_channel : tuple of Loss
+        Package, PCB and connector between the host SerDes and the cable/module, each side.
+    module_serdes : SerDes
+        The electrical side of a module DSP or retimer.
+    module_channel : tuple of Loss
+        Module/paddle-card trace between the connector and the DSP/retimer, each side.
+    tx, rx : OpticalTx, OpticalRx
+        IM-DD optics.
+    connectors : int
+    connector_loss_db : float
+        Optical connections and their loss each.
+    optics_loss : tuple of Loss
+        Electrical-equivalent response of linear optics (driver, modulator, photodiode, TIA).
+    dsp_snr_db : float
+        SNR floor of a module DSP's optical receiver (ADC, equaliser noise enhancement).
+    coherent : CoherentTrx
+    parts : tuple of photolink.links.energy.Part
+    conversion_efficiency : float
+        Module DC-DC efficiency.
+    pcs_ns, dsp_ns, retimer_ns : float
+        One-way latency of PCS (both ends), module DSPs (both ends) and retimers.
+    pcs_overhead : float
+        PCS transcoding overhead (256b/257b: 1/256).
+    rated_reach_m : float, optional
+        Reach the product or standard is rated for (lengths past it are flagged).
+    propagation_ns : float, optional
+        Fixed propagation delay overriding the medium's (ideal links).
+    source : str
+        REFERENCE.md rows behind the figures.
+    """
+
+    name: str
+    kind: str
+    lanes: int
+    lane_rate_gbps: float
+    fmt: object = None
+    medium: object = None
+    length_m: float = 0.0
+    fec: object = None
+    host_serdes: SerDes | None = None
+    host_channel: tuple = ()
+    module_serdes: SerDes | None = None
+    module_channel: tuple = ()
+    tx: OpticalTx | None = None
+    rx: OpticalRx | None = None
+    connectors: int = 2
+    connector_loss_db: float = 0.5
+    optics_loss: tuple = ()
+    dsp_snr_db: float = math.inf
+    coherent: CoherentTrx | None = None
+    parts: tuple = ()
+    conversion_efficiency: float = 0.9
+    pcs_ns: float = 0.0
+    dsp_ns: float = 0.0
+    retimer_ns: float = 0.0
+    pcs_overhead: float = 1 / 256
+    rated_reach_m: float | None = None
+    propagation_ns: float | None = None
+    source: str = ""
+
+    # ---- construction and validation ---------------------------------------------------------
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        v.choice("kind", self.kind, KINDS)
+        v.integer("lanes", self.lanes, lo=1, hi=64)
+        v.real("lane_rate_gbps", self.lane_rate_gbps, lo=0.0, hi=2000.0, lo_open=True)
+        for name in ("pcs_ns", "dsp_ns", "retimer_ns"):
+            v.real(name, getattr(self, name), lo=0.0, hi=1e7)
+        v.real("pcs_overhead", self.pcs_overhead, lo=0.0, hi=1.0)
+        v.real("conversion_efficiency", self.conversion_efficiency, lo=0.1, hi=1.0)
+        object.__setattr__(self, "host_channel", tuple(self.host_channel))
+        object.__setattr__(self, "module_channel", tuple(self.module_channel))
+        object.__setattr__(self, "optics_loss", tuple(self.optics_loss))
+        object.__setattr__(self, "parts", tuple(self.parts))
+        for name in ("host_channel", "module_channel", "optics_loss"):
+            for piece in getattr(self, name):
+                if not isinstance(piece, Loss):
+                    raise TypeError(f"{name} must hold photolink.links.serdes.Loss pieces, got {piece!r}")
+        if self.kind == "ideal":
+            if self.propagation_ns is not None:
+                v.real("propagation_ns", self.propagation_ns, lo=0.0, hi=1e9)
+            return
+        length = v.real("length_m", self.length_m, lo=0.0)
+        medium_type = _MEDIUM[self.kind]
+        if not isinstance(self.medium, medium_type):
+            raise TypeError(f"medium of a {self.kind} link must be a {medium_type.__name__}, "
+                            f"got {type(self.medium).__name__}")
+        limit = self.medium.max_length_m
+        if length > limit:
+            raise ValueError(f"length_m must be in [0, {limit:g}] m for {self.medium.name} "
+                             f"(the medium's physical limit), got {self.length_m!r}")
+        want = QAM if self.kind == "coherent" else PAM
+        if not isinstance(self.fmt, want):
+            raise TypeError(f"fmt of a {self.kind} link must be a photolink {want.__name__} format, "
+                            f"got {self.fmt!r}")
+        for attr in ("threshold_ber", "cwer_from_ber", "frame_loss_ratio", "latency_ns", "overhead",
+                     "codeword_bits", "message_bits"):
+            if not hasattr(self.fec, attr):
+                raise TypeError(f"fec must offer the photolink.fec.RS interface (missing {attr!r}), "
+                                f"got {self.fec!r}")
+        needs = {"passive-copper": ("host_serdes",), "active-copper": ("host_serdes", "module_serdes"),
+                 "dsp-optics": ("host_serdes", "module_serdes", "tx", "rx"),
+                 "linear-optics": ("host_serdes", "tx", "rx"), "coherent": ("coherent",)}[self.kind]
+        for attr in needs:
+            if getattr(self, attr) is None:
+                raise ValueError(f"a {self.kind} link needs {attr}")
+        v.integer("connectors", self.connectors, lo=0, hi=100)
+        v.real("connector_loss_db", self.connector_loss_db, lo=0.0, hi=10.0)
+        for device, rate in self._symbol_rates():
+            if rate > device.max_symbol_rate_gbd:
+                raise ValueError(
+                    f"lane_rate_gbps={self.lane_rate_gbps!r} cannot be carried: {self.fmt.name} needs "
+                    f"{rate:.2f} GBd and {device.name} runs at most {device.max_symbol_rate_gbd:g} GBd")
+
+    @classmethod
+    def ideal(cls, rate_gbps: float, propagation_ns: float = 0.0, name: str = "ideal") -> "Link":
+        """An error-free link with only a rate and a propagation delay (no FEC, no energy)."""
+        return cls(name=name, kind="ideal", lanes=1, lane_rate_gbps=rate_gbps,
+                   propagation_ns=propagation_ns, pcs_overhead=0.0)
+
+    def with_length(self, metres: float) -> "Link":
+        """A copy at another length (validated like the original)."""
+        return dataclasses.replace(self, length_m=metres)
+
+    # ---- rates --------------------------------------------------------------------------------
+
+    @property
+    def net_rate_gbps(self) -> float:
+        """Net data rate of all lanes."""
+        return self.lanes * self.lane_rate_gbps
+
+    def line_rate_gbps(self, code=None) -> float:
+        """Serial line rate of one lane with ``code``'s overhead (default: the link's FEC)."""
+        code = self.fec if code is None else code
+        oh = code.overhead if code is not None else 0.0
+        return self.lane_rate_gbps * (1 + self.pcs_overhead) * (1 + oh)
+
+    def _outer(self):
+        return getattr(self.fec, "outer", self.fec)
+
+    def _symbol_rates(self):
+        """(device, symbol rate) pairs that must be within the device's reach."""
+        bps = self.fmt.bits_per_symbol
+        full = self.line_rate_gbps() / bps
+        aui = self.line_rate_gbps(self._outer()) / bps
+        if self.kind == "passive-copper":
+            return [(self.host_serdes, full)]
+        if self.kind == "active-copper":
+            return [(self.host_serdes, full), (self.module_serdes, full)]
+        if self.kind == "dsp-optics":
+            return [(self.host_serdes, aui), (self.module_serdes, aui), (self.tx, full)]
+        if self.kind == "linear-optics":
+            return [(self.host_serdes, full), (self.tx, full)]
+        return [(self.coherent, full)]
+
+    @property
+    def symbol_rate_gbd(self) -> float:
+        """Symbol rate of the medium's lanes."""
+        if self.kind == "ideal":
+            return float("nan")
+        return self.line_rate_gbps() / self.fmt.bits_per_symbol
+
+    # ---- physics ------------------------------------------------------------------------------
+
+    def segments(self) -> tuple:
+        """The link's segments (cached per link value)."""
+        return _segments(self)
+
+    def _propagation_ns(self) -> float:
+        if self.propagation_ns is not None:
+            return float(self.propagation_ns)
+        return float(self.medium.propagation_ns(self.length_m)) if self.medium is not None else 0.0
+
+    def _fec_latency(self) -> tuple[float, float]:
+        """(codeword accumulation, decode) in ns."""
+        if self.fec is None:
+            return 0.0, 0.0
+        rate = self.line_rate_gbps()
+        total = float(self.fec.latency_ns(rate, self.lanes))
+        hold = float(self.fec.codeword_bits) / (rate * self.lanes)
+        return hold, max(total - hold, 0.0)
+
+    def reach_m(self) -> tuple[float, str]:
+        """(longest length meeting the FEC threshold, what limits it: fec-threshold or medium)."""
+        if self.kind == "ideal":
+            return math.inf, "medium"
+        return _reach(dataclasses.replace(self, length_m=0.0))
+
+    # ---- results ------------------------------------------------------------------------------
+
+    def evaluate(self, frame_bytes: int = 64, switch_pj_per_bit: float | None = None, *,
+                 reach: bool = True) -> LinkReport:
+        """Statistical evaluation (closed forms and statistical eyes; milliseconds, cached).
+
+        Electrical lanes are evaluated with error-free DFE feedback (the bound COM uses);
+        :meth:`simulate` shows DFE error propagation on top.
+
+        Parameters
+        ----------
+        frame_bytes : int
+            Frame size for the frame loss ratio and the serialisation delay.
+        switch_pj_per_bit : float, optional
+            Add the switch ASIC's share at this whole-ASIC energy per bit (e.g.
+            ``photolink.links.energy.SWITCH_ASIC_PJ_PER_BIT``): its switching core, less the SerDes the
+            figure includes (the port's SerDes is the link's ``host_serdes``; see
+            :func:`photolink.links.energy.power_breakdown_w`).
+        reach : bool
+            Also find the reach (a root search over length, tens of ms the first time for a
+            link design; cached across lengths). Without it ``reach_m`` is NaN.
+        """
+        frame_bytes = v.integer("frame_bytes", frame_bytes, lo=1, hi=10**7)
+        if switch_pj_per_bit is not None:
+            switch_pj_per_bit = v.real("switch_pj_per_bit", switch_pj_per_bit, lo=0.0, hi=1e3)
+        if not isinstance(reach, (bool, np.bool_)):
+            raise TypeError(f"reach must be a bool, got {type(reach).__name__} {reach!r}")
+        return _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
+
+    def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
+                 precode: bool = False, n_threads: int = 1, switch_pj_per_bit: float | None = None,
+                 reach: bool = True) -> LinkReport:
+        """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.
+
+        Each segment streams its own child stream of ``seed``, with real DFE decisions (so DFE
+        error propagation shows; :meth:`evaluate`'s pre-FEC BER is the error-free-feedback bound),
+        unless ``ideal_feedback``; ``precode`` turns on IEEE 802.3 1/(1+D) precoding of the
+        electrical lanes (error bursts become pairs).
+
+        The CWER is *measured* wherever the decoder can be simulated (``cwer_method ==
+        "fec.simulate"``): for PAM links with an RS code, or with the concatenated inner code on a
+        single segment, the segments' error patterns are combined symbol by symbol (bits XOR) and
+        mapped onto the code's codewords by :func:`photolink.fec.simulate` (``n_symbols`` rounded
+        up to whole codewords), so bursts and their spread over RS symbols count as they happen;
+        ``cwer_ci`` is its Clopper-Pearson interval. Elsewhere the measured BER (with its interval)
+        is mapped through the code: a multi-segment link with the inner code (the module's inner
+        code covers the optical lane only, which :func:`photolink.fec.simulate` cannot express:
+        ``"independent-errors"``) and coherent links (cFEC/oFEC are threshold models, not decoders:
+        ``"fec-model"``).
+        """
+        base = self.evaluate(frame_bytes, switch_pj_per_bit, reach=reach)
+        if self.kind == "ideal":
+            return dataclasses.replace(base, method="simulate")
+        n = v.integer("n_symbols", n_symbols, lo=1, hi=10**13)
+        ss = _rng.seed_sequence(seed)
+        segs = self.segments()
+        for seg in segs:
+            if seg.ber() >= 0.5:
+                raise ValueError(f"segment {seg.name!r} of {self.name} has no open eye "
+                                 f"({seg.detail.get('failure', 'SNR -inf')}): nothing to simulate")
+        if self._decoder_simulable(segs):
+            return self._simulate_codewords(base, segs, n, ss, frame_bytes, ideal_feedback, precode,
+                                            n_threads)
+        errors, bits, seg_out = 0, 0, []
+        for i, seg in enumerate(segs):
+            kw = dict(seed=_rng.child(ss, i), n_threads=n_threads)
+            if seg.channel is not None:
+                r = simulate_ber(seg.fmt, seg.snr_in_db, n, channel=seg.channel, equalizer=seg.equalizer,
+                                 ideal_feedback=ideal_feedback, precode=precode, **kw)
+            else:
+                r = simulate_ber(seg.fmt, seg.snr_db, n, **kw)
+            errors += r.bit_errors
+            bits = r.bits
+            seg_out.append({**_segment_dict(seg), "ber": r.ber, "ber_ci": list(r.ci),
+                            "bit_errors": r.bit_errors, "bits": r.bits})
+        ber = errors / bits
+        ci = clopper_pearson(errors, bits)
+        code = self.fec
+        cwer = float(code.cwer_from_ber(ber))
+        cwer_ci = (float(code.cwer_from_ber(ci[0])), float(code.cwer_from_ber(ci[1])))
+        method = "fec-model" if isinstance(code, _fec.CoherentFEC) else "independent-errors"
+        return self._simulated_report(base, ber, ci, n, errors, bits, cwer, cwer_ci, method,
+                                      frame_bytes, seg_out, [])
+
+    def _simulated_report(self, base, ber, ci, symbols, errors, bits, cwer, cwer_ci, method,
+                          frame_bytes, seg_out, extra_warnings) -> LinkReport:
+        th = base.threshold_ber
+        try:
+            margin = _required_snr_db(self.fmt, min(ci[1], 0.19)) - base.required_snr_db
+        except ValueError:
+            margin = -math.inf
+        warnings = [w for w in base.warnings
+                    if "above the FEC threshold" not in w and "DFE error bursts" not in w]
+        if ci[1] > th:
+            warnings.append(f"measured pre-FEC BER {ber:.3g} (95% CI up to {ci[1]:.3g}) does not show "
+                            f"the FEC threshold {th:.3g} is met")
+        if errors < 10:
+            warnings.append(f"only {errors} bit errors in {bits} bits: the BER is an upper bound, "
+                            f"not a measurement")
+        return dataclasses.replace(
+            base, method="simulate", pre_fec_ber=ber, pre_fec_ber_ci=ci, symbols=symbols,
+            bit_errors=errors, cwer=cwer, cwer_ci=cwer_ci, cwer_method=method,
+            frame_loss=float(self.fec.frame_loss_ratio(cwer, frame_bytes)), margin_db=margin,
+            segments=tuple(seg_out), warnings=tuple(warnings + extra_warnings))
+
+    def _decoder_simulable(self, segs) -> bool:
+        """Can photolink.fec.simulate count this link's codeword failures? (see simulate)"""
+        code = self.fec
+        if not isinstance(self.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
+            return False
+        if self._outer().symbol_bits != 10:
+            return False
+        return len(segs) == 1 or isinstance(code, _fec.RS)
+
+    def _simulate_codewords(self, base, segs, n, ss, frame_bytes, ideal_feedback, precode,
+                            n_threads) -> LinkReport:
+        code = self.fec
+        bps = self.fmt.bits_per_symbol
+        n_cw = max(1, -(-n * bps // int(math.ceil(code.codeword_bits))))
+        fmt, snr, kw = self._codeword_stream(segs, precode, ideal_feedback)
+        r = _fec.simulate(code, fmt, snr, n_cw, seed=ss, n_threads=n_threads, **kw)
+        symbols = r.line_bits // bps
+        if isinstance(fmt, _SegmentStreams):
+            tallies = fmt.tallies
+        else:
+            tallies = [(r.line_bit_errors, r.line_bits)]
+        seg_out = []
+        for seg, (e, b) in zip(segs, tallies):
+            seg_out.append({**_segment_dict(seg), "ber": e / b, "ber_ci": list(clopper_pearson(e, b)),
+                            "bit_errors": int(e), "bits": int(b)})
+        extra = []
+        if r.failed == 0:
+            extra.append(f"no codeword failed in {r.codewords}: the CWER is an upper bound "
+                         f"({r.ci[1]:.3g}), not a measurement")
+        return self._simulated_report(base, r.pre_fec_ber, r.pre_fec_ber_ci, int(symbols),
+                                      int(r.line_bit_errors), int(r.line_bits), float(r.cwer),
+                                      tuple(r.ci), "fec.simulate", frame_bytes, seg_out, extra)
+
+    def _codeword_stream(self, segs, precode=False, ideal_feedback=False):
+        """(fmt, snr_db, options) for photolink.fec.simulate / codeword_failures of the link."""
+        if len(segs) == 1:
+            seg = segs[0]
+            if seg.channel is not None:
+                kw = {"channel": seg.channel, "equalizer": seg.equalizer, "precode": bool(precode),
+                      "ideal_feedback": bool(ideal_feedback)}
+                return self.fmt, seg.snr_in_db, kw
+            return self.fmt, seg.snr_db, {}
+        return _SegmentStreams(self.fmt, segs, bool(precode), bool(ideal_feedback)), 0.0, {}
+
+    def link_model(self) -> LinkModel:
+        """What a packet-level path needs (see :class:`photolink.links.model.LinkModel`).
+
+        ``latency_ns`` holds propagation, pcs_fec (PCS + FEC decode), dsp and retimer; the codeword
+        accumulation is ``fec_hold_ns`` (not in ``latency_ns``) and serialisation is the path's.
+        """
+        if self.kind == "ideal":
+            return LinkModel.ideal(self.net_rate_gbps, self._propagation_ns(), name=self.name)
+        rep = self.evaluate(reach=False)
+        hold, decode = self._fec_latency()
+        latency = {"propagation": self._propagation_ns(), "pcs_fec": self.pcs_ns + decode}
+        if self.dsp_ns:
+            latency["dsp"] = self.dsp_ns
+        if self.retimer_ns:
+            latency["retimer"] = self.retimer_ns
+        return LinkModel(name=self.name, rate_gbps=self.net_rate_gbps, latency_ns=latency,
+                        codeword_bits=int(self.fec.message_bits), cwer=min(max(rep.cwer, 0.0), 1.0),
+                        fec_hold_ns=hold, codeword_failures=self._codeword_failures())
+
+    def _codeword_failures(self):
+        """Exact codeword outcomes (:func:`photolink.fec.codeword_failures`) of the link's stream.
+
+        For PAM links with an RS code (any number of segments: their errors combine symbol by
+        symbol) or with the concatenated code on one segment. Links the decoder simulation cannot
+        express (the inner code on a multi-segment link, coherent FEC models) return None and a
+        path's exact mode draws their codewords from the statistical ``cwer``.
+        """
+        segs = self.segments()
+        if not self._decoder_simulable(segs) or any(s.ber() >= 0.5 for s in segs):
+            return None
+        code = self.fec
+        fmt, snr, kw = self._codeword_stream(segs)
+        return lambda n_codewords, seed: _fec.codeword_failures(code, fmt, snr, n_codewords,
+                                                                 seed=seed, **kw)
+
+
+class _SegmentStreams:
+    """A link's segments as one stream for :mod:`photolink.fec.simulation` (its format-with-``stream``
+    extension point): every segment streams the same symbols' worth from its own child seed and
+    their error patterns combine symbol by symbol (bits XOR: a module or retimer decides the
+    bits and sends them on, so errors of the segments add up on the same line bits). The
+    per-segment error tallies of the last stream are kept in ``tallies``."""
+
+    def __init__(self, fmt, segs, precode: bool, ideal_feedback: bool):
+        self.fmt, self.segs = fmt, tuple(segs)
+        self.precode, self.ideal_feedback = precode, ideal_feedback
+        self.bits_per_symbol = fmt.bits_per_symbol
+        self.name = f"{fmt.name} x {len(self.segs)} segments"
+        self.tallies = [(0, 0)] * len(self.segs)
+
+    def stream(self, snr_db, *, seed, channel=None, equalizer=None, precode=False, **options):
+        return _CombinedStream(self, _rng.seed_sequence(seed))
+
+
+class _CombinedStream:
+    def __init__(self, owner: _SegmentStreams, ss):
+        self.owner, self.position = owner, 0
+        self.streams = []
+        for i, seg in enumerate(owner.segs):
+            kw = {}
+            snr = seg.snr_db
+            if seg.channel is not None:
+                kw = {"channel": seg.channel, "equalizer": seg.equalizer, "precode": owner.precode,
+                      "ideal_feedback": owner.ideal_feedback}
+                snr = seg.snr_in_db
+            self.streams.append(SymbolStream(seg.fmt, snr, seed=_rng.child(ss, i), **kw))
+        owner.tallies = [(0, 0)] * len(owner.segs)
+
+    def run(self, n, *, n_threads=1, return_errors=True):
+        parts = [s.run(n, n_threads=n_threads, return_errors=True) for s in self.streams]
+        self.owner.tallies = [(e + p.bit_errors, b + p.bits)
+                              for (e, b), p in zip(self.owner.tallies, parts)]
+        idx = np.concatenate([p.error_index for p in parts])
+        bits = np.concatenate([p.error_bits for p in parts])
+        if idx.size:
+            order = np.argsort(idx, kind="stable")
+            idx, bits = idx[order], bits[order]
+            uniq, start = np.unique(idx, return_index=True)
+            bits = np.bitwise_xor.reduceat(bits, start)
+            keep = bits != 0
+            idx, bits = uniq[keep], bits[keep]
+        runs = int(np.count_nonzero(np.diff(idx) != 1)) + 1 if idx.size else 0
+        self.position += n
+        return SimpleNamespace(symbol_errors=int(idx.size), bit_errors=int(_bursts._popcount(bits).sum()),
+                               bursts=runs, error_index=idx, error_bits=bits)
+
+
+# ---- cached computations (links are hashable values) ------------------------------------------
+
+def _segment_dict(seg: Segment) -> dict:
+    return {"name": seg.name, "snr_db": seg.snr_db, "symbol_rate_gbd": seg.symbol_rate_gbd,
+            "ber": seg.ber(), **seg.detail}
+
+
+def _electrical(name, link, serdes, losses, rate, extra_snr_db=math.inf) -> Segment:
+    r = electrical_lane(link.fmt, serdes, losses, rate, extra_snr_db)
+    detail = {"loss_at_nyquist_db": r.loss_at_nyquist_db,
+              "noise_db": {k: round(x, 2) for k, x in r.noise_db.items()}}
+    return Segment(name, link.fmt, rate, r.snr_db, r.snr_in_db, r.channel, r.equalizer, r.eye, detail)
+
+
+def _side(pieces) -> list:
+    return [(p, 1.0) for p in pieces]
+
+
+@lru_cache(maxsize=1024)
+def _segments(link: Link) -> tuple:
+    if link.kind == "ideal":
+        return ()
+    bps = link.fmt.bits_per_symbol
+    rs = link.line_rate_gbps() / bps
+    host, mod = _side(link.host_channel), _side(link.module_channel)
+    if link.kind == "passive-copper":
+        cable = [(link.medium.loss, link.length_m)]
+        return (_electrical("host-to-host", link, link.host_serdes, host + cable + host, rs),)
+    if link.kind == "active-copper":
+        cable = [(link.medium.loss, link.length_m)]
+        return (_electrical("host-to-retimer", link, link.module_serdes, host + mod, rs),
+                _electrical("cable", link, link.module_serdes, mod + cable + mod, rs),
+                _electrical("retimer-to-host", link, link.host_serdes, mod + host, rs))
+    if link.kind == "coherent":
+        osnr = link.medium.osnr_db(link.length_m, link.coherent.tx_osnr_db)
+        snr = link.coherent.snr_db(osnr, rs)
+        detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m)}
+        return (Segment("line", link.fmt, rs, snr, snr, detail=detail),)
+    budget = imdd_budget(link.fmt, link.tx, link.rx, link.medium, link.length_m, rs,
+                         link.connectors, link.connector_loss_db)
+    detail = {"received_oma_dbm": budget.received_oma_dbm,
+              "losses_db": {k: round(x, 3) for k, x in budget.losses_db.items()},
+              "noise_db": {k: round(x, 2) for k, x in budget.noise_db.items()}}
+    if budget.dispersion_limited:
+        detail["failure"] = "dispersion-limited: the dispersion penalty is unbounded"
+        dead = Segment("optical", link.fmt, rs, -math.inf, -math.inf, detail=detail)
+        return (dead,)
+    if link.kind == "linear-optics":
+        seg = _electrical("host-to-host (linear)", link, link.host_serdes,
+                          host + _side(link.optics_loss) + host, rs, budget.snr_db)
+        seg.detail.update(optical=detail)
+        return (seg,)
+    # dsp-optics: AUI, optical lane ended by the DSP, AUI.
+    aui = link.line_rate_gbps(link._outer()) / bps
+    snr = -10 * math.log10(10 ** (-budget.snr_db / 10) + 10 ** (-link.dsp_snr_db / 10))
+    detail["noise_db"]["dsp_floor"] = link.dsp_snr_db
+    return (_electrical("host-to-module", link, link.module_serdes, host + mod, aui),
+            Segment("optical", link.fmt, rs, snr, snr, detail=detail),
+            _electrical("module-to-host", link, link.host_serdes, mod + host, aui))
+
+
+def _burst_lanes(link: Link, segs) -> list | None:
+    """Error-episode process of each segment (:mod:`photolink.fec.bursts`), with whether the inner
+    code covers it; None where the burst model does not apply (QAM, coherent FEC models, line
+    symbols that do not tile the RS symbols)."""
+    code = link.fec
+    if not isinstance(link.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
+        return None
+    bps = link.fmt.bits_per_symbol
+    inner = getattr(code, "inner", None)
+    if link._outer().symbol_bits % bps or (inner is not None and inner.n % bps):
+        return None
+    lanes = []
+    for seg in segs:
+        if seg.channel is not None:
+            ep = _bursts.episodes(seg.fmt, seg.snr_in_db, seg.channel, seg.equalizer)
+        else:
+            ep = _bursts.episodes(seg.fmt, min(max(seg.snr_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1]))
+        # a module DSP's inner code covers its optical lane only, not the host AUIs around it
+        covered = not (link.kind == "dsp-optics" and seg.name != "optical")
+        lanes.append((ep, covered))
+    return lanes
+
+
+def _statistical_cwer(link: Link, segs, ber: float):
+    """(CWER, how it was obtained, per-segment Episodes or None) without Monte Carlo."""
+    none = [None] * len(segs)
+    if ber >= 0.5 or any(s.ber() >= 0.5 for s in segs):
+        return 1.0, "independent-errors", none
+    lanes = _burst_lanes(link, segs)
+    if lanes is not None:
+        return _bursts.cwer(lanes, link.fec), "burst-model", [ep for ep, _ in lanes]
+    method = "fec-model" if isinstance(link.fec, _fec.CoherentFEC) else "independent-errors"
+    return float(link.fec.cwer_from_ber(min(ber, 0.5))), method, none
+
+
+def _margin_at(link: Link, length: float) -> float:
+    segs = _segments(dataclasses.replace(link, length_m=length))
+    return _margin_db(segs, _threshold(link.fec))
+
+
+@lru_cache(maxsize=256)
+def _reach(link0: Link) -> tuple[float, str]:
+    limit = link0.medium.max_length_m
+    f = lambda x: max(min(_margin_at(link0, float(x)), 30.0), -30.0)  # noqa: E731
+    tol = max(1e-3, 1e-5 * limit)
+    if link0.kind == "coherent":
+        # The margin jumps up where another amplifier is added: search a grid for the last pass.
+        grid = np.linspace(0.0, limit, 65)
+        margins = [f(x) for x in grid]
+        if margins[-1] >= 0:
+            return float(limit), "medium"
+        if margins[0] < 0:
+            return 0.0, "fec-threshold"
+        i = max(k for k, m in enumerate(margins) if m >= 0)
+        return float(optimize.brentq(f, grid[i], grid[i + 1], xtol=tol)), "fec-threshold"
+    hi = f(limit)
+    if hi >= 0:
+        return float(limit), "medium"
+    if f(0.0) < 0:
+        return 0.0, "fec-threshold"
+    return float(optimize.brentq(f, 0.0, limit, xtol=tol)), "fec-threshold"
+
+
+@lru_cache(maxsize=1024)
+def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool) -> LinkReport:
+    rate = link.net_rate_gbps
+    hold, decode = link._fec_latency()
+    latency = {"serialisation": frame_bytes * 8 / rate, "propagation": link._propagation_ns(),
+               "pcs_fec": link.pcs_ns + hold + decode if link.fec is not None else link.pcs_ns,
+               "dsp": link.dsp_ns, "retimer": link.retimer_ns}
+    laser_w = link.tx.laser.power_w(link.tx.launch_avg_dbm, link.lanes) if link.tx is not None else 0.0
+    watts, module_w = power_breakdown_w(link.parts, rate, laser_w, link.conversion_efficiency,
+                                        switch_pj_per_bit)
+    power = sum(watts.values())
+    common = dict(
+        name=link.name, kind=link.kind, length_m=link.length_m, net_rate_gbps=rate,
+        energy_pj_per_bit=power / rate * 1000, power_w=power, module_power_w=module_w,
+        energy_breakdown_w=watts, energy_breakdown_pj_per_bit={k: x / rate * 1000 for k, x in watts.items()},
+        latency_ns=sum(latency.values()), latency_breakdown_ns=latency, frame_bytes=frame_bytes,
+        rated_reach_m=link.rated_reach_m, method="evaluate", symbols=0, bit_errors=0,
+        pre_fec_ber_ci=None, cwer_ci=None)
+    if link.kind == "ideal":
+        return LinkReport(
+            **common, line_rate_gbps=rate, symbol_rate_gbd=float("nan"), format="ideal", fec="none",
+            snr_db=math.inf, required_snr_db=-math.inf, margin_db=math.inf, pre_fec_ber=0.0,
+            threshold_ber=0.0, cwer=0.0, frame_loss=0.0, reach_m=math.inf, reach_limit="medium",
+            segments=(), warnings=(), cwer_method="none")
+    segs = link.segments()
+    th = _threshold(link.fec)
+    ber = _total_ber(segs)
+    cwer, method, seg_bursts = _statistical_cwer(link, segs, ber)
+    margin = _margin_db(segs, th)
+    reach, limit = link.reach_m() if with_reach else (float("nan"), "not computed")
+    required = _required_snr_db(link.fmt, th)
+    warnings = []
+    for s in segs:
+        if "failure" in s.detail:
+            warnings.append(f"{s.name}: {s.detail['failure']}")
+    if margin < 0:
+        warnings.append(f"pre-FEC BER {ber:.3g} is above the FEC threshold {th:.3g} "
+                        f"(margin {margin:.2f} dB): the link fails at {link.length_m:g} m"
+                        + (f"; its reach is {reach:.4g} m" if with_reach else ""))
+    if method == "burst-model" and margin >= 0 and cwer > BURST_WARNING_CWER:
+        warnings.append(f"DFE error bursts: CWER {cwer:.2g} although the pre-FEC BER {ber:.3g} meets "
+                        f"the FEC threshold (an error-free-feedback, independent-error criterion); "
+                        f"errors per burst up to "
+                        f"{max(b.mean_burst_symbols for b in seg_bursts if b is not None):.1f}")
+    if link.rated_reach_m is not None and link.length_m > link.rated_reach_m:
+        warnings.append(f"length {link.length_m:g} m is past the rated reach of {link.rated_reach_m:g} m")
+    return LinkReport(
+        **common, line_rate_gbps=link.line_rate_gbps(), symbol_rate_gbd=link.symbol_rate_gbd,
+        format=link.fmt.name, fec=str(getattr(link.fec, "name", link.fec)),
+        snr_db=min(s.snr_db for s in segs), required_snr_db=required, margin_db=margin,
+        pre_fec_ber=ber, threshold_ber=th, cwer=cwer,
+        frame_loss=float(link.fec.frame_loss_ratio(cwer, frame_bytes)), reach_m=reach,
+        reach_limit=limit, warnings=tuple(warnings), cwer_method=method, _code=link.fec,
+        segments=tuple({**_segment_dict(s), **({"bursts": b.to_dict()} if b is not None else {})}
+                       for s, b in zip(segs, seg_bursts)))

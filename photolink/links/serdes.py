@@ -1,0 +1,400 @@
+"""Electrical lanes, COM-style: insertion loss -> pulse response -> equalised slicer SNR and BER.
+
+A lane is a SerDes transmitter, a lossy channel and a SerDes receiver (FFE + DFE). The loss
+``IL(f) = sum_i (a_i sqrt(f) + b_i f)`` dB (skin effect and dielectric loss of each piece: package,
+PCB, connector, cable) becomes a causal, minimum-phase transfer function; with a one-UI
+rectangular transmit pulse and a 4th-order Butterworth receiver filter it gives the pulse
+response, sampled at the symbol rate at its peak. An MMSE FFE + DFE
+(:meth:`photolink.Equalizer.mmse`) is designed for it, and every noise is then referred to the
+slicer, as in IEEE 802.3 COM:
+
+- receiver thermal noise (density ``eta0`` in the receiver bandwidth) and crosstalk (broadband,
+  relative to the launched power): white at the receiver input, enhanced by the FFE's noise gain;
+- transmitter noise (``snr_tx_db`` of the launched signal) and any extra noise entering with the
+  signal (an optical receiver's, for linear optics): through the channel and the FFE, like the
+  signal;
+- jitter (random + dual-Dirac, in UI) through the slope of the equalised pulse;
+- the pulse tail beyond the 64 taps the stream simulator keeps, through the FFE;
+- an implementation floor at the slicer (ADC, clock recovery).
+
+The residual ISI within the kept taps is not Gaussian: the statistical eye (:class:`Eye`) keeps its
+exact distribution. :attr:`ElectricalResult.snr_in_db` is the white input noise that gives the
+same slicer noise, so :func:`photolink.simulate_ber` with the same channel and equaliser streams
+the same lane.
+
+This is a COM-like model, not COM: no CTLE or TX FFE search, crosstalk as one figure, no
+reflections. Its noise and crosstalk figures are estimates calibrated to REFERENCE.md reach rows.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import optimize, signal, special
+
+from .._util import validate as v
+from ..symbols.channel import Channel, Equalizer, decision_point
+from ..symbols.formats import PAM, _hamming_matrix
+
+#: Samples per UI of the pulse-response computation.
+OVERSAMPLE = 32
+#: UIs spanned by the FFT (the pulse must decay within it).
+SPAN_UI = 256
+#: Channel taps kept for the stream simulator (photolink.Channel holds at most 64).
+KEPT_TAPS = 64
+#: Pre-cursors kept before the main cursor.
+PRECURSORS = 4
+#: Bins of the residual-ISI distribution in the statistical eye (convolution grid) ...
+EYE_BINS = 2048
+#: ... and the points it is collapsed onto for the BER integral.
+EYE_POINTS = 256
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Insertion loss of one piece of an electrical channel, ``sqrt_db * sqrt(f) + linear_db * f``.
+
+    Parameters
+    ----------
+    name : str
+    sqrt_db : float
+        Skin-effect (conductor) term, dB per sqrt(GHz) (per metre for a cable).
+    linear_db : float
+        Dielectric term, dB per GHz (per metre for a cable).
+    source : str
+    """
+
+    name: str
+    sqrt_db: float = 0.0
+    linear_db: float = 0.0
+    source: str = ""
+
+    def __post_init__(self):
+        v.real("sqrt_db", self.sqrt_db, lo=0.0, hi=100.0)
+        v.real("linear_db", self.linear_db, lo=0.0, hi=100.0)
+
+    def db(self, f_ghz, scale: float = 1.0):
+        """Loss in dB at ``f_ghz`` (scalar or array), times ``scale`` (a length in m for a cable)."""
+        f = np.asarray(f_ghz, dtype=np.float64)
+        out = scale * (self.sqrt_db * np.sqrt(f) + self.linear_db * f)
+        return float(out) if out.ndim == 0 else out
+
+    def scaled(self, factor: float) -> "Loss":
+        """The same piece ``factor`` times longer."""
+        return Loss(self.name, self.sqrt_db * factor, self.linear_db * factor, self.source)
+
+
+@dataclass(frozen=True)
+class Twinax:
+    """A twinax copper cable (DAC / AEC medium).
+
+    Parameters
+    ----------
+    name : str
+    loss : Loss
+        Insertion loss per metre.
+    propagation_ns_per_m : float
+    max_length_m : float
+        Longest cable of this kind that is built (beyond it: ValueError).
+    source : str
+    """
+
+    name: str
+    loss: Loss
+    propagation_ns_per_m: float = 4.5
+    max_length_m: float = 7.0
+    source: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.loss, Loss):
+            raise TypeError(f"loss must be a photolink.links.serdes.Loss, got {type(self.loss).__name__}")
+        v.real("propagation_ns_per_m", self.propagation_ns_per_m, lo=0.0, hi=100.0)
+        v.real("max_length_m", self.max_length_m, lo=0.0, hi=1000.0)
+
+    def propagation_ns(self, length_m: float) -> float:
+        return length_m * self.propagation_ns_per_m
+
+
+@dataclass(frozen=True)
+class SerDes:
+    """A SerDes (transmitter + receiver) and its COM-style noise figures.
+
+    Parameters
+    ----------
+    name : str
+    tx_swing_v : float
+        Peak differential launch amplitude A_v: the outer PAM levels are +-tx_swing_v.
+    snr_tx_db : float
+        Transmitter noise and distortion, SNR of the launched signal (COM SNR_TX).
+    eta0_v2_per_ghz : float
+        Receiver input-referred thermal noise density (COM eta_0), V^2/GHz.
+    rx_bandwidth_ratio : float
+        Receiver 4th-order Butterworth 3 dB bandwidth over the symbol rate (COM f_r).
+    rj_ui, dd_ui : float
+        Random jitter rms and dual-Dirac jitter, in UI (COM sigma_RJ, A_DD).
+    n_ffe, n_dfe : int
+        Receiver FFE and DFE taps.
+    implementation_snr_db : float
+        Slicer-referred floor of everything else (ADC quantisation, clock, offsets).
+    crosstalk_db : float
+        Integrated crosstalk (mostly near-end, from the aggressor transmitters next to this
+        receiver) relative to the launched signal power; broadband, so the FFE enhances it.
+    max_symbol_rate_gbd : float
+        Fastest symbol rate this SerDes class runs.
+    source : str
+    """
+
+    name: str
+    tx_swing_v: float = 0.413
+    snr_tx_db: float = 32.5
+    eta0_v2_per_ghz: float = 8.2e-9
+    rx_bandwidth_ratio: float = 0.75
+    rj_ui: float = 0.01
+    dd_ui: float = 0.02
+    n_ffe: int = 24
+    n_dfe: int = 1
+    implementation_snr_db: float = 30.0
+    crosstalk_db: float = -45.0
+    max_symbol_rate_gbd: float = 120.0
+    source: str = ""
+
+    def __post_init__(self):
+        v.real("tx_swing_v", self.tx_swing_v, lo=1e-3, hi=5.0)
+        v.real("snr_tx_db", self.snr_tx_db, lo=0.0, hi=80.0)
+        v.real("eta0_v2_per_ghz", self.eta0_v2_per_ghz, lo=0.0, hi=1e-3)
+        v.real("rx_bandwidth_ratio", self.rx_bandwidth_ratio, lo=0.1, hi=4.0)
+        v.real("rj_ui", self.rj_ui, lo=0.0, hi=0.5)
+        v.real("dd_ui", self.dd_ui, lo=0.0, hi=0.5)
+        v.integer("n_ffe", self.n_ffe, lo=1, hi=64)
+        v.integer("n_dfe", self.n_dfe, lo=0, hi=16)
+        v.real("implementation_snr_db", self.implementation_snr_db, lo=0.0, hi=80.0)
+        v.real("crosstalk_db", self.crosstalk_db, lo=-200.0, hi=0.0)
+        v.real("max_symbol_rate_gbd", self.max_symbol_rate_gbd, lo=0.1, hi=1000.0)
+
+
+@dataclass(frozen=True)
+class ElectricalResult:
+    """An equalised electrical lane: what the slicer sees and what the stream simulator needs.
+
+    Attributes
+    ----------
+    loss_at_nyquist_db : float
+        Channel insertion loss at half the symbol rate.
+    snr_in_db : float
+        All Gaussian noise referred to the main cursor at the receiver input (the ``snr_db``
+        of :func:`photolink.simulate_ber` with :attr:`channel` and :attr:`equalizer`).
+    snr_db : float
+        Effective slicer SNR: cursor power over noise plus residual-ISI power.
+    channel : photolink.Channel
+        Symbol-spaced pulse response, main cursor 1.
+    equalizer : photolink.Equalizer
+    noise_db : dict
+        Each noise source referred to the slicer, as an SNR in dB.
+    """
+
+    loss_at_nyquist_db: float
+    snr_in_db: float
+    snr_db: float
+    channel: Channel
+    equalizer: Equalizer
+    noise_db: dict
+    eye: "Eye"
+
+    def ber(self, extra_noise_db: float = 0.0) -> float:
+        """Pre-FEC BER (error-free DFE feedback) with all Gaussian noise raised by ``extra_noise_db``."""
+        return self.eye.ber(extra_noise_db)
+
+
+def _butterworth(f_ghz: np.ndarray, fc_ghz: float) -> np.ndarray:
+    b, a = signal.butter(4, 2 * np.pi * fc_ghz, analog=True)
+    _, h = signal.freqs(b, a, 2 * np.pi * f_ghz)
+    return h
+
+
+def _minimum_phase(mag: np.ndarray, n: int) -> np.ndarray:
+    """Minimum-phase spectrum (rfft layout) with magnitude ``mag`` (real cepstrum folding)."""
+    log_mag = np.log(np.maximum(mag, 1e-300))
+    cep = np.fft.irfft(log_mag, n)
+    fold = np.zeros(n)
+    fold[0] = cep[0]
+    fold[1:n // 2] = 2 * cep[1:n // 2]
+    fold[n // 2] = cep[n // 2]
+    return np.exp(np.fft.rfft(fold))
+
+
+def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float = 0.75):
+    """Pulse response of a one-UI rectangular pulse through ``losses`` and the receiver filter.
+
+    Parameters
+    ----------
+    losses : sequence of (Loss, scale)
+        Pieces of the channel and their scale (length in m for a cable, 1 otherwise).
+    symbol_rate_gbd : float
+    rx_bandwidth_ratio : float
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The pulse sampled ``OVERSAMPLE`` times per UI (peak <= 1 for unit launch amplitude)
+        and the index of its peak.
+    """
+    rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=0.1, hi=1000.0)
+    n = SPAN_UI * OVERSAMPLE
+    f = np.fft.rfftfreq(n, d=1.0 / (OVERSAMPLE * rs))        # GHz
+    il = np.zeros_like(f)
+    for piece, scale in losses:
+        il += piece.db(f, scale)
+    h = _minimum_phase(10.0 ** (-il / 20.0), n) * _butterworth(f, rx_bandwidth_ratio * rs)
+    impulse = np.fft.irfft(h, n)
+    pulse = np.convolve(impulse, np.ones(OVERSAMPLE))[:n]
+    return pulse, int(np.argmax(pulse))
+
+
+def insertion_loss_db(losses, f_ghz: float) -> float:
+    """Total insertion loss of ``losses`` (sequence of (Loss, scale)) at ``f_ghz``."""
+    return float(sum(piece.db(f_ghz, scale) for piece, scale in losses))
+
+
+class Eye:
+    """Statistical eye of a PAM slicer: exact residual-ISI distribution, Gaussian noise.
+
+    Residual-ISI taps too small for the grid are added to the Gaussian noise (their variance),
+    the rest are convolved exactly on an ``EYE_BINS`` grid. ``ber(extra_db)`` is then a few
+    thousand ``ndtr`` calls, cheap enough for root finding.
+    """
+
+    def __init__(self, fmt: PAM, cursor: float, isi: np.ndarray, sigma: float):
+        self.fmt, self.cursor, self.sigma = fmt, float(cursor), float(sigma)
+        levels = fmt.levels
+        isi = np.asarray(isi, dtype=np.float64)
+        reach = float(np.sum(np.abs(isi))) * (fmt.M - 1)
+        step = 2 * reach / (EYE_BINS - 1) if reach > 0 else 1.0
+        small = np.abs(isi) * (fmt.M - 1) < 2 * step
+        self.sigma_isi_gauss = math.sqrt(fmt.mean_power * float(np.sum(isi[small] ** 2)))
+        pmf = np.zeros(EYE_BINS)
+        pmf[EYE_BINS // 2] = 1.0
+        for tap in isi[~small]:
+            new = np.zeros_like(pmf)
+            for s in np.rint(tap * levels / step).astype(int):
+                if s >= 0:
+                    new[s:] += pmf[:EYE_BINS - s]
+                else:
+                    new[:s] += pmf[-s:]
+            pmf = new / fmt.M
+        # Collapse onto EYE_POINTS bins, each at its probability-weighted mean value.
+        values = (np.arange(EYE_BINS) - EYE_BINS // 2) * step
+        group = np.arange(EYE_BINS) // (EYE_BINS // EYE_POINTS)
+        probs = np.bincount(group, weights=pmf, minlength=EYE_POINTS)
+        sums = np.bincount(group, weights=pmf * values, minlength=EYE_POINTS)
+        keep = probs > 1e-300
+        self.probs = probs[keep]
+        self.values = sums[keep] / self.probs
+        self._thresholds = cursor * np.arange(-fmt.M + 2, fmt.M - 1, 2, dtype=np.float64)
+        self._ham = _hamming_matrix(fmt.bits_per_symbol)
+
+    def ber(self, extra_noise_db: float = 0.0) -> float:
+        """BER with the Gaussian noise (not the residual ISI) raised by ``extra_noise_db``."""
+        fmt = self.fmt
+        s = math.hypot(self.sigma * 10.0 ** (extra_noise_db / 20.0), self.sigma_isi_gauss)
+        if s == 0:
+            return 0.0
+        lo = np.concatenate([[-np.inf], self._thresholds])
+        hi = np.concatenate([self._thresholds, [np.inf]])
+        total = 0.0
+        j = np.arange(fmt.M)
+        for i, level in enumerate(fmt.levels):
+            x = (self.cursor * level + self.values)[:, None]
+            below = special.ndtr((hi - x) / s) - special.ndtr((lo - x) / s)
+            above = special.ndtr((x - lo) / s) - special.ndtr((x - hi) / s)
+            p = np.where(j < i, below, above)
+            w = self._ham[i].copy()
+            w[i] = 0.0
+            total += float(self.probs @ (p @ w))
+        return total / (fmt.M * fmt.bits_per_symbol)
+
+    def noise_margin_db(self, target_ber: float) -> float:
+        """dB by which the Gaussian noise can rise (or must fall, < 0) for the BER to reach ``target_ber``."""
+        target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
+        f = lambda d: math.log(max(self.ber(d), 1e-320)) - math.log(target)  # noqa: E731
+        lo, hi = -30.0, 30.0
+        if f(hi) < 0:            # even 30 dB more noise leaves the BER below target
+            return hi
+        if f(lo) > 0:            # residual ISI alone closes the eye
+            return -math.inf
+        return float(optimize.brentq(f, lo, hi, xtol=1e-4))
+
+
+def electrical_lane(fmt: PAM, serdes: SerDes, losses, symbol_rate_gbd: float,
+                    extra_snr_db: float = math.inf) -> ElectricalResult:
+    """Equalised slicer view of an electrical lane (see the module docstring).
+
+    Parameters
+    ----------
+    fmt : PAM
+    serdes : SerDes
+    losses : sequence of (Loss, scale)
+    symbol_rate_gbd : float
+    extra_snr_db : float
+        Extra Gaussian noise entering with the signal (e.g. an optical receiver's), as the SNR of
+        the signal where it enters; it then travels the channel like transmitter noise.
+    """
+    return _electrical_lane(fmt, serdes, tuple(losses), float(symbol_rate_gbd), float(extra_snr_db))
+
+
+@lru_cache(maxsize=512)
+def _electrical_lane(fmt, serdes, losses, rs, extra_snr_db) -> ElectricalResult:
+    pulse, peak = pulse_response(losses, rs, serdes.rx_bandwidth_ratio)
+    phase = peak % OVERSAMPLE
+    h0 = float(pulse[peak])
+    cursors = pulse[phase::OVERSAMPLE] / h0                    # every cursor, main = 1
+    slope = np.gradient(pulse)[phase::OVERSAMPLE] * OVERSAMPLE / h0   # per UI
+    main = peak // OVERSAMPLE
+    first = max(main - PRECURSORS, 0)
+    window = np.zeros(cursors.size, bool)
+    window[first:first + KEPT_TAPS] = True
+    channel = Channel(tuple(cursors[window].tolist()), cursor=main - first)
+    unit = serdes.tx_swing_v / (fmt.M - 1)                     # volts per level unit
+    pavg = fmt.mean_power
+    thermal = (serdes.eta0_v2_per_ghz * serdes.rx_bandwidth_ratio * rs
+               * (np.pi / 8) / math.sin(np.pi / 8)) / (unit * h0) ** 2   # Butterworth-4 noise bw
+    coloured = 10.0 ** (-serdes.snr_tx_db / 10)               # noise launched with the signal
+    if math.isfinite(extra_snr_db):
+        coloured += 10.0 ** (-extra_snr_db / 10)
+    xtalk = pavg * 10.0 ** (serdes.crosstalk_db / 10) / h0**2
+    jitter2 = serdes.rj_ui**2 + serdes.dd_ui**2
+    impl = 10.0 ** (-serdes.implementation_snr_db / 10)
+    # MMSE design for a white-noise approximation of everything at the cursor.
+    design = thermal + xtalk + pavg * (coloured + impl + jitter2 * float(slope[main] ** 2))
+    eq = Equalizer.mmse(channel, serdes.n_ffe, serdes.n_dfe, _db(pavg / design))
+    dp = decision_point(channel, eq)
+    c = np.asarray(eq.ffe)
+    gain2 = float(c @ c)
+    q_all = np.convolve(cursors, c)
+    outside = np.where(window, 0.0, cursors)
+    var = {                                                    # slicer-referred, (unit h0)^2 units
+        "rx_thermal": thermal * gain2,
+        "crosstalk": xtalk * gain2,
+        "tx_noise": pavg * 10.0 ** (-serdes.snr_tx_db / 10) * float(q_all @ q_all),
+        "jitter": pavg * jitter2 * float(np.sum(np.convolve(slope, c) ** 2)),
+        "isi_tail": pavg * float(np.sum(np.convolve(outside, c) ** 2)),
+        "implementation": pavg * dp.cursor**2 * impl,
+    }
+    if math.isfinite(extra_snr_db):
+        var["extra"] = pavg * 10.0 ** (-extra_snr_db / 10) * float(q_all @ q_all)
+    slicer_noise = sum(var.values())
+    resid = float(np.sum(dp.residual_isi**2)) * pavg
+    signal_power = pavg * dp.cursor**2
+    noise_db = {k: _db(signal_power / x) for k, x in var.items() if x > 0}
+    if resid > 0:
+        noise_db["residual_isi"] = _db(signal_power / resid)
+    return ElectricalResult(
+        loss_at_nyquist_db=insertion_loss_db(losses, rs / 2),
+        snr_in_db=_db(pavg * gain2 / slicer_noise),            # white input noise, same slicer variance
+        snr_db=_db(signal_power / (slicer_noise + resid)), channel=channel, equalizer=eq,
+        noise_db=noise_db, eye=Eye(fmt, dp.cursor, dp.residual_isi, math.sqrt(slicer_noise)))
+
+
+def _db(x: float) -> float:
+    return 10.0 * math.log10(x) if x > 0 else -math.inf

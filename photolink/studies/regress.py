@@ -1,0 +1,294 @@
+"""Regression baselines: record each case's figures, then flag a case only when it is
+statistically worse.
+
+The test (one-sided, per case, at level ``alpha = 1 - confidence``, default 0.01):
+
+* **counts** (simulated BER cases: error events per symbol; paths: lost packets per packet):
+  Fisher's exact test, i.e. the exact conditional binomial test. Given ``K = k0 + k1`` events
+  in the baseline and current runs, under "no change" the current run's count ``k1`` is
+  hypergeometric (``n0 + n1`` trials, ``K`` events, ``n1`` drawn); the p-value is
+  ``P[X >= k1]`` and the case is flagged when ``p < alpha``. The test is exact and conservative
+  (false-alarm rate <= alpha), also when the two runs share a seed (positively correlated
+  counts make it more conservative still). Error *events* (runs of consecutive symbol errors)
+  are counted rather than bit errors because events are independent even with DFE error
+  propagation, and bit errors within one event are not.
+* **estimates** with a normal confidence interval (importance sampling): a one-sided z-test on
+  the difference, standard errors recovered from the recorded intervals.
+* **deterministic figures** (statistical eye, link reports): flagged when worse by more than a
+  relative 1e-9.
+
+Each case is tested at ``alpha``; over ``m`` cases the chance of any false alarm is at most
+``m * alpha``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from scipy import stats as _st
+
+from .._util import tables as _table
+from .._util.version import __version__
+from .config import Config, load
+from .sweeps import sweep as _sweep
+
+BASELINE_FORMAT = "photolink-baseline"
+#: Link figures that are worse when larger / when smaller.
+LINK_HIGHER_IS_WORSE = ("pre_fec_ber", "cwer", "frame_loss_ratio", "energy_pj_per_bit", "power_w",
+                        "latency_ns")
+LINK_LOWER_IS_WORSE = ("reach_m", "margin_db")
+DETERMINISTIC_RTOL = 1e-9
+
+
+def fisher_worse_p(k_new: int, n_new: int, k_base: int, n_base: int) -> float:
+    """One-sided p-value that the current rate ``k_new / n_new`` exceeds the baseline's.
+
+    Fisher's exact test (exact conditional binomial test): ``P[X >= k_new]`` for
+    ``X ~ Hypergeom(n_new + n_base, k_new + k_base, n_new)``.
+    """
+    for name, k, n in (("k_new", k_new, n_new), ("k_base", k_base, n_base)):
+        if not (isinstance(k, int) and isinstance(n, int) and 0 <= k <= n and n > 0):
+            raise ValueError(f"{name} must be an event count in [0, trials], trials > 0; got {k}/{n}")
+    total = k_new + k_base
+    if total == 0:
+        return 1.0
+    return float(_st.hypergeom.sf(k_new - 1, n_new + n_base, total, n_new))
+
+
+def z_worse_p(new: float, se_new: float, base: float, se_base: float) -> float:
+    """One-sided p-value that an estimate ``new`` exceeds ``base``: normal z-test."""
+    se = math.hypot(se_new, se_base)
+    if se == 0:
+        return 0.0 if new > base * (1 + DETERMINISTIC_RTOL) else 1.0
+    return float(_st.norm.sf((new - base) / se))
+
+
+def _se(row: dict) -> float:
+    z = float(_st.norm.ppf(0.5 + row.get("confidence", 0.95) / 2))
+    return (row["ber_ci_high"] - row["ber_ci_low"]) / (2 * z)
+
+
+def statistic(kind: str, row: dict) -> dict:
+    """What the test compares for one row: ``{"type", "name", ...}``."""
+    if kind == "ber" and row.get("method") == "simulate":
+        return {"type": "counts", "name": "error events", "events": int(row["error_events"]),
+                "trials": int(row["symbols"])}
+    if kind == "ber" and row.get("method") in ("importance", "montecarlo"):
+        return {"type": "estimate", "name": "BER estimate", "value": row["ber"], "se": _se(row)}
+    if kind == "ber":
+        return {"type": "deterministic", "name": "BER (exact)", "higher": {"ber": row["ber"]},
+                "lower": {}}
+    if kind == "path":
+        n = int(row.get("n_packets") or row.get("packets"))
+        lost = row.get("lost_packets", row.get("lost"))
+        lost = int(lost) if lost is not None else int(round(row["loss_ratio"] * n))
+        return {"type": "counts", "name": "lost packets", "events": lost, "trials": n}
+    return {"type": "deterministic", "name": "link figures",
+            "higher": {k: row[k] for k in LINK_HIGHER_IS_WORSE if isinstance(row.get(k), (int, float))},
+            "lower": {k: row[k] for k in LINK_LOWER_IS_WORSE if isinstance(row.get(k), (int, float))}}
+
+
+def compare(kind: str, current: dict, baseline: dict) -> tuple[float, str]:
+    """``(p_value, detail)`` of "current is worse than baseline" for one case's rows."""
+    a, b = statistic(kind, current), statistic(kind, baseline)
+    if a["type"] == "counts":
+        p = fisher_worse_p(a["events"], a["trials"], b["events"], b["trials"])
+        return p, f"{a['events']}/{a['trials']} vs {b['events']}/{b['trials']} {a['name']}"
+    if a["type"] == "estimate":
+        return z_worse_p(a["value"], a["se"], b["value"], b["se"]), a["name"]
+    worse = [k for k, v in a["higher"].items()
+             if k in b["higher"] and v > b["higher"][k] * (1 + DETERMINISTIC_RTOL) + 1e-300]
+    worse += [k for k, v in a["lower"].items()
+              if k in b["lower"] and v < b["lower"][k] * (1 - DETERMINISTIC_RTOL)]
+    return (0.0 if worse else 1.0), ("worse: " + ", ".join(worse) if worse else a["name"])
+
+
+def _run_cases(cfg: Config, seed, workers, executor) -> dict:
+    """Run every case of the config (no store): ``{name: (kind, row)}``."""
+    out = {}
+    groups: dict = {}
+    for c in cfg.cases():
+        groups.setdefault(c.kind, []).append(c)
+    for kind, cs in groups.items():
+        res = _sweep(kind, cases=[{**c.settings, "name": c.name} for c in cs],
+                     seed=cfg.seed if seed is None else seed, store=None, executor=executor,
+                     workers=workers, progress=False, name=cfg.path.stem)
+        for row in res.rows:
+            out[row["name"]] = (kind, row)
+    return out
+
+
+def _load_config(config) -> Config:
+    return config if isinstance(config, Config) else load(config)
+
+
+def record(config, baseline, *, seed: int | None = None, workers: int | None = 1,
+           executor=None) -> dict:
+    """Run every case of ``config`` and write the baseline file (JSON).
+
+    Parameters
+    ----------
+    config : str, pathlib.Path or Config
+    baseline : str or pathlib.Path
+        Baseline file to write.
+    seed : int, optional
+        Seed of the runs (default: the config's).
+    workers, executor
+        As for :func:`photolink.sweep` (default: this process only).
+
+    Returns
+    -------
+    dict
+        What was written.
+    """
+    cfg = _load_config(config)
+    rows = _run_cases(cfg, seed, workers, executor)
+    doc = {"format": BASELINE_FORMAT, "photolink": __version__, "config": str(cfg.path),
+           "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "confidence": cfg.confidence,
+           "cases": {name: {"kind": kind, "seed": row["seed"], "case_key": row["case_key"],
+                            "statistic": statistic(kind, row), "row": row}
+                     for name, (kind, row) in rows.items()}}
+    Path(baseline).write_text(json.dumps(doc, indent=1) + "\n")
+    return doc
+
+
+def read_baseline(path) -> dict:
+    """Load a baseline file written by :func:`record` (ValueError if it is not one)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such baseline file (write one with `photolink regress "
+                         f"record CONFIG --baseline {path}`)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a photolink baseline (bad JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != BASELINE_FORMAT or "cases" not in doc:
+        raise ValueError(f"{path}: not a photolink baseline (no {BASELINE_FORMAT!r} marker)")
+    return doc
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One case of a regression check."""
+
+    name: str
+    kind: str
+    status: str             # "ok", "WORSE", "new" (no baseline) or "missing" (not in config)
+    p_value: float | None
+    current: dict | None
+    baseline: dict | None
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "status": self.status,
+                "p_value": self.p_value, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The result of :func:`check`: one :class:`Comparison` per case."""
+
+    comparisons: tuple
+    confidence: float
+    config: str
+    baseline: str
+
+    @property
+    def ok(self) -> bool:
+        """True when no case is statistically worse."""
+        return all(c.status != "WORSE" for c in self.comparisons)
+
+    @property
+    def worse(self) -> list:
+        return [c for c in self.comparisons if c.status == "WORSE"]
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "confidence": self.confidence, "config": self.config,
+                "baseline": self.baseline, "cases": [c.to_dict() for c in self.comparisons]}
+
+    def table(self) -> str:
+        """A readable report: one line per case, and the test that was applied."""
+        def fig(row):
+            if row is None:
+                return "-"
+            if "ber" in row:
+                return f"{_table.fmt_value(row['ber'])} {_table.fmt_ci(row['ber_ci_low'], row['ber_ci_high'])}"
+            if "loss_ratio" in row:
+                ci = (f" {_table.fmt_ci(row['loss_ci_low'], row['loss_ci_high'])}"
+                      if "loss_ci_low" in row else "")
+                return f"loss {_table.fmt_value(row['loss_ratio'])}{ci}"
+            return f"{_table.fmt_value(row.get('energy_pj_per_bit'))} pJ/bit"
+
+        rows = [{"case": c.name, "baseline": fig(c.baseline), "current": fig(c.current),
+                 "p": c.p_value, "result": c.status, "compared": c.detail} for c in self.comparisons]
+        alpha = 1 - self.confidence
+        head = (f"regression check of {self.config} against {self.baseline}\n"
+                f"test: one-sided, per case, flag when p < {alpha:.3g} (confidence {self.confidence:.4g}); "
+                f"counts: Fisher exact (conditional binomial) test, estimates: z-test\n")
+        cols = [("case", "case"), ("baseline (95% CI)", "baseline"), ("current (95% CI)", "current"),
+                ("p-value", "p"), ("result", "result"), ("compared", "compared")]
+        n_worse = len(self.worse)
+        tail = (f"\n{n_worse} of {len(self.comparisons)} cases statistically worse" if n_worse
+                else f"\nno case statistically worse ({len(self.comparisons)} checked)")
+        return head + _table.table(rows, cols) + tail
+
+
+def check(config, baseline, *, seed: int | None = None, confidence: float | None = None,
+          workers: int | None = 1, executor=None) -> CheckReport:
+    """Rerun every case of ``config`` and compare it with ``baseline``.
+
+    Cases are matched by name. A case is ``"WORSE"`` when the one-sided test (see the module
+    docstring) rejects "not worse" at ``1 - confidence``; cases without a baseline are
+    ``"new"`` and baseline cases absent from the config ``"missing"`` (neither fails).
+
+    Parameters
+    ----------
+    config : str, pathlib.Path or Config
+    baseline : str or pathlib.Path
+    seed : int, optional
+        Seed of the rerun (default: the config's, as recorded; another seed gives an
+        independent sample and the test keeps its level).
+    confidence : float, optional
+        Default: the config's ``[regress] confidence`` (0.99).
+    workers, executor
+        As for :func:`photolink.sweep`.
+    """
+    cfg = _load_config(config)
+    base = read_baseline(baseline)
+    conf = cfg.confidence if confidence is None else float(confidence)
+    if not 0.5 <= conf < 1:
+        raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
+    alpha = 1 - conf
+    rows = _run_cases(cfg, seed, workers, executor)
+    out = []
+    for name, (kind, row) in rows.items():
+        b = base["cases"].get(name)
+        if b is None:
+            out.append(Comparison(name, kind, "new", None, row, None, "no baseline"))
+            continue
+        if b["kind"] != kind:
+            out.append(Comparison(name, kind, "new", None, row, None,
+                                  f"baseline is a {b['kind']} case"))
+            continue
+        p, detail = compare(kind, row, b["row"])
+        changed = [k for k in row if k in b["row"] and k in _settings_keys(b["row"])
+                   and row[k] != b["row"][k]]
+        if changed:
+            detail += "; settings changed: " + ", ".join(
+                f"{k} {_table.fmt_value(b['row'][k])}->{_table.fmt_value(row[k])}" for k in changed)
+        out.append(Comparison(name, kind, "WORSE" if p < alpha else "ok", p, row, b["row"], detail))
+    for name, b in base["cases"].items():
+        if name not in rows:
+            out.append(Comparison(name, b["kind"], "missing", None, None, b["row"], "not in config"))
+    return CheckReport(tuple(out), conf, str(cfg.path), str(baseline))
+
+
+_SETTINGS = ("format", "snr_db", "method", "n_symbols", "channel", "channel_cursor", "equalizer",
+             "n_ffe", "n_dfe", "ffe", "ffe_cursor", "dfe", "precode", "ideal_feedback", "preset",
+             "load", "packet_bytes", "n_packets")
+
+
+def _settings_keys(row: dict):
+    return [k for k in _SETTINGS if k in row]

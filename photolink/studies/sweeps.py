@@ -1,0 +1,421 @@
+"""Sweeps: a grid (or list) of cases, cut into independent chunks, run on any executor.
+
+Every case draws from its own ``SeedSequence(seed, spawn_key=<hash of the case's settings>)``
+and every chunk covers a fixed part of that case's work, so a row depends only on the sweep
+seed and the case's settings: not on the executor, the number of workers, the chunk order, the
+other cases of the grid, or on whether the sweep ran in one go or was interrupted and resumed.
+(A ``simulate`` BER case even gives the counts of one :func:`photolink.simulate_ber` call with
+the case's seed, whatever ``chunk_symbols`` is.)
+
+Each finished chunk is committed to a :class:`photolink.studies.store.Store` as it arrives; rerunning
+an interrupted sweep reads those back and computes only what is missing.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .._util.version import __version__
+from . import jobs as _cases
+from .store import Store
+
+#: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
+_RESERVED = ("name", "seed", "case_key")
+#: Default store file of :func:`sweep` (in the working directory).
+DEFAULT_STORE = "photolink-results.sqlite"
+
+
+class SweepInterrupted(RuntimeError):
+    """The executor broke (a worker was killed, the cluster went away) before the sweep ended.
+
+    Every chunk finished before that point is in the store: run the same sweep again to resume.
+    """
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of a sweep: its kind, normalised settings, display name and seed identity."""
+
+    kind: str
+    settings: dict
+    name: str
+    key: str                       # hex digest of the settings that fix its random streams
+
+    @property
+    def spawn_key(self) -> tuple:
+        """Four 32-bit words of :attr:`key`: the spawn key of the case's ``SeedSequence``."""
+        return tuple(int(self.key[i:i + 8], 16) for i in range(0, 32, 8))
+
+    def seed_sequence(self, seed: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(seed, spawn_key=self.spawn_key)
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def make_case(kind: str, settings: Mapping, name: str | None = None) -> Case:
+    """Normalise ``settings`` for ``kind`` and give the case its identity.
+
+    The identity leaves out the kind's budget settings (``n_symbols`` of a BER case), so that a
+    longer run of the same case continues the same random stream and reuses stored chunks.
+    """
+    k = _cases.kind(kind)
+    norm = k.normalize(settings)
+    ident = {key: val for key, val in norm.items() if key not in k.budget_keys}
+    if kind == "ber" and norm["method"] == "simulate":
+        ident.pop("confidence", None)              # only changes how the counts are reported
+    key = _digest({"kind": kind, "settings": ident})[:32]
+    return Case(kind, norm, name or _cases.describe(norm), key)
+
+
+def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | None = None,
+           fixed: Mapping | None = None, name: str = "sweep") -> list[Case]:
+    """The cases of a sweep: every explicit case (default one empty case) crossed with the
+    grid's cartesian product (last key fastest), each laid over ``fixed``.
+
+    A case mapping may carry a ``"name"``; other cases are named after the settings that
+    differ between cases, e.g. ``"sweep[snr_db=17.5]"``.
+    """
+    fixed = dict(fixed or {})
+    grid = dict(grid or {})
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise _cases.SettingError(key, f"grid values must be a non-empty list, got {values!r}")
+    explicit = [dict(c) for c in cases] if cases is not None else [{}]
+    if not explicit:
+        raise ValueError("cases must hold at least one case")
+    raw = []
+    for c in explicit:
+        label = c.pop("name", None)
+        clash = set(c) & set(grid)
+        if clash:
+            raise _cases.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
+        points = [dict(zip(grid, p)) for p in itertools.product(*grid.values())]
+        for point in points:
+            name_i = f"{label}[{_cases.describe(point)}]" if label and len(points) > 1 else label
+            raw.append((name_i, {**fixed, **c, **point}))
+    built = []
+    for i, (label, settings) in enumerate(raw):
+        try:
+            built.append(make_case(kind, settings, label))
+        except _cases.SettingError as exc:
+            where = f"case {i} ({label})" if label else f"case {i}"
+            raise _cases.SettingError(exc.key, f"{exc.detail} [in {where} of sweep {name!r}]") from None
+    varying = [k for k in dict.fromkeys(k for c in built for k in c.settings)
+               if len({json.dumps(c.settings.get(k), sort_keys=True) for c in built}) > 1]
+    out = []
+    for (label, _), c in zip(raw, built):
+        if label is None:
+            label = f"{name}[{_cases.describe(c.settings, varying)}]" if varying and len(built) > 1 else name
+        out.append(Case(c.kind, c.settings, label, c.key))
+    names = [c.name for c in out]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"two cases of sweep {name!r} are both named {dup!r}: give them distinct names")
+    return out
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The rows of a finished sweep, in case order.
+
+    Attributes
+    ----------
+    name, kind : str
+    seed : int
+    rows : tuple of dict
+        One per case: ``name``, the case's settings, its figures (with confidence intervals
+        where they are Monte Carlo), ``seed`` and ``case_key`` (the seed of the case is
+        ``SeedSequence(seed, spawn_key=<case_key as four 32-bit words>)``).
+    computed, reused : int
+        Chunks computed by this call and chunks read back from the store.
+    store : str
+        Store file (``":memory:"`` without one).
+    seconds : float
+        Wall time of this call.
+    """
+
+    name: str
+    kind: str
+    seed: int
+    rows: tuple
+    computed: int
+    reused: int
+    store: str
+    seconds: float
+    sweep_id: str = field(default="", repr=False)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "seed": self.seed, "rows": list(self.rows),
+                "computed": self.computed, "reused": self.reused, "store": self.store,
+                "seconds": self.seconds}
+
+    def to_csv(self, path=None) -> str:
+        """The rows as CSV text (lists as JSON, None as empty); written to ``path`` if given."""
+        return rows_to_csv(self.rows, path)
+
+    def to_json(self, path=None) -> str:
+        """:meth:`to_dict` as JSON text; written to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    def to_dataframe(self):
+        """The rows as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe needs pandas (pip install pandas)") from None
+        return pd.DataFrame(list(self.rows))
+
+
+def rows_to_csv(rows, path=None) -> str:
+    """Rows (dicts) as CSV text, columns in first-seen order; written to ``path`` if given."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        cells = []
+        for c in columns:
+            v = r.get(c)
+            cells.append("" if v is None else json.dumps(v) if isinstance(v, (list, dict))
+                         else repr(v) if isinstance(v, float) else v)
+        w.writerow(cells)
+    if path is not None:
+        Path(path).write_text(buf.getvalue())
+    return buf.getvalue()
+
+
+# -- running chunks ----------------------------------------------------------------------------
+def _run_chunk(kind: str, settings: dict, seed: int, spawn_key: tuple, chunk) -> tuple[dict, float]:
+    """Worker entry point: one chunk of one case (module level, so any executor can ship it)."""
+    t0 = time.perf_counter()
+    ss = np.random.SeedSequence(seed, spawn_key=tuple(spawn_key))
+    out = _cases.kind(kind).run_chunk(settings, ss, chunk)
+    return out, time.perf_counter() - t0
+
+
+def _worker_init(parent: int) -> None:
+    """Local pool workers: leave Ctrl-C to the parent, and exit if the parent dies (a crash
+    must not leave orphans computing chunks nobody will store)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="photolink-parent-watch").start()
+
+
+def _chunk_key(case: Case, seed: int, chunk) -> str:
+    return _digest({"kind": case.kind, "case": case.key, "seed": seed, "chunk": chunk,
+                    "version": __version__})
+
+
+class _Progress:
+    """tqdm bar when installed, else a plain line on stderr every few seconds; or a callback."""
+
+    def __init__(self, mode, total: int, done: int, label: str):
+        self.total, self.done, self.label = total, done, label
+        self.callback = mode if callable(mode) else None
+        show = (sys.stderr.isatty() if mode == "auto" else bool(mode)) and not self.callback
+        self.bar = None
+        self.plain = False
+        self.t0 = self.last = time.monotonic()
+        if show and total > done:
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=total, initial=done, desc=label, unit="chunk", file=sys.stderr)
+            except ImportError:
+                self.plain = True
+
+    def step(self) -> None:
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, self.total)
+        elif self.bar is not None:
+            self.bar.update(1)
+        elif self.plain and (time.monotonic() - self.last > 2 or self.done == self.total):
+            self.last = time.monotonic()
+            print(f"{self.label}: {self.done}/{self.total} chunks "
+                  f"({100 * self.done / self.total:.0f} %), {self.last - self.t0:.1f} s",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | None = None,
+          fixed: Mapping | None = None, seed: int, store=DEFAULT_STORE, executor=None,
+          workers: int | None = None, chunk_symbols: int = _cases.DEFAULT_CHUNK_SYMBOLS,
+          progress: bool | str | Callable[[int, int], None] = "auto", name: str = "sweep",
+          max_in_flight: int | None = None) -> SweepResult:
+    """Run a grid (or list) of cases of one kind, resumably.
+
+    Parameters
+    ----------
+    kind : {"ber", "link", "path"}
+        What a case computes (see :mod:`photolink.studies.jobs` for each kind's settings).
+    grid : mapping of str to list, optional
+        Settings to sweep: the cases are the cartesian product of the lists.
+    cases : list of mappings, optional
+        Explicit cases (each may carry a ``"name"``); crossed with ``grid`` when both are given.
+    fixed : mapping, optional
+        Settings shared by every case.
+    seed : int
+        Seed of the sweep (>= 0): each case's seed derives from it and the case's settings.
+    store : str, pathlib.Path, Store or None
+        SQLite result store (default ``photolink-results.sqlite`` in the working directory);
+        ``None`` keeps results in memory (nothing to resume from).
+    executor : concurrent.futures.Executor, optional
+        Where chunks run, e.g. ``distributed.Client(...).get_executor()``. Default: a local
+        process pool of ``workers`` processes, or this process when ``workers == 1``.
+    workers : int, optional
+        Size of the default pool (default: the CPU count).
+    chunk_symbols : int
+        Symbols per chunk of a simulated BER case; rows do not depend on it.
+    progress : "auto", bool or callable
+        Progress bar (tqdm, else a plain line on stderr); "auto" shows it on a terminal;
+        a callable is called as ``progress(done_chunks, total_chunks)`` after each chunk.
+    name : str
+        Name of the sweep (labels its cases and its record in the store).
+    max_in_flight : int, optional
+        Chunks submitted ahead of completion (default: 2 per worker, 64 with an executor).
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    SweepInterrupted
+        When the executor breaks (e.g. a worker process is killed). Finished chunks are kept.
+    KeyboardInterrupt
+        After saving every finished chunk; run again to resume.
+    """
+    t0 = time.perf_counter()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed must be an int >= 0 (a sweep must be repeatable), got {seed!r}")
+    seed = int(seed)
+    if isinstance(chunk_symbols, bool) or not isinstance(chunk_symbols, (int, np.integer)) \
+            or not 1 << 10 <= chunk_symbols <= 1 << 40:
+        raise ValueError(f"chunk_symbols must be an integer in [1024, 2**40], got {chunk_symbols!r}")
+    if workers is not None and (not isinstance(workers, int) or not 1 <= workers <= 4096):
+        raise ValueError(f"workers must be an integer in [1, 4096], got {workers!r}")
+    if executor is not None and not isinstance(executor, cf.Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+    the_cases = expand(kind, grid, cases, fixed, name)
+    options = {"chunk_symbols": int(chunk_symbols)}
+    plan = []                     # (case index, chunk, key)
+    for i, c in enumerate(the_cases):
+        for ch in _cases.kind(kind).chunks(c.settings, options):
+            plan.append((i, ch, _chunk_key(c, seed, ch)))
+    sweep_id = _digest({"name": name, "kind": kind, "seed": seed,
+                        "cases": [[c.name, c.settings] for c in the_cases], "options": options})[:32]
+
+    own_store = not isinstance(store, Store)
+    db = Store(":memory:" if store is None else store) if own_store else store
+    try:
+        db.start_sweep(sweep_id, name, {"kind": kind, "seed": seed, "options": options,
+                                        "cases": len(the_cases), "chunks": len(plan)})
+        results = db.finished(k for _, _, k in plan)
+        reused = len(results)
+        todo = [p for p in plan if p[2] not in results]
+        bar = _Progress(progress, len(plan), reused, name)
+        try:
+            _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_flight)
+        finally:
+            bar.close()
+        rows = []
+        for i, c in enumerate(the_cases):
+            parts = [results[k] for j, _, k in plan if j == i]
+            figures = _cases.kind(kind).combine(c.settings, parts)
+            figures = {(f"{kind}_{k}" if k in _RESERVED else k): x for k, x in figures.items()}
+            rows.append((c.key, {"name": c.name, **c.settings, **figures, "seed": seed,
+                                 "case_key": c.key}))
+        db.finish_sweep(sweep_id, rows)
+        return SweepResult(name, kind, seed, tuple(r for _, r in rows), len(todo), reused,
+                           str(db.path), time.perf_counter() - t0, sweep_id)
+    finally:
+        if own_store:
+            db.close()
+
+
+def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_flight):
+    """Run the missing chunks and commit each one as it finishes."""
+    def record(task, value):
+        (out, seconds), (i, ch, key) = value, task
+        db.put_chunk(key, the_cases[i].kind, the_cases[i].key, ch, out, seconds)
+        results[key] = out
+        bar.step()
+
+    def args(task):
+        i, ch, _ = task
+        c = the_cases[i]
+        return (c.kind, c.settings, seed, c.spawn_key, ch)
+
+    if not todo:
+        return
+    workers = workers or os.cpu_count() or 1
+    if executor is None and (workers == 1 or len(todo) == 1):
+        for task in todo:                     # in this process: Ctrl-C keeps what finished
+            record(task, _run_chunk(*args(task)))
+        return
+    own = executor is None
+    pool = cf.ProcessPoolExecutor(min(workers, len(todo)), initializer=_worker_init,
+                                     initargs=(os.getpid(),)) if own else executor
+    window = max_in_flight or (2 * min(workers, len(todo)) if own else 64)
+    pending: dict = {}
+    queue = iter(todo)
+    try:
+        while True:
+            for task in itertools.islice(queue, max(0, window - len(pending))):
+                pending[pool.submit(_run_chunk, *args(task))] = task
+            if not pending:
+                break
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    value = fut.result()
+                except (BrokenProcessPool, cf.CancelledError):
+                    raise
+                except ImportError:
+                    raise
+                except Exception as exc:
+                    if type(exc).__name__ in ("KilledWorker", "CommClosedError"):
+                        raise SweepInterrupted(
+                            f"the executor lost a worker ({exc!r}); {len(results)} finished chunks "
+                            f"are saved in {db.path}: run the same sweep again to resume") from exc
+                    c = the_cases[task[0]]
+                    raise RuntimeError(f"case {c.name!r}, chunk {task[1]} failed: {exc}") from exc
+                record(task, value)
+    except (BrokenProcessPool, cf.CancelledError) as exc:
+        raise SweepInterrupted(
+            f"the worker pool broke or was shut down ({exc or type(exc).__name__}); {len(results)} "
+            f"finished chunks are saved in {db.path}: run the same sweep again to resume") from exc
+    finally:
+        for fut in pending:
+            fut.cancel()
+        if own:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,359 @@
+"""Symbol-stream Monte Carlo: symbols through noise, ISI and equalisers, errors counted in C.
+
+PAM streams run through csrc/pam_stream.c; coherent QAM streams (AWGN, laser phase noise,
+carrier recovery, differential coding) through csrc/qam_stream.c. For QAM one *symbol* is a
+dual-polarisation symbol (all polarisations of the format): ``symbols``, ``symbol_errors`` and
+``ser`` count those, ``bits = symbols * fmt.bits_per_symbol``, and over AWGN ``ser`` estimates
+``fmt.ser_awgn(snr_db)`` (which is defined the same way).
+
+A run is cut into chunks of :data:`CHUNK_SYMBOLS` symbols. Each chunk is self-contained (own
+random stream, own warm-up of the channel and equaliser histories), so the counts depend only
+on the seed: not on ``n_threads``, nor on how a run is split into calls of
+:meth:`SymbolStream.run`. Memory stays constant for any ``n_symbols``.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import _coherent, _stream
+from .._util import rng as _rng
+from .._util import validate as v
+from .._util.stats import clopper_pearson
+from .carrier import CarrierRecovery, phase_step_sigma
+from .channel import Channel, Equalizer
+from .formats import PAM, QAM
+
+#: Symbols per chunk: long enough that per-chunk set-up is < 0.5 % of the work, short
+#: enough that a run's last, partly counted chunk costs little.
+CHUNK_SYMBOLS = 1 << 20
+#: Burst histogram bins: runs of 1 .. BURST_BINS-1 symbol errors, and the last bin for longer.
+BURST_BINS = 64
+#: Largest run accepted (about two weeks of one core); 1e10 is fine.
+MAX_SYMBOLS = 10**14
+#: Largest run whose error positions may be returned.
+MAX_SYMBOLS_WITH_ERRORS = 10**9
+
+
+@dataclass(frozen=True, eq=False)
+class BerResult:
+    """Error counts of a symbol-stream run, with their confidence intervals.
+
+    Attributes
+    ----------
+    format : str
+        Format name, e.g. ``"PAM4"``.
+    snr_db : float
+    symbols, symbol_errors, bits, bit_errors : int
+    burst_hist : numpy.ndarray
+        ``burst_hist[i]`` is the number of runs of exactly ``i + 1`` consecutive symbol errors;
+        the last bin counts runs of ``len(burst_hist)`` or more.
+    error_index : numpy.ndarray or None
+        Index (int64) of every errored symbol, when asked for.
+    error_bits : numpy.ndarray or None
+        Sent XOR decided bit label (uint16) of every errored symbol, when asked for. PAM: the
+        Gray label. QAM: all ``bits_per_symbol`` bits of the dual-polarisation symbol, MSB
+        first ``[X-I, X-Q, Y-I, Y-Q]`` rail Gray labels (see :class:`photolink.QAM`).
+    seed_entropy : int or None
+        Entropy of the run's SeedSequence: passing it as ``seed`` repeats the run.
+    confidence : float
+        Coverage of :attr:`ci` and :attr:`ser_ci`.
+    cycle_slips : int or None
+        QAM with carrier recovery: quadrant jumps of the recovered carrier phase relative to
+        the true phase, summed over polarisations (0 without carrier recovery); None for PAM.
+    """
+
+    format: str
+    snr_db: float
+    symbols: int
+    symbol_errors: int
+    bits: int
+    bit_errors: int
+    burst_hist: np.ndarray
+    error_index: np.ndarray | None = None
+    error_bits: np.ndarray | None = None
+    seed_entropy: int | None = None
+    confidence: float = 0.95
+    cycle_slips: int | None = None
+
+    @property
+    def ber(self) -> float:
+        return self.bit_errors / self.bits if self.bits else float("nan")
+
+    @property
+    def ser(self) -> float:
+        return self.symbol_errors / self.symbols if self.symbols else float("nan")
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """Clopper-Pearson interval of the BER (treats bit errors as independent trials)."""
+        return clopper_pearson(self.bit_errors, self.bits, self.confidence)
+
+    @property
+    def ser_ci(self) -> tuple[float, float]:
+        return clopper_pearson(self.symbol_errors, self.symbols, self.confidence)
+
+    @property
+    def bursts(self) -> int:
+        """Number of runs of consecutive symbol errors."""
+        return int(self.burst_hist.sum())
+
+    @property
+    def mean_burst_length(self) -> float:
+        """Mean run length in symbols (long runs counted at the last bin's length)."""
+        n = self.bursts
+        return float(np.arange(1, self.burst_hist.size + 1) @ self.burst_hist / n) if n else 0.0
+
+    def __add__(self, other: "BerResult") -> "BerResult":
+        """Merge the counts of two parts of one run (e.g. successive :meth:`SymbolStream.run` calls)."""
+        if not isinstance(other, BerResult):
+            return NotImplemented
+        if (self.format, self.snr_db) != (other.format, other.snr_db):
+            raise ValueError("only results of the same format and SNR can be added")
+        cat = lambda a, b: None if a is None or b is None else np.concatenate([a, b])  # noqa: E731
+        return BerResult(self.format, self.snr_db, self.symbols + other.symbols,
+                         self.symbol_errors + other.symbol_errors, self.bits + other.bits,
+                         self.bit_errors + other.bit_errors, self.burst_hist + other.burst_hist,
+                         cat(self.error_index, other.error_index), cat(self.error_bits, other.error_bits),
+                         self.seed_entropy if self.seed_entropy == other.seed_entropy else None,
+                         self.confidence,
+                         None if self.cycle_slips is None or other.cycle_slips is None
+                         else self.cycle_slips + other.cycle_slips)
+
+    def to_dict(self) -> dict:
+        """Plain values (no arrays but the burst histogram as a list)."""
+        return {
+            "format": self.format, "snr_db": self.snr_db, "symbols": self.symbols,
+            "symbol_errors": self.symbol_errors, "ser": self.ser, "bits": self.bits,
+            "bit_errors": self.bit_errors, "ber": self.ber, "ber_ci_low": self.ci[0],
+            "ber_ci_high": self.ci[1], "bursts": self.bursts,
+            "mean_burst_length": self.mean_burst_length, "burst_hist": self.burst_hist.tolist(),
+            "seed_entropy": self.seed_entropy, "cycle_slips": self.cycle_slips,
+        }
+
+
+@dataclass
+class SymbolStream:
+    """A reproducible symbol stream that can be consumed over several calls.
+
+    ``SymbolStream(fmt, snr_db, seed=1).run(n1) + ...run(n2)`` gives exactly the counts of one
+    ``run(n1 + n2)``.
+
+    Parameters
+    ----------
+    fmt : PAM or QAM
+        Modulation format.
+    snr_db : float
+        SNR in dB (see :mod:`photolink.symbols.channel` for its reference point with a channel; for
+        QAM, per polarisation, circular complex noise).
+    seed : int, SeedSequence, Generator or None
+        Seed of the whole stream.
+    channel : Channel, optional
+        PAM only: pulse response; None is an ideal (ISI-free) channel.
+    equalizer : Equalizer, optional
+        PAM only: FFE/DFE; None is a plain slicer.
+    precode : bool
+        PAM only: IEEE 802.3 1/(1+D) mod M precoding (shortens DFE error bursts).
+    ideal_feedback : bool
+        PAM only: feed the DFE the transmitted symbols: the error-free-feedback bound.
+    linewidth_symbol_period : float
+        QAM only: combined (transmitter + local oscillator) laser linewidth times symbol
+        period, 0 to 0.1; the carrier phase is a Wiener process with steps of variance
+        2 pi linewidth_symbol_period, common to both polarisations.
+    carrier_recovery : CarrierRecovery, optional
+        QAM only: carrier-phase recovery. None is an ideal carrier with zero linewidth, and
+        ``CarrierRecovery.for_format(fmt)`` with phase noise.
+    differential : bool
+        QAM only: quadrant differential coding (a cycle slip then costs one symbol, not a
+        burst to the next slip).
+    """
+
+    fmt: PAM
+    snr_db: float
+    seed: object = None
+    channel: Channel | None = None
+    equalizer: Equalizer | None = None
+    precode: bool = False
+    ideal_feedback: bool = False
+    linewidth_symbol_period: float = 0.0
+    carrier_recovery: CarrierRecovery | None = None
+    differential: bool = False
+    position: int = field(default=0, init=False)
+
+    def __post_init__(self):
+        if not isinstance(self.fmt, (PAM, QAM)):
+            raise TypeError(f"fmt must be a photolink PAM or QAM format, got {type(self.fmt).__name__} {self.fmt!r}")
+        self.snr_db = v.real("snr_db", self.snr_db, lo=-30, hi=80)
+        if isinstance(self.fmt, QAM):
+            self._coherent_config()
+            return
+        for name in ("linewidth_symbol_period", "carrier_recovery", "differential"):
+            if not v.unset(getattr(self, name)):
+                raise ValueError(f"{name} applies to QAM formats only, got {getattr(self, name)!r} with {self.fmt}")
+        if self.channel is not None and not isinstance(self.channel, Channel):
+            raise TypeError(f"channel must be a photolink.Channel or None, got {type(self.channel).__name__}")
+        if self.equalizer is not None and not isinstance(self.equalizer, Equalizer):
+            raise TypeError(f"equalizer must be a photolink.Equalizer or None, got {type(self.equalizer).__name__}")
+        for name in ("precode", "ideal_feedback"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        self._ss = _rng.seed_sequence(self.seed)
+        self._kernel_args = self._kernel_config()
+        self._chunk = _stream.pam_chunk
+
+    def _coherent_config(self) -> None:
+        """Validate the QAM options and fix the arguments of the coherent kernel."""
+        for name, default in (("channel", None), ("equalizer", None), ("precode", False),
+                              ("ideal_feedback", False)):
+            value = getattr(self, name)
+            if value is not None if default is None else not v.unset(value):
+                raise ValueError(f"{name} applies to PAM formats only, got {getattr(self, name)!r} with {self.fmt}")
+        self.linewidth_symbol_period = v.real("linewidth_symbol_period", self.linewidth_symbol_period,
+                                              lo=0.0, hi=0.1)
+        if not isinstance(self.differential, (bool, np.bool_)):
+            raise TypeError(f"differential must be a bool, got {self.differential!r}")
+        cr = self.carrier_recovery
+        if cr is None and self.linewidth_symbol_period > 0:
+            cr = CarrierRecovery.for_format(self.fmt)
+        if cr is not None:
+            if not isinstance(cr, CarrierRecovery):
+                raise TypeError(f"carrier_recovery must be a photolink.symbols.coherent.CarrierRecovery or None, "
+                                f"got {type(cr).__name__} {cr!r}")
+            cr.check_format(self.fmt)
+        self.carrier_recovery = cr
+        self._ss = _rng.seed_sequence(self.seed)
+        self._kernel_args = (
+            self.fmt.M, self.fmt.polarizations, self.fmt.noise_sigma(self.snr_db),
+            phase_step_sigma(self.linewidth_symbol_period),
+            _coherent.CPR_CODES[cr.method if cr else None], cr.window if cr else 1,
+            cr.test_phases if cr else 1, bool(self.differential))
+        self._chunk = _coherent.qam_chunk
+
+    def _kernel_config(self) -> tuple:
+        """Arguments of the C kernel that do not change from chunk to chunk."""
+        sigma = self.fmt.noise_sigma(self.snr_db)
+        if self.channel is None and self.equalizer is None and not self.precode:
+            return (self.fmt.M, sigma, None, None, None, 0, 1.0, False, False)
+        ch = self.channel or Channel((1.0,))
+        eq = self.equalizer or Equalizer()
+        delay = eq.delay(ch)
+        gain = float(eq.combined(ch)[delay])
+        if not gain >= 1e-200:
+            raise ValueError(f"the equalised main cursor must be > 0 (at least 1e-200; only tap ratios "
+                             f"matter: scale the taps), got {gain!r}: check the FFE taps")
+        ffe = None if eq.ffe == (1.0,) else np.asarray(eq.ffe)
+        dfe = np.asarray(eq.dfe) if eq.dfe else None
+        return (self.fmt.M, sigma * ch.main, np.asarray(ch.taps), ffe, dfe, delay, gain,
+                bool(self.precode), bool(self.ideal_feedback))
+
+    def run(self, n_symbols: int, *, n_threads: int = 1, return_errors: bool = False) -> BerResult:
+        """Simulate the next ``n_symbols`` symbols of the stream and count their errors.
+
+        Parameters
+        ----------
+        n_symbols : int
+            1 to 1e14 symbols (1e9 with ``return_errors``).
+        n_threads : int
+            Worker threads (1 to 256); the counts do not depend on it.
+        return_errors : bool
+            Also return the index and bit pattern of every symbol error.
+        """
+        if not isinstance(return_errors, (bool, np.bool_)):
+            raise TypeError(f"return_errors must be a bool, got {type(return_errors).__name__} {return_errors!r}")
+        limit = MAX_SYMBOLS_WITH_ERRORS if return_errors else MAX_SYMBOLS
+        n = v.integer("n_symbols", n_symbols, lo=1, hi=limit)
+        n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
+        start, stop = self.position, self.position + n
+        first, last = start // CHUNK_SYMBOLS, (stop - 1) // CHUNK_SYMBOLS
+        pieces = [(c, max(start - c * CHUNK_SYMBOLS, 0), min(stop - c * CHUNK_SYMBOLS, CHUNK_SYMBOLS))
+                  for c in range(first, last + 1)]
+
+        def one(piece):
+            c, lo, hi = piece
+            hist = np.zeros(BURST_BINS, np.uint64)
+            out = self._chunk(*self._kernel_args, _rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
+                              c * CHUNK_SYMBOLS, hist, return_errors)
+            return out, hist
+
+        if n_threads == 1 or len(pieces) == 1:
+            parts = map(one, pieces)
+        else:
+            pool = ThreadPoolExecutor(min(n_threads, len(pieces)))
+            parts = pool.map(one, pieces)
+        symbols = symbol_errors = bit_errors = slips = 0
+        hist = np.zeros(BURST_BINS, np.int64)
+        index, bits = [], []
+        for (s, se, be, sl, idx, b), h in parts:
+            symbols += s
+            symbol_errors += se
+            bit_errors += be
+            slips += sl
+            hist += h.astype(np.int64)
+            if return_errors:
+                index.append(idx)
+                bits.append(b)
+        if n_threads > 1 and len(pieces) > 1:
+            pool.shutdown()
+        self.position = stop
+        k = self.fmt.bits_per_symbol
+        return BerResult(
+            format=self.fmt.name, snr_db=self.snr_db, symbols=int(symbols),
+            symbol_errors=int(symbol_errors), bits=int(symbols) * k, bit_errors=int(bit_errors),
+            burst_hist=hist,
+            error_index=np.concatenate(index) if return_errors else None,
+            error_bits=np.concatenate(bits) if return_errors else None,
+            seed_entropy=self._ss.entropy if not self._ss.spawn_key else None,
+            cycle_slips=int(slips) if isinstance(self.fmt, QAM) else None,
+        )
+
+
+def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, precode=False,
+                 ideal_feedback=False, n_threads=1, return_errors=False,
+                 linewidth_symbol_period=0.0, carrier_recovery=None, differential=False) -> BerResult:
+    """Stream ``n_symbols`` symbols through noise (and ISI and equaliser) and count errors.
+
+    Parameters
+    ----------
+    fmt : PAM or QAM
+        Modulation format, e.g. ``photolink.PAM4`` or ``photolink.DP_16QAM``.
+    snr_db : float
+        SNR in dB: mean symbol power over noise power at the decision point for an ideal
+        channel; referred to the main cursor at the receiver input with a channel. For QAM,
+        per polarisation with circular complex noise (REFERENCE.md).
+    n_symbols : int
+        Number of symbols, 1 to 1e14 (QAM: dual-polarisation symbols); memory use does not
+        grow with it.
+    seed : int, SeedSequence, Generator or None
+        The result depends on it alone.
+    channel, equalizer, precode, ideal_feedback
+        PAM only; see :class:`SymbolStream`.
+    linewidth_symbol_period, carrier_recovery, differential
+        QAM only; see :class:`SymbolStream`.
+    n_threads : int
+        Worker threads; the counts do not depend on it.
+    return_errors : bool
+        Also return the position and bit pattern of every symbol error (for exact FEC).
+
+    Returns
+    -------
+    BerResult
+
+    Examples
+    --------
+    >>> import photolink as pl
+    >>> r = pl.simulate_ber(pl.PAM4, 17.0, 10**6, seed=2)
+    >>> r.bits, r.bit_errors
+    (2000000, 1151)
+    >>> r.ci[0] <= pl.PAM4.ber_awgn(17.0) <= r.ci[1]
+    True
+    >>> q = pl.simulate_ber(pl.DP_16QAM, 16.0, 10**5, seed=1)
+    >>> q.ci[0] <= pl.DP_16QAM.ber_awgn(16.0) <= q.ci[1]
+    True
+    """
+    stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer,
+                          precode=precode, ideal_feedback=ideal_feedback,
+                          linewidth_symbol_period=linewidth_symbol_period,
+                          carrier_recovery=carrier_recovery, differential=differential)
+    return stream.run(n_symbols, n_threads=n_threads, return_errors=return_errors)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ._util import rng as _rng
 from ._util import validate as v
@@ -30,10 +31,6 @@ SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _figure(width=6.4, height=4.2):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'photolink[plot]'") from None
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
 
@@ -242,7 +239,7 @@ def latency_ccdf(latencies_ns, *, percentiles=(0.5, 0.99, 0.999), title: str | N
     ax.set_ylabel("P[latency > x]")
     ax.set_title(title or f"latency CCDF (dots: p{', p'.join(f'{100 * p:g}' for p in percentiles)})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")     # CCDFs fall to the right: that corner stays empty
     return _done(fig, path)
 
 

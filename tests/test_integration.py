@@ -11,8 +11,8 @@ import pytest
 
 import photolink as pl
 from photolink import links
-from photolink.net import path as path_mod
 from photolink._util.stats import clopper_pearson
+from photolink.net import path as path_mod
 
 CONF = 0.999
 Poisson, Trace = pl.traffic.Poisson, pl.traffic.Trace
@@ -78,6 +78,7 @@ def small_exact_blocks(monkeypatch):
     monkeypatch.setattr(path_mod, "EXACT_BLOCK", 4096)
 
 
+@pytest.mark.slow
 def test_statistical_and_exact_agree_on_copper_past_its_reach(small_exact_blocks):
     link = links.preset("dac-800g").with_length(2.1)        # reach ~1.92 m: BER ~3e-3 with bursts
     rep = link.evaluate(reach=False)
@@ -105,6 +106,7 @@ def test_statistical_and_exact_agree_on_copper_past_its_reach(small_exact_blocks
             assert overlap(s.mean_latency_ci, x.mean_latency_ci)
 
 
+@pytest.mark.slow
 def test_exact_mode_of_a_multi_segment_link(small_exact_blocks):
     # 2xDR4 module with a weak transmitter: three segments (AUI, optics, AUI) whose error
     # patterns combine symbol by symbol before KP4
@@ -133,6 +135,7 @@ def _lossy_path():
     return pl.Path(hops), flr
 
 
+@pytest.mark.slow
 def test_loss_over_real_hops_is_one_minus_the_product_of_their_frame_loss():
     path, flr = _lossy_path()
     assert all(1e-4 < f < 2e-2 for f in flr)

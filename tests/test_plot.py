@@ -3,10 +3,8 @@ import numpy as np
 import pytest
 
 import photolink as pl
-from photolink.cli import main
-
-pytest.importorskip("matplotlib")
 from photolink import plot  # noqa: E402
+from photolink.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

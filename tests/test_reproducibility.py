@@ -14,10 +14,10 @@ import pytest
 import photolink as pl
 from photolink import fec
 from photolink.fec import simulation as fec_sim
+from photolink.links.model import LinkModel
 from photolink.net import path as path_mod
 from photolink.symbols import stream
 from photolink.symbols.coherent import CarrierRecovery
-from photolink.links.model import LinkModel
 
 CH = pl.Channel.from_cursors(pre=(0.1,), main=1.0, post=(0.55, 0.25))
 EQ = pl.Equalizer.zero_forcing(CH, n_ffe=4, n_dfe=2)
@@ -64,6 +64,7 @@ def _bernoulli_hop(cwer, rate=100.0):
     return LinkModel("b", rate, {"propagation": 20.0}, 5140, cwer, 10.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recovery", ["drop", pl.LLR(max_retries=2), pl.E2E(timeout_ns=5000, max_retries=2)],
                          ids=["drop", "llr", "e2e"])
 def test_exact_mode_same_for_any_threads_call_split_and_refill_size(monkeypatch, recovery):

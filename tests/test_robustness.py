@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 import photolink as pl
 from photolink import _fec, _path, fec
 from photolink._util import rng as _rng
+from photolink.links import preset
+from photolink.links.model import LinkModel
 from photolink.net import traffic
 from photolink.symbols import carrier
 from photolink.symbols import coherent as co
-from photolink.links.model import LinkModel
-from photolink.links import preset
 
 FAST = settings(max_examples=60, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])

@@ -21,8 +21,8 @@ def written(path, min_bytes=1000):
     return path
 
 
+@pytest.mark.slow
 def test_demo(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
     out = run(capsys, "demo", "--out-dir", tmp_path, "--packets", 20_000)
     for tech in ("copper", "copper @ reach", "copper +10%", "pluggable", "LPO", "CPO"):
         assert f"\n{tech} " in out
@@ -56,6 +56,7 @@ def test_run_ber_examples(tmp_path, capsys, monkeypatch):
     assert "ber_waterfall" in out and "fabric_800g" in out
 
 
+@pytest.mark.slow
 def test_compare_link_fabric(tmp_path, capsys):
     out = run(capsys, "compare", "--csv", tmp_path / "c.csv", "--json", tmp_path / "c.json")
     assert "dac-800g" in out and "zr-400g" in out
@@ -76,8 +77,8 @@ def test_compare_link_fabric(tmp_path, capsys):
     assert "closed form" in out
 
 
+@pytest.mark.slow
 def test_plots(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
     run(capsys, "plot", "waterfall", "--snr-from", 12, "--snr-to", 14, "--symbols", 100_000,
         "--out", tmp_path / "w.png")
     run(capsys, "plot", "sweep", example("ber_waterfall"), "--store", tmp_path / "s.sqlite",

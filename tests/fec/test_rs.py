@@ -60,6 +60,7 @@ def test_generator_polynomial_and_test_vector():
     assert cw[514:].tolist() == KP4_PARITY_OF_RAMP
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", CODES, ids=str)
 def test_encoder_matches_galois(code):
     rs = _galois_rs(code)

@@ -13,13 +13,13 @@ import pytest
 import photolink as pl
 from photolink import fec, links
 from photolink.links import catalog
-from photolink.symbols.coherent import snr_from_osnr
 from photolink.links.energy import SWITCH_ASIC_PJ_PER_BIT, Part, fabric_power
-from photolink.symbols.estimate import estimate_ber
-from photolink.symbols.formats import DP_16QAM, NRZ, PAM4
 from photolink.links.model import LinkModel
 from photolink.links.optics import dispersion_penalty_db, imdd_budget
 from photolink.links.serdes import Loss, electrical_lane
+from photolink.symbols.coherent import snr_from_osnr
+from photolink.symbols.estimate import estimate_ber
+from photolink.symbols.formats import DP_16QAM, NRZ, PAM4
 
 
 def ev(name, length=None, **kw):
@@ -100,6 +100,7 @@ def test_cpo_below_lpo_below_dsp_pluggable_in_energy():
     assert ev("lpo-800g").segments[0]["loss_at_nyquist_db"] > 3 * ev("cpo-800g").segments[0]["loss_at_nyquist_db"]
 
 
+@pytest.mark.slow
 def test_copper_snr_falls_with_length_and_lane_rate():
     link = links.preset("dac-800g")
     snrs = [link.with_length(x).evaluate(reach=False).snr_db for x in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)]
@@ -327,6 +328,7 @@ def test_link_model_of_a_preset():
     assert r.latency_breakdown_ns["pcs_fec"] == pytest.approx(h.latency_ns["pcs_fec"] + h.fec_hold_ns)
 
 
+@pytest.mark.slow
 def test_link_model_exact_codeword_failures():
     good = links.preset("dac-800g").link_model().codeword_failures
     bad = links.preset("dac-800g").with_length(3.2).link_model().codeword_failures

@@ -8,10 +8,14 @@ import pytest
 from scipy import stats as st
 
 import photolink as pl
+from photolink._util.stats import clopper_pearson
 from photolink.fec import KP4
 from photolink.links.model import LinkModel
-from photolink.net.path import CHUNK_PACKETS, HISTOGRAM_RELATIVE_ERROR, IPDV_RELATIVE_ERROR
-from photolink._util.stats import clopper_pearson
+from photolink.net.path import (
+    CHUNK_PACKETS,
+    HISTOGRAM_RELATIVE_ERROR,
+    IPDV_RELATIVE_ERROR,
+)
 
 # Several MC-vs-closed-form comparisons per test: 99.9 % intervals keep each family near 99 %
 # (the seeds are fixed, so every outcome is deterministic).

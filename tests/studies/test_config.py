@@ -3,8 +3,8 @@ allowed values."""
 import pytest
 
 import photolink as pl
-from photolink.studies import config
 from photolink.cli import main
+from photolink.studies import config
 from photolink.studies.config import ConfigError
 
 

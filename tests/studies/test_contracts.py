@@ -8,9 +8,9 @@ import pytest
 
 import photolink as pl
 from photolink import links
+from photolink.cli import main
 from photolink.studies import regress
 from photolink.studies.jobs import SettingError
-from photolink.cli import main
 
 
 def test_link_sweep_rows():
@@ -62,7 +62,6 @@ def test_path_statistic_counts_lost_packets():
 
 
 def test_cli_energy_and_ccdf_plots(tmp_path):
-    pytest.importorskip("matplotlib")
     from photolink.studies.config import example
     cfg = str(example("fabric_800g"))
     assert main(["plot", "energy", cfg, "--out", str(tmp_path / "e.png")]) == 0

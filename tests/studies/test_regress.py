@@ -8,9 +8,8 @@ from scipy import stats
 
 import photolink as pl
 from photolink import testing
-from photolink.studies import config
-from photolink.studies import regress
 from photolink.cli import main
+from photolink.studies import config, regress
 
 ONE_CASE = """
 seed = {seed}

@@ -133,6 +133,7 @@ grid = { snr_db = [13.0, 14.0, 15.0, 16.0, 17.0, 18.0] }
 _CLI_REFERENCE: dict = {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "crash"])
 def test_cli_sweep_interrupted_then_resumed(tmp_path, sig):
     cfg = tmp_path / "w.toml"
@@ -171,6 +172,7 @@ def test_cli_sweep_interrupted_then_resumed(tmp_path, sig):
     assert resumed.rows == _CLI_REFERENCE["rows"]
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_rows(reference):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

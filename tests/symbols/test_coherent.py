@@ -65,6 +65,7 @@ def test_zero_linewidth_recovery_costs_under_0p2_db(fmt):
     assert p.snr_db_awgn == pytest.approx(fmt.snr_db_for_ber(1e-3))
 
 
+@pytest.mark.slow
 def test_penalty_grows_with_linewidth_as_published_for_bps():
     """Blind phase search on 16-QAM, 32 test phases, quadrant differential coding as in
     Pfau, Hoffmann, Noe, IEEE JLT 27(8), 2009: 1 dB penalty at BER 1e-3 for linewidth x symbol

@@ -7,10 +7,10 @@ from scipy import integrate, special
 
 import photolink as pl
 from photolink._util import rng as _rng
+from photolink._util.stats import clopper_pearson
 from photolink.symbols import stream
 from photolink.symbols.coherent import CarrierRecovery
 from photolink.symbols.formats import QUADRANT_OF_SIGNS, SIGNS_OF_QUADRANT
-from photolink._util.stats import clopper_pearson
 
 FORMATS = [pl.DP_QPSK, pl.DP_16QAM, pl.DP_64QAM]
 

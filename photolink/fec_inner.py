@@ -1,7 +1,7 @@
 """Inner code for 200 Gb/s per lane: extended Hamming(128,120) over KP4 (IEEE 802.3dj style).
 
 The inner code carries 120 bits = 12 RS symbols, each from a different KP4 codeword, plus 8
-parity bits (REFERENCE.md FEC: 802.3dj inner code, S draft). This module models the
+parity bits ([ref:dj-inner-code], S draft). This module models the
 hard-decision single-error-correct / double-error-detect (SEC-DED) decoder; 802.3dj allows soft
 decision, which does better, so the figures here are conservative.
 
@@ -55,7 +55,7 @@ class ExtendedHamming:
     symbol_bits : int
         Bits of the outer RS symbols carried (10): the 120 data bits hold 12 of them.
     decode_ns : float
-        Inner decoder latency, ns (photolink estimate, E: a syndrome and one bit flip).
+        Inner decoder latency, ns (photolink estimate [ref:photolink-fec-decode-latency], E: a syndrome and one bit flip).
     """
 
     symbol_bits: int = 10

@@ -22,7 +22,7 @@ def overlap(a, b):
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-# ---- (a) queueing over ideal links against theory (REFERENCE.md closed forms) ------------------
+# ---- (a) queueing over ideal links against theory ([ref:queue-waits]) ------------------------
 
 @pytest.mark.parametrize("sizes, wait_ns", [("fixed", 240.0), ("exponential", 480.0)])
 def test_ideal_link_queue_matches_md1_and_mm1(sizes, wait_ns):

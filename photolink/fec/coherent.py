@@ -2,7 +2,7 @@
 
 These are models, not decoders: no codeword is encoded or decoded. Each code is described by
 its documented pre-FEC BER threshold (the input BER at which the post-FEC BER is 1e-15,
-REFERENCE.md FEC rows) and a waterfall: post-FEC BER falls by ``decades_per_db`` decades per
+[ref:zr-cfec], [ref:openzr-ofec]) and a waterfall: post-FEC BER falls by ``decades_per_db`` decades per
 dB of Q-factor above the threshold and rises as fast below it, never above the pre-FEC BER.
 
     Q_dB(ber) = 20 log10( sqrt(2) erfcinv(2 ber) )
@@ -118,11 +118,11 @@ class CoherentFEC:
 CFEC_400ZR = CoherentFEC(
     name="400ZR cFEC (model)", threshold_ber=1.25e-2, overhead=478.75 / 400.0 - 1.0,
     decode_ns=8000.0,
-    source="REFERENCE.md FEC: 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s line (D; one source says "
-           "4.5e-3); latency: 400ZR module DSP + FEC ~8 us (D); waterfall slope E (model)")
+    source="[ref:zr-cfec] 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s line (D; one source says "
+           "4.5e-3); [ref:zr-module-latency] 400ZR module DSP + FEC ~8 us (D); waterfall slope [ref:photolink-fec-waterfall] E (model)")
 #: OpenZR+ oFEC: 2.0e-2 -> 1e-15, ~15.3 % overhead.
 OFEC = CoherentFEC(
     name="OpenZR+ oFEC (model)", threshold_ber=2.0e-2, overhead=0.153,
     decode_ns=8000.0,
-    source="REFERENCE.md FEC: OpenZR+ oFEC 2.0e-2 -> 1e-15, ~15.3 % overhead (S, secondary copy); "
-           "latency taken as the 400ZR module's ~8 us (D, assumed alike); waterfall slope E (model)")
+    source="[ref:openzr-ofec] OpenZR+ oFEC 2.0e-2 -> 1e-15, ~15.3 % overhead (S, secondary copy); "
+           "latency taken as the 400ZR module's ~8 us [ref:zr-module-latency] (D, assumed alike); waterfall slope [ref:photolink-fec-waterfall] E (model)")

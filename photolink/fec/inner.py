@@ -1,7 +1,7 @@
 """Inner code for 200 Gb/s per lane: extended Hamming(128,120) over KP4 (IEEE 802.3dj style).
 
 The inner code carries 120 bits = 12 RS symbols, each from a different KP4 codeword, plus 8
-parity bits (REFERENCE.md FEC: 802.3dj inner code, S draft). This module models the
+parity bits ([ref:dj-inner-code], S draft). This module models the
 hard-decision single-error-correct / double-error-detect (SEC-DED) decoder; 802.3dj allows soft
 decision, which does better, so the figures here are conservative.
 
@@ -48,7 +48,7 @@ class ExtendedHamming:
     symbol_bits : int
         Bits of the outer RS symbols carried (10): the 120 data bits hold 12 of them.
     decode_ns : float
-        Inner decoder latency, ns (photolink estimate, E: a syndrome and one bit flip).
+        Inner decoder latency, ns (photolink estimate [ref:photolink-fec-decode-latency], E: a syndrome and one bit flip).
     """
 
     symbol_bits: int = 10
@@ -244,6 +244,6 @@ class ConcatenatedCode:
 #: hard-decision SEC-DED (802.3dj allows soft decision: this is the conservative case).
 KP4_INNER_HAMMING = ConcatenatedCode(
     KP4, ExtendedHamming(), name="KP4 RS(544,514) + Hamming(128,120) SEC-DED",
-    source="REFERENCE.md FEC: 802.3dj 200G/lane inner code extended Hamming(128,120), 12 RS symbols "
-           "from 12 KP4 codewords per inner codeword, ~6.7 % / ~12.9 % overhead (S draft); KP4 rows "
-           "(S, latency E); inner decode latency E (photolink estimate)")
+    source="[ref:dj-inner-code] 802.3dj 200G/lane inner code extended Hamming(128,120), 12 RS symbols "
+           "from 12 KP4 codewords per inner codeword, ~6.7 % / ~12.9 % overhead (S draft); [ref:kp4-code] [ref:kp4-latency] KP4 rows "
+           "(S, latency E); inner decode latency [ref:photolink-fec-decode-latency] E (photolink estimate)")

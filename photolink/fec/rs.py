@@ -40,7 +40,7 @@ class RS:
     decode_ns : float
         Decoder pipeline latency after the codeword has arrived, ns.
     source : str
-        Where the figures come from (REFERENCE.md rows).
+        Where the figures come from (docs/references.md rows).
     """
 
     n: int
@@ -103,7 +103,7 @@ class RS:
     def threshold_ber(self) -> float:
         """Design pre-FEC BER: the BER that leaves a codeword error ratio of 1e-12.
 
-        KP4 gives ~2.5e-4, the IEEE 802.3 design point of 2.4e-4 (REFERENCE.md).
+        KP4 gives ~2.5e-4, the IEEE 802.3 design point of 2.4e-4 ([ref:kp4-design-ber]).
         """
         return self.max_ber(1e-12)
 
@@ -122,7 +122,7 @@ class RS:
         (independent codeword failures).
 
         KP4 at a pre-FEC BER of 2.4e-4 gives 9.0e-13 for 64-byte frames, 1.7e-12 with 2-way and
-        3.4e-12 with 4-way interleaving: the figures of REFERENCE.md (FEC rows).
+        3.4e-12 with 4-way interleaving: the figures of [ref:kp4-frame-loss-interleave].
         """
         cwer = v.real_array("cwer", cwer, lo=0.0, hi=1.0)
         per = self.codewords_per_frame(frame_bytes, interleave)
@@ -275,11 +275,11 @@ def _symbols(name: str, value, length: int) -> tuple[np.ndarray, bool]:
 #: IEEE 802.3 clause 91 RS(528,514), t = 7. Decode figure: AMD/Xilinx PG203 RX ~115 ns at 100G
 #: less the 5280-bit accumulation at 4 x 25.78 Gb/s (~51 ns).
 KR4 = RS(528, 514, name="KR4 RS(528,514)", decode_ns=64.0,
-         source="REFERENCE.md FEC: IEEE 802.3 clause 91; KR4 latency AMD PG203 (D)")
+         source="[ref:kr4-code] IEEE 802.3 clause 91; [ref:kr4-latency] KR4 latency AMD PG203 (D)")
 #: IEEE 802.3 clauses 91/119 RS(544,514), t = 15. Decode: ~3 ns encode + ~31 ns correction
 #: (802.3dj slide, E).
 KP4 = RS(544, 514, name="KP4 RS(544,514)", decode_ns=34.0,
-         source="REFERENCE.md FEC: IEEE 802.3 clauses 91/119 (S); latency 802.3dj slide (E)")
+         source="[ref:kp4-code] IEEE 802.3 clauses 91/119 (S); [ref:kp4-latency] latency 802.3dj slide (E)")
 #: Ethernet Consortium low-latency RS(272,257+1), t = 7: about half of KP4's latency (P).
 RS272 = RS(272, 258, name="LL RS(272,258)", decode_ns=17.0,
-           source="REFERENCE.md FEC: 25G/50G Ethernet Consortium (P)")
+           source="[ref:rs272-low-latency] 25G/50G Ethernet Consortium (P)")

@@ -1,6 +1,6 @@
-"""Preset links, as data. Each figure cites its REFERENCE.md row and mark (S standard,
+"""Preset links, as data. Each figure cites its docs/references.md row and mark (S standard,
 D datasheet, P press claim, E estimate); "E (photolink)" marks a modelling choice of this
-package, calibrated where said so against a REFERENCE.md figure.
+package, calibrated where said so against a docs/references.md figure.
 
 Energy and power are per port (one end of a link) and per net bit; use
 :func:`photolink.links.preset` to get one and :func:`photolink.links.presets` for the names.
@@ -19,27 +19,27 @@ from .serdes import Loss, SerDes, Twinax
 TWINAX_26AWG = Twinax(
     "26 AWG twinax", Loss("26 AWG twinax, per m", sqrt_db=0.7286, linear_db=0.0657),
     propagation_ns_per_m=4.5, max_length_m=7.0,
-    source="REFERENCE.md Latency: twinax propagation <= 4.5 ns/m (D); loss per m E (photolink), "
-           "calibrated with the host channel and SerDes below to REFERENCE.md Reach: 100G/lane DAC "
-           "~1.5-2 m (D) and 200G/lane ~1 m with <= 40 dB die-to-die at 53.125 GHz (S draft); "
-           "7 m longest cable E")
+    source="[ref:twinax-propagation] twinax propagation <= 4.5 ns/m (D); loss per m [ref:photolink-twinax-loss] E (photolink), "
+           "calibrated with the host channel and SerDes below to [ref:dac-100g-reach] 100G/lane DAC "
+           "~1.5-2 m (D) and [ref:copper-200g-loss-budget] 200G/lane ~1 m with <= 40 dB die-to-die at 53.125 GHz (S draft); "
+           "7 m longest cable [ref:photolink-twinax-max-length] E")
 #: Host package + PCB trace from the switch die to the front-panel cage: 7.3 dB at 26.56 GHz,
 #: 13.9 dB at 53.1 GHz (802.3dj: <= 40 dB die to die with ~1 m cable at 53.125 GHz).
 HOST_TRACE = Loss("host package + PCB", sqrt_db=0.2, linear_db=0.235,
-                  source="E (photolink), sized to REFERENCE.md Reach: 200G/lane copper <= 40 dB die-to-die (S draft)")
+                  source="[ref:photolink-host-channel] E (photolink), sized to [ref:copper-200g-loss-budget] (S draft)")
 #: Mated cable/module connector: 1.0 dB at 26.56 GHz.
-CONNECTOR = Loss("mated connector", sqrt_db=0.19, source="E (photolink)")
+CONNECTOR = Loss("mated connector", sqrt_db=0.19, source="[ref:photolink-host-channel] E (photolink)")
 #: Module or paddle-card trace to the DSP/retimer: 1.6 dB at 26.56 GHz, 3.1 dB at 53.1 GHz.
-MODULE_TRACE = Loss("module trace", sqrt_db=0.1, linear_db=0.04, source="E (photolink)")
+MODULE_TRACE = Loss("module trace", sqrt_db=0.1, linear_db=0.04, source="[ref:photolink-host-channel] E (photolink)")
 #: Co-packaged optical engine on the switch substrate: ~1.8 dB per side at 53.1 GHz.
 CPO_TRACE = Loss("CPO substrate trace", sqrt_db=0.1, linear_db=0.02,
-                 source="REFERENCE.md Energy: CPO host electrical loss ~22 dB -> ~4 dB at 200G (P)")
+                 source="[ref:photolink-cpo-trace] E (photolink), sized to [ref:cpo-host-loss] ~22 dB -> ~4 dB at 200G (P)")
 #: Electrical-equivalent response of linear optics (driver, modulator, photodiode, TIA).
-LINEAR_OPTICS = Loss("linear driver + modulator + PD + TIA", linear_db=0.06, source="E (photolink)")
+LINEAR_OPTICS = Loss("linear driver + modulator + PD + TIA", linear_db=0.06, source="[ref:photolink-linear-optics] E (photolink)")
 
 _SERDES_SRC = ("COM-style figures of IEEE 802.3ck/dj reference receivers (A_v, SNR_TX, eta_0, "
-               "sigma_RJ, A_DD, f_r; E: not in REFERENCE.md); crosstalk and implementation floor "
-               "E (photolink), calibrated to REFERENCE.md Reach rows")
+               "sigma_RJ, A_DD, f_r; [ref:ck-com-parameters] E); crosstalk and implementation floor "
+               "[ref:photolink-serdes-floor] E (photolink), calibrated to [ref:dac-100g-reach], [ref:copper-200g-loss-budget]")
 SERDES_112G = SerDes("112G SerDes (53 GBd)", crosstalk_db=-37.0, implementation_snr_db=28.0,
                      n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
 #: A retimer in the cable's connector sees the cable's own crosstalk only, not the host's.
@@ -51,20 +51,20 @@ SERDES_224G = SerDes("224G SerDes (113 GBd)", crosstalk_db=-46.5, implementation
 # ---- optics ------------------------------------------------------------------------------------
 SMF_OBAND = Fiber("SMF, O-band (IM-DD)", attenuation_db_per_km=0.5, dispersion_ps_per_nm_km=2.0,
                   max_length_m=20_000.0,
-                  source="REFERENCE.md Latency: fibre ~4.9 ns/m, group index ~1.468 (E); attenuation and "
-                         "worst |D| near 1310 nm textbook (E); 20 km model limit E")
+                  source="[ref:fibre-propagation] fibre ~4.9 ns/m, group index ~1.468 (E); attenuation and "
+                         "worst |D| near 1310 nm textbook, 20 km model limit [ref:photolink-oband-fibre] (E)")
 EML_LASER = Laser("EML (DFB + EAM), cooled", wall_plug_efficiency=0.08, loss_to_fibre_db=6.0,
-                  fixed_w=1.0, source="E (photolink)")
+                  fixed_w=1.0, source="[ref:photolink-lasers] E (photolink)")
 EML_LASER_200G = Laser("EML 200G, cooled", wall_plug_efficiency=0.08, loss_to_fibre_db=6.0,
-                       fixed_w=1.2, source="E (photolink)")
+                       fixed_w=1.2, source="[ref:photolink-lasers] E (photolink)")
 SIPH_CW_LASER = Laser("CW DFB for silicon-photonic MZM", wall_plug_efficiency=0.15, loss_to_fibre_db=10.0,
-                      fixed_w=0.3, source="E (photolink)")
+                      fixed_w=0.3, source="[ref:photolink-lasers] E (photolink)")
 ELS_LASER = Laser("external laser source (CPO)", wall_plug_efficiency=0.2, loss_to_fibre_db=9.0,
-                  fixed_w=0.3, source="E (photolink)")
+                  fixed_w=0.3, source="[ref:photolink-lasers] E (photolink)")
 ELS_LASER_16T = Laser("external laser source (CPO 1.6T)", wall_plug_efficiency=0.2, loss_to_fibre_db=9.0,
-                      fixed_w=0.4, source="E (photolink)")
-_TX_SRC = ("REFERENCE.md Channel: 800G DR8 transmitter RIN <= -136 dB/Hz, TDECQ <= 3.4 dB, ER >= 3.5 dB (D); "
-           "typical values used here are E (photolink)")
+                      fixed_w=0.4, source="[ref:photolink-lasers] E (photolink)")
+_TX_SRC = ("[ref:dr8-tx-spec] 800G DR8 transmitter RIN <= -136 dB/Hz, TDECQ <= 3.4 dB, ER >= 3.5 dB (D); "
+           "typical values used here are [ref:photolink-imdd-tx] E (photolink)")
 TX_EML_100G = OpticalTx("100G PAM4 EML", launch_oma_dbm=1.5, extinction_ratio_db=4.5, rin_db_per_hz=-143.0,
                         tdecq_db=2.0, spectral_width_nm=0.15, laser=EML_LASER, max_symbol_rate_gbd=56.5,
                         source=_TX_SRC)
@@ -80,7 +80,7 @@ TX_CPO_100G = OpticalTx("100G PAM4 CPO modulator", launch_oma_dbm=0.0, extinctio
 TX_CPO_200G = OpticalTx("200G PAM4 CPO modulator", launch_oma_dbm=1.5, extinction_ratio_db=4.0,
                         rin_db_per_hz=-145.0, tdecq_db=2.0, spectral_width_nm=0.3, laser=ELS_LASER_16T,
                         max_symbol_rate_gbd=116.0, source=_TX_SRC)
-_RX_SRC = "E (photolink): PIN responsivity ~0.8 A/W at 1310 nm (textbook), TIA noise densities typical"
+_RX_SRC = "[ref:photolink-imdd-rx] E (photolink): PIN responsivity ~0.8 A/W at 1310 nm (textbook), TIA noise densities typical"
 RX_PIN_TIA = OpticalRx("PIN + TIA", responsivity_a_per_w=0.8, noise_pa_per_rthz=18.0, source=_RX_SRC)
 RX_LINEAR_TIA = OpticalRx("PIN + linear TIA", responsivity_a_per_w=0.8, noise_pa_per_rthz=20.0, source=_RX_SRC)
 RX_CPO = OpticalRx("CPO PIN + TIA", responsivity_a_per_w=0.8, noise_pa_per_rthz=15.0, source=_RX_SRC)
@@ -89,28 +89,28 @@ RX_CPO = OpticalRx("CPO PIN + TIA", responsivity_a_per_w=0.8, noise_pa_per_rthz=
 DCI_LINE = CoherentLine("amplified SMF, C-band (DCI)", attenuation_db_per_km=0.22, span_km=80.0,
                         launch_dbm=0.0, noise_figure_db=5.5, dispersion_ps_per_nm_km=17.0,
                         cd_tolerance_ps_per_nm=2400.0,
-                        source="E (textbook attenuation/NF; 400ZR CD tolerance 2400 ps/nm, OIF, not in "
-                               "REFERENCE.md)")
+                        source="[ref:cband-fibre] E (textbook attenuation/NF); [ref:zr-cd-tolerance] 400ZR CD tolerance "
+                               "2400 ps/nm, OIF (E)")
 #: 400ZR transceiver: implementation SNR chosen so that the OSNR needed at the cFEC threshold is
-#: the 26 dB / 0.1 nm of REFERENCE.md (Channel: 400ZR OSNR at cFEC threshold, D).
+#: the 26 dB / 0.1 nm of [ref:zr-osnr-threshold] (D).
 ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=14.93,
                      max_symbol_rate_gbd=64.0,
-                     source="REFERENCE.md Channel: 400ZR OSNR at cFEC threshold 26 dB/0.1 nm (D), used to "
-                            "calibrate implementation_snr_db; TX OSNR 34 dB E (OIF, not in REFERENCE.md)")
+                     source="[ref:zr-osnr-threshold] 400ZR OSNR at cFEC threshold 26 dB/0.1 nm (D), used to "
+                            "calibrate implementation_snr_db [ref:photolink-zr-implementation-snr]; TX OSNR 34 dB [ref:zr-tx-osnr] (E)")
 
 # ---- energy parts ------------------------------------------------------------------------------
-_FEC_E = "E (photolink): RS decoder logic"
+_FEC_E = "[ref:photolink-fec-logic-energy] E (photolink): RS decoder logic"
 
 
 def _host(pj, why):
     return Part("host_serdes", pj_per_bit=pj, in_module=False, source=why)
 
 
-_LR = "E (photolink): long-reach SerDes; REFERENCE.md Energy 112G SerDes blocks (D) give XSR 1.1 pJ/b"
-_MR = "E (photolink): medium-reach (C2M) SerDes"
-_XSR = "REFERENCE.md Energy: 112G XSR SerDes 1.1 pJ/b (D)"
-_TIA = "REFERENCE.md Energy: 112G TIA 0.96 pJ/b (D)"
-_DSP = "REFERENCE.md Energy: DSP share of module power ~50 % (E)"
+_LR = "[ref:photolink-serdes-energy] E (photolink): long-reach SerDes; [ref:serdes-112g-blocks] 112G blocks (D) give XSR 1.1 pJ/b"
+_MR = "[ref:photolink-serdes-energy] E (photolink): medium-reach (C2M) SerDes"
+_XSR = "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b (D)"
+_TIA = "[ref:serdes-112g-blocks] 112G TIA 0.96 pJ/b (D)"
+_DSP = "[ref:dsp-power-share] DSP share of module power ~50 % (E)"
 
 PRESETS: dict[str, Link] = {}
 
@@ -124,31 +124,31 @@ _add(Link(
     medium=TWINAX_26AWG, length_m=1.5, fec=fec.KP4, host_serdes=SERDES_112G,
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("cable", w=0.05, source="REFERENCE.md Energy: passive DAC <= 0.1 W per cable (D), half per end")),
+           Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
     pcs_ns=40.0, rated_reach_m=2.0,
-    source="REFERENCE.md Reach: 100G/lane passive DAC ~1.5-2 m (D); Energy: passive DAC <= 0.1 W (D); "
-           "FEC: KP4 (S); Latency: twinax <= 4.5 ns/m (D); PCS latency E"))
+    source="[ref:dac-100g-reach] 100G/lane passive DAC ~1.5-2 m (D); [ref:dac-passive-power] <= 0.1 W (D); "
+           "[ref:kp4-code] KP4 (S); [ref:twinax-propagation] <= 4.5 ns/m (D); PCS latency [ref:photolink-pcs-latency] E"))
 
 _add(Link(
     name="dac-1.6t", kind="passive-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
     medium=TWINAX_26AWG, length_m=1.0, fec=fec.KP4, host_serdes=SERDES_224G,
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(4.5, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("cable", w=0.05, source="REFERENCE.md Energy: passive DAC <= 0.1 W per cable (D), half per end")),
+           Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
     pcs_ns=40.0, rated_reach_m=1.0,
-    source="REFERENCE.md Reach: 200G/lane copper <= 40 dB die-to-die at 53.125 GHz, ~1 m reference "
-           "cable (S draft); Channel: 802.3dj 106.25 GBd PAM4 (S secondary); FEC: KP4 (S)"))
+    source="[ref:copper-200g-loss-budget] 200G/lane copper <= 40 dB die-to-die at 53.125 GHz, ~1 m reference "
+           "cable (S draft); [ref:dj-com-parameters] 802.3dj 106.25 GBd PAM4 (S secondary); [ref:kp4-code] KP4 (S)"))
 
 _add(Link(
     name="aec-800g", kind="active-copper", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
     medium=TWINAX_26AWG, length_m=3.0, fec=fec.KP4, host_serdes=SERDES_112G,
     module_serdes=SERDES_112G_RETIMER, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("retimer", 6.0, source="E (photolink): PAM4 retimer DSP, ~4.8 W per 800G end"),
-           Part("misc", w=0.2, source="E (photolink): MCU")),
+           Part("retimer", 6.0, source="[ref:photolink-aec] E (photolink): PAM4 retimer DSP, ~4.8 W per 800G end"),
+           Part("misc", w=0.2, source="[ref:photolink-aec] E (photolink): MCU")),
     pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=5.0,
-    source="Active electrical cable with a retimer per end: no REFERENCE.md row for AEC power or reach "
-           "(E throughout); FEC: KP4 (S); Latency: twinax <= 4.5 ns/m (D)"))
+    source="Active electrical cable with a retimer per end [ref:photolink-aec]: no sourced AEC power or reach "
+           "(E throughout); [ref:kp4-code] KP4 (S); [ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
 _add(Link(
     name="dr4-800g", kind="dsp-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
@@ -156,12 +156,12 @@ _add(Link(
     host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     tx=TX_EML_100G, rx=RX_PIN_TIA, connectors=2, connector_loss_db=0.5, dsp_snr_db=24.0,
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("dsp", 10.6, source=_DSP), Part("driver", 2.5, source="E (photolink): EML drivers"),
-           Part("tia", 0.96, source=_TIA), Part("misc", w=0.3, source="E (photolink): MCU, monitoring")),
+           Part("dsp", 10.6, source=_DSP), Part("driver", 2.5, source="[ref:photolink-parts] E (photolink): EML drivers"),
+           Part("tia", 0.96, source=_TIA), Part("misc", w=0.3, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
-    source="REFERENCE.md Energy: 800G twin-port OSFP 2xDR4 17 W max -> ~21 pJ/bit (D), 800G pluggable "
-           "13-18 W typical (E); Reach: 800GBASE-DR8 / 400G DR4 500 m (S/E); Latency: LPO vs DSP "
-           "pluggable ~100 ns less (E); FEC: KP4 end to end, 2.4e-4 design point (S)"))
+    source="[ref:osfp-800g-2xdr4-power] 800G twin-port OSFP 2xDR4 17 W max -> ~21 pJ/bit (D), [ref:800g-pluggable-power] "
+           "13-18 W typical (E); [ref:dr8-800g-reach] [ref:400g-pmd-reach] DR8 / 400G DR4 500 m (S/E); [ref:lpo-latency-saving] LPO vs DSP "
+           "pluggable ~100 ns less (E), [ref:photolink-dsp-latency] [ref:photolink-dsp-snr] (E); [ref:kp4-design-ber] KP4, 2.4e-4 (S)"))
 
 _add(Link(
     name="lpo-800g", kind="linear-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
@@ -169,12 +169,12 @@ _add(Link(
     host_channel=(HOST_TRACE, CONNECTOR), optics_loss=(LINEAR_OPTICS,),
     tx=TX_SIPH_100G, rx=RX_LINEAR_TIA, connectors=2, connector_loss_db=0.5,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("driver", 5.5, source="E (photolink): linear MZM drivers"),
-           Part("tia", 2.0, source="E (photolink): linear TIA with CTLE"),
-           Part("misc", w=0.3, source="E (photolink): MCU, monitoring")),
+           Part("driver", 5.5, source="[ref:photolink-parts] E (photolink): linear MZM drivers"),
+           Part("tia", 2.0, source="[ref:photolink-parts] E (photolink): linear TIA with CTLE"),
+           Part("misc", w=0.3, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
     pcs_ns=40.0, rated_reach_m=500.0,
-    source="REFERENCE.md Energy: 800G LPO vs DSP module 8-9 W vs 14-16 W (E; other source 8-12 W); "
-           "Latency: LPO ~100 ns less than DSP pluggable (E); FEC: KP4 host to host (S)"))
+    source="[ref:lpo-vs-dsp-power] 800G LPO vs DSP module 8-9 W vs 14-16 W (E; other source 8-12 W); "
+           "[ref:lpo-latency-saving] LPO ~100 ns less than DSP pluggable (E); [ref:kp4-code] KP4 host to host (S)"))
 
 _add(Link(
     name="cpo-800g", kind="linear-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
@@ -182,24 +182,24 @@ _add(Link(
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_100G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
     parts=(_host(1.1, _XSR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("driver", 1.5, source="E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
-           Part("misc", w=0.1, source="E (photolink): engine control")),
+           Part("driver", 1.5, source="[ref:photolink-parts] E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
+           Part("misc", w=0.1, source="[ref:photolink-parts] E (photolink): engine control")),
     pcs_ns=40.0, rated_reach_m=500.0,
-    source="REFERENCE.md Energy: Broadcom Bailly CPO ~5.5 pJ/bit, < 6 W per 800G (E, inconsistent); "
-           "112G XSR SerDes 1.1 pJ/b, TIA 0.96 pJ/b (D); FEC: KP4 host to host (S)"))
+    source="[ref:cpo-broadcom-bailly] Broadcom Bailly CPO ~5.5 pJ/bit, < 6 W per 800G (E, inconsistent); "
+           "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b, TIA 0.96 pJ/b (D); [ref:kp4-code] KP4 host to host (S)"))
 
 _add(Link(
     name="cpo-1.6t", kind="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
     medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_200G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
-    parts=(_host(1.5, "E (photolink): 200G short-reach SerDes (112G XSR is 1.1 pJ/b, D)"),
+    parts=(_host(1.5, "[ref:photolink-serdes-energy] E (photolink): 200G short-reach SerDes (112G XSR is 1.1 pJ/b, D)"),
            Part("fec_logic", 0.3, in_module=False, source=_FEC_E + " + inner decoder"),
-           Part("driver", 1.5, source="E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
-           Part("misc", w=0.2, source="E (photolink): engine control")),
+           Part("driver", 1.5, source="[ref:photolink-parts] E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
+           Part("misc", w=0.2, source="[ref:photolink-parts] E (photolink): engine control")),
     pcs_ns=40.0, rated_reach_m=500.0,
-    source="REFERENCE.md Energy: CPO vs pluggable (NVIDIA) ~30 W -> ~9 W per 1.6T port, host "
-           "electrical loss ~22 dB -> ~4 dB at 200G (P); FEC: 802.3dj inner Hamming(128,120) + KP4 (S draft)"))
+    source="[ref:cpo-nvidia-power] CPO vs pluggable (NVIDIA) ~30 W -> ~9 W per 1.6T port, [ref:cpo-host-loss] host "
+           "electrical loss ~22 dB -> ~4 dB at 200G (P); [ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4 (S draft)"))
 
 _add(Link(
     name="dr4-1.6t", kind="dsp-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
@@ -208,24 +208,24 @@ _add(Link(
     tx=TX_EML_200G, rx=RX_PIN_TIA, connectors=2, connector_loss_db=0.5, dsp_snr_db=22.0,
     parts=(_host(4.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E),
            Part("dsp", 8.0, source=_DSP + "; includes the inner decoder"),
-           Part("driver", 2.0, source="E (photolink): EML drivers"), Part("tia", 0.8, source="E (photolink)"),
-           Part("misc", w=0.4, source="E (photolink): MCU, monitoring")),
+           Part("driver", 2.0, source="[ref:photolink-parts] E (photolink): EML drivers"), Part("tia", 0.8, source="[ref:photolink-parts] E (photolink)"),
+           Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
-    source="REFERENCE.md Energy: CPO vs pluggable (NVIDIA) ~30 W per 1.6T pluggable port (P); FEC: "
-           "802.3dj 200G/lane inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft); Reach: DR 500 m (S/E)"))
+    source="[ref:cpo-nvidia-power] CPO vs pluggable (NVIDIA) ~30 W per 1.6T pluggable port (P); "
+           "[ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft); [ref:dr8-800g-reach] DR 500 m (S/E)"))
 
 _add(Link(
     name="zr-400g", kind="coherent", lanes=1, lane_rate_gbps=400.0, fmt=DP_16QAM,
     medium=DCI_LINE, length_m=80_000.0, fec=fec.CFEC_400ZR, coherent=ZR_TRX, pcs_overhead=0.0,
-    parts=(_host(3.0, "E (photolink): 400GAUI-8 C2M SerDes"),
-           Part("dsp", w=10.0, source=_DSP + " of a < 20 W module (D)"),
-           Part("driver", w=1.5, source="E (photolink)"), Part("tia", w=0.8, source="E (photolink)"),
-           Part("laser", w=3.0, source="E (photolink): tunable ITLA with TEC"),
-           Part("misc", w=0.7, source="E (photolink): MCU, bias control")),
+    parts=(_host(3.0, "[ref:photolink-serdes-energy] E (photolink): 400GAUI-8 C2M SerDes"),
+           Part("dsp", w=10.0, source=_DSP + " of a < 20 W module [ref:zr-module-power] (D)"),
+           Part("driver", w=1.5, source="[ref:photolink-parts] E (photolink)"), Part("tia", w=0.8, source="[ref:photolink-parts] E (photolink)"),
+           Part("laser", w=3.0, source="[ref:photolink-parts] E (photolink): tunable ITLA with TEC"),
+           Part("misc", w=0.7, source="[ref:photolink-parts] E (photolink): MCU, bias control")),
     pcs_ns=40.0, rated_reach_m=120_000.0,
-    source="REFERENCE.md Energy: 400ZR module < 20 W (D); FEC: 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s "
-           "line (D); Channel: 400ZR OSNR 26 dB at threshold (D), OSNR -> SNR (S); Latency: 400ZR module "
-           "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km E"))
+    source="[ref:zr-module-power] 400ZR module < 20 W (D); [ref:zr-cfec] 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s "
+           "line (D); [ref:zr-osnr-threshold] 400ZR OSNR 26 dB at threshold (D), [ref:osnr-to-snr] OSNR -> SNR (S); [ref:zr-module-latency] 400ZR module "
+           "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
 
 
 def presets() -> tuple[str, ...]:

@@ -17,9 +17,9 @@ PART_NAMES = ("host_serdes", "fec_logic", "retimer", "dsp", "driver", "tia", "la
 
 #: Whole-ASIC switch energy (Tomahawk 5, 51.2 Tb/s at ~450 W), pJ/bit.
 SWITCH_ASIC_PJ_PER_BIT = 8.8
-SWITCH_ASIC_SOURCE = "REFERENCE.md Energy: Tomahawk 5 (51.2T) ~450 W -> ~8.8 pJ/bit (E)"
+SWITCH_ASIC_SOURCE = "[ref:tomahawk5-power] Tomahawk 5 (51.2T) ~450 W -> ~8.8 pJ/bit (E)"
 #: The SerDes energy inside that whole-ASIC figure: its own long-reach SerDes, at the catalogue's
-#: long-reach host SerDes figure (E (photolink)). The rest (~3.8 pJ/bit) is the switching core,
+#: long-reach host SerDes figure ([ref:photolink-switch-serdes-share] E (photolink)). The rest (~3.8 pJ/bit) is the switching core,
 #: the same whatever SerDes a link's port uses: the port's SerDes is the link's ``host_serdes``.
 SWITCH_ASIC_SERDES_PJ_PER_BIT = 5.0
 
@@ -153,7 +153,7 @@ def fabric_power(link, n_gpus: int, links_per_gpu: float, gpu_power_w: float, *,
         The link used everywhere.
     n_gpus : int
     links_per_gpu : float
-        Links in the fabric per GPU (a 3-tier fat tree has ~2.5-3: REFERENCE.md counts ~5-6
+        Links in the fabric per GPU (a 3-tier fat tree has ~2.5-3: [ref:transceivers-per-gpu] counts ~5-6
         transceivers per GPU, two per link).
     gpu_power_w : float
         Stated power of one GPU (with its share of the server), W.

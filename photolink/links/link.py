@@ -293,7 +293,7 @@ class Link:
     propagation_ns : float, optional
         Fixed propagation delay overriding the medium's (ideal links).
     source : str
-        REFERENCE.md rows behind the figures.
+        Citations of the docs/references.md rows behind the figures.
     """
 
     name: str

@@ -3,7 +3,7 @@
 IM-DD: the received outer OMA is the launch OMA less fibre attenuation, connector losses, the
 dispersion penalty and the transmitter's eye-closure penalty (TDECQ). With the PAM levels
 equally spaced in optical power, adjacent levels are ``R * OMA / (M - 1)`` apart in photocurrent,
-and the decision-point SNR (mean symbol power over noise power, REFERENCE.md) is that signal
+and the decision-point SNR (mean symbol power over noise power, [ref:snr-convention]) is that signal
 against the receiver's thermal noise (TIA input-referred density), shot noise (2 q I B) and
 laser RIN (RIN_OMA: ``RIN * (R OMA)^2 * B``), all in the receiver's noise bandwidth B.
 

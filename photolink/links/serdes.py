@@ -23,7 +23,7 @@ same slicer noise, so :func:`photolink.simulate_ber` with the same channel and e
 the same lane.
 
 This is a COM-like model, not COM: no CTLE or TX FFE search, crosstalk as one figure, no
-reflections. Its noise and crosstalk figures are estimates calibrated to REFERENCE.md reach rows.
+reflections. Its noise and crosstalk figures are estimates calibrated to reach rows [ref:photolink-serdes-floor].
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ and with ``llr`` (the link resends it). Copper is shown three times: at its pres
 edge of its own reach (``reach_m``: where the pre-FEC BER meets the FEC threshold) and 10 %
 past it, because that is where physics hurts: DFE error bursts make KP4 fail, frames are lost
 and link-level retry trades the loss for latency. The path energy counts three links and the
-switching core of the two switches (REFERENCE.md Tomahawk 5 ~8.8 pJ/bit, E, less its SerDes).
+switching core of the two switches ([ref:tomahawk5-power] Tomahawk 5 ~8.8 pJ/bit, E, less its SerDes).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ TECHNOLOGIES = {
 COPPER_EDGE = (("copper @ reach", 1.0), ("copper +10%", 1.1))
 #: Rows whose llr latencies join the CCDF plot (retries show in the tail).
 LLR_CCDF = ("copper @ reach",)
-#: Switch port-to-port latency: Tomahawk Ultra ~250 ns (REFERENCE.md, Latency, P).
+#: Switch port-to-port latency: Tomahawk Ultra ~250 ns ([ref:switch-latency-tomahawk-ultra], P).
 SWITCH_LATENCY_NS = 250.0
 #: AI-training-like traffic: large packets at high load.
 LOAD = 0.7

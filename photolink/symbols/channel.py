@@ -4,7 +4,7 @@ A channel is its symbol-spaced pulse response: ``taps[cursor]`` is the main curs
 before it are pre-cursors and taps after it post-cursors. With a channel, ``snr_db`` in the
 simulators is referred to the main cursor at the receiver input,
 ``SNR = E|a|^2 * taps[cursor]^2 / sigma^2``, so that for an ideal channel it is the decision-point
-SNR of REFERENCE.md and an equaliser's noise enhancement and residual ISI show up as the
+SNR of [ref:snr-convention] and an equaliser's noise enhancement and residual ISI show up as the
 penalty they are.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 SNR = OSNR * B_ref / R_s, with B_ref the OSNR reference bandwidth (12.5 GHz for 0.1 nm at
 1550 nm) and R_s the symbol rate; OSNR counts the signal power of both polarisations and the
 noise of both polarisations in B_ref, so the result is the per-polarisation symbol SNR
-(REFERENCE.md, Channel: OSNR -> SNR).
+([ref:osnr-to-snr]).
 
 Laser phase noise is a Wiener process: the carrier phase takes a Gaussian step of variance
 2 pi (linewidth x symbol period) per symbol, with the combined linewidth of transmitter and

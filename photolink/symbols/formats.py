@@ -1,6 +1,6 @@
 """Modulation formats and their closed-form error rates over AWGN.
 
-SNR convention (REFERENCE.md): mean symbol power over mean noise power at the decision
+SNR convention ([ref:snr-convention]): mean symbol power over mean noise power at the decision
 point, per symbol, over all the dimensions the symbol uses. PAM levels are
 ``-(M-1), ..., -1, +1, ..., M-1`` (spacing 2) with Gray labels.
 """
@@ -165,8 +165,8 @@ class QAM:
     Each rail (I or Q) is a sqrt(M)-PAM (levels -(L-1), ..., L-1 in steps of 2, Gray labels)
     whose power-to-noise ratio equals the symbol SNR (half the power, half the circular noise),
     so the Gray BER of M-QAM equals that of sqrt(M)-PAM at the same SNR (Proakis, Digital
-    Communications, ch. 4-5; REFERENCE.md closed forms). ``snr_db`` is the SNR of
-    REFERENCE.md: mean symbol power over mean circular noise power, per polarisation (the same
+    Communications, ch. 4-5; [ref:qam-ser]). ``snr_db`` is the SNR of
+    [ref:snr-convention]: mean symbol power over mean circular noise power, per polarisation (the same
     number for the dual-polarisation symbol, both powers doubling).
 
     One *symbol* of the format carries all polarisations: ``bits_per_symbol`` counts both, a

@@ -321,7 +321,7 @@ def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, 
     snr_db : float
         SNR in dB: mean symbol power over noise power at the decision point for an ideal
         channel; referred to the main cursor at the receiver input with a channel. For QAM,
-        per polarisation with circular complex noise (REFERENCE.md).
+        per polarisation with circular complex noise ([ref:snr-convention]).
     n_symbols : int
         Number of symbols, 1 to 1e14 (QAM: dual-polarisation symbols); memory use does not
         grow with it.

@@ -160,7 +160,7 @@ def test_cwer_from_ber_against_exact_binomial_tail(code, ber):
 
 
 def test_reference_closed_forms_and_design_point():
-    """REFERENCE.md: KP4 at 2.4e-4 ~8.2e-13, KR4 ~5.2e-5; frame loss (64-octet frames)
+    """[ref:kp4-cwer] [ref:kr4-cwer] [ref:kp4-frame-loss-interleave]: KP4 at 2.4e-4 ~8.2e-13, KR4 ~5.2e-5; frame loss (64-octet frames)
     < 1.7e-12, 9.2e-13 without interleave, 1.7e-12 2-way, 3.4e-12 4-way (800G)."""
     cw = fec.KP4.cwer_from_ber(2.4e-4)
     assert cw == pytest.approx(8.2e-13, rel=0.02)

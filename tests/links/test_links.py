@@ -1,4 +1,4 @@
-"""Links, media and energy: presets against REFERENCE.md, physics orderings, evaluate vs simulate,
+"""Links, media and energy: presets against docs/references.md, physics orderings, evaluate vs simulate,
 bad input, the hop contract and the CLI."""
 import csv
 import dataclasses
@@ -27,7 +27,7 @@ def ev(name, length=None, **kw):
     return (link if length is None else link.with_length(length)).evaluate(**kw)
 
 
-# ---- presets against REFERENCE.md ------------------------------------------------------------
+# ---- presets against docs/references.md ------------------------------------------------------
 
 def test_catalogue_has_the_required_presets_with_sources():
     names = links.presets()
@@ -35,7 +35,7 @@ def test_catalogue_has_the_required_presets_with_sources():
                      "zr-400g"):
         assert required in names
     for name in names:
-        assert "REFERENCE.md" in links.preset(name).source or "E" in links.preset(name).source
+        assert "[ref:" in links.preset(name).source
     assert links.preset("dr4-1.6t").fec is fec.KP4_INNER_HAMMING        # the inner code
     assert links.preset("zr-400g").fec is fec.CFEC_400ZR
 

@@ -77,7 +77,7 @@ def test_poisson_into_ideal_link_matches_md1_and_mm1(sizes):
         lo, hi = r.mean_latency_ci
         assert lo <= wq + S <= hi, (sizes, rho, r.mean_latency_ns, r.mean_latency_ci, wq + S)
         assert r.delivered == r.n_packets and r.lost == 0
-        if rho == 0.8:   # REFERENCE.md: 100 Gb/s, 1500 B, load 0.8 -> 240 ns (M/D/1), 480 ns (M/M/1)
+        if rho == 0.8:   # [ref:queue-waits]: 100 Gb/s, 1500 B, load 0.8 -> 240 ns (M/D/1), 480 ns (M/M/1)
             assert wq == pytest.approx(240 if sizes == "fixed" else 480)
             if sizes == "fixed":
                 assert lo - S <= r.hops[0].mean_wait_ns <= hi - S

@@ -11,7 +11,7 @@ from photolink.symbols.coherent import CarrierRecovery
 
 
 def test_osnr_snr_conversion():
-    # SNR = OSNR * B_ref / R_s (REFERENCE.md): 26 dB in 12.5 GHz at 59.84 GBd
+    # SNR = OSNR * B_ref / R_s ([ref:osnr-to-snr]): 26 dB in 12.5 GHz at 59.84 GBd
     expected = 26.0 + 10 * math.log10(12.5 / 59.84)
     assert pl.snr_from_osnr(26.0, 59.84) == pytest.approx(expected, abs=1e-12)
     osnr = np.array([15.0, 20.0, 30.0])
@@ -25,7 +25,7 @@ def test_published_coherent_fec_thresholds():
     assert fec.CFEC_400ZR.threshold_ber == 1.25e-2
     assert fec.OFEC.threshold_ber == 2.0e-2
     for code in (fec.CFEC_400ZR, fec.OFEC):
-        assert "REFERENCE.md" in code.source
+        assert "[ref:" in code.source
         assert co.required_osnr_db(pl.DP_16QAM, 59.84, code) == \
             co.required_osnr_db(pl.DP_16QAM, 59.84, code.threshold_ber)
 
@@ -44,7 +44,7 @@ def test_required_osnr_reaches_the_threshold(fmt, rate):
 
 def test_required_osnr_dp16qam_at_400zr_rate():
     # DP-16QAM, 59.84 GBd, BER 1.25e-2: SNR 13.55 dB -> OSNR 20.35 dB/0.1 nm over ideal AWGN,
-    # below the ~26 dB datasheets quote with implementation penalties (REFERENCE.md Channel).
+    # below the ~26 dB datasheets quote with implementation penalties ([ref:zr-osnr-threshold]).
     osnr = co.required_osnr_db(pl.DP_16QAM, 59.84, 1.25e-2)
     assert osnr == pytest.approx(20.35, abs=0.01)
     assert osnr < 26.0

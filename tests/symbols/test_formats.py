@@ -1,4 +1,4 @@
-"""Closed forms of PAM against independent evaluation with scipy.stats and REFERENCE.md figures."""
+"""Closed forms of PAM against independent evaluation with scipy.stats and [ref:pam4-snr-points] figures."""
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -48,7 +48,7 @@ def test_pam_ser_matches_numerical_integration(M):
 
 
 def test_pam4_reference_points():
-    # REFERENCE.md: PAM4 BER 2.4e-4 ~ 17.66 dB, 1e-6 ~ 20.42 dB, 1e-12 ~ 23.88 dB (BER ~ SER/2).
+    # [ref:pam4-snr-points]: PAM4 BER 2.4e-4 ~ 17.66 dB, 1e-6 ~ 20.42 dB, 1e-12 ~ 23.88 dB (BER ~ SER/2).
     for ber, snr in [(2.4e-4, 17.66), (1e-6, 20.42), (1e-12, 23.88)]:
         assert pl.PAM4.snr_db_for_ber(ber) == pytest.approx(snr, abs=0.02)
     assert pl.PAM4.ser_awgn(17.66) == pytest.approx(1.5 * pl.q_function(np.sqrt(10**1.766 / 5)))

@@ -33,7 +33,7 @@ from photolink.links.model import LinkModel  # noqa: E402
 
 import simpy_path  # noqa: E402
 
-#: An 800G optical link (REFERENCE.md): 20 m of fibre at ~4.9 ns/m (E); KP4 decode ~3 + 31 ns
+#: An 800G optical link: 20 m of fibre at ~4.9 ns/m [ref:fibre-propagation] (E); KP4 decode ~3 + 31 ns
 #: (802.3dj slide, E); DSP ~100 ns (LPO vs DSP ~100 ns less, E); FEC hold: 4 x 5440-bit
 #: codewords at 800G ~27 ns (E); KP4 at its design BER 2.4e-4 (closed form, ~8.2e-13).
 LATENCY_NS = {"propagation": 20 * 4.9, "pcs_fec": 34.0, "dsp": 100.0}

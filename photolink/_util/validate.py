@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 
@@ -15,28 +15,27 @@ import numpy as np
 def real(name: str, value, *, lo: float = -math.inf, hi: float = math.inf,
          lo_open: bool = False, hi_open: bool = False) -> float:
     """A finite real number in [lo, hi] (or the open variant)."""
+    interval = f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be a real number in {interval}, got {type(value).__name__} {value!r}")
     x = float(value)
     lo_ok = x > lo if lo_open else x >= lo
     hi_ok = x < hi if hi_open else x <= hi
     if not math.isfinite(x) or not (lo_ok and hi_ok):
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        raise ValueError(f"{name} must be a finite number in {left}{lo}, {hi}{right}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
     return x
 
 
 def integer(name: str, value, *, lo: int, hi: int) -> int:
     """An integer in [lo, hi]; floats such as 1e6 are accepted when integral."""
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an integer, got bool {value!r}")
+        raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got bool {value!r}")
     if isinstance(value, numbers.Integral):
         n = int(value)
     elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
         n = int(value)
     else:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {type(value).__name__} {value!r}")
     if not lo <= n <= hi:
         raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
     return n
@@ -98,5 +97,46 @@ def unset(value) -> bool:
 def choice(name: str, value, allowed) -> str:
     """One of a fixed set of strings."""
     if not isinstance(value, Hashable) or isinstance(value, np.ndarray) or value not in allowed:
-        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
     return value
+
+
+def boolean(name: str, value) -> bool:
+    """True or False (numpy booleans too; 0 and 1 are not booleans)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be true or false, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def string(name: str, value) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{name} must be a non-empty string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def mapping(name: str, value) -> dict:
+    """A mapping (a TOML table, a dict), returned as a new dict."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a table (mapping), got {type(value).__name__} {value!r}")
+    return dict(value)
+
+
+#: Seeds are integers in [0, 2**128), the range numpy's SeedSequence takes as one entropy word.
+MAX_SEED = 2**128 - 1
+
+
+def seed(name: str, value) -> int:
+    """A seed written as a plain integer (configs, jobs): an integer >= 0 and < 2**128."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 0, got {type(value).__name__} {value!r}")
+    if not 0 <= int(value) <= MAX_SEED:
+        raise ValueError(f"{name} must be an integer >= 0 and < 2**128, got {value!r}")
+    return int(value)
+
+
+def detail(name: str, exc: Exception) -> str:
+    """The message of a check's exception without its leading parameter name, for callers that
+    put the name elsewhere (a config's key path: ``links.dac.length_m: must be ...``)."""
+    text = str(exc)
+    return text[len(name) + 1:] if text.startswith(name + " ") else text

@@ -43,7 +43,6 @@ Example files ship in ``photolink/studies/examples`` (:func:`example`, :func:`ex
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -52,7 +51,8 @@ from typing import Mapping
 
 import tomllib
 
-from . import jobs as _cases
+from .._util import validate as v
+from . import jobs
 from .sweeps import Case, expand
 
 TOP_KEYS = ("title", "seed", "ber", "links", "switches", "traffic", "paths", "sweep", "regress")
@@ -156,7 +156,7 @@ class _Ctx:
     def case(self, kind: str, settings: Mapping, name: str, key: str, origin=None) -> Case:
         try:
             return expand(kind, cases=[{**settings, "name": name}], name=name)[0]
-        except _cases.SettingError as exc:
+        except jobs.SettingError as exc:
             where = origin.get(exc.key, key) if origin else key
             detail = re.sub(r" \[in case 0 .*\]$", "", exc.detail)
             raise self.error(f"{where}.{exc.key}", detail) from None
@@ -234,16 +234,17 @@ def load(path) -> Config:
 
 
 def _seed(ctx, value, key) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ctx.error(key, f"must be an integer >= 0, got {value!r}")
-    return value
+    try:
+        return v.seed(key, value)
+    except (TypeError, ValueError) as exc:
+        raise ctx.error(key, v.detail(key, exc)) from None
 
 
 def _number(ctx, value, key, lo, hi) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not lo <= value <= hi:
-        raise ctx.error(key, f"must be a number in [{lo}, {hi}], got {value!r}")
-    return float(value)
+    try:
+        return v.real(key, value, lo=lo, hi=hi)
+    except (TypeError, ValueError) as exc:
+        raise ctx.error(key, v.detail(key, exc)) from None
 
 
 def _check_traffic(ctx, t: Mapping, key: str) -> dict:
@@ -329,8 +330,8 @@ def _resolve_path(ctx, t: Mapping, key: str, links, switches, traffic) -> dict:
 def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, traffic) -> SweepPlan:
     ctx.keys(t, SWEEP_KEYS, "sweep")
     kind = t.get("kind")
-    if kind not in _cases.KINDS:
-        raise ctx.error("sweep.kind", f"must be one of {sorted(_cases.KINDS)}, got {kind!r}")
+    if kind not in jobs.KINDS:
+        raise ctx.error("sweep.kind", f"must be one of {sorted(jobs.KINDS)}, got {kind!r}")
     name = t.get("name", path.stem)
     if not isinstance(name, str) or not name:
         raise ctx.error("sweep.name", f"must be a non-empty string, got {name!r}")
@@ -338,7 +339,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     store = t.get("store", f"{path.stem}.sqlite")
     if store is not None and (not isinstance(store, str) or not store):
         raise ctx.error("sweep.store", f"must be a file name, got {store!r}")
-    chunk = t.get("chunk_symbols", _cases.DEFAULT_CHUNK_SYMBOLS)
+    chunk = t.get("chunk_symbols", jobs.DEFAULT_CHUNK_SYMBOLS)
     if isinstance(chunk, bool) or not isinstance(chunk, int) or not 1024 <= chunk <= 1 << 40:
         raise ctx.error("sweep.chunk_symbols", f"must be an integer in [1024, 2**40], got {chunk!r}")
     workers = t.get("workers")
@@ -374,7 +375,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
             if k in grid:
                 raise ctx.error(f"sweep.cases[{i}].{k}", "is also swept by sweep.grid")
         for p in points:
-            name_p = f"{label}[{_cases.describe(p)}]" if label and len(points) > 1 else label
+            name_p = f"{label}[{jobs.describe(p)}]" if label and len(points) > 1 else label
             raw_cases.append((name_p, i, {**base, **fixed, **c, **p}))
     settings_list = []
     for label, i, raw in raw_cases:

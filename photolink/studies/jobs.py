@@ -24,6 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import links
+from .._util import validate as v
 from .._util.stats import clopper_pearson
 from ..net import path as path_mod
 from ..net import traffic as traffic_mod
@@ -42,60 +43,44 @@ class SettingError(ValueError):
         self.detail = message
 
 
-# -- small typed readers used by every kind ------------------------------------------------
+# -- small typed readers used by every kind: the _util.validate checks, keyed by setting ------
 def _is_real(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def _real(s, key, *, lo=-math.inf, hi=math.inf, default=None, required=False):
+def _read(s, key, check, default, required, wanted):
+    """``check(key, s[key])`` as a SettingError; ``default`` (or an error) when ``key`` is absent."""
     if key not in s:
         if required:
-            raise SettingError(key, f"is required (a number in [{lo}, {hi}])")
+            raise SettingError(key, f"is required ({wanted})")
         return default
-    x = s[key]
-    if not _is_real(x) or not math.isfinite(float(x)) or not lo <= float(x) <= hi:
-        raise SettingError(key, f"must be a number in [{lo}, {hi}], got {x!r}")
-    return float(x)
+    try:
+        return check(key, s[key])
+    except (TypeError, ValueError) as exc:
+        raise SettingError(key, v.detail(key, exc)) from None
+
+
+def _real(s, key, *, lo=-math.inf, hi=math.inf, default=None, required=False):
+    return _read(s, key, lambda k, x: v.real(k, x, lo=lo, hi=hi), default, required,
+                 f"a number in [{lo}, {hi}]")
 
 
 def _int(s, key, *, lo, hi, default=None, required=False):
-    if key not in s:
-        if required:
-            raise SettingError(key, f"is required (an integer in [{lo}, {hi}])")
-        return default
-    x = s[key]
-    ok = _is_real(x) and math.isfinite(float(x)) and float(x).is_integer()
-    if not ok or not lo <= int(x) <= hi:
-        raise SettingError(key, f"must be an integer in [{lo}, {hi}], got {x!r}")
-    return int(x)
+    return _read(s, key, lambda k, x: v.integer(k, x, lo=lo, hi=hi), default, required,
+                 f"an integer in [{lo}, {hi}]")
 
 
 def _bool(s, key, default=False):
-    x = s.get(key, default)
-    if not isinstance(x, (bool, np.bool_)):
-        raise SettingError(key, f"must be true or false, got {x!r}")
-    return bool(x)
+    return _read(s, key, v.boolean, default, False, "true or false")
 
 
 def _choice(s, key, allowed, default=None, required=False):
-    if key not in s:
-        if required:
-            raise SettingError(key, f"is required (one of {list(allowed)})")
-        return default
-    x = s[key]
-    if x not in allowed:
-        raise SettingError(key, f"must be one of {list(allowed)}, got {x!r}")
-    return x
+    return _read(s, key, lambda k, x: v.choice(k, x, allowed), default, required,
+                 f"one of {list(allowed)}")
 
 
 def _str(s, key, default=None, required=False):
-    if key not in s:
-        if required:
-            raise SettingError(key, "is required (a string)")
-        return default
-    if not isinstance(s[key], str) or not s[key]:
-        raise SettingError(key, f"must be a non-empty string, got {s[key]!r}")
-    return s[key]
+    return _read(s, key, v.string, default, required, "a string")
 
 
 def _taps(s, key):
@@ -321,11 +306,11 @@ def _plain(value):
 
 def _flatten(d: Mapping, prefix: str = "") -> dict:
     out = {}
-    for k, v in d.items():
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, f"{prefix}{k}."))
+    for k, x in d.items():
+        if isinstance(x, Mapping):
+            out.update(_flatten(x, f"{prefix}{k}."))
         else:
-            out[f"{prefix}{k}"] = _plain(v)
+            out[f"{prefix}{k}"] = _plain(x)
     return out
 
 

@@ -31,7 +31,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from .._util.version import __version__
-from . import jobs as _cases
+from . import jobs
 from .store import Store
 
 #: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
@@ -75,13 +75,13 @@ def make_case(kind: str, settings: Mapping, name: str | None = None) -> Case:
     The identity leaves out the kind's budget settings (``n_symbols`` of a BER case), so that a
     longer run of the same case continues the same random stream and reuses stored chunks.
     """
-    k = _cases.kind(kind)
+    k = jobs.kind(kind)
     norm = k.normalize(settings)
     ident = {key: val for key, val in norm.items() if key not in k.budget_keys}
     if kind == "ber" and norm["method"] == "simulate":
         ident.pop("confidence", None)              # only changes how the counts are reported
     key = _digest({"kind": kind, "settings": ident})[:32]
-    return Case(kind, norm, name or _cases.describe(norm), key)
+    return Case(kind, norm, name or jobs.describe(norm), key)
 
 
 def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | None = None,
@@ -96,7 +96,7 @@ def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | No
     grid = dict(grid or {})
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-            raise _cases.SettingError(key, f"grid values must be a non-empty list, got {values!r}")
+            raise jobs.SettingError(key, f"grid values must be a non-empty list, got {values!r}")
     explicit = [dict(c) for c in cases] if cases is not None else [{}]
     if not explicit:
         raise ValueError("cases must hold at least one case")
@@ -105,24 +105,24 @@ def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | No
         label = c.pop("name", None)
         clash = set(c) & set(grid)
         if clash:
-            raise _cases.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
+            raise jobs.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
         points = [dict(zip(grid, p)) for p in itertools.product(*grid.values())]
         for point in points:
-            name_i = f"{label}[{_cases.describe(point)}]" if label and len(points) > 1 else label
+            name_i = f"{label}[{jobs.describe(point)}]" if label and len(points) > 1 else label
             raw.append((name_i, {**fixed, **c, **point}))
     built = []
     for i, (label, settings) in enumerate(raw):
         try:
             built.append(make_case(kind, settings, label))
-        except _cases.SettingError as exc:
+        except jobs.SettingError as exc:
             where = f"case {i} ({label})" if label else f"case {i}"
-            raise _cases.SettingError(exc.key, f"{exc.detail} [in {where} of sweep {name!r}]") from None
+            raise jobs.SettingError(exc.key, f"{exc.detail} [in {where} of sweep {name!r}]") from None
     varying = [k for k in dict.fromkeys(k for c in built for k in c.settings)
                if len({json.dumps(c.settings.get(k), sort_keys=True) for c in built}) > 1]
     out = []
     for (label, _), c in zip(raw, built):
         if label is None:
-            label = f"{name}[{_cases.describe(c.settings, varying)}]" if varying and len(built) > 1 else name
+            label = f"{name}[{jobs.describe(c.settings, varying)}]" if varying and len(built) > 1 else name
         out.append(Case(c.kind, c.settings, label, c.key))
     names = [c.name for c in out]
     if len(set(names)) != len(names):
@@ -209,7 +209,7 @@ def _run_chunk(kind: str, settings: dict, seed: int, spawn_key: tuple, chunk) ->
     """Worker entry point: one chunk of one case (module level, so any executor can ship it)."""
     t0 = time.perf_counter()
     ss = np.random.SeedSequence(seed, spawn_key=tuple(spawn_key))
-    out = _cases.kind(kind).run_chunk(settings, ss, chunk)
+    out = jobs.kind(kind).run_chunk(settings, ss, chunk)
     return out, time.perf_counter() - t0
 
 
@@ -267,7 +267,7 @@ class _Progress:
 
 def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | None = None,
           fixed: Mapping | None = None, seed: int, store=DEFAULT_STORE, executor=None,
-          workers: int | None = None, chunk_symbols: int = _cases.DEFAULT_CHUNK_SYMBOLS,
+          workers: int | None = None, chunk_symbols: int = jobs.DEFAULT_CHUNK_SYMBOLS,
           progress: bool | str | Callable[[int, int], None] = "auto", name: str = "sweep",
           max_in_flight: int | None = None) -> SweepResult:
     """Run a grid (or list) of cases of one kind, resumably.
@@ -328,7 +328,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     options = {"chunk_symbols": int(chunk_symbols)}
     plan = []                     # (case index, chunk, key)
     for i, c in enumerate(the_cases):
-        for ch in _cases.kind(kind).chunks(c.settings, options):
+        for ch in jobs.kind(kind).chunks(c.settings, options):
             plan.append((i, ch, _chunk_key(c, seed, ch)))
     sweep_id = _digest({"name": name, "kind": kind, "seed": seed,
                         "cases": [[c.name, c.settings] for c in the_cases], "options": options})[:32]
@@ -349,7 +349,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
         rows = []
         for i, c in enumerate(the_cases):
             parts = [results[k] for j, _, k in plan if j == i]
-            figures = _cases.kind(kind).combine(c.settings, parts)
+            figures = jobs.kind(kind).combine(c.settings, parts)
             figures = {(f"{kind}_{k}" if k in _RESERVED else k): x for k, x in figures.items()}
             rows.append((c.key, {"name": c.name, **c.settings, **figures, "seed": seed,
                                  "case_key": c.key}))

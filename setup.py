@@ -27,9 +27,9 @@ def extension(name, sources, random=False):
 
 
 EXTENSIONS = [
-    extension("stream", ["pam_stream.c"], random=True),
-    extension("coherent", ["qam_stream.c"], random=True),
-    extension("fec", ["rs.c"]),
+    extension("pam_stream", ["pam_stream.c"], random=True),
+    extension("qam_stream", ["qam_stream.c"], random=True),
+    extension("rs", ["rs.c"]),
     extension("path", ["path.c"], random=True),
 ]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate as v
-from ._stream import MAX_TAPS
+from ._pam_stream import MAX_TAPS
 
 
 @dataclass(frozen=True)

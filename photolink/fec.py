@@ -228,10 +228,10 @@ def _codec(code: RS):
 
 @lru_cache(maxsize=16)
 def _codec_for(n: int, k: int):
-    from . import _fec
-    if n - k > _fec.MAX_ROOTS:
-        raise ValueError(f"the C codec handles n - k <= {_fec.MAX_ROOTS} parity symbols, got {n - k}")
-    return _fec.Codec(n, k)
+    from . import _rs
+    if n - k > _rs.MAX_ROOTS:
+        raise ValueError(f"the C codec handles n - k <= {_rs.MAX_ROOTS} parity symbols, got {n - k}")
+    return _rs.Codec(n, k)
 
 
 #: Most symbols one encode/decode call takes (2 GiB of uint16): larger batches are refused

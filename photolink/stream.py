@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _coherent, _rng, _stream
+from . import _pam_stream, _qam_stream, _rng
 from . import _validate as v
 from .channel import Channel, Equalizer
 from .coherent import CarrierRecovery, phase_step_sigma
@@ -200,7 +200,7 @@ class SymbolStream:
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         self._ss = _rng.seed_sequence(self.seed)
         self._kernel_args = self._kernel_config()
-        self._chunk = _stream.pam_chunk
+        self._chunk = _pam_stream.pam_chunk
 
     def _coherent_config(self) -> None:
         """Validate the QAM options and fix the arguments of the coherent kernel."""
@@ -226,9 +226,9 @@ class SymbolStream:
         self._kernel_args = (
             self.fmt.M, self.fmt.polarizations, self.fmt.noise_sigma(self.snr_db),
             phase_step_sigma(self.linewidth_symbol_period),
-            _coherent.CPR_CODES[cr.method if cr else None], cr.window if cr else 1,
+            _qam_stream.CPR_CODES[cr.method if cr else None], cr.window if cr else 1,
             cr.test_phases if cr else 1, bool(self.differential))
-        self._chunk = _coherent.qam_chunk
+        self._chunk = _qam_stream.qam_chunk
 
     def _kernel_config(self) -> tuple:
         """Arguments of the C kernel that do not change from chunk to chunk."""

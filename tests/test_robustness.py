@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import photolink as pl
-from photolink import _fec, _path, _rng, fec, traffic
+from photolink import _path, _rng, _rs, fec, traffic
 from photolink import coherent as co
 from photolink.hop import HopModel
 from photolink.links import preset
@@ -366,11 +366,11 @@ def test_extreme_taps_are_refused_not_simulated_into_nan():
 
 
 def test_symbol_error_mapping_refuses_what_it_cannot_place():
-    ok = _fec.symbol_errors(np.array([1, 2], np.int64), np.array([3, 1], np.uint16), 2)
+    ok = _rs.symbol_errors(np.array([1, 2], np.int64), np.array([3, 1], np.uint16), 2)
     assert ok[0].tolist() == [0] and ok[1].tolist() == [0b11100]
     for idx, bits in [([2**62], [1]), ([1], [0b100]), ([-1], [1]), ([5, 3], [1, 1])]:
         with pytest.raises(ValueError, match="rejected"):
-            _fec.symbol_errors(np.array(idx, np.int64), np.array(bits, np.uint16), 2)
+            _rs.symbol_errors(np.array(idx, np.int64), np.array(bits, np.uint16), 2)
 
 
 def test_phase_noise_penalty_uses_one_seed_for_every_snr():

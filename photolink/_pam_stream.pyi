@@ -1,4 +1,4 @@
-"""Type stub of the PAM stream bridge (photolink/_stream.pyx)."""
+"""Type stub of the PAM stream bridge (photolink/_pam_stream.pyx)."""
 import numpy as np
 from numpy.random import BitGenerator
 

@@ -7,7 +7,7 @@ Arguments are validated by :mod:`photolink.stream`; this layer only checks what 
 from libc.stdint cimport int64_t, uint64_t
 from numpy.random cimport bitgen_t
 
-from ._kernel cimport bitgen_of, check_status, pl_error_tally, tally_close, tally_open
+from ._pl_common cimport bitgen_of, check_status, pl_error_tally, tally_close, tally_open
 
 
 cdef extern from "pam_stream.h":

@@ -1,4 +1,4 @@
-"""Type stub of the coherent QAM stream bridge (photolink/_coherent.pyx)."""
+"""Type stub of the coherent QAM stream bridge (photolink/_qam_stream.pyx)."""
 import numpy as np
 from numpy.random import BitGenerator
 

@@ -326,15 +326,18 @@ def test_kernel_refuses_packets_it_cannot_place():
     bg = [_rng.chunk_bit_generator(np.random.SeedSequence(1), 0)]
     for times, sizes in [([0.0, math.nan], None), ([0.0, -1.0], None), ([5.0, 1.0], None),
                          ([0.0, math.inf], None), ([0.0, 1.0], [100.0, 0.0]), ([0.0, 1.0], [100.0, math.nan])]:
-        k = _path.PathKernel(links, "drop", 0, 0.0, 1, 2, 0, bg)
+        k = _path.PathKernel(links, recovery="drop", max_retries=0, timeout_ns=0.0, batch_len=1,
+                             batch_cap=2, raw_cap=0, bit_generators=bg)
         with pytest.raises(ValueError, match="rejected"):
             k.run(np.array(times), False, None if sizes is None else np.array(sizes), 100.0, bg, True)
-    k = _path.PathKernel(links, "drop", 0, 0.0, 1, 2, 0, bg)
+    k = _path.PathKernel(links, recovery="drop", max_retries=0, timeout_ns=0.0, batch_len=1,
+                         batch_cap=2, raw_cap=0, bit_generators=bg)
     with pytest.raises(IndexError):
         k.exact_state(1)                      # read past the link array (a segfault) before
     bad = dict(links[0], fixed_ns=math.nan)
     with pytest.raises(ValueError, match="rejected its configuration"):
-        _path.PathKernel([bad], "drop", 0, 0.0, 1, 2, 0, bg)
+        _path.PathKernel([bad], recovery="drop", max_retries=0, timeout_ns=0.0, batch_len=1,
+                         batch_cap=2, raw_cap=0, bit_generators=bg)
 
 
 def test_e2e_exact_mode_with_variable_sizes_drains_after_a_refill():

@@ -13,11 +13,11 @@ NUMPY_INCLUDE = Path(numpy.get_include())  # .../numpy/_core/include
 NUMPY_LIBS = [str(NUMPY_INCLUDE.parent.parent / "random" / "lib"), str(NUMPY_INCLUDE.parent / "lib")]
 
 
-def extension(name, sources, random=False):
-    """One extension: photolink/_<name>.pyx plus its C sources from csrc/."""
+def extension(room, name, sources, random=False):
+    """One bridge: photolink/<room>/_<name>.pyx, named after csrc/<name>.c it wraps."""
     return Extension(
-        f"photolink._{name}",
-        [f"photolink/_{name}.pyx"] + [f"csrc/{s}" for s in sources],
+        f"photolink.{room}._{name}",
+        [f"photolink/{room}/_{name}.pyx"] + [f"csrc/{s}" for s in sources],
         include_dirs=["csrc", str(NUMPY_INCLUDE)],
         library_dirs=NUMPY_LIBS if random else [],
         libraries=(["npyrandom", "npymath"] if random else []) + ["m"],
@@ -27,10 +27,10 @@ def extension(name, sources, random=False):
 
 
 EXTENSIONS = [
-    extension("stream", ["pam_stream.c"], random=True),
-    extension("coherent", ["qam_stream.c"], random=True),
-    extension("fec", ["rs.c"]),
-    extension("path", ["path.c"], random=True),
+    extension("symbols", "pam_stream", ["pam_stream.c"], random=True),
+    extension("symbols", "qam_stream", ["qam_stream.c"], random=True),
+    extension("fec", "rs", ["rs.c"]),
+    extension("net", "path", ["path.c"], random=True),
 ]
 
 setup(ext_modules=cythonize(EXTENSIONS, language_level=3))

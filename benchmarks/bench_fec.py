@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 import photolink as pl
-from photolink import _fec, fec
+from photolink import fec
+from photolink.fec import _rs
 
 
 def best_of(fn, reps):
@@ -85,10 +86,10 @@ def bench_counting(n_codewords, reps):
         line_bits = n_sym * 2
 
         def c_path():
-            q, val = _fec.symbol_errors(idx, bits, 2)
+            q, val = _rs.symbol_errors(idx, bits, 2)
             wrong = np.zeros(n_codewords, np.uint16)
             msg = np.zeros(n_codewords, np.uint32)
-            _fec.count(q, val, code.n, code.k, 2, wrong, msg)
+            _rs.count(q, val, code.n, code.k, 2, wrong, msg)
             return wrong
 
         t_c = t_np = float("inf")

@@ -4,19 +4,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl_slicer.h"
+
 #define BLOCK 1024            /* noise samples per fill: 8 KiB, stays in L1 */
 #define RING 256              /* history ring for the general path (> 2 * PL_MAX_TAPS) */
 #define RING_MASK (RING - 1)
-
-/* Decide the level index of a slicer input already scaled to levels +-1, +-3, ... (a NaN,
- * which validated inputs cannot produce, decides 0 rather than reach an undefined conversion) */
-static inline unsigned slice(double x, int levels)
-{
-    double t = (x + levels) * 0.5;
-    t = t > 0.0 ? t : 0.0;
-    t = t > levels - 1 ? levels - 1 : t;
-    return (unsigned)t;
-}
 
 static int finite_taps(const double *taps, int n)
 {
@@ -53,10 +45,7 @@ static void stream_awgn(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
         }
         for (int i = 0; i < nb; i++) {
             double x = (2.0 * sym[i] - top) + sigma * noise[i];
-            double q = (x + levels) * 0.5;
-            q = q < 0.0 ? 0.0 : q;
-            q = q > top ? top : q;
-            dec[i] = (uint8_t)q;
+            dec[i] = (uint8_t)pl_slice(x, levels, top);
         }
         unsigned n_err = 0, n_bit = 0;
         for (int i = 0; i < nb; i++) {
@@ -98,7 +87,6 @@ static void stream_general(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
 {
     const int levels = cfg->levels;
     const int bits = pl_log2_int(levels);
-    const int per_word = 64 / bits;
     const unsigned mask = (unsigned)levels - 1u;
     const double top = (double)(levels - 1);
     const double inv_gain = 1.0 / cfg->slicer_gain;
@@ -109,36 +97,24 @@ static void stream_general(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
 
     double a[RING], r[RING], fb[RING];
     uint8_t s[RING];
-    double noise[BLOCK];
-    int noise_left = 0;
-    uint64_t word = 0;
-    int word_left = 0;
+    pl_normal_pool np;
+    pl_bit_pool bp = {0, 0};
     unsigned p_prev = 0, p_hat_prev = 0;
     memset(a, 0, sizeof a);
     memset(r, 0, sizeof r);
     memset(fb, 0, sizeof fb);
     memset(s, 0, sizeof s);
+    np.left = 0;
 
     for (int64_t t_n = 0; t_n < total; t_n++) {
         const int idx = (int)(t_n & RING_MASK);
-        if (word_left == 0) {
-            word = rng->next_uint64(rng->state);
-            word_left = per_word;
-        }
-        const unsigned data = (unsigned)(word & mask);
-        word >>= bits;
-        word_left--;
+        const unsigned data = pl_draw_bits(&bp, rng, bits);
         const unsigned p = cfg->precode ? (data - p_prev) & mask : data;
         p_prev = p;
         s[idx] = (uint8_t)data;
         a[idx] = 2.0 * p - top;
 
-        if (noise_left == 0) {
-            random_standard_normal_fill(rng, BLOCK, noise);
-            noise_left = BLOCK;
-        }
-        double rx = cfg->noise_sigma * noise[BLOCK - noise_left];
-        noise_left--;
+        double rx = cfg->noise_sigma * pl_draw_normal(&np, rng);
         if (cfg->channel) {
             for (int j = 0; j < cfg->n_channel; j++) rx += cfg->channel[j] * a[(t_n - j) & RING_MASK];
         } else {
@@ -155,7 +131,7 @@ static void stream_general(const pl_pam_config *cfg, bitgen_t *rng, int64_t n,
         if (m < 0) continue;
         const int mi = (int)(m & RING_MASK);
         for (int j = 0; j < cfg->n_dfe; j++) y -= cfg->dfe[j] * fb[(m - 1 - j) & RING_MASK];
-        const unsigned p_hat = slice(y * inv_gain, levels);
+        const unsigned p_hat = (unsigned)pl_slice(y * inv_gain, levels, top);
         fb[mi] = cfg->ideal_feedback ? a[mi] : 2.0 * p_hat - top;
         const unsigned d_hat = cfg->precode ? (p_hat + p_hat_prev) & mask : p_hat;
         p_hat_prev = p_hat;

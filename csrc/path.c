@@ -380,6 +380,27 @@ static int check_packets(const pl_path_state *st, const double *times, int gaps,
     return 1;
 }
 
+int pl_link_derive(pl_link *L)
+{
+    pl_link d;
+    if (!L || L->errors < 0 || L->errors > 2 || !finite_pos(L->rate_gbps) || !finite_nonneg(L->fixed_ns)
+        || !finite_nonneg(L->hold_ns) || !finite_nonneg(L->codeword_bits)
+        || !(L->cwer >= 0.0 && L->cwer <= 1.0) || !finite_nonneg(L->replay_ns)
+        || !finite_nonneg(L->node_latency_ns) || !(L->buffer_bytes > 0.0))
+        return PL_EINVAL;
+    d = *L;
+    d.ns_per_byte = 8.0 / L->rate_gbps;
+    d.bytes_per_ns = L->rate_gbps / 8.0;
+    d.bits_per_ns = L->rate_gbps;
+    d.inv_codeword_bits = L->codeword_bits != 0.0 ? 1.0 / L->codeword_bits : 0.0;
+    d.log1m_cwer = L->cwer < 1.0 ? log1p(-L->cwer) : -INFINITY;
+    if (!finite_pos(d.ns_per_byte) || !finite_pos(d.bytes_per_ns) || !finite_nonneg(d.inv_codeword_bits)
+        || (d.codeword_bits == 0.0) != (d.inv_codeword_bits == 0.0) || !(d.log1m_cwer <= 0.0))
+        return PL_EINVAL;
+    *L = d;
+    return PL_OK;
+}
+
 int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs)
 {
     if (!cfg || !st || !cfg->links || !st->links || !st->hist || !st->ipdv_pos || !st->ipdv_neg
@@ -392,13 +413,7 @@ int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *
     for (int i = 0; i < cfg->n_links; i++) {
         const pl_link *L = &cfg->links[i];
         pl_link_state *s = &st->links[i];
-        if (L->errors < 0 || L->errors > 2 || !finite_pos(L->ns_per_byte) || !finite_pos(L->bytes_per_ns)
-            || !finite_pos(L->bits_per_ns) || !finite_nonneg(L->fixed_ns) || !finite_nonneg(L->hold_ns)
-            || !finite_nonneg(L->codeword_bits) || !finite_nonneg(L->inv_codeword_bits)
-            || (L->codeword_bits == 0.0) != (L->inv_codeword_bits == 0.0) || !(L->log1m_cwer <= 0.0)
-            || !finite_nonneg(L->replay_ns) || !finite_nonneg(L->node_latency_ns)
-            || !(L->buffer_bytes > 0.0))
-            return PL_EINVAL;
+        if (pl_link_derive(&cfg->links[i]) != PL_OK) return PL_EINVAL;
         memset(s, 0, sizeof *s);
         s->free_at = -INFINITY;
         s->last_codeword = -1;

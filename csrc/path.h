@@ -14,9 +14,9 @@
 #include "pl_random.h"
 #include "pl_status.h"
 
-/* Status (besides PL_OK, PL_EINVAL, PL_ENOMEM from pl_status.h): the exact-mode codeword
- * outcomes of link state->need_link are about to run out; refill it and call again. */
-#define PL_PATH_EMORE 16
+/* Status PL_EMORE (pl_status.h) from pl_path_run: the exact-mode codeword outcomes of link
+ * state->need_link are about to run out; refill it and call again. */
+#define PL_PATH_EMORE PL_EMORE
 
 #define PL_PATH_MAX_LINKS 256
 
@@ -43,24 +43,28 @@
 enum { PL_RECOVERY_DROP = 0, PL_RECOVERY_LLR = 1, PL_RECOVERY_E2E = 2 };
 
 typedef struct {               /* one link and the node (queue) in front of it */
-    double ns_per_byte;        /* 8 / rate_gbps */
-    double bytes_per_ns;       /* rate_gbps / 8 */
-    double bits_per_ns;        /* rate_gbps */
+    /* filled by the caller */
+    double rate_gbps;          /* payload bit rate of the link, Gb/s (= bits per ns) */
     double fixed_ns;           /* propagation + fixed components (PCS/FEC decode, DSP, ...) */
     double hold_ns;            /* FEC hold at the receiver: every bit leaves the decoder this late */
     double codeword_bits;      /* payload bits per codeword; 0: one error trial per frame */
-    double inv_codeword_bits;  /* 1 / codeword_bits, or 0 */
-    double log1m_cwer;         /* log(1 - cwer): -0.0 for an error-free link, -inf for cwer = 1 */
+    double cwer;               /* codeword error ratio in [0, 1] (statistical mode) */
     int errors;                /* 0: error-free, 1: statistical (geometric skips), 2: exact outcomes */
     double replay_ns;          /* LLR: from the end of a failed transmission to its resend */
     double node_latency_ns;    /* latency of the node in front of the link (switch), added per packet */
     double buffer_bytes;       /* queue capacity in front of the link; INFINITY: unbounded */
     int cut_through;           /* the node in front forwards from the first available bit */
+    /* derived by pl_path_init from the fields above */
+    double ns_per_byte;        /* 8 / rate_gbps */
+    double bytes_per_ns;       /* rate_gbps / 8 */
+    double bits_per_ns;        /* rate_gbps */
+    double inv_codeword_bits;  /* 1 / codeword_bits, or 0 */
+    double log1m_cwer;         /* log(1 - cwer): -0.0 for an error-free link, -inf for cwer = 1 */
 } pl_link;
 
 typedef struct {
     int n_links;
-    const pl_link *links;
+    pl_link *links;            /* the caller fills their inputs, pl_path_init derives the rest */
     int recovery;              /* PL_RECOVERY_* */
     int max_retries;           /* LLR: resends per link per packet; E2E: retransmissions per packet */
     double timeout_ns;         /* E2E: from a copy entering the source queue to its retransmission */
@@ -134,9 +138,14 @@ typedef struct {
     int64_t work_cap;
 } pl_path_state;
 
-/* Reset the state: queues empty, statistics zero; draws each statistical link's first
- * failure from rngs[link]. The caller has zeroed hist, ipdv_pos, ipdv_neg and set the buffers. */
+/* Check the links' inputs and derive their other fields (pl_link_derive); reset the state:
+ * queues empty, statistics zero; draw each statistical link's first failure from rngs[link].
+ * The caller has zeroed hist, ipdv_pos, ipdv_neg and set the buffers. */
 int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs);
+
+/* The derived fields of a link from its inputs; PL_EINVAL (link unchanged) when an input is out
+ * of range or a derived value is not finite. */
+int pl_link_derive(pl_link *link);
 
 /* Offer n fresh packets and process them, each after the end-to-end retransmissions due before
  * it. times: entry times into the source queue (non-decreasing, not before the previous

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl_slicer.h"
+
 #define BLOCK 1024            /* noise samples per fill: 8 KiB, stays in L1 */
 #define PL_PI 3.14159265358979323846
 #define HALF_PI (0.5 * PL_PI)
@@ -195,40 +197,6 @@ static inline point rotate(point p, int k, unsigned top)
     return p;
 }
 
-static inline unsigned slice_index(double y, double levels, double top)
-{
-    double q = (y + levels) * 0.5;
-    q = q > 0.0 ? q : 0.0;            /* also NaN: never an undefined conversion */
-    q = q > top ? top : q;
-    return (unsigned)q;
-}
-
-/* Next `bits` random bits from a 64-bit word pool. */
-typedef struct { uint64_t word; int left; } bit_pool;
-
-static inline unsigned draw_bits(bit_pool *bp, bitgen_t *rng, int bits)
-{
-    if (bp->left < bits) {
-        bp->word = rng->next_uint64(rng->state);
-        bp->left = 64;
-    }
-    unsigned v = (unsigned)(bp->word & ((1u << bits) - 1u));
-    bp->word >>= bits;
-    bp->left -= bits;
-    return v;
-}
-
-typedef struct { double buf[BLOCK]; int left; } normal_pool;
-
-static inline double draw_normal(normal_pool *np, bitgen_t *rng)
-{
-    if (np->left == 0) {
-        random_standard_normal_fill(rng, BLOCK, np->buf);
-        np->left = BLOCK;
-    }
-    return np->buf[BLOCK - np->left--];
-}
-
 static int ring_size(int window)
 {
     int r = 1;
@@ -291,13 +259,8 @@ static void add_metric(const pl_qam_config *cfg, pol_state *ps, int slot, double
         for (int b = 0; b < nb; b++) {
             const double yr = rr * c[b] + ri * s[b];
             const double yi = ri * c[b] - rr * s[b];
-            double ti = (yr + levels) * 0.5, tq = (yi + levels) * 0.5;
-            ti = ti < 0.0 ? 0.0 : ti;
-            ti = ti > top ? top : ti;
-            tq = tq < 0.0 ? 0.0 : tq;
-            tq = tq > top ? top : tq;
-            const double di = yr - (2.0 * (double)(int)ti - top);
-            const double dq = yi - (2.0 * (double)(int)tq - top);
+            const double di = yr - (2.0 * (double)pl_slice(yr, levels, top) - top);
+            const double dq = yi - (2.0 * (double)pl_slice(yi, levels, top) - top);
             const double d = di * di + dq * dq;
             mm[b] = d;
             sum[b] += d;
@@ -350,9 +313,9 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
         }
     }
 
-    normal_pool np;
+    pl_normal_pool np;
     np.left = 0;
-    bit_pool bp = {0, 0};
+    pl_bit_pool bp = {0, 0};
     /* With carrier recovery the carrier starts at a random phase, which a preamble (genie)
      * resolves: the unwrapping starts at the true phase. */
     double theta = cpr ? PL_PI * (2.0 * rng->next_double(rng->state) - 1.0) : 0.0;
@@ -371,11 +334,11 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
         }
         if (tn < n) {
             const int slot = (int)(tn & rmask);
-            if (tn > 0 && cfg->phase_sigma > 0.0) theta += cfg->phase_sigma * draw_normal(&np, rng);
+            if (tn > 0 && cfg->phase_sigma > 0.0) theta += cfg->phase_sigma * pl_draw_normal(&np, rng);
             theta_ring[slot] = theta;
             const double c = cos(theta), s = sin(theta);
             for (int p = 0; p < pol; p++) {
-                const unsigned ui = draw_bits(&bp, rng, bits), uq = draw_bits(&bp, rng, bits);
+                const unsigned ui = pl_draw_bits(&bp, rng, bits), uq = pl_draw_bits(&bp, rng, bits);
                 point pt;
                 if (cfg->differential) {
                     const unsigned inc = QUAD_OF_SIGNS[((ui >> (bits - 1)) << 1) | (uq >> (bits - 1))];
@@ -388,8 +351,8 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
                     pt.q = gray_inverse(uq);
                 }
                 const double si = 2.0 * pt.i - top, sq = 2.0 * pt.q - top;
-                const double rr = si * c - sq * s + sigma * draw_normal(&np, rng);
-                const double ri = si * s + sq * c + sigma * draw_normal(&np, rng);
+                const double rr = si * c - sq * s + sigma * pl_draw_normal(&np, rng);
+                const double ri = si * s + sq * c + sigma * pl_draw_normal(&np, rng);
                 ps[p].rx[2 * slot] = rr;
                 ps[p].rx[2 * slot + 1] = ri;
                 ps[p].label[slot] = (double)((ui << bits) | uq);
@@ -430,7 +393,7 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
                     q->slip_quadrant = quadrant;
                 }
             }
-            point d = {slice_index(rr, levels, top), slice_index(ri, levels, top)};
+            point d = {(unsigned)pl_slice(rr, levels, top), (unsigned)pl_slice(ri, levels, top)};
             if (cpr) d = rotate(d, -q->unwrap, utop);       /* undo the unwrapped quadrants */
             unsigned label;
             if (cfg->differential) {

@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import photolink as pl
-from photolink import _fec, _path, fec
+from photolink import fec
 from photolink._util import rng as _rng
+from photolink.fec import _rs
+from photolink.net import _path
 from photolink.links import preset
 from photolink.links.model import LinkModel
 from photolink.net import traffic
@@ -330,15 +332,18 @@ def test_kernel_refuses_packets_it_cannot_place():
     bg = [_rng.chunk_bit_generator(np.random.SeedSequence(1), 0)]
     for times, sizes in [([0.0, math.nan], None), ([0.0, -1.0], None), ([5.0, 1.0], None),
                          ([0.0, math.inf], None), ([0.0, 1.0], [100.0, 0.0]), ([0.0, 1.0], [100.0, math.nan])]:
-        k = _path.PathKernel(links, "drop", 0, 0.0, 1, 2, 0, bg)
+        k = _path.PathKernel(links, recovery="drop", max_retries=0, timeout_ns=0.0, batch_len=1,
+                             batch_cap=2, raw_cap=0, bit_generators=bg)
         with pytest.raises(ValueError, match="rejected"):
             k.run(np.array(times), False, None if sizes is None else np.array(sizes), 100.0, bg, True)
-    k = _path.PathKernel(links, "drop", 0, 0.0, 1, 2, 0, bg)
+    k = _path.PathKernel(links, recovery="drop", max_retries=0, timeout_ns=0.0, batch_len=1,
+                         batch_cap=2, raw_cap=0, bit_generators=bg)
     with pytest.raises(IndexError):
         k.exact_state(1)                      # read past the link array (a segfault) before
     bad = dict(links[0], fixed_ns=math.nan)
     with pytest.raises(ValueError, match="rejected its configuration"):
-        _path.PathKernel([bad], "drop", 0, 0.0, 1, 2, 0, bg)
+        _path.PathKernel([bad], recovery="drop", max_retries=0, timeout_ns=0.0, batch_len=1,
+                         batch_cap=2, raw_cap=0, bit_generators=bg)
 
 
 def test_e2e_exact_mode_with_variable_sizes_drains_after_a_refill():
@@ -370,11 +375,11 @@ def test_extreme_taps_are_refused_not_simulated_into_nan():
 
 
 def test_symbol_error_mapping_refuses_what_it_cannot_place():
-    ok = _fec.symbol_errors(np.array([1, 2], np.int64), np.array([3, 1], np.uint16), 2)
+    ok = _rs.symbol_errors(np.array([1, 2], np.int64), np.array([3, 1], np.uint16), 2)
     assert ok[0].tolist() == [0] and ok[1].tolist() == [0b11100]
     for idx, bits in [([2**62], [1]), ([1], [0b100]), ([-1], [1]), ([5, 3], [1, 1])]:
         with pytest.raises(ValueError, match="rejected"):
-            _fec.symbol_errors(np.array(idx, np.int64), np.array(bits, np.uint16), 2)
+            _rs.symbol_errors(np.array(idx, np.int64), np.array(bits, np.uint16), 2)
 
 
 def test_phase_noise_penalty_uses_one_seed_for_every_snr():

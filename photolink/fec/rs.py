@@ -14,7 +14,7 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as _st
 
-from .. import _fec
+from . import _rs
 from .._util import validate as v
 
 
@@ -237,9 +237,9 @@ def _codec(code: RS):
 
 @lru_cache(maxsize=16)
 def _codec_for(n: int, k: int):
-    if n - k > _fec.MAX_ROOTS:
-        raise ValueError(f"the C codec handles n - k <= {_fec.MAX_ROOTS} parity symbols, got {n - k}")
-    return _fec.Codec(n, k)
+    if n - k > _rs.MAX_ROOTS:
+        raise ValueError(f"the C codec handles n - k <= {_rs.MAX_ROOTS} parity symbols, got {n - k}")
+    return _rs.Codec(n, k)
 
 
 #: Most symbols one encode/decode call takes (2 GiB of uint16): larger batches are refused

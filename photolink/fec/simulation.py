@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import _fec
+from . import _rs
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
@@ -382,12 +382,12 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
             msgm = pos_i < k
             np.add.at(msg_bits, cw_i[msgm], _popcount16(val_i[msgm]))
         else:
-            q, val = _fec.symbol_errors(np.ascontiguousarray(r.error_index, np.int64),
+            q, val = _rs.symbol_errors(np.ascontiguousarray(r.error_index, np.int64),
                                         np.ascontiguousarray(r.error_bits, np.uint16), bps)
             q_rel = q - bit0 // 10
             inside = q_rel >= 0
             q_rel, val = np.ascontiguousarray(q_rel[inside]), np.ascontiguousarray(val[inside])
-            _fec.count(q_rel, val, n, k, interleave, wrong, msg_bits)
+            _rs.count(q_rel, val, n, k, interleave, wrong, msg_bits)
             cw_i, pos_i = _rs_positions(q_rel, n, interleave)
             keep = cw_i < cw_here
             cw_i, pos_i, val_i = cw_i[keep], pos_i[keep], val[keep]

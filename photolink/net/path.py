@@ -48,7 +48,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .. import _path
+from . import _path
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
@@ -547,12 +547,9 @@ class Path:
                 replay = policy.replay_ns if policy.replay_ns is not None else \
                     2.0 * (m.fixed_latency_ns + m.fec_hold_ns)
             out.append({
-                "ns_per_byte": 8.0 / m.rate_gbps, "bytes_per_ns": m.rate_gbps / 8.0,
-                "bits_per_ns": float(m.rate_gbps),
+                "rate_gbps": float(m.rate_gbps),
                 "fixed_ns": m.fixed_latency_ns, "hold_ns": float(m.fec_hold_ns),
-                "codeword_bits": float(m.codeword_bits),
-                "inv_codeword_bits": 1.0 / m.codeword_bits if m.codeword_bits else 0.0,
-                "log1m_cwer": math.log1p(-m.cwer) if m.cwer < 1 else -math.inf,
+                "codeword_bits": float(m.codeword_bits), "cwer": float(m.cwer),
                 "errors": errors, "replay_ns": replay,
                 "node_latency_ns": sw.latency_ns if sw else 0.0,
                 "buffer_bytes": self._queue_buffers()[k],
@@ -631,8 +628,10 @@ class Path:
 
         batch_len = max(1, n // N_BATCHES)
         error_bgs = error_streams(0)
-        kernel = _path.PathKernel(links, kind, max_retries, timeout, batch_len, N_BATCHES + 1,
-                                  n if return_latencies else 0, error_bgs, _link_major)
+        kernel = _path.PathKernel(links, recovery=kind, max_retries=max_retries, timeout_ns=timeout,
+                                  batch_len=batch_len, batch_cap=N_BATCHES + 1,
+                                  raw_cap=n if return_latencies else 0, bit_generators=error_bgs,
+                                  link_major=_link_major)
         exact = _Exact(self, ss_exact) if mode == "exact" else None
 
         chunks = _chunks(source, n, ss_times, ss_sizes, n_threads)

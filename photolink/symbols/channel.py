@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._stream import MAX_TAPS
 from .._util import validate as v
+from ._pam_stream import MAX_TAPS
 
 
 @dataclass(frozen=True)

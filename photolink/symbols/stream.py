@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import _coherent, _stream
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
+from . import _pam_stream, _qam_stream
 from .carrier import CarrierRecovery, phase_step_sigma
 from .channel import Channel, Equalizer
 from .formats import PAM, QAM
@@ -200,8 +200,7 @@ class SymbolStream:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         self._ss = _rng.seed_sequence(self.seed)
-        self._kernel_args = self._kernel_config()
-        self._chunk = _stream.pam_chunk
+        self._kernel = self._pam_kernel()
 
     def _coherent_config(self) -> None:
         """Validate the QAM options and fix the arguments of the coherent kernel."""
@@ -224,18 +223,17 @@ class SymbolStream:
             cr.check_format(self.fmt)
         self.carrier_recovery = cr
         self._ss = _rng.seed_sequence(self.seed)
-        self._kernel_args = (
-            self.fmt.M, self.fmt.polarizations, self.fmt.noise_sigma(self.snr_db),
-            phase_step_sigma(self.linewidth_symbol_period),
-            _coherent.CPR_CODES[cr.method if cr else None], cr.window if cr else 1,
-            cr.test_phases if cr else 1, bool(self.differential))
-        self._chunk = _coherent.qam_chunk
+        self._kernel = _qam_stream.QamKernel(
+            m=self.fmt.M, polarizations=self.fmt.polarizations, noise_sigma=self.fmt.noise_sigma(self.snr_db),
+            phase_sigma=phase_step_sigma(self.linewidth_symbol_period),
+            cpr=_qam_stream.CPR_CODES[cr.method if cr else None], window=cr.window if cr else 1,
+            test_phases=cr.test_phases if cr else 1, differential=bool(self.differential))
 
-    def _kernel_config(self) -> tuple:
-        """Arguments of the C kernel that do not change from chunk to chunk."""
+    def _pam_kernel(self) -> _pam_stream.PamKernel:
+        """The C kernel of the stream, built once: its configuration is the same for every chunk."""
         sigma = self.fmt.noise_sigma(self.snr_db)
         if self.channel is None and self.equalizer is None and not self.precode:
-            return (self.fmt.M, sigma, None, None, None, 0, 1.0, False, False)
+            return _pam_stream.PamKernel(levels=self.fmt.M, noise_sigma=sigma)
         ch = self.channel or Channel((1.0,))
         eq = self.equalizer or Equalizer()
         delay = eq.delay(ch)
@@ -245,8 +243,9 @@ class SymbolStream:
                              f"matter: scale the taps), got {gain!r}: check the FFE taps")
         ffe = None if eq.ffe == (1.0,) else np.asarray(eq.ffe)
         dfe = np.asarray(eq.dfe) if eq.dfe else None
-        return (self.fmt.M, sigma * ch.main, np.asarray(ch.taps), ffe, dfe, delay, gain,
-                bool(self.precode), bool(self.ideal_feedback))
+        return _pam_stream.PamKernel(levels=self.fmt.M, noise_sigma=sigma * ch.main, channel=np.asarray(ch.taps),
+                                     ffe=ffe, dfe=dfe, delay=delay, slicer_gain=gain,
+                                     precode=bool(self.precode), ideal_feedback=bool(self.ideal_feedback))
 
     def run(self, n_symbols: int, *, n_threads: int = 1, return_errors: bool = False) -> BerResult:
         """Simulate the next ``n_symbols`` symbols of the stream and count their errors.
@@ -273,8 +272,8 @@ class SymbolStream:
         def one(piece):
             c, lo, hi = piece
             hist = np.zeros(BURST_BINS, np.uint64)
-            out = self._chunk(*self._kernel_args, _rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
-                              c * CHUNK_SYMBOLS, hist, return_errors)
+            out = self._kernel.run_chunk(_rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
+                                         c * CHUNK_SYMBOLS, hist, return_errors)
             return out, hist
 
         if n_threads == 1 or len(pieces) == 1:

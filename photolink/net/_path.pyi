@@ -18,7 +18,7 @@ WORK_PACKETS: int
 def hist_index(x: float, sub_bits: int = ...) -> int: ...
 
 class PathKernel:
-    def __init__(self, links: Any, recovery: str, max_retries: int, timeout_ns: float,
+    def __init__(self, links: Any, *, recovery: str, max_retries: int, timeout_ns: float,
                  batch_len: int, batch_cap: int, raw_cap: int,
                  bit_generators: list[BitGenerator | None], link_major: bool = ...) -> None: ...
     def run(self, times: np.ndarray, gaps: bool, sizes: np.ndarray | None, fixed_size: float,

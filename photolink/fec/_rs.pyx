@@ -9,7 +9,7 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
-from ._kernel cimport check_status
+from .._pl_common cimport check_status
 
 
 cdef extern from "rs.h":

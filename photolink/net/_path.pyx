@@ -6,38 +6,37 @@ buffers they point to, grows the retransmission ring when C asks, and turns stat
 exceptions. No physics here.
 """
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy, memset
 from numpy.random cimport bitgen_t
+
+from .._pl_common cimport PL_EMORE, PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status
 
 import numpy as np
 
 
 cdef extern from "path.h":
-    int PL_OK, PL_EINVAL, PL_ENOMEM, PL_ERANGE, PL_PATH_EMORE
     int64_t PL_PATH_MAX_INDEX
     int PL_PATH_MAX_LINKS, PL_HIST_SUB_BITS, PL_HIST_MIN_EXP, PL_HIST_MAX_EXP, PL_HIST_BUCKETS
     int PL_IPDV_SUB_BITS, PL_IPDV_BUCKETS
 
     ctypedef struct pl_link:
-        double ns_per_byte
-        double bytes_per_ns
-        double bits_per_ns
+        # IN: filled here
+        double rate_gbps
         double fixed_ns
         double hold_ns
         double codeword_bits
-        double inv_codeword_bits
-        double log1m_cwer
+        double cwer
         int errors
         double replay_ns
         double node_latency_ns
         double buffer_bytes
         int cut_through
+        # the other fields are derived by pl_path_init (pl_link_derive)
 
     ctypedef struct pl_path_config:
         int n_links
-        const pl_link *links
+        pl_link *links
         int recovery
         int max_retries
         double timeout_ns
@@ -117,8 +116,9 @@ HIST_BUCKETS = PL_HIST_BUCKETS
 IPDV_SUB_BITS = PL_IPDV_SUB_BITS
 IPDV_BUCKETS = PL_IPDV_BUCKETS
 RECOVERY = {"drop": 0, "llr": 1, "e2e": 2}
-LINK_FIELDS = ("ns_per_byte", "bytes_per_ns", "bits_per_ns", "fixed_ns", "hold_ns", "codeword_bits", "inv_codeword_bits",
-               "log1m_cwer", "errors", "replay_ns", "node_latency_ns", "buffer_bytes", "cut_through")
+#: The inputs of a link (csrc/path.h: pl_link); the kernel derives the rest.
+LINK_FIELDS = ("rate_gbps", "fixed_ns", "hold_ns", "codeword_bits", "cwer", "errors", "replay_ns",
+               "node_latency_ns", "buffer_bytes", "cut_through")
 
 cdef int64_t INITIAL_PENDING = 1024
 #: Most end-to-end retransmissions pending at once (the ring then holds ~2.7 GB): a run that
@@ -128,14 +128,10 @@ MAX_PENDING = 1 << 26
 WORK_PACKETS = 4096
 
 
-cdef bitgen_t *_bitgen(object bit_generator) except NULL:
-    return <bitgen_t *> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
-
-
 cdef int _fill_rngs(bitgen_t **rngs, list bit_generators) except -1:
     """One bit generator (or None) per link. They belong to the run alone, so no locks."""
     for i, bg in enumerate(bit_generators):
-        rngs[i] = _bitgen(bg) if bg is not None else NULL
+        rngs[i] = bitgen_of(bg) if bg is not None else NULL
     return 0
 
 
@@ -149,8 +145,9 @@ cdef class PathKernel:
 
     Parameters
     ----------
-    links : sequence of dict
-        One dict per link with the keys of :data:`LINK_FIELDS` (see csrc/path.h).
+    links : sequence of mapping
+        One mapping per link with exactly the keys of :data:`LINK_FIELDS` (the inputs of
+        ``pl_link`` in csrc/path.h; the kernel derives the rest).
     recovery : str
         ``"drop"``, ``"llr"`` or ``"e2e"``.
     max_retries : int
@@ -159,8 +156,11 @@ cdef class PathKernel:
         Latencies per batch mean, and room for batch means.
     raw_cap : int
         Room for raw latencies (0: not recorded).
-    bit_generator : numpy BitGenerator
-        Draws each statistical link's first failure.
+    bit_generators : list of numpy BitGenerator or None
+        One per link: draws each statistical link's first failure.
+    link_major : bool
+        Give the kernel work buffers, so that runs without retransmissions or exact links go
+        link by link through batches of packets (same result, faster).
     """
 
     cdef pl_path_config cfg
@@ -178,7 +178,7 @@ cdef class PathKernel:
         self.rngs = NULL
         self.st.pending = NULL
 
-    def __init__(self, links, str recovery, int max_retries, double timeout_ns, int64_t batch_len,
+    def __init__(self, links, *, str recovery, int max_retries, double timeout_ns, int64_t batch_len,
                  int64_t batch_cap, int64_t raw_cap, list bit_generators, bint link_major=True):
         cdef int n = len(links)
         cdef int i, status
@@ -195,14 +195,13 @@ cdef class PathKernel:
         if len(bit_generators) != n:
             raise ValueError("one bit generator (or None) per link")
         for i, d in enumerate(links):
-            self.links[i].ns_per_byte = d["ns_per_byte"]
-            self.links[i].bytes_per_ns = d["bytes_per_ns"]
-            self.links[i].bits_per_ns = d["bits_per_ns"]
+            if set(d) != set(LINK_FIELDS):
+                raise ValueError(f"links[{i}] must have exactly the fields {LINK_FIELDS}, got {tuple(d)}")
+            self.links[i].rate_gbps = d["rate_gbps"]
             self.links[i].fixed_ns = d["fixed_ns"]
             self.links[i].hold_ns = d["hold_ns"]
             self.links[i].codeword_bits = d["codeword_bits"]
-            self.links[i].inv_codeword_bits = d["inv_codeword_bits"]
-            self.links[i].log1m_cwer = d["log1m_cwer"]
+            self.links[i].cwer = d["cwer"]
             self.links[i].errors = d["errors"]
             self.links[i].replay_ns = d["replay_ns"]
             self.links[i].node_latency_ns = d["node_latency_ns"]
@@ -251,8 +250,7 @@ cdef class PathKernel:
         _fill_rngs(self.rngs, bit_generators)
         with nogil:
             status = pl_path_init(&self.cfg, &self.st, self.rngs)
-        if status != PL_OK:
-            raise ValueError("path kernel: the C code rejected its configuration (a validation gap)")
+        check_status(status, "path kernel", "its configuration")
 
     def __dealloc__(self):
         PyMem_Free(self.links)
@@ -307,13 +305,12 @@ cdef class PathKernel:
                     raise MemoryError("path kernel: raw latency buffer full (a sizing gap)")
                 self._grow_pending()
                 continue
-            if status == PL_PATH_EMORE:
+            if status == PL_EMORE:
                 return done, self.st.need_link
-            if status == PL_ERANGE:
-                raise ValueError(f"path kernel: a codeword index passed {PL_PATH_MAX_INDEX} (simulated "
-                                 f"time too long for a link's codeword rate); shorten the run, the "
-                                 f"timeouts or the retries")
-            raise ValueError("path kernel: the C code rejected its arguments (a validation gap)")
+            check_status(status, "path kernel", "its arguments",
+                         f"a codeword index passed {PL_PATH_MAX_INDEX} (simulated time too long for a "
+                         f"link's codeword rate); shorten the run, the timeouts or the retries"
+                         if status == PL_ERANGE else None)
 
     @property
     def need_count(self):
@@ -342,8 +339,7 @@ cdef class PathKernel:
         self.fail_arrays[link] = arr      # C keeps a pointer into it
         status = pl_path_refill(&self.cfg, &self.st, link, &pos[0] if pos.shape[0] else NULL,
                                 pos.shape[0], known)
-        if status != PL_OK:
-            raise ValueError("path kernel: bad exact-mode refill (a validation gap)")
+        check_status(status, "path kernel", "an exact-mode refill")
 
     def totals(self):
         """Run-wide counters as a dict of plain values."""

@@ -1,4 +1,4 @@
-"""Type stub of the Reed-Solomon bridge (photolink/_fec.pyx)."""
+"""Type stub of the Reed-Solomon bridge (photolink/_rs.pyx)."""
 import numpy as np
 
 MAX_ROOTS: int

@@ -6,7 +6,7 @@ from numpy.random cimport bitgen_t
 
 
 cdef extern from "pl_status.h":
-    int PL_OK, PL_EINVAL, PL_ENOMEM
+    int PL_OK, PL_EINVAL, PL_ENOMEM, PL_ERANGE, PL_EMORE
 
 
 cdef extern from "pl_tally.h":
@@ -28,13 +28,28 @@ cdef inline bitgen_t *bitgen_of(object bit_generator) except NULL:
     return <bitgen_t *> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
 
 
-cdef inline int check_status(int status, str what) except -1:
-    """Turn a kernel status code into an exception (an EINVAL here is a validation gap)."""
+cdef inline int check_status(int status, str what, str rejected="its arguments",
+                             str why=None) except -1:
+    """Turn a kernel status code into an exception; PL_OK passes.
+
+    ``what`` names the kernel, ``rejected`` what an EINVAL refers to; ``why``, when given, says
+    what the status means for this kernel (for example which computed value left its range)
+    and is appended to the message.
+    """
+    if status == PL_OK:
+        return 0
+    cdef str tail = f": {why}" if why else ""
     if status == PL_EINVAL:
-        raise ValueError(f"{what}: the C kernel rejected its arguments (a validation gap)")
+        raise ValueError(f"{what}: the C kernel rejected {rejected} (a validation gap){tail}")
     if status == PL_ENOMEM:
-        raise MemoryError(f"{what}: a caller-provided buffer is too small")
-    return 0
+        raise MemoryError(f"{what}: a caller-provided buffer is too small{tail}")
+    if status == PL_ERANGE:
+        raise ValueError(f"{what}: a value computed from valid arguments left the range the "
+                         f"C kernel handles{tail}")
+    if status == PL_EMORE:
+        raise RuntimeError(f"{what}: input fed in pieces ran short and was not refilled (a bridge "
+                           f"gap){tail}")
+    raise RuntimeError(f"{what}: unknown status code {status} from the C kernel{tail}")
 
 
 cdef inline tuple tally_open(pl_error_tally *tally, uint64_t[::1] burst_hist, bint want_errors,

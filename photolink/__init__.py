@@ -35,7 +35,7 @@ from .symbols import (
 
 #: Names imported on first use, and the submodule that defines each.
 _LAZY = {
-    "Link": "links", "LinkReport": "links",
+    "Link": "links", "LinkResult": "links",
     "E2E": "net", "LLR": "net", "Path": "net", "PathResult": "net", "Switch": "net",
     "traffic": "net",
     "SweepInterrupted": "studies.sweeps", "SweepResult": "studies.sweeps", "sweep": "studies.sweeps",
@@ -61,7 +61,7 @@ def __dir__():
 
 __all__ = [
     "BerEstimate", "BerResult", "CarrierRecovery", "Channel", "DP_16QAM", "DP_64QAM", "DP_QPSK",
-    "E2E", "Equalizer", "LLR", "Link", "LinkReport", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "Path",
+    "E2E", "Equalizer", "LLR", "Link", "LinkResult", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "Path",
     "PathResult", "QAM", "QPSK", "Switch", "SymbolStream", "estimate_ber", "osnr_from_snr",
     "SweepInterrupted", "SweepResult", "q_function", "simulate_ber", "snr_from_osnr", "sweep",
     "traffic",

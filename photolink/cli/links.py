@@ -104,11 +104,11 @@ def _cmd_link(args) -> int:
             json.dump(_finite(r.to_dict()), fh, indent=2)
         if args.json == "-":
             return 0
-    print(describe(r, link))
+    print(link_summary(r, link))
     return 0
 
 
-def describe(r, link=None) -> str:
+def link_summary(r, link=None) -> str:
     """A readable multi-line account of one report."""
     out = [f"{r.name} ({r.kind}), {r.length_m:g} m, {r.net_rate_gbps:g} Gb/s: {r.format} at "
            f"{r.symbol_rate_gbd:.4g} GBd, FEC {r.fec}  [{r.method}]"]

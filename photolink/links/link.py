@@ -126,7 +126,7 @@ def _margin_db(segments, threshold: float) -> float:
 
 
 @dataclass(frozen=True)
-class LinkReport:
+class LinkResult:
     """What a link delivers: errors, energy, latency, reach and margin.
 
     Energy and power are per port (one end), per net bit, one direction. Latency is one way,
@@ -458,7 +458,7 @@ class Link:
     # ---- results ------------------------------------------------------------------------------
 
     def evaluate(self, frame_bytes: int = 64, switch_pj_per_bit: float | None = None, *,
-                 reach: bool = True) -> LinkReport:
+                 reach: bool = True) -> LinkResult:
         """Statistical evaluation (closed forms and statistical eyes; milliseconds, cached).
 
         Electrical lanes are evaluated with error-free DFE feedback (the bound COM uses);
@@ -486,7 +486,7 @@ class Link:
 
     def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
                  precode: bool = False, n_threads: int = 1, switch_pj_per_bit: float | None = None,
-                 reach: bool = True) -> LinkReport:
+                 reach: bool = True) -> LinkResult:
         """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.
 
         Each segment streams its own child stream of ``seed``, with real DFE decisions (so DFE
@@ -540,7 +540,7 @@ class Link:
                                       frame_bytes, seg_out, [])
 
     def _simulated_report(self, base, ber, ci, symbols, errors, bits, cwer, cwer_ci, method,
-                          frame_bytes, seg_out, extra_warnings) -> LinkReport:
+                          frame_bytes, seg_out, extra_warnings) -> LinkResult:
         th = base.threshold_ber
         try:
             margin = _required_snr_db(self.fmt, min(ci[1], 0.19)) - base.required_snr_db
@@ -570,7 +570,7 @@ class Link:
         return len(segs) == 1 or isinstance(code, _fec.RS)
 
     def _simulate_codewords(self, base, segs, n, ss, frame_bytes, ideal_feedback, precode,
-                            n_threads) -> LinkReport:
+                            n_threads) -> LinkResult:
         code = self.fec
         bps = self.fmt.bits_per_symbol
         n_cw = max(1, -(-n * bps // int(math.ceil(code.codeword_bits))))
@@ -816,7 +816,7 @@ def _reach(link0: Link) -> tuple[float, str]:
 
 
 @lru_cache(maxsize=1024)
-def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool) -> LinkReport:
+def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool) -> LinkResult:
     rate = link.net_rate_gbps
     hold, decode = link._fec_latency()
     latency = {"serialisation": frame_bytes * 8 / rate, "propagation": link._propagation_ns(),
@@ -834,7 +834,7 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
         rated_reach_m=link.rated_reach_m, method="evaluate", symbols=0, bit_errors=0,
         pre_fec_ber_ci=None, cwer_ci=None)
     if link.kind == "ideal":
-        return LinkReport(
+        return LinkResult(
             **common, line_rate_gbps=rate, symbol_rate_gbd=float("nan"), format="ideal", fec="none",
             snr_db=math.inf, required_snr_db=-math.inf, margin_db=math.inf, pre_fec_ber=0.0,
             threshold_ber=0.0, cwer=0.0, frame_loss=0.0, reach_m=math.inf, reach_limit="medium",
@@ -861,7 +861,7 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
                         f"{max(b.mean_burst_symbols for b in seg_bursts if b is not None):.1f}")
     if link.rated_reach_m is not None and link.length_m > link.rated_reach_m:
         warnings.append(f"length {link.length_m:g} m is past the rated reach of {link.rated_reach_m:g} m")
-    return LinkReport(
+    return LinkResult(
         **common, line_rate_gbps=link.line_rate_gbps(), symbol_rate_gbd=link.symbol_rate_gbd,
         format=link.fmt.name, fec=str(getattr(link.fec, "name", link.fec)),
         snr_db=min(s.snr_db for s in segs), required_snr_db=required, margin_db=margin,

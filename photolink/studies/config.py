@@ -375,7 +375,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
             if k in grid:
                 raise ctx.error(f"sweep.cases[{i}].{k}", "is also swept by sweep.grid")
         for p in points:
-            name_p = f"{label}[{jobs.describe(p)}]" if label and len(points) > 1 else label
+            name_p = f"{label}[{jobs.case_label(p)}]" if label and len(points) > 1 else label
             raw_cases.append((name_p, i, {**base, **fixed, **c, **p}))
     settings_list = []
     for label, i, raw in raw_cases:

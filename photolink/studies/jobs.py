@@ -442,7 +442,7 @@ def kind(name) -> BerKind | LinkKind | PathKind:
     return KINDS[name]
 
 
-def describe(settings: Mapping, keys=None) -> str:
+def case_label(settings: Mapping, keys=None) -> str:
     """A short label of a case: ``"snr_db=17.5, format=PAM4"``."""
     keys = keys if keys is not None else list(settings)
     parts = []

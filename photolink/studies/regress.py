@@ -91,7 +91,7 @@ def statistic(kind: str, row: dict) -> dict:
             "lower": {k: row[k] for k in LINK_LOWER_IS_WORSE if isinstance(row.get(k), (int, float))}}
 
 
-def compare(kind: str, current: dict, baseline: dict) -> tuple[float, str]:
+def worse_p_value(kind: str, current: dict, baseline: dict) -> tuple[float, str]:
     """``(p_value, detail)`` of "current is worse than baseline" for one case's rows."""
     a, b = statistic(kind, current), statistic(kind, baseline)
     if a["type"] == "counts":
@@ -272,7 +272,7 @@ def check(config, baseline, *, seed: int | None = None, confidence: float | None
             out.append(Comparison(name, kind, "new", None, row, None,
                                   f"baseline is a {b['kind']} case"))
             continue
-        p, detail = compare(kind, row, b["row"])
+        p, detail = worse_p_value(kind, row, b["row"])
         changed = [k for k in row if k in b["row"] and k in _settings_keys(b["row"])
                    and row[k] != b["row"][k]]
         if changed:

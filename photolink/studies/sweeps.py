@@ -81,7 +81,7 @@ def make_case(kind: str, settings: Mapping, name: str | None = None) -> Case:
     if kind == "ber" and norm["method"] == "simulate":
         ident.pop("confidence", None)              # only changes how the counts are reported
     key = _digest({"kind": kind, "settings": ident})[:32]
-    return Case(kind, norm, name or jobs.describe(norm), key)
+    return Case(kind, norm, name or jobs.case_label(norm), key)
 
 
 def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | None = None,
@@ -108,7 +108,7 @@ def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | No
             raise jobs.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
         points = [dict(zip(grid, p)) for p in itertools.product(*grid.values())]
         for point in points:
-            name_i = f"{label}[{jobs.describe(point)}]" if label and len(points) > 1 else label
+            name_i = f"{label}[{jobs.case_label(point)}]" if label and len(points) > 1 else label
             raw.append((name_i, {**fixed, **c, **point}))
     built = []
     for i, (label, settings) in enumerate(raw):
@@ -122,7 +122,7 @@ def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | No
     out = []
     for (label, _), c in zip(raw, built):
         if label is None:
-            label = f"{name}[{jobs.describe(c.settings, varying)}]" if varying and len(built) > 1 else name
+            label = f"{name}[{jobs.case_label(c.settings, varying)}]" if varying and len(built) > 1 else name
         out.append(Case(c.kind, c.settings, label, c.key))
     names = [c.name for c in out]
     if len(set(names)) != len(names):

@@ -34,9 +34,9 @@ def test_link_sweep_rows():
     assert far["length_m"] == 2.1 and far["margin_db"] < 0 < rows[0]["margin_db"]
     assert far["frame_loss_ratio"] > 1e-3 > 1e-6 > rows[0]["frame_loss_ratio"]
     # a worse link is flagged by the deterministic link comparison, an equal one is not
-    p, detail = regress.compare("link", far, rows[0])
+    p, detail = regress.worse_p_value("link", far, rows[0])
     assert p == 0.0 and "cwer" in detail and "margin_db" in detail
-    assert regress.compare("link", rows[0], rows[0])[0] == 1.0
+    assert regress.worse_p_value("link", rows[0], rows[0])[0] == 1.0
     with pytest.raises(SettingError, match="reach_m.*not a setting of a link"):
         pl.sweep("link", cases=[{"preset": "cpo-800g", "reach_m": 50.0}], seed=1, store=None,
                  workers=1, progress=False)
@@ -53,12 +53,12 @@ def test_path_statistic_counts_lost_packets():
     assert row["hops"][1] == {"switch": {"latency_ns": 250.0}}
     assert [h["name"] for h in row["hop_stats"]] == ["dac-800g", "switch", "lpo-800g"]
     assert row["hop_stats"][0]["corrupted_packets"] + row["hop_stats"][2]["corrupted_packets"] == row["lost"]
-    p, detail = regress.compare("path", row, row)
+    p, detail = regress.worse_p_value("path", row, row)
     assert p > 0.4 and "lost packets" in detail
     # the same path with the copper link 10 cm longer loses more: flagged at any usual confidence
     worse = dict(case, hops=[{"link": {"preset": "dac-800g", "length_m": 2.1}}] + case["hops"][1:])
     row2 = pl.sweep("path", cases=[worse], seed=2, store=None, workers=1, progress=False).rows[0]
-    assert regress.compare("path", row2, row)[0] < 1e-6
+    assert regress.worse_p_value("path", row2, row)[0] < 1e-6
 
 
 def test_cli_energy_and_ccdf_plots(tmp_path):

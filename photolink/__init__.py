@@ -59,10 +59,4 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
 
 
-__all__ = [
-    "BerEstimate", "BerResult", "CarrierRecovery", "Channel", "DP_16QAM", "DP_64QAM", "DP_QPSK",
-    "E2E", "Equalizer", "LLR", "Link", "LinkResult", "NRZ", "PAM", "PAM2", "PAM4", "PAM8", "Path",
-    "PathResult", "QAM", "QPSK", "Switch", "SymbolStream", "estimate_ber", "osnr_from_snr",
-    "SweepInterrupted", "SweepResult", "q_function", "simulate_ber", "snr_from_osnr", "sweep",
-    "traffic",
-]
+__all__ = [*symbols.__all__, *_LAZY]

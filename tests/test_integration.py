@@ -12,7 +12,6 @@ import pytest
 import photolink as pl
 from photolink import links
 from photolink._util.stats import clopper_pearson
-from photolink.net import path as path_mod
 
 CONF = 0.999
 Poisson, Trace = pl.traffic.Poisson, pl.traffic.Trace
@@ -71,15 +70,13 @@ def test_zero_load_latency_of_presets_is_the_sum_of_their_breakdowns():
 
 # ---- (c) statistical and exact modes on a real high-BER link ------------------------------------
 
-@pytest.fixture
-def small_exact_blocks(monkeypatch):
-    # exact mode asks a link for codeword outcomes 16384 at a time; smaller blocks only change
-    # how many are computed ahead, not which (each block has its own seed either way)
-    monkeypatch.setattr(path_mod, "EXACT_BLOCK", 4096)
+# exact mode asks a link for codeword outcomes 16384 at a time (photolink.net.path.EXACT_BLOCK);
+# smaller blocks (Path._run's private exact_block) only change how many are computed ahead
+SMALL_EXACT_BLOCK = 4096
 
 
 @pytest.mark.slow
-def test_statistical_and_exact_agree_on_copper_past_its_reach(small_exact_blocks):
+def test_statistical_and_exact_agree_on_copper_past_its_reach():
     link = links.preset("dac-800g").with_length(2.1)        # reach ~1.92 m: BER ~3e-3 with bursts
     rep = link.evaluate(reach=False)
     hop = link.link_model()
@@ -92,7 +89,8 @@ def test_statistical_and_exact_agree_on_copper_past_its_reach(small_exact_blocks
     n = 5000
     for recovery in ("drop", "llr"):
         s = p.run(tr, n, seed=21, recovery=recovery, confidence=CONF)
-        x = p.run(tr, n, seed=22, recovery=recovery, mode="exact", confidence=CONF)
+        x = p._run(tr, n, seed=22, recovery=recovery, mode="exact", confidence=CONF,
+                   exact_block=SMALL_EXACT_BLOCK)
         if recovery == "drop":
             assert s.lost > 50 and x.lost > 50
             assert overlap(s.ci, x.ci), (s.loss_ratio, s.ci, x.loss_ratio, x.ci)
@@ -107,7 +105,7 @@ def test_statistical_and_exact_agree_on_copper_past_its_reach(small_exact_blocks
 
 
 @pytest.mark.slow
-def test_exact_mode_of_a_multi_segment_link(small_exact_blocks):
+def test_exact_mode_of_a_multi_segment_link():
     # 2xDR4 module with a weak transmitter: three segments (AUI, optics, AUI) whose error
     # patterns combine symbol by symbol before KP4
     weak = weak_dr4(-7.0)
@@ -116,7 +114,7 @@ def test_exact_mode_of_a_multi_segment_link(small_exact_blocks):
     p = pl.Path([weak])
     tr = Poisson(0.5, 1500)
     s = p.run(tr, 4000, seed=31, confidence=CONF)
-    x = p.run(tr, 4000, seed=32, mode="exact", confidence=CONF)
+    x = p._run(tr, 4000, seed=32, mode="exact", confidence=CONF, exact_block=SMALL_EXACT_BLOCK)
     assert s.lost > 30 and x.lost > 30 and overlap(s.ci, x.ci), (s.ci, x.ci)
 
 

@@ -32,11 +32,12 @@ from .._util import validate as v
 from .._util.stats import clopper_pearson
 from ..symbols import stream
 from ..symbols.formats import PAM, QAM
-from ..symbols.stream import SymbolStream
+from ..symbols.stream import CHUNK_SYMBOLS, SymbolStream
 from .inner import ConcatenatedCode
 from .rs import RS, _codec
 
-#: Line bits per piece of a run (about 6000 KP4 codewords): memory stays constant.
+#: Line bits per piece of a run (about 6000 KP4 codewords): memory stays constant. Default of
+#: the private keyword ``_piece_bits`` of :func:`simulate` and :func:`codeword_failures`.
 PIECE_BITS = 1 << 25
 #: Largest run, in codewords.
 MAX_CODEWORDS = 10**10
@@ -203,11 +204,15 @@ def _check_code(code):
 STREAM_OPTIONS = ("ideal_feedback", "linewidth_symbol_period", "carrier_recovery", "differential")
 
 
-def _stream(fmt, snr_db, seed, channel, equalizer, precode, **options):
-    """A reproducible stream of ``fmt`` that can report error positions and bit patterns."""
+def _stream(fmt, snr_db, seed, channel, equalizer, precode, *, chunk_symbols=CHUNK_SYMBOLS,
+            **options):
+    """A reproducible stream of ``fmt`` that can report error positions and bit patterns.
+
+    ``chunk_symbols`` is the stream's private ``_chunk_symbols`` (PAM and QAM streams only).
+    """
     if isinstance(fmt, (PAM, QAM)):
         return SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer,
-                            precode=precode, **options)
+                            precode=precode, _chunk_symbols=chunk_symbols, **options)
     # Other formats: either the format offers a stream with SymbolStream's contract
     # (``fmt.stream(snr_db, seed=..., channel=..., equalizer=..., precode=...)`` with ``run`` and
     # ``position``), or ``photolink.simulate_ber`` accepts it (then the run is done in one go).
@@ -312,7 +317,7 @@ def _inner_positions(code: ConcatenatedCode, bit_rel, bits_per_word=128):
 
 
 def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, interleave,
-         n_threads, mode, want_flags, options):
+         n_threads, mode, want_flags, options, piece_bits=PIECE_BITS, chunk_symbols=CHUNK_SYMBOLS):
 
     outer = _check_code(code)
     concatenated = isinstance(code, ConcatenatedCode)
@@ -331,8 +336,11 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
     unknown = sorted(set(options) - set(STREAM_OPTIONS))
     if unknown:
         raise TypeError(f"unknown stream option(s) {unknown}; allowed: {list(STREAM_OPTIONS)}")
+    piece_bits = v.integer("_piece_bits", piece_bits, lo=1 << 10, hi=1 << 40)
     ss = _rng.seed_sequence(seed)
-    stream = _stream(fmt, snr_db, _rng.child(ss, 0), channel, equalizer, bool(precode), **options)
+    # only a non-default chunk size is passed on, so _stream's callers see the usual arguments
+    extra = {} if chunk_symbols == CHUNK_SYMBOLS else {"chunk_symbols": chunk_symbols}
+    stream = _stream(fmt, snr_db, _rng.child(ss, 0), channel, equalizer, bool(precode), **extra, **options)
     msg_ss = _rng.child(ss, 1)
     bps = fmt.bits_per_symbol
     n, k, t = outer.n, outer.k, outer.t
@@ -347,7 +355,7 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
     # groups per piece: a multiple of bps, so every piece ends on a stream-symbol boundary
     step = bps // math.gcd(bps, group_bits)
     groups_total = -(-n_cw // group_cw)
-    per_piece = max(step, (PIECE_BITS // group_bits) // step * step)
+    per_piece = max(step, (piece_bits // group_bits) // step * step)
     if isinstance(stream, _OneShotStream):
         stream.total = -(-groups_total * group_bits // bps)
     tally = _Tally(wrong=[], msg_bits=[])
@@ -459,7 +467,8 @@ def _popcount16(x) -> np.ndarray:
 # ---- public functions ----------------------------------------------------------------------
 
 def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-             precode=False, interleave=1, mode="count", n_threads=1, **stream_options) -> FecResult:
+             precode=False, interleave=1, mode="count", n_threads=1, _piece_bits: int = PIECE_BITS,
+             _chunk_symbols: int = CHUNK_SYMBOLS, **stream_options) -> FecResult:
     """Stream symbols, map their errors onto RS codewords and count the codewords that fail.
 
     Parameters
@@ -488,6 +497,12 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
         Passed to :class:`photolink.SymbolStream`: ``ideal_feedback`` (PAM),
         ``linewidth_symbol_period``, ``carrier_recovery``, ``differential`` (QAM; cycle slips
         make bursts).
+    _piece_bits : int
+        Private (tests): line bits per piece of the run (memory per piece); default
+        :data:`PIECE_BITS`. The result does not depend on it.
+    _chunk_symbols : int
+        Private (tests): the stream's chunk size (see :class:`photolink.SymbolStream`); default
+        :data:`photolink.symbols.stream.CHUNK_SYMBOLS`. The result depends on it.
 
     Returns
     -------
@@ -504,7 +519,7 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
     tally, _, line_bits, mean_burst, ss, n_cw, interleave = _run(
         code, fmt, snr_db, n_codewords, seed=seed, channel=channel, equalizer=equalizer,
         precode=precode, interleave=interleave, n_threads=n_threads, mode=mode, want_flags=False,
-        options=stream_options)
+        options=stream_options, piece_bits=_piece_bits, chunk_symbols=_chunk_symbols)
     outer = _check_code(code)
     return FecResult(
         code=code.name, format=fmt.name, snr_db=float(snr_db), interleave=interleave,
@@ -519,16 +534,20 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
 
 
 def codeword_failures(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-                      precode=False, interleave=1, n_threads=1, **stream_options) -> np.ndarray:
+                      precode=False, interleave=1, n_threads=1, _piece_bits: int = PIECE_BITS,
+                      _chunk_symbols: int = CHUNK_SYMBOLS, **stream_options) -> np.ndarray:
     """Per-codeword failure flags (bool array of length ``n_codewords``) of a simulated stream.
 
     The same stream and mapping as :func:`simulate` with the same arguments (a failure is a
     codeword with more than t wrong symbols: detected or miscorrected). For a packet path's
     exact mode: ``functools.partial(codeword_failures, code, fmt, snr_db, ...)``. At most 1e9
-    codewords (the flags take a byte each).
+    codewords (the flags take a byte each). The private ``_piece_bits`` and ``_chunk_symbols``
+    are those of :func:`simulate` (defaults :data:`PIECE_BITS` and
+    :data:`photolink.symbols.stream.CHUNK_SYMBOLS`).
     """
     v.integer("n_codewords", n_codewords, lo=1, hi=MAX_CODEWORD_FLAGS)
     _, flags, *_ = _run(code, fmt, snr_db, n_codewords, seed=seed, channel=channel,
                         equalizer=equalizer, precode=precode, interleave=interleave,
-                        n_threads=n_threads, mode="count", want_flags=True, options=stream_options)
+                        n_threads=n_threads, mode="count", want_flags=True, options=stream_options,
+                        piece_bits=_piece_bits, chunk_symbols=_chunk_symbols)
     return np.concatenate(flags)

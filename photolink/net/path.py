@@ -30,7 +30,8 @@ has none, from one Bernoulli(cwer) draw per codeword.
 
 Reproducibility: packets are processed in order of entry into the source queue, one at a time
 through all links, so the queues couple packets exactly as in one long simulation. A run is cut
-into chunks of :data:`CHUNK_PACKETS` packets; chunk ``c`` draws its arrivals, sizes and
+into chunks of :data:`CHUNK_PACKETS` packets (the default of the private keyword
+``chunk_packets`` of ``Path._run``, which tests set small); chunk ``c`` draws its arrivals, sizes and
 failures from its own streams (``_rng.chunk_bit_generator``), and the kernel state (queues,
 codeword positions, pending retransmissions, statistics) is carried from chunk to chunk. The
 result depends on the seed alone: threads only generate traffic ahead of the (sequential)
@@ -55,9 +56,11 @@ from .._util.stats import clopper_pearson
 from ..links.model import LinkModel
 from .traffic import MAX_TIME_NS, Trace, Traffic
 
-#: Packets per chunk (one set of random streams each).
+#: Packets per chunk (one set of random streams each); default of ``Path._run``'s private
+#: keyword ``chunk_packets``.
 CHUNK_PACKETS = 1 << 16
-#: Codeword outcomes asked from ``codeword_failures`` at a time in exact mode.
+#: Codeword outcomes asked from ``codeword_failures`` at a time in exact mode; default of
+#: ``Path._run``'s private keyword ``exact_block``.
 EXACT_BLOCK = 1 << 14
 #: Most codeword outcomes one packet may need in exact mode (its span times its LLR attempts).
 MAX_EXACT_OUTCOMES = 1 << 20
@@ -559,8 +562,7 @@ class Path:
 
     def run(self, traffic: Traffic, n_packets: int, *, seed, mode: str = "statistical",
             recovery="drop", n_threads: int = 1, return_latencies: bool = False,
-            confidence: float = 0.95, _call_packets: int | None = None,
-            _link_major: bool = True) -> PathResult:
+            confidence: float = 0.95) -> PathResult:
         """Send ``n_packets`` packets of ``traffic`` through the path.
 
         Parameters
@@ -591,6 +593,22 @@ class Path:
             When a link's offered load is >= 1 with an unbounded queue in front of it (for a
             trace: a RuntimeWarning), or for any argument out of range.
         """
+        return self._run(traffic, n_packets, seed=seed, mode=mode, recovery=recovery,
+                         n_threads=n_threads, return_latencies=return_latencies, confidence=confidence)
+
+    def _run(self, traffic: Traffic, n_packets: int, *, seed, mode: str = "statistical",
+             recovery="drop", n_threads: int = 1, return_latencies: bool = False,
+             confidence: float = 0.95, call_packets: int | None = None, link_major: bool = True,
+             chunk_packets: int = CHUNK_PACKETS, exact_block: int = EXACT_BLOCK) -> PathResult:
+        """:meth:`run` with private knobs for tests and benchmarks.
+
+        ``call_packets`` (1 to ``chunk_packets``, default ``chunk_packets``) splits each chunk
+        into kernel calls of that many packets and ``link_major`` picks the kernel's loop order:
+        neither changes the result. ``chunk_packets`` (default :data:`CHUNK_PACKETS`) is the
+        packets per chunk and ``exact_block`` (default :data:`EXACT_BLOCK`) the codeword
+        outcomes asked of a link at a time in exact mode; each chunk and each block has its own
+        random stream, so these change which numbers are drawn (not their statistics).
+        """
         if not isinstance(traffic, Traffic):
             raise TypeError(f"traffic must be a photolink.net.traffic object (Poisson, ConstantRate, "
                             f"OnOff, Trace), got {type(traffic).__name__}")
@@ -602,7 +620,10 @@ class Path:
         policy = _policy(recovery)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
         confidence = v.real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-        call = CHUNK_PACKETS if _call_packets is None else v.integer("_call_packets", _call_packets, lo=1, hi=CHUNK_PACKETS)
+        chunk_packets = v.integer("chunk_packets", chunk_packets, lo=1, hi=1 << 24)
+        exact_block = v.integer("exact_block", exact_block, lo=1, hi=1 << 24)
+        call = chunk_packets if call_packets is None else \
+            v.integer("call_packets", call_packets, lo=1, hi=chunk_packets)
         source = traffic._source(self.bottleneck_gbps, n)
         self._check_load(traffic)
         gap = getattr(traffic, "_mean_gap_ns", None)
@@ -631,10 +652,10 @@ class Path:
         kernel = _path.PathKernel(links, recovery=kind, max_retries=max_retries, timeout_ns=timeout,
                                   batch_len=batch_len, batch_cap=N_BATCHES + 1,
                                   raw_cap=n if return_latencies else 0, bit_generators=error_bgs,
-                                  link_major=_link_major)
-        exact = _Exact(self, ss_exact) if mode == "exact" else None
+                                  link_major=link_major)
+        exact = _Exact(self, ss_exact, exact_block) if mode == "exact" else None
 
-        chunks = _chunks(source, n, ss_times, ss_sizes, n_threads)
+        chunks = _chunks(source, n, ss_times, ss_sizes, n_threads, chunk_packets)
         for c, last, (times, sizes) in chunks:
             if c > 0:
                 error_bgs = error_streams(c)
@@ -719,8 +740,9 @@ class Path:
 class _Exact:
     """Exact-mode codeword outcomes of each link, block by block from its own seed."""
 
-    def __init__(self, path: Path, ss):
+    def __init__(self, path: Path, ss, block_size: int = EXACT_BLOCK):
         self.ss = ss
+        self.block_size = block_size
         self.blocks = {}
         self.functions = {}
         for k, (_, m, _) in enumerate(path._nodes()):
@@ -739,14 +761,15 @@ class _Exact:
                              f"{link} (its codewords times its LLR attempts), more than {MAX_EXACT_OUTCOMES}: "
                              f"use mode='statistical', smaller packets or fewer max_retries")
         # the blocks the packet needs, fetched at once (the same blocks one refill each would give)
-        n_blocks = max(1, -(-need // EXACT_BLOCK))
+        size = self.block_size
+        n_blocks = max(1, -(-need // size))
         parts = [rest]
         for b in range(block, block + n_blocks):
-            out = np.asarray(f(EXACT_BLOCK, _rng.child(_rng.child(self.ss, link), b)))
-            if out.shape != (EXACT_BLOCK,):
-                raise ValueError(f"codeword_failures of link {link} must return {EXACT_BLOCK} outcomes, got shape {out.shape}")
-            parts.append(np.flatnonzero(out).astype(np.int64) + known + (b - block) * EXACT_BLOCK)
-        kernel.refill(link, np.concatenate(parts), known + n_blocks * EXACT_BLOCK)
+            out = np.asarray(f(size, _rng.child(_rng.child(self.ss, link), b)))
+            if out.shape != (size,):
+                raise ValueError(f"codeword_failures of link {link} must return {size} outcomes, got shape {out.shape}")
+            parts.append(np.flatnonzero(out).astype(np.int64) + known + (b - block) * size)
+        kernel.refill(link, np.concatenate(parts), known + n_blocks * size)
         self.blocks[link] = block + n_blocks
 
 
@@ -756,13 +779,14 @@ def _bernoulli(cwer: float):
     return failures
 
 
-def _chunks(source, n, ss_times, ss_sizes, n_threads):
-    """Yield (index, is_last, (times, sizes)) of each chunk, generated ahead by a thread pool."""
-    n_chunks = -(-n // CHUNK_PACKETS)
+def _chunks(source, n, ss_times, ss_sizes, n_threads, chunk_packets=CHUNK_PACKETS):
+    """Yield (index, is_last, (times, sizes)) of each chunk of ``chunk_packets`` packets,
+    generated ahead by a thread pool."""
+    n_chunks = -(-n // chunk_packets)
 
     def make(c):
-        start = c * CHUNK_PACKETS
-        times, sizes = source.chunk(ss_times, ss_sizes, c, start, min(CHUNK_PACKETS, n - start))
+        start = c * chunk_packets
+        times, sizes = source.chunk(ss_times, ss_sizes, c, start, min(chunk_packets, n - start))
         return (np.ascontiguousarray(times, dtype=np.float64),
                 None if sizes is None else np.ascontiguousarray(sizes, dtype=np.float64))
 

@@ -48,8 +48,8 @@ class CarrierRecovery:
       least sum is the estimate.
 
     The estimate is unwrapped symbol to symbol (Pfau's unwrapping, ambiguity pi/2); a genie
-    (a preamble) sets the start of every chunk of :data:`photolink.symbols.stream.CHUNK_SYMBOLS`
-    symbols to the true phase. Chunk edges shorten the window.
+    (a preamble) sets the start of every chunk of the stream (:data:`photolink.symbols.stream.CHUNK_SYMBOLS`
+    symbols, the default of the stream's private ``_chunk_symbols``) to the true phase. Chunk edges shorten the window.
 
     Parameters
     ----------

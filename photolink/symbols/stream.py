@@ -6,7 +6,9 @@ dual-polarisation symbol (all polarisations of the format): ``symbols``, ``symbo
 ``ser`` count those, ``bits = symbols * fmt.bits_per_symbol``, and over AWGN ``ser`` estimates
 ``fmt.ser_awgn(snr_db)`` (which is defined the same way).
 
-A run is cut into chunks of :data:`CHUNK_SYMBOLS` symbols. Each chunk is self-contained (own
+A run is cut into chunks of :data:`CHUNK_SYMBOLS` symbols (the default of the private keyword
+``_chunk_symbols`` of :class:`SymbolStream` and :func:`simulate_ber`, which tests set small so
+that a short run spans many chunks). Each chunk is self-contained (own
 random stream, own warm-up of the channel and equaliser histories), so the counts depend only
 on the seed: not on ``n_threads``, nor on how a run is split into calls of
 :meth:`SymbolStream.run`. Memory stays constant for any ``n_symbols``.
@@ -26,8 +28,9 @@ from .carrier import CarrierRecovery, phase_step_sigma
 from .channel import Channel, Equalizer
 from .formats import PAM, QAM
 
-#: Symbols per chunk: long enough that per-chunk set-up is < 0.5 % of the work, short
-#: enough that a run's last, partly counted chunk costs little.
+#: Symbols per chunk (default of the private keyword ``_chunk_symbols``): long enough that
+#: per-chunk set-up is < 0.5 % of the work, short enough that a run's last, partly counted
+#: chunk costs little.
 CHUNK_SYMBOLS = 1 << 20
 #: Burst histogram bins: runs of 1 .. BURST_BINS-1 symbol errors, and the last bin for longer.
 BURST_BINS = 64
@@ -168,6 +171,9 @@ class SymbolStream:
     differential : bool
         QAM only: quadrant differential coding (a cycle slip then costs one symbol, not a
         burst to the next slip).
+    _chunk_symbols : int
+        Private (tests): symbols per chunk, 1024 to 2**24; default :data:`CHUNK_SYMBOLS`.
+        The counts depend on it (each chunk has its own random stream and warm-up).
     """
 
     fmt: PAM
@@ -181,10 +187,12 @@ class SymbolStream:
     carrier_recovery: CarrierRecovery | None = None
     differential: bool = False
     position: int = field(default=0, init=False)
+    _chunk_symbols: int = field(default=CHUNK_SYMBOLS, repr=False)
 
     def __post_init__(self):
         if not isinstance(self.fmt, (PAM, QAM)):
             raise TypeError(f"fmt must be a photolink PAM or QAM format, got {type(self.fmt).__name__} {self.fmt!r}")
+        self._chunk_symbols = v.integer("_chunk_symbols", self._chunk_symbols, lo=1024, hi=1 << 24)
         self.snr_db = v.real("snr_db", self.snr_db, lo=-30, hi=80)
         if isinstance(self.fmt, QAM):
             self._coherent_config()
@@ -265,15 +273,16 @@ class SymbolStream:
         n = v.integer("n_symbols", n_symbols, lo=1, hi=limit)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
         start, stop = self.position, self.position + n
-        first, last = start // CHUNK_SYMBOLS, (stop - 1) // CHUNK_SYMBOLS
-        pieces = [(c, max(start - c * CHUNK_SYMBOLS, 0), min(stop - c * CHUNK_SYMBOLS, CHUNK_SYMBOLS))
+        chunk = self._chunk_symbols
+        first, last = start // chunk, (stop - 1) // chunk
+        pieces = [(c, max(start - c * chunk, 0), min(stop - c * chunk, chunk))
                   for c in range(first, last + 1)]
 
         def one(piece):
             c, lo, hi = piece
             hist = np.zeros(BURST_BINS, np.uint64)
-            out = self._kernel.run_chunk(_rng.chunk_bit_generator(self._ss, c), CHUNK_SYMBOLS, lo, hi,
-                                         c * CHUNK_SYMBOLS, hist, return_errors)
+            out = self._kernel.run_chunk(_rng.chunk_bit_generator(self._ss, c), chunk, lo, hi,
+                                         c * chunk, hist, return_errors)
             return out, hist
 
         if n_threads == 1 or len(pieces) == 1:
@@ -310,7 +319,8 @@ class SymbolStream:
 
 def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, precode=False,
                  ideal_feedback=False, n_threads=1, return_errors=False,
-                 linewidth_symbol_period=0.0, carrier_recovery=None, differential=False) -> BerResult:
+                 linewidth_symbol_period=0.0, carrier_recovery=None, differential=False,
+                 _chunk_symbols: int = CHUNK_SYMBOLS) -> BerResult:
     """Stream ``n_symbols`` symbols through noise (and ISI and equaliser) and count errors.
 
     Parameters
@@ -334,6 +344,9 @@ def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, 
         Worker threads; the counts do not depend on it.
     return_errors : bool
         Also return the position and bit pattern of every symbol error (for exact FEC).
+    _chunk_symbols : int
+        Private (tests): symbols per chunk; default :data:`CHUNK_SYMBOLS`. See
+        :class:`SymbolStream`.
 
     Returns
     -------
@@ -354,5 +367,6 @@ def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, 
     stream = SymbolStream(fmt, snr_db, seed=seed, channel=channel, equalizer=equalizer,
                           precode=precode, ideal_feedback=ideal_feedback,
                           linewidth_symbol_period=linewidth_symbol_period,
-                          carrier_recovery=carrier_recovery, differential=differential)
+                          carrier_recovery=carrier_recovery, differential=differential,
+                          _chunk_symbols=_chunk_symbols)
     return stream.run(n_symbols, n_threads=n_threads, return_errors=return_errors)

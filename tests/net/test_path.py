@@ -329,7 +329,7 @@ def test_same_seed_same_latencies_for_any_threads_and_call_split():
     for rec in ("llr", pl.E2E(timeout_ns=3000, max_retries=2)):
         runs = [path.run(tr, n, seed=42, recovery=rec, return_latencies=True),
                 path.run(tr, n, seed=42, recovery=rec, return_latencies=True, n_threads=3),
-                path.run(tr, n, seed=42, recovery=rec, return_latencies=True, _call_packets=777)]
+                path._run(tr, n, seed=42, recovery=rec, return_latencies=True, call_packets=777)]
         for other in runs[1:]:
             np.testing.assert_array_equal(other.latencies_ns, runs[0].latencies_ns)
             assert other.to_dict() == runs[0].to_dict()
@@ -347,7 +347,7 @@ def test_link_by_link_batches_give_the_packet_by_packet_result():
     path = pl.Path(hops, source_buffer_bytes=1e5)
     for tr, rec in ((Poisson(0.95, 1500, "exponential"), "drop"), (pl.traffic.OnOff(0.8, 4096, peak_load=1.5), "llr")):
         a = path.run(tr, 30_000, seed=8, recovery=rec, return_latencies=True)
-        b = path.run(tr, 30_000, seed=8, recovery=rec, return_latencies=True, _link_major=False)
+        b = path._run(tr, 30_000, seed=8, recovery=rec, return_latencies=True, link_major=False)
         np.testing.assert_array_equal(a.latencies_ns, b.latencies_ns)
         assert a.to_dict() == b.to_dict()
         assert a.lost_tail_drop > 0 and a.lost_corrupted > 0
@@ -452,3 +452,10 @@ def test_bad_traffic_and_arguments_give_clear_errors():
     bad = pl.Path([link(100, 0.1, 5140, failures=lambda n, seed: np.zeros(3, bool))])
     with pytest.raises(ValueError, match="outcomes"):
         bad.run(Poisson(0.5), 10, seed=1, mode="exact")
+
+
+def test_public_run_signature_has_no_private_parameters():
+    import inspect
+    params = inspect.signature(pl.Path.run).parameters
+    assert "traffic" in params and "seed" in params
+    assert not [p for p in params if p.startswith("_")]

@@ -8,7 +8,6 @@ from scipy import integrate, special
 import photolink as pl
 from photolink._util import rng as _rng
 from photolink._util.stats import clopper_pearson
-from photolink.symbols import stream
 from photolink.symbols.coherent import CarrierRecovery
 from photolink.symbols.formats import QUADRANT_OF_SIGNS, SIGNS_OF_QUADRANT
 
@@ -303,8 +302,8 @@ def test_general_path_matches_numpy_reimplementation(fmt, snr, lw, cr, diff):
     {"linewidth_symbol_period": 2e-4, "carrier_recovery": CarrierRecovery("blind-phase-search", 15, 16)},
     {"linewidth_symbol_period": 2e-4, "differential": True},
 ])
-def test_reproducible_across_threads_and_splits(monkeypatch, options, assert_same_ber):
-    monkeypatch.setattr(stream, "CHUNK_SYMBOLS", 5000)      # many chunks, small run
+def test_reproducible_across_threads_and_splits(options, assert_same_ber):
+    options = dict(options, _chunk_symbols=5000)                # many chunks, small run
     n = 23_456
     whole = pl.simulate_ber(pl.DP_16QAM, 14.0, n, seed=99, return_errors=True, **options)
     threaded = pl.simulate_ber(pl.DP_16QAM, 14.0, n, seed=99, return_errors=True, n_threads=3, **options)

@@ -9,29 +9,8 @@ scipy) are imported on first use, so ``import photolink`` stays light (PEP 562).
 import importlib
 
 from ._util.version import __version__  # noqa: F401 (public)
-from .symbols import (
-    DP_16QAM,
-    DP_64QAM,
-    DP_QPSK,
-    NRZ,
-    PAM,
-    PAM2,
-    PAM4,
-    PAM8,
-    QAM,
-    QPSK,
-    BerEstimate,
-    BerResult,
-    CarrierRecovery,
-    Channel,
-    Equalizer,
-    SymbolStream,
-    estimate_ber,
-    osnr_from_snr,
-    q_function,
-    simulate_ber,
-    snr_from_osnr,
-)
+from . import symbols
+from .symbols import *  # noqa: F403 (the symbol-stream core: pl.simulate_ber, pl.PAM4, ...)
 
 #: Names imported on first use, and the submodule that defines each.
 _LAZY = {

@@ -435,7 +435,7 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
 
 def _full_check(codec, outer, ss, cw_here, cw_i, pos_i, val_i, fail, mis_local, fidx) -> int:
     """Encode random messages, add the errors, decode all: count disagreements with counting."""
-    n, k = outer.n, outer.k
+    k = outer.k
     rng = np.random.Generator(_rng.BitGenerator(ss))
     bad = 0
     block = 2048

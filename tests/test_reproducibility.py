@@ -15,7 +15,6 @@ import pytest
 import photolink as pl
 from photolink import fec
 from photolink.links.model import LinkModel
-from photolink.symbols.coherent import CarrierRecovery
 
 CH = pl.Channel.from_cursors(pre=(0.1,), main=1.0, post=(0.55, 0.25))
 EQ = pl.Equalizer.zero_forcing(CH, n_ffe=4, n_dfe=2)

@@ -110,7 +110,7 @@ def _cmd_link(args) -> int:
 
 def link_summary(r, link=None) -> str:
     """A readable multi-line account of one report."""
-    out = [f"{r.name} ({r.kind}), {r.length_m:g} m, {r.net_rate_gbps:g} Gb/s: {r.format} at "
+    out = [f"{r.name} ({r.technology}), {r.length_m:g} m, {r.net_rate_gbps:g} Gb/s: {r.format} at "
            f"{r.symbol_rate_gbd:.4g} GBd, FEC {r.fec}  [{r.method}]"]
     if link is not None and link.source:
         out.append(f"  source: {link.source}")

@@ -5,7 +5,7 @@ energy and latency; :class:`LinkModel` (:mod:`~photolink.links.model`) is all a 
 needs of it, and the only thing :mod:`photolink.net` imports from here.
 """
 from .catalog import preset, presets
-from .link import KINDS, Link, LinkResult, Segment
+from .link import TECHNOLOGIES, Link, LinkResult, Segment
 from .model import LinkModel
 
-__all__ = ["KINDS", "Link", "LinkModel", "LinkResult", "Segment", "preset", "presets"]
+__all__ = ["TECHNOLOGIES", "Link", "LinkModel", "LinkResult", "Segment", "preset", "presets"]

@@ -120,7 +120,7 @@ def _add(link: Link) -> None:
 
 
 _add(Link(
-    name="dac-800g", kind="passive-copper", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
+    name="dac-800g", technology="passive-copper", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
     medium=TWINAX_26AWG, length_m=1.5, fec=fec.KP4, host_serdes=SERDES_112G,
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
@@ -130,7 +130,7 @@ _add(Link(
            "[ref:kp4-code] KP4 (S); [ref:twinax-propagation] <= 4.5 ns/m (D); PCS latency [ref:photolink-pcs-latency] E"))
 
 _add(Link(
-    name="dac-1.6t", kind="passive-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    name="dac-1.6t", technology="passive-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
     medium=TWINAX_26AWG, length_m=1.0, fec=fec.KP4, host_serdes=SERDES_224G,
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(4.5, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
@@ -140,7 +140,7 @@ _add(Link(
            "cable (S draft); [ref:dj-com-parameters] 802.3dj 106.25 GBd PAM4 (S secondary); [ref:kp4-code] KP4 (S)"))
 
 _add(Link(
-    name="aec-800g", kind="active-copper", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
+    name="aec-800g", technology="active-copper", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
     medium=TWINAX_26AWG, length_m=3.0, fec=fec.KP4, host_serdes=SERDES_112G,
     module_serdes=SERDES_112G_RETIMER, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
@@ -151,7 +151,7 @@ _add(Link(
            "(E throughout); [ref:kp4-code] KP4 (S); [ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
 _add(Link(
-    name="dr4-800g", kind="dsp-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
+    name="dr4-800g", technology="dsp-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
     medium=SMF_OBAND, length_m=100.0, fec=fec.KP4, host_serdes=SERDES_112G, module_serdes=SERDES_112G,
     host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     tx=TX_EML_100G, rx=RX_PIN_TIA, connectors=2, connector_loss_db=0.5, dsp_snr_db=24.0,
@@ -164,7 +164,7 @@ _add(Link(
            "pluggable ~100 ns less (E), [ref:photolink-dsp-latency] [ref:photolink-dsp-snr] (E); [ref:kp4-design-ber] KP4, 2.4e-4 (S)"))
 
 _add(Link(
-    name="lpo-800g", kind="linear-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
+    name="lpo-800g", technology="linear-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
     medium=SMF_OBAND, length_m=100.0, fec=fec.KP4, host_serdes=SERDES_112G,
     host_channel=(HOST_TRACE, CONNECTOR), optics_loss=(LINEAR_OPTICS,),
     tx=TX_SIPH_100G, rx=RX_LINEAR_TIA, connectors=2, connector_loss_db=0.5,
@@ -177,7 +177,7 @@ _add(Link(
            "[ref:lpo-latency-saving] LPO ~100 ns less than DSP pluggable (E); [ref:kp4-code] KP4 host to host (S)"))
 
 _add(Link(
-    name="cpo-800g", kind="linear-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
+    name="cpo-800g", technology="linear-optics", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,
     medium=SMF_OBAND, length_m=100.0, fec=fec.KP4, host_serdes=SERDES_112G,
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_100G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
@@ -189,7 +189,7 @@ _add(Link(
            "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b, TIA 0.96 pJ/b (D); [ref:kp4-code] KP4 host to host (S)"))
 
 _add(Link(
-    name="cpo-1.6t", kind="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    name="cpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
     medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_200G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
@@ -202,7 +202,7 @@ _add(Link(
            "electrical loss ~22 dB -> ~4 dB at 200G (P); [ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4 (S draft)"))
 
 _add(Link(
-    name="dr4-1.6t", kind="dsp-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    name="dr4-1.6t", technology="dsp-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
     medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
     module_serdes=SERDES_224G, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     tx=TX_EML_200G, rx=RX_PIN_TIA, connectors=2, connector_loss_db=0.5, dsp_snr_db=22.0,
@@ -215,7 +215,7 @@ _add(Link(
            "[ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft); [ref:dr8-800g-reach] DR 500 m (S/E)"))
 
 _add(Link(
-    name="zr-400g", kind="coherent", lanes=1, lane_rate_gbps=400.0, fmt=DP_16QAM,
+    name="zr-400g", technology="coherent", lanes=1, lane_rate_gbps=400.0, fmt=DP_16QAM,
     medium=DCI_LINE, length_m=80_000.0, fec=fec.CFEC_400ZR, coherent=ZR_TRX, pcs_overhead=0.0,
     parts=(_host(3.0, "[ref:photolink-serdes-energy] E (photolink): 400GAUI-8 C2M SerDes"),
            Part("dsp", w=10.0, source=_DSP + " of a < 20 W module [ref:zr-module-power] (D)"),

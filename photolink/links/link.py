@@ -46,7 +46,7 @@ from .model import LinkModel
 from .optics import CoherentLine, CoherentTrx, Fiber, OpticalRx, OpticalTx, imdd_budget
 from .serdes import Loss, SerDes, Twinax, electrical_lane
 
-KINDS = ("ideal", "passive-copper", "active-copper", "dsp-optics", "linear-optics", "coherent")
+TECHNOLOGIES = ("ideal", "passive-copper", "active-copper", "dsp-optics", "linear-optics", "coherent")
 _MEDIUM = {"passive-copper": Twinax, "active-copper": Twinax, "dsp-optics": Fiber,
            "linear-optics": Fiber, "coherent": CoherentLine}
 #: evaluate() warns when DFE bursts push the CWER of a link that meets its BER threshold above this
@@ -134,7 +134,7 @@ class LinkResult:
 
     Attributes
     ----------
-    name, kind, method : str
+    name, technology, method : str
         ``method`` is ``"evaluate"`` or ``"simulate"``.
     length_m, net_rate_gbps, line_rate_gbps, symbol_rate_gbd : float
     format, fec : str
@@ -183,7 +183,7 @@ class LinkResult:
     """
 
     name: str
-    kind: str
+    technology: str
     method: str
     length_m: float
     net_rate_gbps: float
@@ -250,8 +250,8 @@ class Link:
     Parameters
     ----------
     name : str
-    kind : str
-        One of :data:`KINDS` (see the module docstring).
+    technology : str
+        One of :data:`TECHNOLOGIES` (see the module docstring).
     lanes : int
     lane_rate_gbps : float
         Net data rate of one lane (MAC rate, before PCS and FEC overhead).
@@ -297,7 +297,7 @@ class Link:
     """
 
     name: str
-    kind: str
+    technology: str
     lanes: int
     lane_rate_gbps: float
     fmt: object = None
@@ -330,7 +330,7 @@ class Link:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"name must be a non-empty string, got {self.name!r}")
-        v.choice("kind", self.kind, KINDS)
+        v.choice("technology", self.technology, TECHNOLOGIES)
         v.integer("lanes", self.lanes, lo=1, hi=64)
         v.real("lane_rate_gbps", self.lane_rate_gbps, lo=0.0, hi=2000.0, lo_open=True)
         for name in ("pcs_ns", "dsp_ns", "retimer_ns"):
@@ -345,22 +345,22 @@ class Link:
             for piece in getattr(self, name):
                 if not isinstance(piece, Loss):
                     raise TypeError(f"{name} must hold photolink.links.serdes.Loss pieces, got {piece!r}")
-        if self.kind == "ideal":
+        if self.technology == "ideal":
             if self.propagation_ns is not None:
                 v.real("propagation_ns", self.propagation_ns, lo=0.0, hi=1e9)
             return
         length = v.real("length_m", self.length_m, lo=0.0)
-        medium_type = _MEDIUM[self.kind]
+        medium_type = _MEDIUM[self.technology]
         if not isinstance(self.medium, medium_type):
-            raise TypeError(f"medium of a {self.kind} link must be a {medium_type.__name__}, "
+            raise TypeError(f"medium of a {self.technology} link must be a {medium_type.__name__}, "
                             f"got {type(self.medium).__name__}")
         limit = self.medium.max_length_m
         if length > limit:
             raise ValueError(f"length_m must be in [0, {limit:g}] m for {self.medium.name} "
                              f"(the medium's physical limit), got {self.length_m!r}")
-        want = QAM if self.kind == "coherent" else PAM
+        want = QAM if self.technology == "coherent" else PAM
         if not isinstance(self.fmt, want):
-            raise TypeError(f"fmt of a {self.kind} link must be a photolink {want.__name__} format, "
+            raise TypeError(f"fmt of a {self.technology} link must be a photolink {want.__name__} format, "
                             f"got {self.fmt!r}")
         for attr in ("threshold_ber", "cwer_from_ber", "frame_loss_ratio", "latency_ns", "overhead",
                      "codeword_bits", "message_bits"):
@@ -369,10 +369,10 @@ class Link:
                                 f"got {self.fec!r}")
         needs = {"passive-copper": ("host_serdes",), "active-copper": ("host_serdes", "module_serdes"),
                  "dsp-optics": ("host_serdes", "module_serdes", "tx", "rx"),
-                 "linear-optics": ("host_serdes", "tx", "rx"), "coherent": ("coherent",)}[self.kind]
+                 "linear-optics": ("host_serdes", "tx", "rx"), "coherent": ("coherent",)}[self.technology]
         for attr in needs:
             if getattr(self, attr) is None:
-                raise ValueError(f"a {self.kind} link needs {attr}")
+                raise ValueError(f"a {self.technology} link needs {attr}")
         v.integer("connectors", self.connectors, lo=0, hi=100)
         v.real("connector_loss_db", self.connector_loss_db, lo=0.0, hi=10.0)
         for device, rate in self._symbol_rates():
@@ -384,7 +384,7 @@ class Link:
     @classmethod
     def ideal(cls, rate_gbps: float, propagation_ns: float = 0.0, name: str = "ideal") -> "Link":
         """An error-free link with only a rate and a propagation delay (no FEC, no energy)."""
-        return cls(name=name, kind="ideal", lanes=1, lane_rate_gbps=rate_gbps,
+        return cls(name=name, technology="ideal", lanes=1, lane_rate_gbps=rate_gbps,
                    propagation_ns=propagation_ns, pcs_overhead=0.0)
 
     def with_length(self, metres: float) -> "Link":
@@ -412,20 +412,20 @@ class Link:
         bps = self.fmt.bits_per_symbol
         full = self.line_rate_gbps() / bps
         aui = self.line_rate_gbps(self._outer()) / bps
-        if self.kind == "passive-copper":
+        if self.technology == "passive-copper":
             return [(self.host_serdes, full)]
-        if self.kind == "active-copper":
+        if self.technology == "active-copper":
             return [(self.host_serdes, full), (self.module_serdes, full)]
-        if self.kind == "dsp-optics":
+        if self.technology == "dsp-optics":
             return [(self.host_serdes, aui), (self.module_serdes, aui), (self.tx, full)]
-        if self.kind == "linear-optics":
+        if self.technology == "linear-optics":
             return [(self.host_serdes, full), (self.tx, full)]
         return [(self.coherent, full)]
 
     @property
     def symbol_rate_gbd(self) -> float:
         """Symbol rate of the medium's lanes."""
-        if self.kind == "ideal":
+        if self.technology == "ideal":
             return float("nan")
         return self.line_rate_gbps() / self.fmt.bits_per_symbol
 
@@ -451,7 +451,7 @@ class Link:
 
     def reach_m(self) -> tuple[float, str]:
         """(longest length meeting the FEC threshold, what limits it: fec-threshold or medium)."""
-        if self.kind == "ideal":
+        if self.technology == "ideal":
             return math.inf, "medium"
         return _reach(dataclasses.replace(self, length_m=0.0))
 
@@ -506,7 +506,7 @@ class Link:
         ``"fec-model"``).
         """
         base = self.evaluate(frame_bytes, switch_pj_per_bit, reach=reach)
-        if self.kind == "ideal":
+        if self.technology == "ideal":
             return dataclasses.replace(base, method="simulate")
         n = v.integer("n_symbols", n_symbols, lo=1, hi=10**13)
         ss = _rng.seed_sequence(seed)
@@ -610,7 +610,7 @@ class Link:
         ``latency_ns`` holds propagation, pcs_fec (PCS + FEC decode), dsp and retimer; the codeword
         accumulation is ``fec_hold_ns`` (not in ``latency_ns``) and serialisation is the path's.
         """
-        if self.kind == "ideal":
+        if self.technology == "ideal":
             return LinkModel.ideal(self.net_rate_gbps, self._propagation_ns(), name=self.name)
         rep = self.evaluate(reach=False)
         hold, decode = self._fec_latency()
@@ -711,20 +711,20 @@ def _side(pieces) -> list:
 
 @lru_cache(maxsize=1024)
 def _segments(link: Link) -> tuple:
-    if link.kind == "ideal":
+    if link.technology == "ideal":
         return ()
     bps = link.fmt.bits_per_symbol
     rs = link.line_rate_gbps() / bps
     host, mod = _side(link.host_channel), _side(link.module_channel)
-    if link.kind == "passive-copper":
+    if link.technology == "passive-copper":
         cable = [(link.medium.loss, link.length_m)]
         return (_electrical("host-to-host", link, link.host_serdes, host + cable + host, rs),)
-    if link.kind == "active-copper":
+    if link.technology == "active-copper":
         cable = [(link.medium.loss, link.length_m)]
         return (_electrical("host-to-retimer", link, link.module_serdes, host + mod, rs),
                 _electrical("cable", link, link.module_serdes, mod + cable + mod, rs),
                 _electrical("retimer-to-host", link, link.host_serdes, mod + host, rs))
-    if link.kind == "coherent":
+    if link.technology == "coherent":
         osnr = link.medium.osnr_db(link.length_m, link.coherent.tx_osnr_db)
         snr = link.coherent.snr_db(osnr, rs)
         detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m)}
@@ -738,7 +738,7 @@ def _segments(link: Link) -> tuple:
         detail["failure"] = "dispersion-limited: the dispersion penalty is unbounded"
         dead = Segment("optical", link.fmt, rs, -math.inf, -math.inf, detail=detail)
         return (dead,)
-    if link.kind == "linear-optics":
+    if link.technology == "linear-optics":
         seg = _electrical("host-to-host (linear)", link, link.host_serdes,
                           host + _side(link.optics_loss) + host, rs, budget.snr_db)
         seg.detail.update(optical=detail)
@@ -770,7 +770,7 @@ def _burst_lanes(link: Link, segs) -> list | None:
         else:
             ep = _bursts.episodes(seg.fmt, min(max(seg.snr_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1]))
         # a module DSP's inner code covers its optical lane only, not the host AUIs around it
-        covered = not (link.kind == "dsp-optics" and seg.name != "optical")
+        covered = not (link.technology == "dsp-optics" and seg.name != "optical")
         lanes.append((ep, covered))
     return lanes
 
@@ -797,7 +797,7 @@ def _reach(link0: Link) -> tuple[float, str]:
     limit = link0.medium.max_length_m
     f = lambda x: max(min(_margin_at(link0, float(x)), 30.0), -30.0)  # noqa: E731
     tol = max(1e-3, 1e-5 * limit)
-    if link0.kind == "coherent":
+    if link0.technology == "coherent":
         # The margin jumps up where another amplifier is added: search a grid for the last pass.
         grid = np.linspace(0.0, limit, 65)
         margins = [f(x) for x in grid]
@@ -827,13 +827,13 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
                                         switch_pj_per_bit)
     power = sum(watts.values())
     common = dict(
-        name=link.name, kind=link.kind, length_m=link.length_m, net_rate_gbps=rate,
+        name=link.name, technology=link.technology, length_m=link.length_m, net_rate_gbps=rate,
         energy_pj_per_bit=power / rate * 1000, power_w=power, module_power_w=module_w,
         energy_breakdown_w=watts, energy_breakdown_pj_per_bit={k: x / rate * 1000 for k, x in watts.items()},
         latency_ns=sum(latency.values()), latency_breakdown_ns=latency, frame_bytes=frame_bytes,
         rated_reach_m=link.rated_reach_m, method="evaluate", symbols=0, bit_errors=0,
         pre_fec_ber_ci=None, cwer_ci=None)
-    if link.kind == "ideal":
+    if link.technology == "ideal":
         return LinkResult(
             **common, line_rate_gbps=rate, symbol_rate_gbd=float("nan"), format="ideal", fec="none",
             snr_db=math.inf, required_snr_db=-math.inf, margin_db=math.inf, pre_fec_ber=0.0,

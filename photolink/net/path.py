@@ -194,7 +194,7 @@ class HopStats:
     Attributes
     ----------
     name : str
-    kind : {"link", "switch"}
+    element : {"link", "switch"}
     packets : int
         Packets offered to the queue this hop holds (0 for a link whose queue is a switch's).
     tail_drops : int
@@ -215,7 +215,7 @@ class HopStats:
     """
 
     name: str
-    kind: str
+    element: str
     packets: int = 0
     tail_drops: int = 0
     mean_wait_ns: float = 0.0
@@ -632,7 +632,7 @@ class Path:
                              f"{n * gap(self.bottleneck_gbps):.3g} ns of arrivals; at most {MAX_TIME_NS:g} ns "
                              f"(the range of Trace times): raise the load or lower n_packets")
 
-        kind = "drop" if policy is None else ("llr" if isinstance(policy, LLR) else "e2e")
+        recovery = "drop" if policy is None else ("llr" if isinstance(policy, LLR) else "e2e")
         timeout = 0.0
         if isinstance(policy, E2E):
             timeout = policy.timeout_ns if policy.timeout_ns is not None else \
@@ -649,7 +649,7 @@ class Path:
 
         batch_len = max(1, n // N_BATCHES)
         error_bgs = error_streams(0)
-        kernel = _path.PathKernel(links, recovery=kind, max_retries=max_retries, timeout_ns=timeout,
+        kernel = _path.PathKernel(links, recovery=recovery, max_retries=max_retries, timeout_ns=timeout,
                                   batch_len=batch_len, batch_cap=N_BATCHES + 1,
                                   raw_cap=n if return_latencies else 0, bit_generators=error_bgs,
                                   link_major=link_major)
@@ -664,9 +664,9 @@ class Path:
                 b = min(a + call, m)
                 _feed(kernel, exact, times[a:b], source.gaps, None if sizes is None else sizes[a:b],
                       source.fixed_size, error_bgs, last and b == m)
-        return self._result(kernel, n, mode, kind, confidence, ss, return_latencies)
+        return self._result(kernel, n, mode, recovery, confidence, ss, return_latencies)
 
-    def _result(self, kernel, n, mode, kind, confidence, ss, return_latencies) -> PathResult:
+    def _result(self, kernel, n, mode, recovery, confidence, ss, return_latencies) -> PathResult:
         tot = kernel.totals()
         delivered = int(tot["delivered"])
         lost = int(tot["lost_tail_drop"] + tot["lost_corrupted"])
@@ -708,7 +708,7 @@ class Path:
             llr_retries=int(tot["llr_retries"]), e2e_retransmissions=int(tot["e2e_retransmissions"]),
             latency_percentiles_ns=latency, mean_latency_ns=mean, mean_latency_ci=mean_ci,
             min_latency_ns=lo, pdv_percentiles_ns=pdv, ipdv_percentiles_ns=ipdv, hops=hops,
-            goodput_gbps=goodput, duration_ns=duration, mode=mode, recovery=kind,
+            goodput_gbps=goodput, duration_ns=duration, mode=mode, recovery=recovery,
             confidence=confidence, seed_entropy=ss.entropy if not ss.spawn_key else None,
             latencies_ns=raw.copy() if raw is not None else None, _hist=hist, _ipdv=ipdv_state)
 
@@ -730,10 +730,10 @@ class Path:
                 "utilisation": s["busy_ns"] / duration if duration and duration > 0 else math.nan,
             }
             if sw is None:
-                out[i] = HopStats(name=m.name, kind="link", **queue, **link)
+                out[i] = HopStats(name=m.name, element="link", **queue, **link)
             else:
-                out[i] = HopStats(name=m.name, kind="link", **link)
-                out[i - 1] = HopStats(name=sw.name, kind="switch", latency_ns=sw.latency_ns, **queue)
+                out[i] = HopStats(name=m.name, element="link", **link)
+                out[i - 1] = HopStats(name=sw.name, element="switch", latency_ns=sw.latency_ns, **queue)
         return tuple(out)
 
 

@@ -63,25 +63,25 @@ class _Sizes:
                                    lo=0.0, hi=math.inf)
             if not weights.sum() > 0:
                 raise ValueError(f"size_distribution weights must not all be 0, got {weights.tolist()}")
-            self.kind = "discrete"
+            self.distribution = "discrete"
             self.values = sizes
             self.cdf = np.cumsum(weights) / weights.sum()
             self.cdf[-1] = 1.0
             self.mean = float(sizes @ (weights / weights.sum()))
             self.min = float(sizes[weights > 0].min())
         else:
-            kind = v.choice("size_distribution", size_distribution, {"fixed", "exponential"})
+            distribution = v.choice("size_distribution", size_distribution, {"fixed", "exponential"})
             mean = DEFAULT_PACKET_BYTES if packet_bytes is None else \
                 v.real("packet_bytes", packet_bytes, lo=1.0, hi=MAX_PACKET_BYTES)
-            self.kind, self.mean = kind, mean
-            self.min = mean if kind == "fixed" else 0.0
+            self.distribution, self.mean = distribution, mean
+            self.min = mean if distribution == "fixed" else 0.0
 
     def draw(self, bit_generator, n: int):
         """n sizes (bytes) from bit_generator, or None for fixed sizes."""
-        if self.kind == "fixed":
+        if self.distribution == "fixed":
             return None
         g = np.random.Generator(bit_generator)
-        if self.kind == "exponential":
+        if self.distribution == "exponential":
             return g.standard_exponential(n) * self.mean
         return self.values[np.searchsorted(self.cdf, g.random(n), side="right").clip(0, self.values.size - 1)]
 
@@ -259,7 +259,7 @@ class _Source:
 
     @property
     def fixed_size(self) -> float:
-        return self.sizes.mean if self.sizes.kind == "fixed" else 0.0
+        return self.sizes.mean if self.sizes.distribution == "fixed" else 0.0
 
     def chunk(self, ss_times, ss_sizes, index: int, start: int, n: int):
         """(times, sizes or None) of packets start .. start + n - 1 (chunk ``index``).
@@ -270,7 +270,7 @@ class _Source:
         bg = _rng.chunk_bit_generator(ss_times, index) if self._random_times else None
         times = self._times(bg, start, n)
         sizes = None
-        if self.sizes.kind != "fixed":
+        if self.sizes.distribution != "fixed":
             sizes = self.sizes.draw(_rng.chunk_bit_generator(ss_sizes, index), n)
         return times, sizes
 

@@ -99,7 +99,7 @@ def compare(technologies=None, *, n_packets: int = N_PACKETS, seed: int = 1):
             "p50_ns": drop.percentile(50), "p99_ns": drop.percentile(99),
             "p999_ns": drop.percentile(99.9), "llr_p999_ns": llr.percentile(99.9),
             "llr_max_ns": llr.max_latency_ns,
-            "llr_utilisation": max(h.utilisation for h in llr.hops if h.kind == "link"),
+            "llr_utilisation": max(h.utilisation for h in llr.hops if h.element == "link"),
             "replay_ns": 2 * (link.link_model().fixed_latency_ns + link.link_model().fec_hold_ns),
         })
         latencies[label] = lat

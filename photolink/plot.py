@@ -40,7 +40,8 @@ def save(fig, path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise ValueError(f"path must end in one of {list(SUFFIXES)}, got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise ValueError(f"path: directory {str(path.parent)!r} does not exist (create it first)")
     fig.savefig(path, dpi=130)
     return path
 

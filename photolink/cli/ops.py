@@ -88,7 +88,7 @@ def _progress(args):
 
 def _cmd_run(args) -> int:
     cfg = load(args.config)
-    if cfg.title:
+    if cfg.title and "-" not in (args.csv, args.json):
         print(cfg.title)
     groups: dict = {}
     everything: list = []

@@ -8,6 +8,7 @@ the seed alone, not on thread counts or on how chunks are grouped into calls.
 from __future__ import annotations
 
 import numbers
+from typing import Union
 
 import numpy as np
 
@@ -15,7 +16,8 @@ import numpy as np
 #: and is the fastest of numpy's generators here (about 10 % faster than PCG64).
 BitGenerator = np.random.SFC64
 
-SeedLike = "int | numpy.random.SeedSequence | numpy.random.Generator | None"
+#: What a ``seed`` argument accepts (see :func:`seed_sequence`).
+SeedLike = Union[int, np.integer, np.random.SeedSequence, np.random.Generator, None]
 
 
 def seed_sequence(seed) -> np.random.SeedSequence:

@@ -23,10 +23,11 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -38,8 +39,12 @@ from .store import Store
 
 #: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
 _RESERVED = ("name", "seed", "case_key")
-#: Default store file of :func:`sweep` (in the working directory).
-DEFAULT_STORE = "photolink-results.sqlite"
+class _DefaultStore(str):
+    """The default store's name, told apart from the same name passed on purpose."""
+
+
+#: Default store file of :func:`sweep` (in the working directory); using it warns, naming the file.
+DEFAULT_STORE = _DefaultStore("photolink-results.sqlite")
 
 
 class SweepInterrupted(RuntimeError):
@@ -163,6 +168,10 @@ class SweepResult:
     seconds: float
     sweep_id: str = field(default="", repr=False)
 
+    def __repr__(self) -> str:
+        return (f"SweepResult({self.name!r}, kind {self.kind!r}, seed {self.seed}: {len(self.rows)} rows, "
+                f"{self.computed} chunks computed, {self.reused} reused, store {self.store!r})")
+
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "seed": self.seed, "rows": list(self.rows),
                 "computed": self.computed, "reused": self.reused, "store": self.store,
@@ -173,7 +182,7 @@ class SweepResult:
         the columns of :meth:`to_csv`, :meth:`to_json`'s ``rows`` and :meth:`to_dataframe`."""
         return _tables.tidy_rows(self.rows)
 
-    def to_csv(self, path=None) -> str:
+    def to_csv(self, path: str | os.PathLike | None = None) -> str:
         """The tidy rows as CSV text; written to ``path`` if given, with each nested table
         (e.g. ``segments``) next to it as ``<stem>.<table>.csv``."""
         rows, tables = self.tidy()
@@ -185,7 +194,7 @@ class SweepResult:
                 rows_to_csv(t, f"{stem}.{name}.csv")
         return text
 
-    def to_json(self, path=None) -> str:
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
         """The sweep and its tidy rows as JSON text (nested tables and ``warnings`` as their own
         lists; inf/nan as strings); written to ``path`` if given."""
         rows, tables = self.tidy()
@@ -197,7 +206,7 @@ class SweepResult:
             Path(path).write_text(text + "\n")
         return text
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> Any:
         """The tidy rows as a pandas DataFrame (needs pandas)."""
         try:
             import pandas as pd
@@ -273,7 +282,8 @@ class _Progress:
 
 
 def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | None = None,
-          fixed: Mapping | None = None, seed: int, store=DEFAULT_STORE, executor=None,
+          fixed: Mapping | None = None, seed: int, store: str | os.PathLike | Store | None = DEFAULT_STORE,
+          executor: cf.Executor | None = None,
           workers: int | None = None, chunk_symbols: int = jobs.DEFAULT_CHUNK_SYMBOLS,
           progress: bool | str | Callable[[int, int], None] = "auto", name: str = "sweep",
           max_in_flight: int | None = None) -> SweepResult:
@@ -292,8 +302,8 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     seed : int
         Seed of the sweep (>= 0): each case's seed derives from it and the case's settings.
     store : str, pathlib.Path, Store or None
-        SQLite result store (default ``photolink-results.sqlite`` in the working directory);
-        ``None`` keeps results in memory (nothing to resume from).
+        SQLite result store (default ``photolink-results.sqlite`` in the working directory, with
+        a UserWarning naming the file); ``None`` keeps results in memory (nothing to resume from).
     executor : concurrent.futures.Executor, optional
         Where chunks run, e.g. ``distributed.Client(...).get_executor()``. Default: a local
         process pool of ``workers`` processes, or this process when ``workers == 1``.
@@ -340,6 +350,10 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     sweep_id = _digest({"name": name, "kind": kind, "seed": seed,
                         "cases": [[c.name, c.settings] for c in the_cases], "options": options})[:32]
 
+    if store is DEFAULT_STORE:
+        warnings.warn(f"sweep(): no store given, so finished chunks are saved in "
+                      f"{os.path.abspath(store)} (the default); pass store=None to keep results in "
+                      f"memory, or store=PATH to choose the file", UserWarning, stacklevel=2)
     own_store = not isinstance(store, Store)
     db = Store(":memory:" if store is None else store) if own_store else store
     try:

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._util import rng as _rng
 from .._util import validate as v
@@ -29,7 +30,8 @@ from .formats import QAM
 from .stream import simulate_ber
 
 
-def snr_from_osnr(osnr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
+def snr_from_osnr(osnr_db: ArrayLike, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5
+                  ) -> float | np.ndarray:
     """Symbol SNR in dB from OSNR in dB (scalar or array)."""
     osnr = v.real_array("osnr_db", osnr_db, lo=-50.0, hi=100.0)
     rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=1e-3, hi=1e4)
@@ -38,7 +40,8 @@ def snr_from_osnr(osnr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
     return float(out) if out.ndim == 0 else out
 
 
-def osnr_from_snr(snr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
+def osnr_from_snr(snr_db: ArrayLike, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5
+                  ) -> float | np.ndarray:
     """OSNR in dB (in ``ref_bw_ghz``) giving symbol SNR ``snr_db`` (scalar or array)."""
     snr = v.real_array("snr_db", snr_db, lo=-50.0, hi=100.0)
     rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=1e-3, hi=1e4)

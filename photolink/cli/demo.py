@@ -100,9 +100,14 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
                 f"{100 * r['llr_utilisation']:.0f} % of the time: its queue grows for the whole run "
                 f"(llr max latency {r['llr_max_ns'] / 1e3:.0f} us), so retry cannot carry this load.")
     out.mkdir(parents=True, exist_ok=True)
-    files = [plot.save(plot.energy_bars(energy, title=f"energy per bit of the {HOPS}-hop path"),
+    lengths = {r["technology"]: r["length_m"] for r in rows}
+    bars = {f"{tech}\n{lengths[tech]:g} m": parts for tech, parts in energy.items()}
+    files = [plot.save(plot.energy_bars(bars, title=f"energy per bit of the {HOPS}-hop path: "
+                                                    f"{HOPS} links + {HOPS - 1} switch cores\n(each "
+                                                    f"link at its preset length, shown under its bar)"),
                        out / f"energy.{fmt}"),
-             plot.save(plot.latency_ccdf(latencies, title=f"{HOPS}-hop path latency CCDF"),
+             plot.save(plot.latency_ccdf(latencies, title=f"{HOPS}-hop path latency CCDF, load "
+                                                          f"{LOAD}, {PACKET_BYTES} B packets"),
                        out / f"latency_ccdf.{fmt}")]
     files.append(plot.save(plot.waterfall(wf.rows, title="PAM4 lane BER over AWGN"),
                            out / f"waterfall.{fmt}"))

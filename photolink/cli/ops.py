@@ -151,6 +151,9 @@ def _cmd_regress(args) -> int:
         rows = {}
         for name, c in doc["cases"].items():
             rows.setdefault(c["kind"], []).append(c["row"])
+        if common.emit(args, "regress record", [{"kind": c["kind"], **c["row"]}
+                                                for c in doc["cases"].values()]):
+            return 0
         for kind, rs in rows.items():
             print(rows_table(kind, rs))
         print(f"recorded {len(doc['cases'])} cases (seed {next(iter(doc['cases'].values()))['seed']}) "
@@ -219,7 +222,7 @@ def register(sub) -> None:
                    help="confidence of the one-sided test, in [0.5, 1) (default: the config's "
                         "[regress], else 0.99)")
     p.add_argument("--workers", type=WORKERS, default=1, metavar="N", help="worker processes, >= 1")
-    common.add_output_options(p, "(check) the report")
+    common.add_output_options(p, "the recorded rows (record) or the report (check)")
     p.set_defaults(func=_cmd_regress)
 
     p = sub.add_parser("examples", help="list the example configs, or print one's path")

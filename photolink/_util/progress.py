@@ -7,7 +7,8 @@ it stays hidden, so captured output holds no carriage-return noise.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 try:                                    # a dependency of the main job; tolerate its absence
     from tqdm.auto import tqdm as _tqdm

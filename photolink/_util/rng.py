@@ -8,7 +8,6 @@ the seed alone, not on thread counts or on how chunks are grouped into calls.
 from __future__ import annotations
 
 import numbers
-from typing import Union
 
 import numpy as np
 
@@ -17,7 +16,7 @@ import numpy as np
 BitGenerator = np.random.SFC64
 
 #: What a ``seed`` argument accepts (see :func:`seed_sequence`).
-SeedLike = Union[int, np.integer, np.random.SeedSequence, np.random.Generator, None]
+SeedLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
 
 
 def seed_sequence(seed) -> np.random.SeedSequence:

@@ -13,7 +13,8 @@ import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from .._util import tables as _tables
 from .._util.version import __version__
@@ -65,8 +66,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "%(default)" in text or "default" in text or action.default in (None, False, True) \
-                or action.default is argparse.SUPPRESS or not action.option_strings:
+        if "%(default)" in text or "default" in text or not action.option_strings \
+                or any(action.default is x for x in (None, False, True, argparse.SUPPRESS)):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -199,13 +200,14 @@ def check_range(args, lo: str, hi: str, step: str) -> list[float]:
     """The values ``lo, lo + step, ..., hi`` of three flags (dests ``lo``, ``hi``, ``step``);
     refuses a reversed range, a step <= 0 and more than 1000 points."""
     a, b, s = getattr(args, lo), getattr(args, hi), getattr(args, step)
-    flag = lambda d: "--" + d.replace("_", "-")  # noqa: E731
+    def flag(dest: str) -> str:
+        return "--" + dest.replace("_", "-")
     if b < a:
         raise UsageError(f"{flag(hi)} {b:g} is below {flag(lo)} {a:g}: the range is empty "
                          f"(give {flag(lo)} <= {flag(hi)})")
     if not s > 0:
         raise UsageError(f"{flag(step)} must be > 0, got {s:g}")
-    n = int(math.floor((b - a) / s + 1e-9)) + 1
+    n = math.floor((b - a) / s + 1e-9) + 1
     if n > 1000:
         raise UsageError(f"{flag(lo)} {a:g} to {flag(hi)} {b:g} by {flag(step)} {s:g} is {n} points; "
                          f"at most 1000")

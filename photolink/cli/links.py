@@ -84,15 +84,17 @@ def _margin_lines(r) -> list[str]:
     reach = f"  reach {r.reach_m:.4g} m ({r.reach_limit}){rated}"
     if r.method == "simulate":
         effective = r.required_snr_db + r.margin_db
+        measured = (f"  margin {r.margin_db:.2f} dB, measured: the upper 95% bound of the simulated BER "
+                    f"is what AWGN gives at {effective:.2f} dB (effective SNR); the FEC threshold "
+                    f"needs {r.required_snr_db:.2f} dB; margin = {effective:.2f} - "
+                    f"{r.required_snr_db:.2f} dB")
         return [f"  SNR at the slicer {r.snr_db:.2f} dB (link budget, before equaliser penalties)",
-                f"  margin {r.margin_db:.2f} dB, measured: the upper 95% bound of the simulated BER is "
-                f"what AWGN gives at {effective:.2f} dB (effective SNR); the FEC threshold needs "
-                f"{r.required_snr_db:.2f} dB; margin = {effective:.2f} - {r.required_snr_db:.2f} dB",
-                reach]
+                measured, reach]
+    statistical = (f"  margin {r.margin_db:.2f} dB: the extra noise (dB) the link takes before its "
+                   f"pre-FEC BER reaches the FEC threshold (equaliser and ISI penalties included, "
+                   f"so not SNR - needed)")
     return [f"  SNR {r.snr_db:.2f} dB; the FEC threshold needs {r.required_snr_db:.2f} dB over AWGN",
-            f"  margin {r.margin_db:.2f} dB: the extra noise (dB) the link takes before its pre-FEC "
-            f"BER reaches the FEC threshold (equaliser and ISI penalties included, so not SNR - "
-            f"needed)", reach]
+            statistical, reach]
 
 
 def link_summary(r, link=None, *, warnings: bool = True) -> str:

@@ -12,6 +12,7 @@ from photolink import links
 from photolink._util import tables
 from photolink.cli import main
 
+
 def keys(rows):
     return list(dict.fromkeys(k for r in rows for k in r))
 
@@ -41,7 +42,7 @@ def test_compare_csv_json_and_to_dict_share_one_schema(tmp_path, capsys):
                  "--json", str(tmp_path / "c.json")]) == 0
     header = next(csv.reader(open(tmp_path / "c.csv")))
     doc = json.loads((tmp_path / "c.json").read_text())
-    expected, nested = tables.tidy_rows([links.preset(n).evaluate().to_dict()
+    expected, _ = tables.tidy_rows([links.preset(n).evaluate().to_dict()
                                          for n in ("dac-800g", "lpo-800g")])
     assert header == keys(doc["rows"]) == keys(expected)
     for k in ("energy_pj_per_bit", "power_w", "pre_fec_ber", "margin_db", "latency_ns", "reach_m"):
@@ -60,7 +61,7 @@ def test_sweep_to_csv_json_dataframe_share_one_schema(tmp_path):
     text = res.to_csv(tmp_path / "s.csv")
     header = next(csv.reader(io.StringIO(text)))
     doc = json.loads(res.to_json(tmp_path / "s.json"))
-    rows, nested = res.tidy()
+    rows, _ = res.tidy()
     assert header == keys(doc["rows"]) == keys(rows) == keys(tables.tidy(r) for r in res.to_dict()["rows"])
     assert "segments" not in header and "energy_breakdown_pj_per_bit.host_serdes" in header
     no_blobs(tmp_path / "s.csv")

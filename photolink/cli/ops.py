@@ -174,9 +174,14 @@ def _cmd_examples(args) -> int:
         p = example(args.name)
         print(p.read_text() if args.show else p)
         return 0
+    rows = []
     for name, p in examples().items():
         first = next((ln for ln in p.read_text().splitlines() if ln.startswith("#")), "#")
-        print(f"{name:16s} {first[1:].strip()}\n{'':16s} {p}")
+        rows.append({"name": name, "description": first[1:].strip(), "path": str(p)})
+    if common.emit(args, "examples", rows):
+        return 0
+    for r in rows:
+        print(f"{r['name']:16s} {r['description']}\n{'':16s} {r['path']}")
     return 0
 
 
@@ -228,4 +233,5 @@ def register(sub) -> None:
     p = sub.add_parser("examples", help="list the example configs, or print one's path")
     p.add_argument("name", nargs="?", help="example name (default: list them all)")
     p.add_argument("--show", action="store_true", help="print the file instead of its path")
+    common.add_output_options(p, "the list")
     p.set_defaults(func=_cmd_examples)

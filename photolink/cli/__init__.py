@@ -141,8 +141,14 @@ def main(argv=None) -> int:
         return fail(common.EXIT_SIGINT,
                     "photolink: interrupted; every finished chunk is saved in the store: run the "
                     "same command again to resume")
-    except BrokenPipeError:              # `photolink ... | head`
+    except BrokenPipeError:              # `photolink ... | head`: stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
         return common.EXIT_OK
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        return fail(common.EXIT_USAGE, f"photolink: error: {exc.strerror}: {exc.filename}")
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback by default
         return fail(common.EXIT_INTERNAL,
                     f"photolink: internal error: {type(exc).__name__}: {exc}\nThis is a bug in "

@@ -46,7 +46,7 @@ def _register_ber(sub) -> None:
     ber = sub.add_parser("ber", help="BER waterfall of a PAM format: Monte Carlo vs closed form",
                          description="BER of PAM-M over AWGN at SNR points from --snr-from to "
                                      "--snr-to: Monte Carlo with its 95%% CI and the exact closed form.")
-    ber.add_argument("--levels", type=common.int_in(2, 64), default=4,
+    ber.add_argument("--levels", type=common.power_of_two(2, 64), default=4,
                      help="PAM levels M, a power of two (2 = NRZ, 4 = PAM4)")
     ber.add_argument("--snr-from", type=common.float_in(-20, 60), default=12.0, metavar="DB",
                      help="first SNR point, dB")

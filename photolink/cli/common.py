@@ -114,6 +114,30 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
+def power_of_two(lo: int, hi: int) -> Callable[[str], int]:
+    """An integer power of two in ``[lo, hi]`` (PAM levels)."""
+    as_int = int_in(lo, hi)
+
+    def parse(text: str) -> int:
+        x = as_int(text)
+        if x & (x - 1):
+            raise argparse.ArgumentTypeError(f"must be a power of two in [{lo}, {hi}], got {text!r}")
+        return x
+    parse.__name__ = "power of two"
+    return parse
+
+
+def numbers(text: str) -> list[float]:
+    """Comma-separated finite numbers, e.g. pulse-response taps ``0.1,1,0.45``."""
+    try:
+        out = [float(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be numbers separated by commas, got {text!r}") from None
+    if not all(math.isfinite(x) for x in out):
+        raise argparse.ArgumentTypeError(f"must be finite numbers, got {text!r}")
+    return out
+
+
 def float_in(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[str], float]:
     """A finite real in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``)."""
     def parse(text: str) -> float:

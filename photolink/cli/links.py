@@ -189,7 +189,8 @@ def register(subparsers) -> None:
     fab.add_argument("preset", metavar="PRESET", type=PRESET, help="link preset name")
     fab.add_argument("--gpus", type=common.int_in(1, 10**8), required=True, metavar="N",
                      help="number of GPUs (required)")
-    fab.add_argument("--links-per-gpu", type=common.float_in(0, 1e3), required=True, metavar="N",
+    fab.add_argument("--links-per-gpu", type=common.float_in(0, 1e3, lo_open=True), required=True,
+                     metavar="N",
                      help="links per GPU (required; fractional for shared tiers)")
     fab.add_argument("--gpu-power-w", type=common.float_in(0, 1e6, lo_open=True), required=True,
                      metavar="W", help="power of one GPU, W (required)")

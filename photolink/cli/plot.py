@@ -12,7 +12,7 @@ from . import common
 def _ber_case_settings(args) -> dict:
     s = {"format": args.format, "snr_db": args.snr_db}
     if args.channel:
-        s["channel"] = [float(t) for t in args.channel.split(",")]
+        s["channel"] = args.channel
     if args.equalizer != "none":
         s.update(equalizer=args.equalizer, n_ffe=args.n_ffe, n_dfe=args.n_dfe)
     return s
@@ -127,7 +127,7 @@ def register(sub) -> None:
     ber_opts(q)
     q.add_argument("--snr-db", type=common.float_in(-20, 60), default=18.0, metavar="DB",
                    help="SNR, dB")
-    q.add_argument("--channel", metavar="TAPS",
+    q.add_argument("--channel", metavar="TAPS", type=common.numbers,
                    help="pulse response taps, comma separated (e.g. 0.1,1,0.45; default: none)")
     q.add_argument("--equalizer", choices=["none", "zf", "mmse"], default="none",
                    help="equaliser design")

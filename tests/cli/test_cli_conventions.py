@@ -80,6 +80,13 @@ def test_errors_name_the_flag(capsys):
     assert "argument --gpus: must be an integer in [1," in err
     err = err_of(capsys, "link", "dac-800g", "--length-m", -1)
     assert "argument --length-m" in err
+    assert "argument --levels: must be a power of two" in err_of(capsys, "ber", "--levels", 3)
+    assert "argument --channel: must be numbers" in err_of(
+        capsys, "plot", "histogram", "--channel", "1,2,abc")
+    assert "argument --links-per-gpu" in err_of(capsys, "fabric", "zr-400g", "--gpus", 8,
+                                                "--links-per-gpu", 0, "--gpu-power-w", 10)
+    # the API's own range check, rewritten to the flag
+    assert "--length-m must be in [0, 7] m" in err_of(capsys, "link", "dac-800g", "--length-m", 1e6)
     # an error raised by the API is rewritten to the flag
     assert common.flag_for(build_parser()._subparsers._group_actions[0].choices["fabric"],
                            "n_gpus must be an integer", {"n_gpus": "--gpus"}) \

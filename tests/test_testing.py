@@ -62,3 +62,10 @@ def test_sweep_reports_its_default_store(tmp_path, monkeypatch):
         pl.sweep("ber", {"snr_db": [14.0]}, fixed={"format": "PAM4", "n_symbols": 2000}, seed=1,
                  workers=1, progress=False)
     assert (tmp_path / "photolink-results.sqlite").exists()
+
+
+def test_vectorised_required_osnr():
+    import numpy as np
+    from photolink.symbols import coherent
+    out = coherent.required_osnr_db(pl.DP_16QAM, 60.0, np.array([1e-2, 1e-3]))
+    assert np.allclose(out, [coherent.required_osnr_db(pl.DP_16QAM, 60.0, b) for b in (1e-2, 1e-3)])

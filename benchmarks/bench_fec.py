@@ -7,62 +7,53 @@
    in Gbit/s of line bits, against the same mapping done with numpy (``np.bincount``); and the
    whole :func:`photolink.fec.simulate` (stream simulation included) for context.
 
-Timings are wall-clock, best of a few repetitions, alternating the contenders, because the
-machine is shared; ratios are what to read. (galois runs numba code, on up to all cores.) Run:  python benchmarks/bench_fec.py [--quick]
+Timings are wall-clock, best of a few repetitions, because the machine is shared; ratios are
+what to read. (galois runs numba code, on up to all cores.)
+
+    pytest benchmarks/bench_fec.py --benchmark-only [--check-targets] [--bench-quick]
 """
 from __future__ import annotations
 
-import argparse
-import time
+import sys
 
 import numpy as np
+import pytest
+from _bench import best_seconds, peer, photolink_seconds, record
 
 import photolink as pl
 from photolink import fec
 from photolink.fec import _rs
 
 
-def best_of(fn, reps):
-    out, best = None, float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
-def bench_decode(n_words, n_galois, reps):
+def received_words(n_words):
+    """KP4 codewords with independent bit errors at BER 2.4e-4 (sent, received, wrong symbols)."""
     code = fec.KP4
     rng = np.random.default_rng(2024)
     sent = code.encode(rng.integers(0, 1024, (n_words, code.k)))
     bits = rng.random((n_words, code.n, 10)) < 2.4e-4
     err = (bits * (1 << np.arange(10))).sum(axis=2).astype(np.uint16)
-    recv = sent ^ err
-    n_err = np.count_nonzero(err, axis=1)
+    return sent, sent ^ err, np.count_nonzero(err, axis=1)
 
-    import galois
-    gf = galois.GF(2**10, irreducible_poly="x^10+x^3+1")
-    grs = galois.ReedSolomon(1023, 993, field=gf, c=0)
-    g_recv = gf(recv[:n_galois].astype(np.int64))
-    grs.decode(g_recv[:2], output="codeword")            # JIT warm-up
 
-    t_pl = t_g = float("inf")
-    for _ in range(reps):                                  # alternate the contenders
-        dt, res = best_of(lambda: code.decode(recv), 2)
-        t_pl = min(t_pl, dt)
-        dt, g_out = best_of(lambda: grs.decode(g_recv, output="codeword"), 1)
-        t_g = min(t_g, dt)
+def test_kp4_decode_vs_galois(benchmark, request, quick):
+    """Full decoding (not told what was sent); galois on the first words of the same set."""
+    galois = peer("galois")
+    code = fec.KP4
+    n_words, n_galois = (4000, 40) if quick else (40000, 200)
+    sent, recv, n_err = received_words(n_words)
+    t_pl = photolink_seconds(benchmark, lambda: code.decode(recv), 3)
+    res = code.decode(recv)
     ok = n_err <= code.t
     assert np.array_equal(res.codewords[ok], sent[ok]) and not res.failed[ok].any()
-    assert np.array_equal(np.asarray(g_out), res.codewords[:n_galois])
-    us_pl = t_pl / n_words * 1e6
-    us_g = t_g / n_galois * 1e6
-    print(f"RS(544,514) decode at BER 2.4e-4: mean {n_err.mean():.2f} wrong symbols/word, "
-          f"{np.mean(n_err == 0):.0%} error-free")
-    print(f"  photolink  {us_pl:10.2f} us/codeword  ({n_words} words)")
-    print(f"  galois     {us_g:10.1f} us/codeword  ({n_galois} words, same error counts)")
-    print(f"  ratio      {us_g / us_pl:10.0f} x   (goal >= 1000x; ~2.6 us/codeword)")
-    return us_g / us_pl
+    gf = galois.GF(2**10, irreducible_poly="x^10+x^3+1")
+    grs = galois.ReedSolomon(1023, 993, field=gf, c=0)         # KP4 is its shortened form
+    g_recv = gf(recv[:n_galois].astype(np.int64))
+    t_g = best_seconds(lambda: grs.decode(g_recv, output="codeword"), 1)   # warm-up = JIT
+    assert np.array_equal(np.asarray(grs.decode(g_recv, output="codeword")), res.codewords[:n_galois])
+    us_pl, us_g = t_pl / n_words * 1e6, t_g / n_galois * 1e6
+    record(request, benchmark, photolink_rate=1 / us_pl, peer_rate=1 / us_g, unit="M codewords/s",
+           target=1000.0, peer_name="galois.ReedSolomon.decode", photolink_us_per_codeword=us_pl,
+           peer_us_per_codeword=us_g)
 
 
 def _numpy_count(idx, bits, bps, n, interleave, n_cw):
@@ -75,55 +66,34 @@ def _numpy_count(idx, bits, bps, n, interleave, n_cw):
     return np.bincount(cw[cw < n_cw], minlength=n_cw)
 
 
-def bench_counting(n_codewords, reps):
+@pytest.mark.parametrize("ber", [2.4e-4, 2e-3])
+def test_counting_path_vs_numpy(benchmark, request, quick, ber):
+    """Stream error positions -> wrong RS symbols per codeword, 2-way interleave, in Gbit/s of
+    line bits; target >= 2 Gbit/s (the ratio to numpy is for scale)."""
     code = fec.KP4
-    for ber in (2.4e-4, 2e-3):
-        snr = pl.PAM4.snr_db_for_ber(ber)
-        n_sym = n_codewords * code.codeword_bits // 2
-        r = pl.simulate_ber(pl.PAM4, snr, n_sym, seed=5, return_errors=True)
-        idx = np.ascontiguousarray(r.error_index)
-        bits = np.ascontiguousarray(r.error_bits)
-        line_bits = n_sym * 2
+    n_codewords = 20000 if quick else 100000
+    n_sym = n_codewords * code.codeword_bits // 2
+    r = pl.simulate_ber(pl.PAM4, pl.PAM4.snr_db_for_ber(ber), n_sym, seed=5, return_errors=True)
+    idx = np.ascontiguousarray(r.error_index)
+    bits = np.ascontiguousarray(r.error_bits)
+    line_gbit = n_sym * 2 / 1e9
 
-        def c_path():
-            q, val = _rs.symbol_errors(idx, bits, 2)
-            wrong = np.zeros(n_codewords, np.uint16)
-            msg = np.zeros(n_codewords, np.uint32)
-            _rs.count(q, val, code.n, code.k, 2, wrong, msg)
-            return wrong
+    def c_path():
+        q, val = _rs.symbol_errors(idx, bits, 2)
+        wrong = np.zeros(n_codewords, np.uint16)
+        msg = np.zeros(n_codewords, np.uint32)
+        _rs.count(q, val, code.n, code.k, 2, wrong, msg)
+        return wrong
 
-        t_c = t_np = float("inf")
-        for _ in range(reps):
-            dt, wrong = best_of(c_path, 1)
-            t_c = min(t_c, dt)
-            dt, ref = best_of(lambda: _numpy_count(idx, bits, 2, code.n, 2, n_codewords), 1)
-            t_np = min(t_np, dt)
-        assert np.array_equal(wrong, ref)
-        print(f"counting path, PAM4, BER {ber:g}, 2-way: {r.symbol_errors} symbol errors in "
-              f"{line_bits / 1e6:.0f} Mbit")
-        print(f"  photolink C  {line_bits / t_c / 1e9:9.1f} Gbit/s of line bits (goal >= 2)")
-        print(f"  numpy        {line_bits / t_np / 1e9:9.1f} Gbit/s   ratio {t_np / t_c:.1f} x")
-
-    n_sim = n_codewords // 4
-    snr = pl.PAM4.snr_db_for_ber(2.4e-4)
-    t_sim, res = best_of(lambda: fec.simulate(code, pl.PAM4, snr, n_sim, seed=6), 1)
-    t_str, _ = best_of(lambda: pl.simulate_ber(pl.PAM4, snr, res.line_bits // 2, seed=6,
-                                               return_errors=True), 1)
-    print(f"fec.simulate end to end (stream included), KP4 at 2.4e-4: "
-          f"{res.line_bits / t_sim / 1e9:.2f} Gbit/s; the stream alone {res.line_bits / t_str / 1e9:.2f} Gbit/s")
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smaller sizes (a few seconds)")
-    args = ap.parse_args(argv)
-    if args.quick:
-        bench_decode(4000, 40, 2)
-        bench_counting(20000, 2)
-    else:
-        bench_decode(40000, 200, 3)
-        bench_counting(100000, 3)
+    t_c = photolink_seconds(benchmark, c_path, 3)
+    assert np.array_equal(c_path(), _numpy_count(idx, bits, 2, code.n, 2, n_codewords))
+    t_np = best_seconds(lambda: _numpy_count(idx, bits, 2, code.n, 2, n_codewords), 2)
+    record(request, benchmark, photolink_rate=line_gbit / t_c, peer_rate=line_gbit / t_np,
+           unit="Gbit/s of line bits", target=None, peer_name="numpy (np.unique + np.bincount)",
+           meets_2_gbit_s=line_gbit / t_c >= 2)
+    if request.config.getoption("--check-targets") and line_gbit / t_c < 2:
+        pytest.fail(f"counting path {line_gbit / t_c:.2f} Gbit/s < 2 Gbit/s", pytrace=False)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(pytest.main([__file__, "--benchmark-only", *sys.argv[1:]]))

@@ -12,26 +12,19 @@ Measured in one run, so that the ratio holds even on a loaded machine:
 
 The two models of the same path must also agree on the mean latency (a cross-check).
 
-Run from the worktree root: ``python benchmarks/bench_path.py [--quick]``.
+    pytest benchmarks/bench_path.py --benchmark-only [--check-targets] [--bench-quick]
 """
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
 import sys
-import time
 
 import numpy as np
+import pytest
+from _bench import best_seconds, peer, photolink_seconds, record
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import photolink as pl  # noqa: E402
-from photolink.fec import KP4  # noqa: E402
-from photolink.links.model import LinkModel  # noqa: E402
-
-import simpy_path  # noqa: E402
+import photolink as pl
+from photolink.fec import KP4
+from photolink.links.model import LinkModel
 
 #: An 800G optical link: 20 m of fibre at ~4.9 ns/m [ref:fibre-propagation] (E); KP4 decode ~3 + 31 ns
 #: (802.3dj slide, E); DSP ~100 ns (LPO vs DSP ~100 ns less, E); FEC hold: 4 x 5440-bit
@@ -67,67 +60,53 @@ def simpy_links(p: pl.Path):
     return out
 
 
-def timed(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), statistics.median(times), out
+def _sizes(quick):
+    return (200_000, 2_000) if quick else (2_000_000, 20_000)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--packets", type=float, default=2e6)
-    ap.add_argument("--simpy-packets", type=float, default=20_000)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="fewer packets and repeats (smoke test)")
-    args = ap.parse_args(argv)
-    n, n_simpy, repeats = int(args.packets), int(args.simpy_packets), args.repeats
-    if args.quick:
-        n, n_simpy, repeats = 200_000, 2_000, 1
-
+def test_three_hops_vs_simpy(benchmark, request, quick):
+    """Packet-hops per second of the whole run() against the SimPy model of the same path
+    (target ratio >= 750); the two must agree on the mean latency."""
+    peer("simpy")
+    import simpy_path
+    n, n_simpy = _sizes(quick)
     traffic = pl.traffic.Poisson(LOAD, PACKET_BYTES)
     p3 = path(3, KP4.cwer_from_ber(2.4e-4))
+    t_pl = photolink_seconds(benchmark, lambda: p3.run(traffic, n, seed=1), 1 if quick else 3)
+    delays = simpy_path.simulate(simpy_links(p3), LOAD, PACKET_BYTES, n_simpy, seed=1)
+    t_sim = best_seconds(lambda: simpy_path.simulate(simpy_links(p3), LOAD, PACKET_BYTES, n_simpy,
+                                                     seed=1), 1)
+    r3 = p3.run(traffic, n, seed=1)
+    sim_mean, sim_se = float(np.mean(delays)), float(np.std(delays) / np.sqrt(len(delays)))
+    assert abs(r3.mean_latency_ns - sim_mean) < 10 * sim_se + 1.0     # correlated samples: wide
+    record(request, benchmark, photolink_rate=3 * n / t_pl / 1e6,
+           peer_rate=3 * len(delays) / t_sim / 1e6, unit="M packet-hops/s", target=750.0,
+           peer_name="SimPy model (ns.py style)", photolink_mean_latency_ns=r3.mean_latency_ns,
+           peer_mean_latency_ns=sim_mean)
+
+
+def test_three_hops_absolute_rate(benchmark, request, quick):
+    """Packet-hops per second on one core against the 50 M target (no peer: ratio = rate / 50 M)."""
+    n, _ = _sizes(quick)
+    traffic = pl.traffic.Poisson(LOAD, PACKET_BYTES)
+    p3 = path(3, KP4.cwer_from_ber(2.4e-4))
+    rate = 3 * n / photolink_seconds(benchmark, lambda: p3.run(traffic, n, seed=1), 1 if quick else 3)
+    record(request, benchmark, photolink_rate=rate / 1e6, peer_rate=50.0, unit="M packet-hops/s",
+           target=1.0, peer_name="the 50 M target")
+
+
+def test_six_hops_with_link_level_retry(benchmark, request, quick):
+    """6 links with llr on a degraded KP4 link (CWER 1e-5): packets/s against the 5 M target."""
+    n, _ = _sizes(quick)
+    traffic = pl.traffic.Poisson(LOAD, PACKET_BYTES)
     p6 = path(6, 1e-5)
-
-    best, med, r3 = timed(lambda: p3.run(traffic, n, seed=1), repeats)
-    pl_rate = 3 * n / best
-    s_best, s_med, delays = timed(lambda: simpy_path.simulate(simpy_links(p3), LOAD, PACKET_BYTES, n_simpy, seed=1),
-                                  max(1, repeats - 1))
-    simpy_rate = 3 * len(delays) / s_best
-    b6, m6, r6 = timed(lambda: p6.run(traffic, n, seed=2, recovery="llr"), repeats)
-
-    print(f"photolink {pl.__version__}, numpy {np.__version__}, cpus {os.cpu_count()} "
-          f"(shared: timings are noisy; best of {repeats} reported, median in brackets)")
-    print(f"{'case':46s} {'packets':>10s} {'seconds':>16s} {'rate':>22s}")
-    print(f"{'photolink 3x800G, statistical, whole run()':46s} {n:10d} {best:7.3f} [{med:6.3f}] "
-          f"{pl_rate / 1e6:9.1f} M pkt-hops/s")
-    print(f"{'SimPy (ns.py style) 3x800G':46s} {len(delays):10d} {s_best:7.3f} [{s_med:6.3f}] "
-          f"{simpy_rate / 1e6:9.3f} M pkt-hops/s")
-    print(f"{'photolink 6x800G, llr, cwer 1e-5':46s} {n:10d} {b6:7.3f} [{m6:6.3f}] "
-          f"{n / b6 / 1e6:9.1f} M packets/s")
-    ratio = pl_rate / simpy_rate
-    print()
-    checks = [
-        ("packet-hops/s, one core (target >= 50 M)", pl_rate / 1e6, pl_rate >= 50e6),
-        ("x SimPy model (target >= 750)", ratio, ratio >= 750),
-        ("6-hop llr packets/s (target >= 5 M)", n / b6 / 1e6, n / b6 >= 5e6),
-    ]
-    for name, value, ok in checks:
-        print(f"  {name:44s} {value:10.1f}  {'ok' if ok else 'BELOW TARGET'}")
-    sim_mean = float(np.mean(delays))
-    sim_se = float(np.std(delays) / np.sqrt(len(delays)))
-    print(f"\ncross-check, mean latency: photolink {r3.mean_latency_ns:.2f} ns "
-          f"(CI {r3.mean_latency_ci[0]:.2f}-{r3.mean_latency_ci[1]:.2f}), SimPy {sim_mean:.2f} "
-          f"+- {2 * sim_se:.2f} ns (2 s.e., correlated samples)")
-    print(f"photolink 3-hop percentiles (ns): " + ", ".join(f"{k} {x:.1f}" for k, x in r3.latency_percentiles_ns.items()))
-    sp = simpy_path.percentiles(delays)
-    print(f"SimPy 3-hop percentiles (ns):     " + ", ".join(f"p{k:g} {x:.1f}" for k, x in sp.items()))
-    print(f"6-hop llr: {r6.llr_retries} retries, {r6.lost} lost, p99.99 {r6.latency_percentiles_ns['p99.99']:.1f} ns, "
-          f"max {r6.latency_percentiles_ns['max']:.1f} ns")
-    return 0
+    t = photolink_seconds(benchmark, lambda: p6.run(traffic, n, seed=2, recovery="llr"),
+                          1 if quick else 3)
+    r6 = p6.run(traffic, n, seed=2, recovery="llr")
+    assert r6.llr_retries > 0
+    record(request, benchmark, photolink_rate=n / t / 1e6, peer_rate=5.0, unit="M packets/s",
+           target=1.0, peer_name="the 5 M target", retries=r6.llr_retries)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytest.main([__file__, "--benchmark-only", *sys.argv[1:]]))

@@ -3,42 +3,31 @@
 Every contender does the same job, counted per dual-polarisation symbol (4 noise samples, 8 bits):
 generate random symbols, add circular Gaussian noise at the SNR, decide them, count bit errors.
 The peers use their own mapper, AWGN channel and demapper (two single-polarisation symbols
-per DP symbol); "numpy by hand" is a vectorised rail-by-rail version for scale. The printed BER
-of every contender should match the closed form.
+per DP symbol); "numpy by hand" is a vectorised rail-by-rail version for scale. Every
+contender's BER is checked against the closed form.
 The floor is numpy's normal fill: a DP symbol needs 4 normals, so no stream can beat
 ``fill_rate / 4``; photolink is compared with it for PCG64 (numpy's default) and SFC64 (the
 generator photolink's chunks use).
 
-Rates come from CPU time of the process (``time.process_time``; the peers are held to one
-thread), so that other load on a shared machine disturbs the ratios less; wall-clock ratios are
-printed too. The contenders run round-robin and each rate is the median over the rounds.
-
-    python benchmarks/bench_qam.py [--rounds 5] [--snr-db 13.55] [--scale 1.0]
-
 Targets (issue 3): photolink >= 10x OptiCommPy, >= 100x scikit-commpy, >= 0.85 x fill_rate / 4.
+
+    pytest benchmarks/bench_qam.py --benchmark-only [--check-targets] [--bench-quick]
 """
 import os
 
 for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"          # one thread for every contender (before numpy/numba load)
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from _bench import best_seconds, peer, photolink_seconds, record  # noqa: E402
 
 import photolink as pl  # noqa: E402
 
 FMT = pl.DP_16QAM
-
-
-def timed(fn):
-    c0, w0 = time.process_time(), time.perf_counter()
-    out = fn()
-    return time.process_time() - c0, time.perf_counter() - w0, out
 
 
 def photolink_job(snr_db, n):
@@ -113,74 +102,65 @@ def numpy_job(snr_db, n):
     return run
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--snr-db", type=float, default=None,
-                    help="SNR per polarisation (default: BER 1.25e-2, the 400ZR cFEC threshold)")
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply every job's size")
-    args = ap.parse_args(argv)
-    snr = args.snr_db if args.snr_db is not None else FMT.snr_db_for_ber(1.25e-2)
-    s = args.scale
-    jobs = {   # name: (DP symbols per call, job)
-        "photolink": (int(4_000_000 * s), None),
-        "fill PCG64 / 4": (int(4_000_000 * s), None),
-        "fill SFC64 / 4": (int(4_000_000 * s), None),
-        "numpy by hand": (int(1_000_000 * s), None),
-        "OptiCommPy": (int(300_000 * s), None),
-        "scikit-commpy": (int(20_000 * s), None),
-    }
-    makers = {
-        "photolink": lambda n: photolink_job(snr, n),
-        "fill PCG64 / 4": lambda n: fill_job(np.random.PCG64(1), n),
-        "fill SFC64 / 4": lambda n: fill_job(np.random.SFC64(1), n),
-        "numpy by hand": lambda n: numpy_job(snr, n),
-        "OptiCommPy": lambda n: optic_job(snr, n),
-        "scikit-commpy": lambda n: commpy_job(snr, n),
-    }
-    runs = {}
-    for name, (n, _) in jobs.items():
-        job = makers[name](n)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            job() if name in ("OptiCommPy",) else None            # numba compiles on first call
-        runs[name] = (n, job)
-    cpu = {k: [] for k in runs}
-    wall = {k: [] for k in runs}
-    errors = {k: [0, 0] for k in runs}
-    for _ in range(args.rounds):
-        for name, (n, job) in runs.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                c, w, out = timed(job)
-            cpu[name].append(n / c)
-            wall[name].append(n / w)
-            if out is not None:
-                errors[name][0] += out[0]
-                errors[name][1] += out[1]
-    rate = {k: statistics.median(v) for k, v in cpu.items()}
-    wrate = {k: statistics.median(v) for k, v in wall.items()}
+UNIT = "M DP symbols/s"
+SNR_DB = FMT.snr_db_for_ber(1.25e-2)          # the 400ZR cFEC threshold
 
-    print(f"DP-16QAM over AWGN, SNR {snr:.2f} dB per polarisation (closed-form BER "
-          f"{FMT.ber_awgn(snr):.3e}), one thread, {args.rounds} rounds; rates in M DP symbols/s")
-    print(f"{'contender':16s} {'cpu rate':>9s} {'wall rate':>9s} {'BER':>10s}")
-    for k in runs:
-        be, bits = errors[k]
-        ber = f"{be / bits:.3e}" if bits else "-"
-        print(f"{k:16s} {rate[k] / 1e6:9.2f} {wrate[k] / 1e6:9.2f} {ber:>10s}")
-    p, pw = rate["photolink"], wrate["photolink"]
-    checks = [("vs OptiCommPy", "OptiCommPy", 10.0), ("vs scikit-commpy", "scikit-commpy", 100.0),
-              ("vs fill PCG64 / 4", "fill PCG64 / 4", 0.85), ("vs fill SFC64 / 4", "fill SFC64 / 4", 0.85),
-              ("vs numpy by hand", "numpy by hand", None)]
-    print(f"{'photolink':16s} {'cpu ratio':>9s} {'wall ratio':>10s}  target")
-    ok = True
-    for label, k, target in checks:
-        r, rw = p / rate[k], pw / wrate[k]
-        verdict = "" if target is None else (f">= {target:g}: " + ("met" if r >= target else "NOT MET"))
-        ok &= target is None or r >= target
-        print(f"{label:16s} {r:9.2f} {rw:10.2f}  {verdict}")
-    return 0 if ok else 1
+
+def _rate(job, n, repeats):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return n / best_seconds(job, repeats) / 1e6
+
+
+def _photolink(benchmark, quick):
+    n = 1_000_000 if quick else 4_000_000
+    return n / photolink_seconds(benchmark, photolink_job(SNR_DB, n), 3 if quick else 5) / 1e6
+
+
+def _check_ber(out):
+    """The peer did the same job: its BER within 8 standard errors of the closed form."""
+    errors, bits = out
+    p = FMT.ber_awgn(SNR_DB)
+    assert abs(errors / bits - p) < 8 * np.sqrt(p / bits), (errors / bits, p)
+
+
+@pytest.mark.parametrize("generator", ["PCG64", "SFC64"])
+def test_dp16qam_vs_numpy_fill_over_4(benchmark, request, quick, generator):
+    mine = _photolink(benchmark, quick)
+    n = 1_000_000 if quick else 4_000_000
+    fill = _rate(fill_job(getattr(np.random, generator)(1), n), n, 3 if quick else 5)
+    record(request, benchmark, photolink_rate=mine, peer_rate=fill, unit=UNIT, target=0.85,
+           peer_name=f"numpy normal fill / 4 ({generator})")
+
+
+def test_dp16qam_vs_handwritten_numpy(benchmark, request, quick):
+    mine = _photolink(benchmark, quick)
+    n = 250_000 if quick else 1_000_000
+    job = numpy_job(SNR_DB, n)
+    _check_ber(job())
+    record(request, benchmark, photolink_rate=mine, peer_rate=_rate(job, n, 3), unit=UNIT,
+           target=None, peer_name="numpy by hand")
+
+
+def test_dp16qam_vs_opticommpy(benchmark, request, quick):
+    peer("optic", "opticommpy")
+    mine = _photolink(benchmark, quick)
+    n = 100_000 if quick else 300_000
+    job = optic_job(SNR_DB, n)
+    _check_ber(job())                                # numba compiles on the first call
+    record(request, benchmark, photolink_rate=mine, peer_rate=_rate(job, n, 3), unit=UNIT,
+           target=10.0, peer_name="OptiCommPy")
+
+
+def test_dp16qam_vs_scikit_commpy(benchmark, request, quick):
+    peer("commpy", "scikit-commpy")
+    mine = _photolink(benchmark, quick)
+    n = 5_000 if quick else 20_000
+    job = commpy_job(SNR_DB, n)
+    _check_ber(job())
+    record(request, benchmark, photolink_rate=mine, peer_rate=_rate(job, n, 3), unit=UNIT,
+           target=100.0, peer_name="scikit-commpy")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytest.main([__file__, "--benchmark-only", *sys.argv[1:]]))

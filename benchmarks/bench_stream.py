@@ -1,39 +1,29 @@
-"""Benchmark of the PAM stream engine (issue 2): ratios against peers measured in the same run.
+"""PAM stream engine against peers doing the same job, measured in the same run.
 
-Run:  python benchmarks/bench_stream.py [--quick] [--memory]
+Targets: PAM4 over AWGN on one thread >= 0.90 x numpy's ``Generator.standard_normal`` fill rate
+(PCG64), >= 2x komm, >= 4x OptiCommPy; two threads >= 1.7x one; importance sampling of a BER
+~1e-12 to +-10 % (95 %) in < 2 s; a 1e9-symbol run under 100 MB peak (``--bench-memory``).
+Each peer does the same job: random bits -> Gray PAM4 symbols -> AWGN -> hard decision -> bit
+errors counted.
 
-Targets: PAM4 over AWGN on one thread >= 90 % of numpy's Generator.standard_normal fill
-rate, >= 2x komm, >= 4x OptiCommPy; two threads >= 1.7x one; importance sampling of a BER
-~1e-12 to +-10 % (95 %) in < 2 s; a 1e9-symbol run under 100 MB peak (--memory).
-Each peer does the same job: random bits -> Gray PAM4 symbols -> AWGN -> hard decision ->
-bit errors counted.
+    pytest benchmarks/bench_stream.py --benchmark-only [--check-targets] [--bench-quick]
+    python benchmarks/bench_stream.py [pytest options]          # the same
 """
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import subprocess
 import sys
-import time
 
 import numpy as np
+import pytest
+from _bench import best_seconds, peer, photolink_seconds, record
 
 import photolink as pl
 
 SNR_DB = 17.0          # BER ~6e-4: a pre-FEC operating point
 BLOCK = 1 << 20
-
-
-def best_rate(job, n_items, repeats):
-    """Items per second of the fastest of ``repeats`` runs of ``job()`` (after one warm-up)."""
-    job()
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        job()
-        best = min(best, time.perf_counter() - t0)
-    return n_items / best
+UNIT = "M symbols/s"
 
 
 def numpy_fill(bit_generator):
@@ -56,8 +46,7 @@ def numpy_pam4(n):
     return job
 
 
-def komm_pam4(n):
-    import komm
+def komm_pam4(komm, n):
     const = komm.PAMConstellation(4)
     labeling = komm.ReflectedLabeling(2)
     channel = komm.GaussianChannel(noise_power=pl.PAM4.noise_sigma(SNR_DB) ** 2,
@@ -95,67 +84,79 @@ def photolink_pam4(n, threads=1):
     return lambda: stream.run(n, n_threads=threads)
 
 
-def importance_seconds():
+def _photolink_rate(benchmark, quick, threads=1):
+    n = (2 if quick else 8) * BLOCK
+    return n / photolink_seconds(benchmark, photolink_pam4(n, threads), 3 if quick else 7) / 1e6
+
+
+@pytest.mark.parametrize("generator, target", [("PCG64", 0.90), ("SFC64", None)])
+def test_pam4_vs_numpy_normal_fill(benchmark, request, quick, generator, target):
+    """The floor: an exact stream cannot outrun its own noise generator (SFC64 is photolink's)."""
+    mine = _photolink_rate(benchmark, quick)
+    fill = BLOCK / best_seconds(numpy_fill(getattr(np.random, generator)), 12 if quick else 28) / 1e6
+    record(request, benchmark, photolink_rate=mine, peer_rate=fill, unit=UNIT, target=target,
+           peer_name=f"numpy standard_normal fill ({generator})")
+
+
+def test_pam4_vs_handwritten_numpy(benchmark, request, quick):
+    mine = _photolink_rate(benchmark, quick)
+    theirs = BLOCK / best_seconds(numpy_pam4(BLOCK), 3 if quick else 7) / 1e6
+    record(request, benchmark, photolink_rate=mine, peer_rate=theirs, unit=UNIT, target=None,
+           peer_name="hand-written numpy")
+
+
+def test_pam4_vs_komm(benchmark, request, quick):
+    komm = peer("komm")
+    mine = _photolink_rate(benchmark, quick)
+    n = 1 << 18
+    theirs = n / best_seconds(komm_pam4(komm, n), 3 if quick else 7) / 1e6
+    record(request, benchmark, photolink_rate=mine, peer_rate=theirs, unit=UNIT, target=2.0,
+           peer_name="komm")
+
+
+def test_pam4_vs_opticommpy(benchmark, request, quick):
+    peer("optic", "opticommpy")
+    mine = _photolink_rate(benchmark, quick)
+    n = 1 << 18
+    theirs = n / best_seconds(opticommpy_pam4(n), 3 if quick else 7) / 1e6
+    record(request, benchmark, photolink_rate=mine, peer_rate=theirs, unit=UNIT, target=4.0,
+           peer_name="OptiCommPy")
+
+
+def test_pam4_two_threads_vs_one(benchmark, request, quick):
+    """Thread scaling (the peer is photolink on one thread); needs 2 idle cores to reach 1.7."""
+    two = _photolink_rate(benchmark, quick, threads=2)
+    n = (2 if quick else 8) * BLOCK
+    one = n / best_seconds(photolink_pam4(n), 3 if quick else 7) / 1e6
+    record(request, benchmark, photolink_rate=two, peer_rate=one, unit=UNIT, target=1.7,
+           peer_name="photolink on one thread", cpus=os.cpu_count())
+
+
+def test_importance_sampling_at_1e_12(benchmark, request):
+    """BER ~1e-12 to +-10 % (95 %): seconds against the 2 s budget (ratio = budget / seconds)."""
     snr = pl.PAM4.snr_db_for_ber(1e-12)
-    t0 = time.perf_counter()
-    est = pl.estimate_ber(pl.PAM4, snr, seed=1, rel_ci=0.1)
-    return time.perf_counter() - t0, est
+    est = benchmark.pedantic(lambda: pl.estimate_ber(pl.PAM4, snr, seed=1, rel_ci=0.1),
+                             rounds=3, iterations=1)
+    seconds = best_seconds(lambda: pl.estimate_ber(pl.PAM4, snr, seed=1, rel_ci=0.1), 2)
+    half = (est.ci[1] - est.ci[0]) / 2 / est.ber
+    assert half <= 0.1 and est.ci[0] <= pl.PAM4.ber_awgn(snr) <= est.ci[1]
+    record(request, benchmark, photolink_rate=seconds, peer_rate=2.0, unit="s", target=1.0,
+           ratio=2.0 / seconds, peer_name="budget", half_width=half)
 
 
-def memory_run():
-    """Peak RSS (MB) of a child process running 1e9 PAM4 symbols on two threads."""
+def test_peak_memory_of_1e9_symbols(benchmark, request):
+    """Peak RSS of a child running 1e9 PAM4 symbols on two threads, against 100 MB."""
+    if not request.config.getoption("--bench-memory"):
+        pytest.skip("the 1e9-symbol memory check runs with --bench-memory (about 20 s)")
     code = ("import resource, photolink as pl;"
             "pl.simulate_ber(pl.PAM4, 17.0, 10**9, seed=1, n_threads=2);"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-    base = ("import resource, photolink;"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-    run = lambda c: float(subprocess.check_output([sys.executable, "-c", c], env=os.environ))  # noqa: E731
-    return run(code), run(base)
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--memory", action="store_true", help="also run the 1e9-symbol memory check")
-    args = ap.parse_args(argv)
-    reps = 3 if args.quick else 7
-    n_pl = 8 * BLOCK
-    n_peer = 1 << 18
-
-    rates = {
-        "numpy normal fill (PCG64, default_rng)": best_rate(numpy_fill(np.random.PCG64), BLOCK, reps * 4),
-        "numpy normal fill (SFC64)": best_rate(numpy_fill(np.random.SFC64), BLOCK, reps * 4),
-        "photolink PAM4, 1 thread": best_rate(photolink_pam4(n_pl), n_pl, reps),
-        "photolink PAM4, 2 threads": best_rate(photolink_pam4(n_pl, 2), n_pl, reps),
-        "hand-written numpy PAM4": best_rate(numpy_pam4(BLOCK), BLOCK, reps),
-        "komm PAM4": best_rate(komm_pam4(n_peer), n_peer, reps),
-        "OptiCommPy PAM4": best_rate(opticommpy_pam4(n_peer), n_peer, reps),
-    }
-    print(f"{'job':45s} {'M symbols/s':>12s}")
-    for name, rate in rates.items():
-        print(f"{name:45s} {rate / 1e6:12.1f}")
-    one = rates["photolink PAM4, 1 thread"]
-    ratios = [
-        ("vs numpy fill PCG64 (>= 0.90)", one / rates["numpy normal fill (PCG64, default_rng)"], 0.90),
-        ("vs numpy fill SFC64 (same generator)", one / rates["numpy normal fill (SFC64)"], None),
-        ("vs komm (>= 2)", one / rates["komm PAM4"], 2.0),
-        ("vs OptiCommPy (>= 4)", one / rates["OptiCommPy PAM4"], 4.0),
-        ("vs hand-written numpy", one / rates["hand-written numpy PAM4"], None),
-        ("2 threads vs 1 (>= 1.7)", rates["photolink PAM4, 2 threads"] / one, 1.7),
-    ]
-    print()
-    for name, ratio, target in ratios:
-        flag = "" if target is None else ("  ok" if ratio >= target else "  BELOW TARGET")
-        print(f"ratio {name:40s} {ratio:8.2f}{flag}")
-    secs, est = importance_seconds()
-    half = (est.ci[1] - est.ci[0]) / 2 / est.ber
-    print(f"\nimportance sampling, PAM4 BER {est.ber:.3e}: +-{100 * half:.1f} % (95 %) "
-          f"from {est.samples} samples in {secs:.3f} s (target < 2 s)")
-    if args.memory:
-        peak, base = memory_run()
-        print(f"1e9-symbol run (2 threads): peak RSS {peak:.0f} MB, interpreter+numpy+photolink "
-              f"alone {base:.0f} MB (target < 100 MB)")
+    peak = benchmark.pedantic(
+        lambda: float(subprocess.check_output([sys.executable, "-c", code], env=os.environ)),
+        rounds=1, iterations=1)
+    record(request, benchmark, photolink_rate=peak, peer_rate=100.0, unit="MB", target=1.0,
+           ratio=100.0 / peak, peer_name="the 100 MB budget")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(pytest.main([__file__, "--benchmark-only", *sys.argv[1:]]))

@@ -1,8 +1,12 @@
-"""Plots (needs the optional extra ``plot``: matplotlib).
+"""Plots (matplotlib).
 
 Figures are built as ``matplotlib.figure.Figure`` objects rendered by Agg: no display and no
-pyplot state are involved, so plotting works on servers and in loops. Each function returns
-the figure and, given ``path``, also writes it (PNG, SVG or PDF, from the suffix).
+pyplot state are involved, so plotting works on servers and in loops. Each function draws on
+``ax`` when given (a matplotlib Axes, e.g. one panel of the caller's figure), else on a new
+figure; it returns the figure and, given ``path``, also writes it (PNG, SVG or PDF, from the
+suffix). Colours come from the colour-blind-safe Okabe-Ito palette (:data:`PALETTE`); an energy
+part has the same colour in every plot (:func:`part_color`); series that may overlap differ by
+line style and marker as well as colour.
 
 * :func:`waterfall`: BER against SNR, Monte-Carlo points with confidence bars (zero-error
   points as upper bounds) and the closed form.
@@ -29,8 +33,49 @@ from .symbols.stream import BerResult
 #: Output formats by file suffix.
 SUFFIXES = (".png", ".svg", ".pdf")
 
+#: Okabe & Ito's colour-blind-safe palette (Color Universal Design), black left out.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+#: Line styles and markers that tell overlapping series apart without colour.
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+#: Colours for lines and markers: the palette without its yellow, too pale on white.
+LINE_COLORS = tuple(c for c in PALETTE if c != "#F0E442") + ("#000000",)
 
-def _figure(width=6.4, height=4.2):
+#: Energy parts: human label and a fixed colour, so a part looks the same in every plot.
+PARTS = {
+    "host_serdes": ("host SerDes", "#0072B2"),
+    "fec_logic": ("FEC logic", "#56B4E9"),
+    "dsp": ("DSP", "#D55E00"),
+    "retimer": ("retimer", "#CC79A7"),
+    "driver": ("laser/modulator driver", "#E69F00"),
+    "laser": ("laser", "#F0E442"),
+    "tia": ("TIA (receiver amplifier)", "#009E73"),
+    "misc": ("other module circuits", "#999999"),
+    "power_conversion": ("power conversion", "#7F7F7F"),
+    "cable": ("cable", "#B3B3B3"),
+    "switch_asic": ("switch ASIC core", "#000000"),
+    "total": ("total", "#0072B2"),
+}
+
+
+def part_label(part: str) -> str:
+    """Human label of an energy part (``host_serdes`` -> ``host SerDes``)."""
+    return PARTS[part][0] if part in PARTS else part.replace("_", " ")
+
+
+def part_color(part: str) -> str:
+    """The colour of an energy part, the same in every plot (unknown parts: a stable pick)."""
+    if part in PARTS:
+        return PARTS[part][1]
+    return PALETTE[sum(part.encode()) % len(PALETTE)]
+
+
+def _figure(ax=None, width=6.4, height=4.2):
+    """``(figure, axes)``: the caller's ``ax`` and its figure, or a new figure."""
+    if ax is not None:
+        if not hasattr(ax, "figure") or not hasattr(ax, "plot"):
+            raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+        return ax.figure, ax
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
 
@@ -40,7 +85,8 @@ def save(fig, path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise ValueError(f"path must end in one of {list(SUFFIXES)}, got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise ValueError(f"path: directory {str(path.parent)!r} does not exist (create it first)")
     fig.savefig(path, dpi=130)
     return path
 
@@ -69,7 +115,7 @@ def _ber_points(results) -> list[dict]:
 
 
 def waterfall(results: Sequence, *, closed_form: bool = True, title: str | None = None,
-              path=None):
+              path=None, ax=None) -> Figure:
     """BER waterfall: Monte-Carlo points with their confidence bars, and the closed form.
 
     Parameters
@@ -82,12 +128,14 @@ def waterfall(results: Sequence, *, closed_form: bool = True, title: str | None 
     title : str, optional
     path : str or pathlib.Path, optional
         Also write the figure there.
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes instead of a new figure.
     """
     pts = _ber_points(results)
     if not pts:
         raise ValueError("results must hold at least one point")
-    fig, ax = _figure()
-    colors = ["C0", "C1", "C2", "C3", "C4", "C5"]
+    fig, ax = _figure(ax)
+    colors = LINE_COLORS
     for n, name in enumerate(dict.fromkeys(p.get("label") or p["format"] for p in pts)):
         series = sorted((p for p in pts if (p.get("label") or p["format"]) == name),
                         key=lambda p: p["snr_db"])
@@ -98,7 +146,7 @@ def waterfall(results: Sequence, *, closed_form: bool = True, title: str | None 
             x = np.array([p["snr_db"] for p in hit])
             y = np.array([p["ber"] for p in hit])
             err = np.array([[p["ber"] - p["lo"] for p in hit], [p["hi"] - p["ber"] for p in hit]])
-            ax.errorbar(x, y, yerr=err, fmt="o", color=c, ms=4, capsize=3,
+            ax.errorbar(x, y, yerr=err, fmt=MARKERS[n % len(MARKERS)], color=c, ms=4, capsize=3,
                         label=f"{name} Monte Carlo (95% CI)")
         if zero:
             ax.plot([p["snr_db"] for p in zero], [p["hi"] for p in zero], "v", color=c, ms=6,
@@ -108,13 +156,14 @@ def waterfall(results: Sequence, *, closed_form: bool = True, title: str | None 
             fmt = PAM(2 if fmt_name == "NRZ" else int(fmt_name[3:]))
             snr = np.linspace(min(p["snr_db"] for p in series) - 0.5,
                               max(p["snr_db"] for p in series) + 0.5, 200)
-            ax.plot(snr, fmt.ber_awgn(snr), "--", color=c, lw=1.2, alpha=0.8,
+            ax.plot(snr, fmt.ber_awgn(snr), ls=LINESTYLES[1 + n % (len(LINESTYLES) - 1)], color=c,
+                    lw=1.2, alpha=0.8,
                     label=f"{fmt_name} closed form (AWGN)")
     ax.set_yscale("log")
-    ax.set_xlabel("SNR (dB)")
-    ax.set_ylabel("bit error ratio")
+    ax.set_xlabel("SNR at the slicer (dB)")
+    ax.set_ylabel("bit error ratio (BER)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")       # waterfalls fall to the right
     ax.set_title(title or "BER waterfall")
     return _done(fig, path)
 
@@ -142,28 +191,31 @@ def slicer_samples(fmt: PAM, snr_db: float, *, channel=None, equalizer=None,
 
 
 def slicer_histogram(fmt: PAM, snr_db: float, *, channel=None, equalizer=None,
-                     n_symbols: int = 200_000, seed=1, bins: int = 300, path=None):
+                     n_symbols: int = 200_000, seed=1, bins: int = 300, path=None,
+                     ax=None) -> Figure:
     """Histogram of the slicer input per sent level, with the decision thresholds.
 
-    Parameters are those of :func:`slicer_samples`; ``bins`` histogram bins.
+    Parameters are those of :func:`slicer_samples`; ``bins`` histogram bins; ``ax`` an axes to
+    draw on.
     """
     z, sent = slicer_samples(fmt, snr_db, channel=channel, equalizer=equalizer,
                              n_symbols=n_symbols, seed=seed)
     dp = decision_point(channel, equalizer)
-    fig, ax = _figure()
+    fig, ax = _figure(ax)
     edges = np.linspace(z.min(), z.max(), bins + 1)
     for i in range(fmt.M):
         ax.hist(z[sent == i], bins=edges, histtype="stepfilled", alpha=0.45,
-                label=f"level {fmt.levels[i]:+g}")
-    for t in dp.cursor * np.arange(-fmt.M + 2, fmt.M - 1, 2):
-        ax.axvline(t, color="k", ls="--", lw=0.8)
+                color=PALETTE[i % len(PALETTE)], label=f"sent level {fmt.levels[i]:+g}")
+    for k, t in enumerate(dp.cursor * np.arange(-fmt.M + 2, fmt.M - 1, 2)):
+        ax.axvline(t, color="k", ls="--", lw=0.8, label="decision threshold" if k == 0 else None)
     ax.set_yscale("log")
-    ax.set_xlabel("slicer input (equalised, level units x cursor)")
-    ax.set_ylabel(f"symbols (of {z.size})")
+    ax.set_xlabel("slicer input (level units: sent levels at -3, -1, +1, +3 x main cursor)"
+                  if fmt.M == 4 else "slicer input (level units x main cursor)")
+    ax.set_ylabel(f"symbols per bin (of {z.size})")
     eq = "" if equalizer is None else f", FFE {len(equalizer.ffe)} / DFE {len(equalizer.dfe)} taps"
-    ax.set_title(f"{fmt.name} slicer input at {snr_db:g} dB{eq}; dashed: thresholds")
+    ax.set_title(f"{fmt.name} slicer input at SNR {snr_db:g} dB{eq}")
     ax.set_ylim(0.5, ax.get_ylim()[1] * 30)               # headroom for the legend
-    ax.legend(fontsize=8, ncol=min(fmt.M, 4), loc="upper center")
+    ax.legend(fontsize=8, ncol=min(fmt.M + 1, 5), loc="upper center")
     return _done(fig, path)
 
 
@@ -188,58 +240,81 @@ def bathtub_ber(fmt: PAM, snr_db: float, offset_ui, *, rj_rms_ui: float = 0.015,
 
 
 def bathtub(fmt: PAM, snr_db: float, *, rj_rms_ui: float = 0.015, dj_pp_ui: float = 0.1,
-            transition_density: float = 0.5, target_ber: float = 1e-12, path=None):
-    """Bathtub curve (see :func:`bathtub_ber`), with the eye opening at ``target_ber`` marked."""
+            transition_density: float = 0.5, target_ber: float = 1e-12, path=None,
+            ax=None) -> Figure:
+    """Bathtub curve (see :func:`bathtub_ber`), with the eye opening at ``target_ber`` marked;
+    ``ax``: an axes to draw on."""
     x = np.linspace(0, 1, 801)
     ber = bathtub_ber(fmt, snr_db, x, rj_rms_ui=rj_rms_ui, dj_pp_ui=dj_pp_ui,
                       transition_density=transition_density)
-    fig, ax = _figure()
-    ax.plot(x, ber, "C0-", lw=1.5)
-    ax.axhline(target_ber, color="C3", ls=":", lw=1)
+    fig, ax = _figure(ax)
+    ax.plot(x, ber, color=PALETTE[0], ls="-", lw=1.5, label="BER (dual-Dirac jitter + noise)")
+    ax.axhline(target_ber, color=PALETTE[5], ls=":", lw=1, label=f"target BER {target_ber:g}")
     open_ = x[ber <= target_ber]
     if open_.size:
         ax.annotate("", xy=(open_[0], target_ber), xytext=(open_[-1], target_ber),
-                    arrowprops={"arrowstyle": "<->", "color": "C3"})
-        ax.text(0.5, target_ber * 3, f"opening {open_[-1] - open_[0]:.2f} UI at BER {target_ber:g}",
-                ha="center", color="C3")
+                    arrowprops={"arrowstyle": "<->", "color": PALETTE[5]})
+        ax.text(0.5, target_ber * 3, f"eye opening {open_[-1] - open_[0]:.2f} UI at BER {target_ber:g}",
+                ha="center", color=PALETTE[5])
     ax.set_yscale("log")
     ax.set_ylim(max(min(ber.min(), target_ber) / 100, 1e-18), 1)
-    ax.set_xlabel("sampling offset (UI)")
-    ax.set_ylabel("bit error ratio")
-    ax.set_title(f"{fmt.name} bathtub at {snr_db:g} dB: RJ {rj_rms_ui:g} UI rms, DJ {dj_pp_ui:g} UI pp")
+    ax.set_xlabel("sampling offset in the unit interval (UI)")
+    ax.set_ylabel("bit error ratio (BER)")
+    ax.set_title(f"{fmt.name} bathtub at SNR {snr_db:g} dB: RJ {rj_rms_ui:g} UI rms, "
+                 f"DJ {dj_pp_ui:g} UI pp")
     ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center")
     return _done(fig, path)
 
 
 # -- latency CCDF ------------------------------------------------------------------------------
 def latency_ccdf(latencies_ns, *, percentiles=(0.5, 0.99, 0.999), title: str | None = None,
-                 path=None):
+                 path=None, ax=None) -> Figure:
     """Complementary CDF P[latency > x] on a log axis: the tail, percentiles marked.
 
     Parameters
     ----------
     latencies_ns : array or mapping of name to array
-        Packet latencies in ns, one series per name.
+        Packet latencies in ns, one series per name. Each series has its own colour, line style
+        and marker, so curves that coincide (e.g. LPO and CPO) stay visible: later series are
+        drawn thinner, on top of the earlier ones.
+    percentiles : sequence of float
+        Marked on every curve with that series' marker and explained in the legend.
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes instead of a new figure.
     """
     series = latencies_ns if isinstance(latencies_ns, Mapping) else {"latency": latencies_ns}
-    fig, ax = _figure()
+    fig, ax = _figure(ax, width=7.8)
+    k = len(series)
+    seen: list[tuple[str, np.ndarray]] = []
     for n, (name, lat) in enumerate(series.items()):
         x = np.sort(v.real_array(f"latencies_ns[{name!r}]", lat, lo=0.0).ravel())
         if x.size == 0:
             raise ValueError(f"latencies_ns[{name!r}] is empty")
         ccdf = 1.0 - np.arange(x.size) / x.size          # P[L >= x_i], down to 1/n
-        ax.step(x, ccdf, where="post", color=f"C{n}", ls=("-", "--", "-.", ":")[n % 4],
-                label=f"{name} ({x.size} packets)")
-        for p in percentiles:
-            q = float(np.quantile(x, p))
-            ax.plot(q, 1 - p, "o", color=f"C{n}", ms=4)
+        color, marker = LINE_COLORS[n % len(LINE_COLORS)], MARKERS[n % len(MARKERS)]
+        ls, lw = LINESTYLES[n % len(LINESTYLES)], 2.8 - 1.6 * n / max(k - 1, 1)
+        ax.step(x, ccdf, where="post", color=color, ls=ls, lw=lw, zorder=2 + n)
+        q = np.quantile(x, list(percentiles))
+        ax.plot(q, 1 - np.asarray(percentiles), marker, color=color, ms=7 - 2 * (n % 2), mfc="white",
+                mew=1.5, ls="none", zorder=10 + n)
+        shape = np.quantile(x, (0.5, 0.9, 0.99))
+        twin = next((other for other, s_ in seen if np.allclose(shape, s_, rtol=2e-3)), None)
+        seen.append((name, shape))
+        label = f"{name} ({x.size} packets)" + (f": same curve as {twin}" if twin else "")
+        ax.plot([], [], color=color, ls=ls, lw=lw, marker=marker, mfc="white", mew=1.5, label=label)
+    marks = ", ".join(f"p{100 * p:g}" for p in percentiles)
+    ax.plot([], [], ls="none", label=f"open markers: {marks} of each series\n(the latency that "
+                                     f"{', '.join(f'{100 * (1 - p):g} %' for p in percentiles)} "
+                                     f"of packets exceed)")
     ax.set_yscale("log")
     ax.set_ylim(bottom=0.5 / max(len(np.ravel(s)) for s in series.values()))
-    ax.set_xlabel("latency (ns)")
-    ax.set_ylabel("P[latency > x]")
-    ax.set_title(title or f"latency CCDF (dots: p{', p'.join(f'{100 * p:g}' for p in percentiles)})")
+    ax.set_xlabel("packet latency, first bit in to last bit out (ns)")
+    ax.set_ylabel("P[latency > x] (fraction of packets)")
+    ax.set_title(title or "latency CCDF")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")     # CCDFs fall to the right: that corner stays empty
+    # outside the axes: a CCDF's tails fill the right and the bottom of the plot
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return _done(fig, path)
 
 
@@ -259,29 +334,46 @@ def energy_components(row: Mapping) -> dict:
     return parts or {"total": float(row["energy_pj_per_bit"])}
 
 
-def energy_bars(breakdown: Mapping, *, unit: str = "pJ/bit", title: str | None = None, path=None):
+def energy_bars(breakdown: Mapping, *, unit: str = "pJ/bit", title: str | None = None, path=None,
+                ax=None) -> Figure:
     """Stacked bars of energy per bit by component, one bar per link.
 
     Parameters
     ----------
     breakdown : mapping of link name to (mapping of component to value, or a total)
+        Components are keys such as ``host_serdes``; they are labelled in words
+        (:func:`part_label`) and keep one colour in every plot (:func:`part_color`).
+    unit : str
+        Unit of the values (the y label says it).
+    title : str, optional
+    path : str or pathlib.Path, optional
+        Also write the figure there.
+    ax : matplotlib.axes.Axes, optional
+        Draw on this axes instead of a new figure.
+
+    The stack is drawn in the order the components first appear (bottom to top), and the
+    legend lists them top to bottom, as they are stacked; each bar's total is written on it.
     """
     if not breakdown:
         raise ValueError("breakdown must name at least one link")
     names = list(breakdown)
     rows = {n: (dict(b) if isinstance(b, Mapping) else {"total": float(b)}) for n, b in breakdown.items()}
     parts = list(dict.fromkeys(p for b in rows.values() for p in b))
-    fig, ax = _figure()
+    fig, ax = _figure(ax, width=7.8)
     bottom = np.zeros(len(names))
-    for i, part in enumerate(parts):
+    handles = []
+    for part in parts:
         h = np.array([rows[n].get(part, 0.0) for n in names], dtype=float)
-        ax.bar(names, h, bottom=bottom, color=f"C{i}", label=part)
+        handles.append(ax.bar(names, h, bottom=bottom, color=part_color(part), edgecolor="white",
+                              lw=0.5, label=part_label(part)))
         bottom += h
     for i, total in enumerate(bottom):
         ax.text(i, total, f"{total:.3g}", ha="center", va="bottom", fontsize=9)
-    ax.set_ylabel(f"energy ({unit})")
+    ax.set_ylabel(f"energy per bit ({unit})")
     ax.set_ylim(0, bottom.max() * 1.15 if bottom.max() > 0 else 1)
     ax.set_title(title or "energy per bit by component")
     if len(parts) > 1 or parts != ["total"]:
-        ax.legend(fontsize=8)
+        ax.legend(handles[::-1], [part_label(p) for p in parts][::-1], fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+                  title="top of stack first", title_fontsize=8)
     return _done(fig, path)

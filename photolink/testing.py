@@ -11,48 +11,81 @@ The same one-sided test as ``photolink regress check`` (see :mod:`photolink.stud
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
+from .links.link import LinkResult
+from .net.path import PathResult
 from .studies import regress as _regress
+from .symbols.estimate import BerEstimate
 from .symbols.stream import BerResult
 
+#: What :func:`assert_not_worse` compares (the results ``photolink regress`` handles).
+ACCEPTED = ("a BerResult (simulate_ber), a BerEstimate (estimate_ber), a LinkResult (evaluate or "
+            "simulate), a PathResult (Path.run), a sweep or regress row (dict) of kind ber, link or "
+            "path, or an (events, trials) tuple")
 
-def _counts(x, what: str) -> tuple[int, int]:
+
+def _kind_and_row(x: Any, what: str) -> tuple[str, dict]:
+    """The regress kind and row of a result, so that regress's own test applies."""
     if isinstance(x, BerResult):
-        return x.bursts, x.symbols
-    if isinstance(x, dict) and "error_events" in x and "symbols" in x:
-        return int(x["error_events"]), int(x["symbols"])
+        return "ber", {"method": "simulate", "error_events": x.bursts, "symbols": x.symbols}
+    if isinstance(x, BerEstimate):
+        return "ber", {"method": x.method, "ber": x.ber, "ber_ci_low": x.ci[0],
+                       "ber_ci_high": x.ci[1], "confidence": x.confidence}
+    if isinstance(x, LinkResult):
+        return "link", x.to_dict()
+    if isinstance(x, PathResult):
+        return "path", {"n_packets": x.n_packets, "lost": x.lost, "loss_ratio": x.loss_ratio}
     if isinstance(x, tuple) and len(x) == 2:
-        return int(x[0]), int(x[1])
-    raise TypeError(f"{what} must be a BerResult, a simulated BER row (with error_events and "
-                    f"symbols) or an (events, trials) tuple; got {type(x).__name__}")
+        return "ber", {"method": "simulate", "error_events": int(x[0]), "symbols": int(x[1])}
+    if isinstance(x, Mapping):
+        row = dict(x)
+        if "error_events" in row and "symbols" in row:
+            return "ber", {**row, "method": row.get("method", "simulate")}
+        if "method" in row and "ber" in row:
+            return "ber", row
+        if "n_packets" in row or "packets" in row:
+            return "path", row
+        if "pre_fec_ber" in row:
+            return "link", row
+    raise TypeError(f"{what} must be {ACCEPTED}; got {type(x).__name__}")
 
 
 def worse_p_value(current, baseline) -> float:
-    """One-sided p-value that ``current`` has a higher error-event rate than ``baseline``.
+    """One-sided p-value that ``current`` is worse than ``baseline`` (the test of
+    ``photolink regress check``: Fisher's exact test on error events or lost packets, a z-test
+    on importance-sampled estimates, a strict comparison of deterministic figures).
 
-    Arguments are :class:`photolink.BerResult`, sweep rows of simulated BER cases, or
-    ``(events, trials)`` tuples. Error events are runs of consecutive symbol errors.
+    Arguments: see :data:`ACCEPTED`; both must be of the same kind.
     """
-    k1, n1 = _counts(current, "current")
-    k0, n0 = _counts(baseline, "baseline")
-    return _regress.fisher_worse_p(k1, n1, k0, n0)
+    k1, row1 = _kind_and_row(current, "current")
+    k0, row0 = _kind_and_row(baseline, "baseline")
+    if k1 != k0:
+        raise TypeError(f"current is a {k1} result and baseline a {k0} result: compare like with like")
+    s1, s0 = _regress.statistic(k1, row1), _regress.statistic(k0, row0)
+    if s1["type"] != s0["type"]:
+        raise TypeError(f"current is compared by {s1['name']} and baseline by {s0['name']}: "
+                        f"record the baseline with the same method")
+    return _regress.worse_p_value(k1, row1, row0)[0]
 
 
 def assert_not_worse(current, baseline, *, confidence: float = 0.99) -> None:
     """Fail (AssertionError) when ``current`` is statistically worse than ``baseline``.
 
-    One-sided Fisher exact test on error events at level ``1 - confidence``: an unchanged
-    setting fails at most ``1 - confidence`` of the time.
+    One-sided test at level ``1 - confidence`` (see :func:`worse_p_value`): an unchanged
+    setting fails at most ``1 - confidence`` of the time. Arguments: see :data:`ACCEPTED`.
     """
     if not 0.5 <= confidence < 1:
         raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
+    kind, row1 = _kind_and_row(current, "current")
+    _, row0 = _kind_and_row(baseline, "baseline")
     p = worse_p_value(current, baseline)
     if p < 1 - confidence:
-        k1, n1 = _counts(current, "current")
-        k0, n0 = _counts(baseline, "baseline")
-        raise AssertionError(
-            f"error rate is statistically worse than the baseline: {k1}/{n1} vs {k0}/{n0} error "
-            f"events ({k1 / n1:.3e} vs {k0 / n0:.3e}), one-sided Fisher p = {p:.3g} < "
-            f"{1 - confidence:.3g}")
+        _, detail = _regress.worse_p_value(kind, row1, row0)
+        test = {"counts": "Fisher", "estimate": "z-test"}.get(
+            _regress.statistic(kind, row1)["type"], "deterministic comparison,")
+        raise AssertionError(f"{kind} result is statistically worse than the baseline: {detail}, "
+                             f"one-sided {test} p = {p:.3g} < {1 - confidence:.3g}")
 
 
 def assert_no_regression(config, baseline, *, seed: int | None = None,

@@ -91,3 +91,91 @@ def test_cli_plot_sweep_uses_the_store(tmp_path, monkeypatch):
     assert main(["sweep", str(cfg), "--quiet", "--workers", "1"]) == 0
     assert main(["plot", "sweep", str(cfg), "--out", "s.png"]) == 0
     written(tmp_path / "s.png")
+
+
+# -- plots a reader trusts (issue 15, item 7): labels with units, legends, colours, ax= ----------
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_waterfall_labels_and_ax():
+    from matplotlib.figure import Figure
+    fig = Figure()
+    ax = fig.add_subplot()
+    out = plot.waterfall([pl.simulate_ber(pl.PAM4, 14.0, 10**5, seed=1)], ax=ax)
+    assert out is fig and ax.get_xlabel() == "SNR at the slicer (dB)"
+    assert "BER" in ax.get_ylabel() and any("95% CI" in t for t in legend_texts(ax))
+
+
+def test_slicer_histogram_labels_and_ax():
+    from matplotlib.figure import Figure
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot.slicer_histogram(pl.PAM4, 20.0, n_symbols=5000, ax=ax) is fig
+    labels = legend_texts(ax)
+    assert "decision threshold" in labels and "sent level +3" in labels
+    assert "slicer input" in ax.get_xlabel() and "symbols per bin" in ax.get_ylabel()
+
+
+def test_bathtub_labels_and_ax():
+    from matplotlib.figure import Figure
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot.bathtub(pl.PAM4, 24.0, ax=ax) is fig
+    assert ax.get_xlabel() == "sampling offset in the unit interval (UI)"
+    assert any("target BER" in t for t in legend_texts(ax))
+    assert any("eye opening" in t.get_text() for t in ax.texts)
+
+
+def test_latency_ccdf_labels_overlaps_and_ax():
+    from matplotlib.figure import Figure
+    rng = np.random.default_rng(1)
+    a = 2300 + rng.exponential(100, 5000)
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot.latency_ccdf({"copper": 800 + rng.exponential(100, 5000), "LPO": a, "CPO": a.copy()},
+                             ax=ax) is fig
+    labels = legend_texts(ax)
+    assert "CPO (5000 packets): same curve as LPO" in labels          # coinciding curves said so
+    assert any(t.startswith("open markers: p50, p99, p99.9") for t in labels)   # dots explained
+    assert ax.get_xlabel().endswith("(ns)") and "P[latency > x]" in ax.get_ylabel()
+    lines = [h for h in ax.get_legend().legend_handles][:3]
+    assert len({(h.get_linestyle(), h.get_marker(), h.get_color()) for h in lines}) == 3
+    fig.draw_without_rendering()              # the legend sits right of the axes: no tail hidden
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_energy_bars_labels_order_colours_and_ax():
+    from matplotlib.figure import Figure
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot.energy_bars({"copper": {"host_serdes": 5.0, "cable": 0.1},
+                             "CPO": {"host_serdes": 1.0, "laser": 2.0, "driver": 1.5}}, ax=ax) is fig
+    # human labels, listed top of the stack first (reverse of the stacking order)
+    assert legend_texts(ax) == ["laser/modulator driver", "laser", "cable", "host SerDes"]
+    assert ax.get_ylabel() == "energy per bit (pJ/bit)"
+    # one colour per part in every plot
+    other = Figure().add_subplot()
+    plot.energy_bars({"x": {"laser": 1.0, "host_serdes": 2.0}}, ax=other)
+    colours = {p.get_label(): p.patches[0].get_facecolor() for p in other.containers}
+    first = {p.get_label(): p.patches[0].get_facecolor() for p in ax.containers}
+    assert colours["laser"] == first["laser"] and colours["host SerDes"] == first["host SerDes"]
+    assert plot.part_color("host_serdes") == plot.PARTS["host_serdes"][1]
+    assert plot.part_color("new_part") == plot.part_color("new_part") in plot.PALETTE
+
+
+def test_palette_is_colour_blind_safe():
+    assert plot.PALETTE[:3] == ("#0072B2", "#E69F00", "#009E73")      # Okabe-Ito
+    assert "#F0E442" not in plot.LINE_COLORS                              # no yellow lines
+
+
+def test_ax_must_be_an_axes():
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plot.bathtub(pl.PAM4, 24.0, ax="left")
+
+
+def test_save_does_not_create_directories(tmp_path):
+    fig = plot.bathtub(pl.PAM4, 24.0)
+    with pytest.raises(ValueError, match="does not exist"):
+        plot.save(fig, tmp_path / "no" / "b.png")
+    assert not (tmp_path / "no").exists()

@@ -15,7 +15,8 @@ import numpy as np
 #: and is the fastest of numpy's generators here (about 10 % faster than PCG64).
 BitGenerator = np.random.SFC64
 
-SeedLike = "int | numpy.random.SeedSequence | numpy.random.Generator | None"
+#: What a ``seed`` argument accepts (see :func:`seed_sequence`).
+SeedLike = int | np.integer | np.random.SeedSequence | np.random.Generator | None
 
 
 def seed_sequence(seed) -> np.random.SeedSequence:

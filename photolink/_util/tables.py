@@ -46,3 +46,75 @@ def table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]] | None = N
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+# -- one output schema: tidy rows for CSV, JSON and data frames ---------------------------------
+def finite(obj):
+    """``obj`` with every non-finite float as a string ("inf", "nan"): JSON has neither."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, Mapping):
+        return {str(k): finite(x) for k, x in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(x) for x in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", None) == 0:   # numpy scalars
+        return finite(obj.item())
+    return obj
+
+
+def _scalar(x) -> bool:
+    return x is None or isinstance(x, (str, bool, int, float)) or getattr(x, "ndim", None) == 0
+
+
+def _flatten(prefix: str, value, row: dict, tables: dict, owner) -> None:
+    if _scalar(value):
+        row[prefix] = value.item() if hasattr(value, "item") else value
+    elif isinstance(value, Mapping):
+        for k, x in value.items():
+            _flatten(f"{prefix}.{k}", x, row, tables, owner)
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(x, Mapping) for x in value):
+        for i, x in enumerate(value):
+            sub: dict = {"row": owner, "index": i}
+            for k, y in x.items():
+                _flatten(str(k), y, sub, tables, owner)
+            tables.setdefault(prefix, []).append(sub)
+    elif isinstance(value, (list, tuple)) and (prefix.endswith("_ci") or prefix == "ci") \
+            and len(value) == 2 and all(_scalar(x) for x in value):
+        row[f"{prefix}_low"], row[f"{prefix}_high"] = value
+    elif isinstance(value, (list, tuple)) and all(_scalar(x) for x in value):
+        if all(isinstance(x, str) for x in value):
+            row[prefix] = "; ".join(value)
+        else:
+            for i, x in enumerate(value):
+                row[f"{prefix}.{i}"] = x
+    else:                       # arrays and other objects: their list form
+        _flatten(prefix, value.tolist() if hasattr(value, "tolist") else str(value), row, tables, owner)
+
+
+def tidy(record: Mapping, tables: dict | None = None, index: int = 0) -> dict:
+    """One record (e.g. ``LinkResult.to_dict()`` or a sweep row) as a flat row of scalars.
+
+    The rules of photolink's one output schema (CSV columns, JSON ``rows`` and
+    ``to_dataframe()`` columns are these names): keys stay as they are (snake_case with the
+    unit in the name); a nested mapping becomes ``parent.child`` columns; a 2-element interval
+    ``x_ci`` becomes ``x_ci_low`` and ``x_ci_high``; a list of numbers becomes ``x.0``, ``x.1``...;
+    a list of records (``segments``) goes to ``tables[key]`` as rows of their own, linked by
+    ``row`` (the record's ``name``, else its index) and ``index``; ``warnings`` go to
+    ``tables["warnings"]``.
+    """
+    tables = {} if tables is None else tables
+    owner = record.get("name", index)
+    row: dict = {}
+    for k, x in record.items():
+        if k == "warnings" and isinstance(x, (list, tuple)):
+            tables.setdefault("warnings", []).extend({"row": owner, "message": str(w)} for w in x)
+            continue
+        _flatten(str(k), x, row, tables, owner)
+    return row
+
+
+def tidy_rows(records: Sequence[Mapping]) -> tuple[list[dict], dict]:
+    """:func:`tidy` of each record: ``(rows, tables)`` (see :func:`tidy`)."""
+    tables: dict = {}
+    rows = [tidy(r, tables, i) for i, r in enumerate(records)]
+    return rows, tables

@@ -5,6 +5,7 @@ import textwrap
 from pathlib import Path
 
 from .. import plot
+from .._util import progress as _progress
 from .._util import tables as _table
 from ..studies.demo import (
     HOPS,
@@ -13,9 +14,11 @@ from ..studies.demo import (
     OVERLOAD,
     PACKET_BYTES,
     SWITCH_LATENCY_NS,
+    TECHNOLOGIES,
     compare,
 )
 from ..studies.sweeps import sweep
+from . import common
 
 #: Width of the demo's prose (the tables fit it too).
 WIDTH = 99
@@ -47,11 +50,35 @@ def _cells(rows):
     return out
 
 
+def _compare(n_packets: int, seed: int, progress) -> tuple[list, dict, dict, object]:
+    """:func:`photolink.studies.demo.compare`, one technology at a time behind a progress bar."""
+    rows: list = []
+    latencies: dict = {}
+    energy: dict = {}
+    with _progress.bar(total=len(TECHNOLOGIES) + 1, desc="demo", unit="step", enabled=progress,
+                       leave=False) as bar:
+        for tech, preset in TECHNOLOGIES.items():
+            r, lat, e = compare({tech: preset}, n_packets=n_packets, seed=seed)
+            rows += r
+            latencies.update(lat)
+            energy.update(e)
+            bar.update(1)
+        wf = sweep("ber", {"snr_db": [14.0, 15.0, 16.0, 17.0, 18.0, 19.0]},
+                   fixed={"format": "PAM4", "n_symbols": 2_000_000}, seed=seed, store=None, workers=1,
+                   progress=False, name="pam4")
+        bar.update(1)
+    return rows, latencies, energy, wf
+
+
 def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
-         fmt: str = "png") -> list[dict]:
-    """Print the comparison tables and write the plots into ``out_dir``; return the rows."""
+         image_format: str = "png", progress: bool | str = "auto") -> list[dict]:
+    """Print the comparison tables and write the plots into ``out_dir``; return the rows.
+
+    ``progress``: a bar while it works ("auto": on a terminal or in a notebook).
+    """
     out = Path(out_dir)
-    rows, latencies, energy = compare(n_packets=n_packets, seed=seed)
+    fmt = image_format
+    rows, latencies, energy, wf = _compare(n_packets, seed, progress)
     cells = _cells(rows)
     say = lambda text: print(textwrap.fill(text, WIDTH))  # noqa: E731
     say(f"Links: one 800G link each. CWER by the {rows[0]['cwer_method']} (DFE error bursts "
@@ -72,29 +99,46 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
                 f"after a {r['replay_ns']:.0f} ns replay round trip, keep a link busy "
                 f"{100 * r['llr_utilisation']:.0f} % of the time: its queue grows for the whole run "
                 f"(llr max latency {r['llr_max_ns'] / 1e3:.0f} us), so retry cannot carry this load.")
-    files = [plot.save(plot.energy_bars(energy, title=f"energy per bit of the {HOPS}-hop path"),
+    out.mkdir(parents=True, exist_ok=True)
+    lengths = {r["technology"]: r["length_m"] for r in rows}
+    bars = {f"{tech}\n{lengths[tech]:g} m": parts for tech, parts in energy.items()}
+    files = [plot.save(plot.energy_bars(bars, title=f"energy per bit of the {HOPS}-hop path: "
+                                                    f"{HOPS} links + {HOPS - 1} switch cores\n(each "
+                                                    f"link at its preset length, shown under its bar)"),
                        out / f"energy.{fmt}"),
-             plot.save(plot.latency_ccdf(latencies, title=f"{HOPS}-hop path latency CCDF"),
+             plot.save(plot.latency_ccdf(latencies, title=f"{HOPS}-hop path latency CCDF, load "
+                                                          f"{LOAD}, {PACKET_BYTES} B packets"),
                        out / f"latency_ccdf.{fmt}")]
-    wf = sweep("ber", {"snr_db": [14.0, 15.0, 16.0, 17.0, 18.0, 19.0]},
-               fixed={"format": "PAM4", "n_symbols": 2_000_000}, seed=seed, store=None, workers=1,
-               progress=False, name="pam4")
     files.append(plot.save(plot.waterfall(wf.rows, title="PAM4 lane BER over AWGN"),
                            out / f"waterfall.{fmt}"))
     print("\nwrote " + ", ".join(str(f) for f in files))
     return rows
 
 
+def _out_dir(text: str) -> str:
+    p = Path(text)
+    if p.exists() and not p.is_dir():
+        raise common.argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not p.exists() and not parent.is_dir():
+        raise common.argparse.ArgumentTypeError(f"directory {parent} does not exist (create it first)")
+    return text
+
+
 def _cmd_demo(args) -> int:
-    demo(args.out_dir, n_packets=args.packets, seed=args.seed, fmt=args.format)
+    demo(args.out_dir, n_packets=args.packets, seed=args.seed, image_format=args.image_format,
+         progress=common.progress_enabled(args))
     return 0
 
 
 def register(sub) -> None:
     """Add ``demo`` to the ``photolink`` parser."""
     p = sub.add_parser("demo", help="compare copper, pluggable, LPO and CPO on an 800G 3-hop path")
-    p.add_argument("--out-dir", default="photolink-demo", help="where the plots go")
-    p.add_argument("--packets", type=int, default=N_PACKETS)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
+    p.add_argument("--out-dir", default="photolink-demo", type=_out_dir, metavar="DIR",
+                   help="directory for the plots (created if its parent exists)")
+    p.add_argument("--packets", type=common.int_in(1000, 10**8), default=N_PACKETS, metavar="N",
+                   help="packets per path run")
+    p.add_argument("--seed", type=common.int_in(0, 2**63 - 1), default=1, help="random seed (>= 0)")
+    p.add_argument("--image-format", choices=["png", "svg", "pdf"], default="png",
+                   help="file type of the plots")
     p.set_defaults(func=_cmd_demo)

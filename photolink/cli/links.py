@@ -1,65 +1,53 @@
 """CLI subcommands for links: ``compare``, ``link`` and ``fabric`` (registered by photolink.cli)."""
 from __future__ import annotations
 
-import contextlib
-import csv
-import json
-import math
-import sys
-
 from .. import links
+from .._util import progress as _progress
 from ..links.energy import SWITCH_ASIC_PJ_PER_BIT, fabric_power
+from . import common
 
-#: (header, report attribute or callable, format) of the comparison table.
+#: (header, key of ``LinkResult.to_dict()``, format) of the printed comparison table. The CSV and
+#: JSON carry every key of ``to_dict()`` under its own name (see photolink.cli.common.emit).
 COLUMNS = (
     ("preset", "name", "{}"),
     ("Gb/s", "net_rate_gbps", "{:g}"),
-    ("length_m", "length_m", "{:g}"),
+    ("m", "length_m", "{:g}"),
     ("pJ/bit", "energy_pj_per_bit", "{:.2f}"),
     ("W/port", "power_w", "{:.2f}"),
-    ("module_W", "module_power_w", "{:.2f}"),
-    ("latency_ns", "latency_ns", "{:.1f}"),
-    ("reach_m", "reach_m", "{:.4g}"),
-    ("pre-FEC_BER", "pre_fec_ber", "{:.2e}"),
-    ("frame_loss", "frame_loss", "{:.1e}"),
-    ("margin_dB", "margin_db", "{:.2f}"),
-    ("status", lambda r: "ok" if r.ok else "FAIL", "{}"),
+    ("module W", "module_power_w", "{:.2f}"),
+    ("latency ns", "latency_ns", "{:.1f}"),
+    ("reach m", "reach_m", "{:.4g}"),
+    ("pre-FEC BER", "pre_fec_ber", "{:.2e}"),
+    ("frame loss", "frame_loss", "{:.1e}"),
+    ("margin dB", "margin_db", "{:.2f}"),
+    ("status", "ok", "{}"),
 )
 
 
 def _value(report, key):
-    return key(report) if callable(key) else getattr(report, key)
+    v = getattr(report, key)
+    return ("ok" if v else "FAIL") if key == "ok" else v
 
 
-def _finite(obj):
-    """JSON has no inf/nan: write them as strings."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {k: _finite(x) for k, x in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(x) for x in obj]
-    return obj
-
-
-def _open(path):
-    return contextlib.nullcontext(sys.stdout) if path == "-" else open(path, "w", newline="")
+def _link(args):
+    link = links.preset(args.preset)
+    return link if args.length_m is None else link.with_length(args.length_m)
 
 
 def _reports(args):
     names = args.presets or list(links.presets())
+    sw = SWITCH_ASIC_PJ_PER_BIT if args.switch else None
     out = []
-    for name in names:
+    for name in _progress.bar(names, desc="compare", unit="link", enabled=common.progress_enabled(args)):
         link = links.preset(name)
         if args.length_m is not None:
             link = link.with_length(args.length_m)
-        sw = SWITCH_ASIC_PJ_PER_BIT if args.switch else None
         out.append(link.evaluate(frame_bytes=args.frame_bytes, switch_pj_per_bit=sw))
     return out
 
 
 def format_table(reports) -> str:
-    """The comparison table as fixed-width text."""
+    """The comparison table as fixed-width text (human headers; the CSV/JSON use the keys)."""
     rows = [[h for h, _, _ in COLUMNS]]
     rows += [[fmt.format(_value(r, key)) for _, key, fmt in COLUMNS] for r in reports]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
@@ -70,46 +58,47 @@ def format_table(reports) -> str:
 
 def _cmd_compare(args) -> int:
     reports = _reports(args)
-    if args.csv:
-        with _open(args.csv) as fh:
-            w = csv.writer(fh)
-            w.writerow([h for h, _, _ in COLUMNS])
-            for r in reports:
-                w.writerow([_value(r, key) for _, key, _ in COLUMNS])
-    if args.json:
-        with _open(args.json) as fh:
-            json.dump([_finite(r.to_dict()) for r in reports], fh, indent=2)
-    if "-" not in (args.csv, args.json):
-        print(format_table(reports))
-        notes = [(r.name, w) for r in reports for w in r.warnings]
-        if notes:
-            print()
-            for name, w in notes:
-                print(f"warning: {name}: {w}")
+    if common.emit(args, "compare", [r.to_dict() for r in reports]):
+        return 0
+    print(format_table(reports))
     return 0
 
 
 def _cmd_link(args) -> int:
-    link = links.preset(args.preset)
-    if args.length_m is not None:
-        link = link.with_length(args.length_m)
+    link = _link(args)
     sw = SWITCH_ASIC_PJ_PER_BIT if args.switch else None
     if args.simulate:
-        r = link.simulate(args.simulate, seed=args.seed, frame_bytes=args.frame_bytes,
+        r = link.simulate(args.symbols, seed=args.seed, frame_bytes=args.frame_bytes,
                           ideal_feedback=args.ideal_feedback, precode=args.precode, switch_pj_per_bit=sw)
     else:
         r = link.evaluate(frame_bytes=args.frame_bytes, switch_pj_per_bit=sw)
-    if args.json:
-        with _open(args.json) as fh:
-            json.dump(_finite(r.to_dict()), fh, indent=2)
-        if args.json == "-":
-            return 0
-    print(link_summary(r, link))
+    if common.emit(args, "link", [r.to_dict()]):
+        return 0
+    print(link_summary(r, link, warnings=False))
     return 0
 
 
-def link_summary(r, link=None) -> str:
-    """A readable multi-line account of one report."""
+def _margin_lines(r) -> list[str]:
+    """The SNR and margin lines, saying which margin is reported."""
+    rated = f", rated {r.rated_reach_m:g} m" if r.rated_reach_m is not None else ""
+    reach = f"  reach {r.reach_m:.4g} m ({r.reach_limit}){rated}"
+    if r.method == "simulate":
+        effective = r.required_snr_db + r.margin_db
+        measured = (f"  margin {r.margin_db:.2f} dB, measured: the upper 95% bound of the simulated BER "
+                    f"is what AWGN gives at {effective:.2f} dB (effective SNR); the FEC threshold "
+                    f"needs {r.required_snr_db:.2f} dB; margin = {effective:.2f} - "
+                    f"{r.required_snr_db:.2f} dB")
+        return [f"  SNR at the slicer {r.snr_db:.2f} dB (link budget, before equaliser penalties)",
+                measured, reach]
+    statistical = (f"  margin {r.margin_db:.2f} dB: the extra noise (dB) the link takes before its "
+                   f"pre-FEC BER reaches the FEC threshold (equaliser and ISI penalties included, "
+                   f"so not SNR - needed)")
+    return [f"  SNR {r.snr_db:.2f} dB; the FEC threshold needs {r.required_snr_db:.2f} dB over AWGN",
+            statistical, reach]
+
+
+def link_summary(r, link=None, *, warnings: bool = True) -> str:
+    """A readable multi-line account of one report (``warnings``: include them)."""
     out = [f"{r.name} ({r.technology}), {r.length_m:g} m, {r.net_rate_gbps:g} Gb/s: {r.format} at "
            f"{r.symbol_rate_gbd:.4g} GBd, FEC {r.fec}  [{r.method}]"]
     if link is not None and link.source:
@@ -117,9 +106,7 @@ def link_summary(r, link=None) -> str:
     ci = f"  (95% CI {r.pre_fec_ber_ci[0]:.3g} .. {r.pre_fec_ber_ci[1]:.3g}, {r.symbols} symbols)" \
         if r.pre_fec_ber_ci else ""
     out.append(f"  pre-FEC BER {r.pre_fec_ber:.3e}{ci}; threshold {r.threshold_ber:.3g}")
-    out.append(f"  SNR {r.snr_db:.2f} dB, needed {r.required_snr_db:.2f} dB, margin {r.margin_db:.2f} dB; "
-               f"reach {r.reach_m:.4g} m ({r.reach_limit})"
-               + (f", rated {r.rated_reach_m:g} m" if r.rated_reach_m is not None else ""))
+    out += _margin_lines(r)
     cw_ci = f", 95% CI {r.cwer_ci[0]:.3g} .. {r.cwer_ci[1]:.3g}" if r.cwer_ci else ""
     out.append(f"  CWER {r.cwer:.3e} ({r.cwer_method}{cw_ci}); frame loss ({r.frame_bytes} B) "
                f"{r.frame_loss:.3e}; 1500 B {r.frame_loss_ratio(1500):.3e}")
@@ -135,22 +122,17 @@ def link_summary(r, link=None) -> str:
     out.append("    " + ", ".join(f"{k} {x:.2f}" for k, x in r.energy_breakdown_pj_per_bit.items()) + " pJ/bit")
     out.append(f"  latency {r.latency_ns:.1f} ns: "
                + ", ".join(f"{k} {x:.1f}" for k, x in r.latency_breakdown_ns.items() if x))
-    for w in r.warnings:
-        out.append(f"  warning: {w}")
+    if warnings:
+        out += [f"  warning: {w}" for w in r.warnings]
     return "\n".join(out)
 
 
 def _cmd_fabric(args) -> int:
-    link = links.preset(args.preset)
-    if args.length_m is not None:
-        link = link.with_length(args.length_m)
+    link = _link(args)
     f = fabric_power(link, args.gpus, args.links_per_gpu, args.gpu_power_w,
                      switch_pj_per_bit=SWITCH_ASIC_PJ_PER_BIT if args.switch else None)
-    if args.json:
-        with _open(args.json) as fh:
-            json.dump(_finite(f.to_dict()), fh, indent=2)
-        if args.json == "-":
-            return 0
+    if common.emit(args, "fabric", [f.to_dict()]):
+        return 0
     print(f"{f.n_gpus} GPUs x {f.links_per_gpu:g} links of {f.link}: {f.links:.6g} links, "
           f"{f.ports:.6g} ports at {f.port_w:.2f} W")
     if args.switch:
@@ -161,39 +143,57 @@ def _cmd_fabric(args) -> int:
     return 0
 
 
+PRESET = common.choice_of("link preset", links.presets)
+
+
+def _link_options(p, *, length_help: str) -> None:
+    p.add_argument("--length-m", type=common.float_in(0, 1e7, lo_open=True), default=None,
+                   metavar="M", help=length_help)
+    p.add_argument("--switch", action="store_true",
+                   help="count the switch ASIC's share of energy (pJ/bit, W)")
+
+
 def register(subparsers) -> None:
     """Add ``compare``, ``link`` and ``fabric`` to the CLI's subparsers."""
+    frame = dict(type=common.int_in(1, 10**6), default=64, metavar="BYTES",
+                 help="frame size for frame loss and serialisation, bytes")
     cmp_ = subparsers.add_parser("compare", help="compare preset links (pJ/bit, W, latency, reach, "
                                                   "BER, frame loss, margin)")
-    cmp_.add_argument("presets", nargs="*", metavar="PRESET",
+    cmp_.add_argument("presets", nargs="*", metavar="PRESET", type=PRESET,
                       help=f"preset names (default: all of {', '.join(links.presets())})")
-    cmp_.add_argument("--length-m", type=float, default=None, help="evaluate every preset at this length")
-    cmp_.add_argument("--frame-bytes", type=int, default=64, help="frame size for frame loss and "
-                                                                   "serialisation (default 64)")
-    cmp_.add_argument("--switch", action="store_true", help="count the switch ASIC's share of energy")
-    cmp_.add_argument("--csv", metavar="PATH", help="also write CSV to PATH ('-' for stdout only)")
-    cmp_.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for stdout only)")
+    _link_options(cmp_, length_help="evaluate every preset at this length, m (default: each "
+                                    "preset's own)")
+    cmp_.add_argument("--frame-bytes", **frame)
+    common.add_output_options(cmp_, "every report (the table's figures and more)")
     cmp_.set_defaults(func=_cmd_compare)
 
     one = subparsers.add_parser("link", help="evaluate (or simulate) one preset link with overrides")
-    one.add_argument("preset", metavar="PRESET")
-    one.add_argument("--length-m", type=float, default=None)
-    one.add_argument("--frame-bytes", type=int, default=64)
-    one.add_argument("--switch", action="store_true")
-    one.add_argument("--simulate", type=int, default=0, metavar="N",
-                     help="Monte Carlo with N symbols per segment instead of the statistical evaluation")
-    one.add_argument("--seed", type=int, default=1)
-    one.add_argument("--ideal-feedback", action="store_true", help="DFE fed with the sent symbols")
-    one.add_argument("--precode", action="store_true", help="1/(1+D) precoding of electrical lanes")
-    one.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for stdout only)")
+    one.add_argument("preset", metavar="PRESET", type=PRESET, help="link preset name")
+    _link_options(one, length_help="length, m (default: the preset's)")
+    one.add_argument("--frame-bytes", **frame)
+    one.add_argument("--simulate", action="store_true",
+                     help="Monte Carlo of --symbols symbols per segment instead of the statistical "
+                          "evaluation")
+    one.add_argument("--symbols", type=common.int_in(1000, 10**10), default=1_000_000, metavar="N",
+                     help="symbols per segment with --simulate")
+    one.add_argument("--seed", type=common.int_in(0, 2**63 - 1), default=1,
+                     help="random seed of --simulate (>= 0)")
+    one.add_argument("--ideal-feedback", action="store_true",
+                     help="with --simulate: DFE fed with the sent symbols (no error propagation)")
+    one.add_argument("--precode", action="store_true",
+                     help="with --simulate: 1/(1+D) precoding of electrical lanes")
+    common.add_output_options(one, "the report")
     one.set_defaults(func=_cmd_link)
 
     fab = subparsers.add_parser("fabric", help="network power of a GPU fabric built from one preset")
-    fab.add_argument("preset", metavar="PRESET")
-    fab.add_argument("--gpus", type=int, required=True)
-    fab.add_argument("--links-per-gpu", type=float, required=True)
-    fab.add_argument("--gpu-power-w", type=float, required=True)
-    fab.add_argument("--length-m", type=float, default=None)
-    fab.add_argument("--switch", action="store_true", help="count the switch ASIC's share")
-    fab.add_argument("--json", metavar="PATH", help="also write JSON to PATH ('-' for stdout only)")
-    fab.set_defaults(func=_cmd_fabric)
+    fab.add_argument("preset", metavar="PRESET", type=PRESET, help="link preset name")
+    fab.add_argument("--gpus", type=common.int_in(1, 10**8), required=True, metavar="N",
+                     help="number of GPUs (required)")
+    fab.add_argument("--links-per-gpu", type=common.float_in(0, 1e3, lo_open=True), required=True,
+                     metavar="N",
+                     help="links per GPU (required; fractional for shared tiers)")
+    fab.add_argument("--gpu-power-w", type=common.float_in(0, 1e6, lo_open=True), required=True,
+                     metavar="W", help="power of one GPU, W (required)")
+    _link_options(fab, length_help="link length, m (default: the preset's)")
+    common.add_output_options(fab, "the fabric figures")
+    fab.set_defaults(func=_cmd_fabric, _aliases={"n_gpus": "--gpus"})

@@ -223,6 +223,12 @@ class LinkResult:
         """True when the pre-FEC BER meets the FEC threshold."""
         return self.margin_db >= 0
 
+    def __repr__(self) -> str:
+        return (f"LinkResult({self.name} at {self.length_m:g} m, {self.method}: pre-FEC BER "
+                f"{self.pre_fec_ber:.3g}, CWER {self.cwer:.3g}, margin {self.margin_db:.2f} dB, "
+                f"{self.energy_pj_per_bit:.3g} pJ/bit, {self.power_w:.3g} W, {self.latency_ns:.4g} ns, "
+                f"reach {self.reach_m:.4g} m, {len(self.warnings)} warnings)")
+
     def frame_loss_ratio(self, frame_bytes: int | None = None) -> float:
         """Probability that a frame of ``frame_bytes`` touches an uncorrectable codeword."""
         if self._code is None:
@@ -398,7 +404,7 @@ class Link:
         """Net data rate of all lanes."""
         return self.lanes * self.lane_rate_gbps
 
-    def line_rate_gbps(self, code=None) -> float:
+    def line_rate_gbps(self, code: object = None) -> float:
         """Serial line rate of one lane with ``code``'s overhead (default: the link's FEC)."""
         code = self.fec if code is None else code
         oh = code.overhead if code is not None else 0.0
@@ -484,7 +490,8 @@ class Link:
             raise TypeError(f"reach must be a bool, got {type(reach).__name__} {reach!r}")
         return _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
 
-    def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
+    def simulate(self, n_symbols: int, *, seed: _rng.SeedLike, frame_bytes: int = 64,
+                 ideal_feedback: bool = False,
                  precode: bool = False, n_threads: int = 1, switch_pj_per_bit: float | None = None,
                  reach: bool = True) -> LinkResult:
         """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.

@@ -342,6 +342,13 @@ class PathResult:
     _hist: np.ndarray = field(default=None, repr=False)
     _ipdv: tuple = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        lo, hi = self.ci
+        return (f"PathResult({self.n_packets} packets: loss {self.loss_ratio:.3g} [{lo:.3g}, {hi:.3g}], "
+                f"mean latency {self.mean_latency_ns:.4g} ns, p99 "
+                f"{self.latency_percentiles_ns.get('p99', float('nan')):.4g} ns, "
+                f"{self.llr_retries} llr retries)")
+
     @property
     def loss_ratio(self) -> float:
         return self.lost / self.n_packets
@@ -560,8 +567,8 @@ class Path:
             })
         return out
 
-    def run(self, traffic: Traffic, n_packets: int, *, seed, mode: str = "statistical",
-            recovery="drop", n_threads: int = 1, return_latencies: bool = False,
+    def run(self, traffic: Traffic, n_packets: int, *, seed: _rng.SeedLike, mode: str = "statistical",
+            recovery: str = "drop", n_threads: int = 1, return_latencies: bool = False,
             confidence: float = 0.95) -> PathResult:
         """Send ``n_packets`` packets of ``traffic`` through the path.
 

@@ -23,21 +23,28 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .._util import progress as _progress
+from .._util import tables as _tables
 from .._util.version import __version__
 from . import jobs
 from .store import Store
 
 #: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
 _RESERVED = ("name", "seed", "case_key")
-#: Default store file of :func:`sweep` (in the working directory).
-DEFAULT_STORE = "photolink-results.sqlite"
+class _DefaultStore(str):
+    """The default store's name, told apart from the same name passed on purpose."""
+
+
+#: Default store file of :func:`sweep` (in the working directory); using it warns, naming the file.
+DEFAULT_STORE = _DefaultStore("photolink-results.sqlite")
 
 
 class SweepInterrupted(RuntimeError):
@@ -161,33 +168,57 @@ class SweepResult:
     seconds: float
     sweep_id: str = field(default="", repr=False)
 
+    def __repr__(self) -> str:
+        return (f"SweepResult({self.name!r}, kind {self.kind!r}, seed {self.seed}: {len(self.rows)} rows, "
+                f"{self.computed} chunks computed, {self.reused} reused, store {self.store!r})")
+
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "seed": self.seed, "rows": list(self.rows),
                 "computed": self.computed, "reused": self.reused, "store": self.store,
                 "seconds": self.seconds}
 
-    def to_csv(self, path=None) -> str:
-        """The rows as CSV text (lists as JSON, None as empty); written to ``path`` if given."""
-        return rows_to_csv(self.rows, path)
+    def tidy(self) -> tuple[list[dict], dict]:
+        """``(rows, tables)`` of photolink's one output schema (:func:`photolink._util.tables.tidy`):
+        the columns of :meth:`to_csv`, :meth:`to_json`'s ``rows`` and :meth:`to_dataframe`."""
+        return _tables.tidy_rows(self.rows)
 
-    def to_json(self, path=None) -> str:
-        """:meth:`to_dict` as JSON text; written to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=1)
+    def to_csv(self, path: str | os.PathLike | None = None) -> str:
+        """The tidy rows as CSV text; written to ``path`` if given, with each nested table
+        (e.g. ``segments``) next to it as ``<stem>.<table>.csv``."""
+        rows, tables = self.tidy()
+        tables.pop("warnings", None)
+        text = rows_to_csv(rows, path)
+        if path is not None:
+            stem = str(path)[:-4] if str(path).lower().endswith(".csv") else str(path)
+            for name, t in tables.items():
+                rows_to_csv(t, f"{stem}.{name}.csv")
+        return text
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The sweep and its tidy rows as JSON text (nested tables and ``warnings`` as their own
+        lists; inf/nan as strings); written to ``path`` if given."""
+        rows, tables = self.tidy()
+        doc = {k: x for k, x in self.to_dict().items() if k != "rows"}
+        doc.update(rows=rows, **tables)
+        doc.setdefault("warnings", [])
+        text = json.dumps(_tables.finite(doc), indent=1)
         if path is not None:
             Path(path).write_text(text + "\n")
         return text
 
-    def to_dataframe(self):
-        """The rows as a pandas DataFrame (needs pandas)."""
+    def to_dataframe(self) -> Any:
+        """The tidy rows as a pandas DataFrame (needs pandas)."""
         try:
             import pandas as pd
         except ImportError:
             raise ImportError("to_dataframe needs pandas (pip install pandas)") from None
-        return pd.DataFrame(list(self.rows))
+        return pd.DataFrame(self.tidy()[0])
 
 
 def rows_to_csv(rows, path=None) -> str:
-    """Rows (dicts) as CSV text, columns in first-seen order; written to ``path`` if given."""
+    """Rows (dicts) as CSV text, columns in first-seen order; written to ``path`` if given.
+    Nested values are flattened first (:func:`photolink._util.tables.tidy`)."""
+    rows = [_tables.tidy(r) for r in rows]
     columns = list(dict.fromkeys(k for r in rows for k in r))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -196,8 +227,7 @@ def rows_to_csv(rows, path=None) -> str:
         cells = []
         for c in columns:
             v = r.get(c)
-            cells.append("" if v is None else json.dumps(v) if isinstance(v, (list, dict))
-                         else repr(v) if isinstance(v, float) else v)
+            cells.append("" if v is None else repr(v) if isinstance(v, float) else v)
         w.writerow(cells)
     if path is not None:
         Path(path).write_text(buf.getvalue())
@@ -232,41 +262,28 @@ def _chunk_key(case: Case, seed: int, chunk) -> str:
 
 
 class _Progress:
-    """tqdm bar when installed, else a plain line on stderr every few seconds; or a callback."""
+    """A ``tqdm.auto`` bar (terminal or notebook; see :mod:`photolink._util.progress`), or a
+    callback."""
 
     def __init__(self, mode, total: int, done: int, label: str):
-        self.total, self.done, self.label = total, done, label
+        self.total, self.done = total, done
         self.callback = mode if callable(mode) else None
-        show = (sys.stderr.isatty() if mode == "auto" else bool(mode)) and not self.callback
-        self.bar = None
-        self.plain = False
-        self.t0 = self.last = time.monotonic()
-        if show and total > done:
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, initial=done, desc=label, unit="chunk", file=sys.stderr)
-            except ImportError:
-                self.plain = True
+        enabled = False if self.callback or total <= done else mode
+        self.bar = _progress.bar(total=total, initial=done, desc=label, unit="chunk", enabled=enabled)
 
     def step(self) -> None:
         self.done += 1
         if self.callback:
             self.callback(self.done, self.total)
-        elif self.bar is not None:
-            self.bar.update(1)
-        elif self.plain and (time.monotonic() - self.last > 2 or self.done == self.total):
-            self.last = time.monotonic()
-            print(f"{self.label}: {self.done}/{self.total} chunks "
-                  f"({100 * self.done / self.total:.0f} %), {self.last - self.t0:.1f} s",
-                  file=sys.stderr, flush=True)
+        self.bar.update(1)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
 
 def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | None = None,
-          fixed: Mapping | None = None, seed: int, store=DEFAULT_STORE, executor=None,
+          fixed: Mapping | None = None, seed: int, store: str | os.PathLike | Store | None = DEFAULT_STORE,
+          executor: cf.Executor | None = None,
           workers: int | None = None, chunk_symbols: int = jobs.DEFAULT_CHUNK_SYMBOLS,
           progress: bool | str | Callable[[int, int], None] = "auto", name: str = "sweep",
           max_in_flight: int | None = None) -> SweepResult:
@@ -285,8 +302,8 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     seed : int
         Seed of the sweep (>= 0): each case's seed derives from it and the case's settings.
     store : str, pathlib.Path, Store or None
-        SQLite result store (default ``photolink-results.sqlite`` in the working directory);
-        ``None`` keeps results in memory (nothing to resume from).
+        SQLite result store (default ``photolink-results.sqlite`` in the working directory, with
+        a UserWarning naming the file); ``None`` keeps results in memory (nothing to resume from).
     executor : concurrent.futures.Executor, optional
         Where chunks run, e.g. ``distributed.Client(...).get_executor()``. Default: a local
         process pool of ``workers`` processes, or this process when ``workers == 1``.
@@ -295,7 +312,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     chunk_symbols : int
         Symbols per chunk of a simulated BER case; rows do not depend on it.
     progress : "auto", bool or callable
-        Progress bar (tqdm, else a plain line on stderr); "auto" shows it on a terminal;
+        Progress bar (``tqdm.auto``); "auto" shows it on a terminal or in a notebook;
         a callable is called as ``progress(done_chunks, total_chunks)`` after each chunk.
     name : str
         Name of the sweep (labels its cases and its record in the store).
@@ -333,6 +350,10 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     sweep_id = _digest({"name": name, "kind": kind, "seed": seed,
                         "cases": [[c.name, c.settings] for c in the_cases], "options": options})[:32]
 
+    if store is DEFAULT_STORE:
+        warnings.warn(f"sweep(): no store given, so finished chunks are saved in "
+                      f"{os.path.abspath(store)} (the default); pass store=None to keep results in "
+                      f"memory, or store=PATH to choose the file", UserWarning, stacklevel=2)
     own_store = not isinstance(store, Store)
     db = Store(":memory:" if store is None else store) if own_store else store
     try:

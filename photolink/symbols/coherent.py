@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._util import rng as _rng
 from .._util import validate as v
@@ -29,7 +30,8 @@ from .formats import QAM
 from .stream import simulate_ber
 
 
-def snr_from_osnr(osnr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
+def snr_from_osnr(osnr_db: ArrayLike, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5
+                  ) -> float | np.ndarray:
     """Symbol SNR in dB from OSNR in dB (scalar or array)."""
     osnr = v.real_array("osnr_db", osnr_db, lo=-50.0, hi=100.0)
     rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=1e-3, hi=1e4)
@@ -38,7 +40,8 @@ def snr_from_osnr(osnr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
     return float(out) if out.ndim == 0 else out
 
 
-def osnr_from_snr(snr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
+def osnr_from_snr(snr_db: ArrayLike, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5
+                  ) -> float | np.ndarray:
     """OSNR in dB (in ``ref_bw_ghz``) giving symbol SNR ``snr_db`` (scalar or array)."""
     snr = v.real_array("snr_db", snr_db, lo=-50.0, hi=100.0)
     rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=1e-3, hi=1e4)
@@ -47,8 +50,8 @@ def osnr_from_snr(snr_db, symbol_rate_gbd: float, ref_bw_ghz: float = 12.5):
     return float(out) if out.ndim == 0 else out
 
 
-def required_osnr_db(fmt: QAM, symbol_rate_gbd: float, pre_fec_ber, ref_bw_ghz: float = 12.5,
-                     penalty_db: float = 0.0) -> float:
+def required_osnr_db(fmt: QAM, symbol_rate_gbd: float, pre_fec_ber: object, ref_bw_ghz: float = 12.5,
+                     penalty_db: float = 0.0) -> float | np.ndarray:
     """OSNR (dB in ``ref_bw_ghz``) at which ``fmt`` over AWGN reaches ``pre_fec_ber``.
 
     The SNR of the exact Gray BER (:meth:`photolink.QAM.snr_db_for_ber`) plus ``penalty_db``
@@ -63,7 +66,12 @@ def required_osnr_db(fmt: QAM, symbol_rate_gbd: float, pre_fec_ber, ref_bw_ghz: 
     if not isinstance(fmt, QAM):
         raise TypeError(f"fmt must be a photolink QAM format, got {type(fmt).__name__} {fmt!r}")
     pre_fec_ber = getattr(pre_fec_ber, "threshold_ber", pre_fec_ber)
-    ber = v.real("pre_fec_ber", pre_fec_ber, lo=1e-15, hi=0.2, hi_open=True)
+    if np.ndim(pre_fec_ber) > 0:                                       # elementwise
+        ber = v.real_array("pre_fec_ber", pre_fec_ber, lo=1e-15, hi=0.2)
+        if np.any(ber >= 0.2):
+            raise ValueError(f"pre_fec_ber must hold values in [1e-15, 0.2), got {pre_fec_ber!r}")
+    else:
+        ber = v.real("pre_fec_ber", pre_fec_ber, lo=1e-15, hi=0.2, hi_open=True)
     penalty = v.real("penalty_db", penalty_db, lo=0.0, hi=30.0)
     return osnr_from_snr(fmt.snr_db_for_ber(ber) + penalty, symbol_rate_gbd, ref_bw_ghz)
 

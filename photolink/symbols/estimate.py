@@ -29,6 +29,7 @@ from scipy import special
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import mean_interval, relative_half_width
+from .carrier import CarrierRecovery
 from .channel import Channel, Equalizer, decision_point
 from .formats import PAM, QAM, _hamming_matrix
 from .stream import SymbolStream
@@ -67,9 +68,12 @@ class BerEstimate:
                 "snr_db": self.snr_db, "confidence": self.confidence}
 
 
-def estimate_ber(fmt, snr_db, *, seed=None, method="importance", rel_ci=0.1, channel=None,
-                 equalizer=None, confidence=0.95, max_samples=10**8, linewidth_symbol_period=0.0,
-                 carrier_recovery=None, differential=False) -> BerEstimate:
+def estimate_ber(fmt: PAM | QAM, snr_db: float, *, seed: _rng.SeedLike = None,
+                 method: str = "importance", rel_ci: float = 0.1, channel: Channel | None = None,
+                 equalizer: Equalizer | None = None, confidence: float = 0.95,
+                 max_samples: int = 10**8, linewidth_symbol_period: float = 0.0,
+                 carrier_recovery: CarrierRecovery | None = None,
+                 differential: bool = False) -> BerEstimate:
     """Estimate a BER from 1e-2 down to 1e-15 and below.
 
     Parameters

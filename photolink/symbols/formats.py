@@ -10,6 +10,7 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .._util import validate as v
@@ -18,7 +19,7 @@ from .._util import validate as v
 SNR_DB_RANGE = (-30.0, 80.0)
 
 
-def q_function(x):
+def q_function(x: ArrayLike) -> float | np.ndarray:
     """Gaussian tail Q(x) = P[N(0,1) > x], accurate far into the tail (scipy ``ndtr``)."""
     return special.ndtr(-np.asarray(x, dtype=np.float64))
 
@@ -112,13 +113,13 @@ class PAM:
         snr_db = v.real("snr_db", snr_db, lo=SNR_DB_RANGE[0], hi=SNR_DB_RANGE[1])
         return float(np.sqrt(self.mean_power / db_to_linear(snr_db)))
 
-    def ser_awgn(self, snr_db):
+    def ser_awgn(self, snr_db: ArrayLike) -> float | np.ndarray:
         """Symbol error rate 2(1 - 1/M) Q(sqrt(3 SNR / (M^2 - 1))); scalar or array."""
         snr = _snr_linear(snr_db)
         ser = 2 * (1 - 1 / self.M) * q_function(np.sqrt(3 * snr / (self.M**2 - 1)))
         return _scalar_or_array(ser)
 
-    def ber_awgn(self, snr_db):
+    def ber_awgn(self, snr_db: ArrayLike) -> float | np.ndarray:
         """Exact Gray-labelled bit error rate, every level transition included; scalar or array."""
         snr = _snr_linear(snr_db)
         p = _pam_transition_probs(self.M, np.sqrt(self.mean_power / snr))
@@ -126,12 +127,21 @@ class PAM:
         ber = (p * ham).sum(axis=(-2, -1)) / (self.M * self.bits_per_symbol)
         return _scalar_or_array(ber)
 
-    def snr_db_for_ber(self, ber: float) -> float:
-        """SNR (dB) at which :meth:`ber_awgn` equals ``ber`` (1e-30 <= ber < 0.5 * worst case)."""
+    def snr_db_for_ber(self, ber: float | np.ndarray) -> float | np.ndarray:
+        """SNR (dB) at which :meth:`ber_awgn` equals ``ber`` (1e-30 <= ber < 0.2); an array of
+        BERs gives an array of SNRs of the same shape."""
+        if np.ndim(ber) > 0:
+            return _invert_each(self.snr_db_for_ber, ber)
         return _invert(self.ber_awgn, v.real("ber", ber, lo=1e-30, hi=0.2, hi_open=True))
 
     def __str__(self) -> str:
         return self.name
+
+
+def _invert_each(inverse, ber) -> np.ndarray:
+    """``inverse`` (a scalar inverse function) over every element of an array of BERs."""
+    arr = v.real_array("ber", ber, lo=1e-30, hi=0.2)
+    return np.array([inverse(float(b)) for b in arr.ravel()]).reshape(arr.shape)
 
 
 def _invert(curve, target: float) -> float:
@@ -245,7 +255,7 @@ class QAM:
         """Noise standard deviation per real dimension giving ``snr_db`` at these amplitudes."""
         return self.rail.noise_sigma(snr_db)
 
-    def ser_awgn(self, snr_db, per_polarization: bool = False):
+    def ser_awgn(self, snr_db: ArrayLike, per_polarization: bool = False) -> float | np.ndarray:
         """Symbol error rate over AWGN; scalar or array.
 
         By default the probability that a symbol of this format (all polarisations) has an
@@ -256,7 +266,7 @@ class QAM:
         rails = 2 if per_polarization else 2 * self.polarizations
         return _scalar_or_array(-np.expm1(rails * np.log1p(-p_rail)))
 
-    def ber_awgn(self, snr_db, differential: bool = False):
+    def ber_awgn(self, snr_db: ArrayLike, differential: bool = False) -> float | np.ndarray:
         """Exact Gray bit error rate over AWGN; scalar or array.
 
         Without differential coding it is that of the rail PAM at the same SNR. With quadrant
@@ -268,8 +278,11 @@ class QAM:
             return self.rail.ber_awgn(snr_db)
         return _scalar_or_array(_differential_ber(self, _snr_linear(snr_db)))
 
-    def snr_db_for_ber(self, ber: float, differential: bool = False) -> float:
-        """SNR (dB) at which :meth:`ber_awgn` equals ``ber``."""
+    def snr_db_for_ber(self, ber: float | np.ndarray, differential: bool = False
+                       ) -> float | np.ndarray:
+        """SNR (dB) at which :meth:`ber_awgn` equals ``ber``; elementwise for an array."""
+        if np.ndim(ber) > 0:
+            return _invert_each(lambda b: self.snr_db_for_ber(b, differential), ber)
         ber = v.real("ber", ber, lo=1e-30, hi=0.2, hi_open=True)
         if not differential:
             return self.rail.snr_db_for_ber(ber)

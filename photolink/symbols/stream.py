@@ -85,6 +85,12 @@ class BerResult:
     def ber(self) -> float:
         return self.bit_errors / self.bits if self.bits else float("nan")
 
+    def __repr__(self) -> str:
+        lo, hi = self.ci
+        return (f"BerResult({self.format} at {self.snr_db:g} dB: BER {self.ber:.3e} "
+                f"[{lo:.3e}, {hi:.3e}] ({100 * self.confidence:g}% CI), {self.bit_errors} bit errors "
+                f"in {self.bits} bits, {self.symbols} symbols, {self.bursts} error bursts)")
+
     @property
     def ser(self) -> float:
         return self.symbol_errors / self.symbols if self.symbols else float("nan")
@@ -317,9 +323,11 @@ class SymbolStream:
         )
 
 
-def simulate_ber(fmt, snr_db, n_symbols, *, seed, channel=None, equalizer=None, precode=False,
-                 ideal_feedback=False, n_threads=1, return_errors=False,
-                 linewidth_symbol_period=0.0, carrier_recovery=None, differential=False,
+def simulate_ber(fmt: PAM | QAM, snr_db: float, n_symbols: int, *, seed: _rng.SeedLike,
+                 channel: Channel | None = None, equalizer: Equalizer | None = None,
+                 precode: bool = False, ideal_feedback: bool = False, n_threads: int = 1,
+                 return_errors: bool = False, linewidth_symbol_period: float = 0.0,
+                 carrier_recovery: CarrierRecovery | None = None, differential: bool = False,
                  _chunk_symbols: int = CHUNK_SYMBOLS) -> BerResult:
     """Stream ``n_symbols`` symbols through noise (and ISI and equaliser) and count errors.
 

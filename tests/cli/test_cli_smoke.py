@@ -13,7 +13,7 @@ def run(capsys, *argv):
     code = main([str(a) for a in argv])
     out = capsys.readouterr()
     assert code == 0, out.err
-    return out.out
+    return out.out + out.err                  # warnings go to stderr
 
 
 def written(path, min_bytes=1000):
@@ -62,14 +62,14 @@ def test_compare_link_fabric(tmp_path, capsys):
     assert "dac-800g" in out and "zr-400g" in out
     rows = list(csv.reader(open(tmp_path / "c.csv")))
     assert len(rows) == 1 + 9
-    assert len(json.loads((tmp_path / "c.json").read_text())) == 9
+    assert len(json.loads((tmp_path / "c.json").read_text())["rows"]) == 9
     out = run(capsys, "compare", "dac-800g", "cpo-800g", "--switch")
     assert "cpo-800g" in out
     out = run(capsys, "link", "dac-800g", "--length-m", 2.1)
     assert "burst-model" in out and "errors per error burst" in out and "fails at 2.1 m" in out
-    out = run(capsys, "link", "dac-800g", "--length-m", 2.1, "--simulate", 200_000, "--json", tmp_path / "l.json")
+    out = run(capsys, "link", "dac-800g", "--length-m", 2.1, "--simulate", "--symbols", 200_000, "--json", tmp_path / "l.json")
     assert "fec.simulate, 95% CI" in out
-    assert json.loads((tmp_path / "l.json").read_text())["cwer_method"] == "fec.simulate"
+    assert json.loads((tmp_path / "l.json").read_text())["rows"][0]["cwer_method"] == "fec.simulate"
     out = run(capsys, "fabric", "cpo-800g", "--gpus", 1024, "--links-per-gpu", 3, "--gpu-power-w", 1200,
               "--switch")
     assert "switch ASIC share" in out and "per GPU" in out

@@ -289,9 +289,11 @@ def test_estimator_and_equalised_cases():
     assert dfe["ber_awgn"] is None and dfe["bits"] == 400_000
 
 
-def test_progress_bar_and_plain_fallback(monkeypatch, capsys):
+def test_progress_bar_and_quiet(monkeypatch, capsys):
     small(progress=True)
-    assert "9/9" in capsys.readouterr().err                       # tqdm's bar
-    monkeypatch.setitem(sys.modules, "tqdm", None)                 # tqdm not installed
-    small(progress=True)
-    assert "sweep: 9/9 chunks (100 %)" in capsys.readouterr().err
+    assert "9/9" in capsys.readouterr().err                       # tqdm.auto's bar
+    small(progress="auto")                                         # not a terminal: quiet
+    assert capsys.readouterr().err == ""
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)             # in a notebook: shown
+    small(progress="auto")
+    assert "9/9" in capsys.readouterr().err

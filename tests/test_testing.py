@@ -1,0 +1,71 @@
+"""photolink.testing.assert_not_worse takes every result that `photolink regress` handles."""
+import pytest
+
+import photolink as pl
+from photolink import links, testing
+
+
+def test_estimates_links_paths_and_rows():
+    snr = 23.9
+    base = pl.estimate_ber(pl.PAM4, snr, seed=1)
+    testing.assert_not_worse(pl.estimate_ber(pl.PAM4, snr, seed=2), base)
+    with pytest.raises(AssertionError, match="z-test"):
+        testing.assert_not_worse(pl.estimate_ber(pl.PAM4, snr - 0.5, seed=2), base)
+    dac = links.preset("dac-800g")
+    testing.assert_not_worse(dac.evaluate(), dac.evaluate())
+    with pytest.raises(AssertionError, match="worse: .*pre_fec_ber"):
+        testing.assert_not_worse(dac.with_length(2.0).evaluate(), dac.evaluate())
+    path = pl.Path([dac.with_length(2.1)])
+    traffic = pl.traffic.Poisson(0.5, 4096)
+    r1 = path.run(traffic, 20_000, seed=1)
+    testing.assert_not_worse(r1, path.run(traffic, 20_000, seed=2))
+    good = pl.Path([dac]).run(traffic, 20_000, seed=1)
+    with pytest.raises(AssertionError, match="lost packets"):
+        testing.assert_not_worse(r1, good)
+    rows = pl.sweep("ber", {"snr_db": [14.0]}, fixed={"format": "PAM4", "n_symbols": 100_000},
+                    seed=1, store=None, workers=1, progress=False).rows
+    testing.assert_not_worse(rows[0], rows[0])
+
+
+def test_unlike_results_are_refused():
+    with pytest.raises(TypeError, match="compare like with like"):
+        testing.assert_not_worse(pl.simulate_ber(pl.PAM4, 17.0, 10**4, seed=1),
+                                 links.preset("dac-800g").evaluate())
+    with pytest.raises(TypeError, match="same method"):
+        testing.assert_not_worse(pl.estimate_ber(pl.PAM4, 23.9, seed=1),
+                                 pl.simulate_ber(pl.PAM4, 17.0, 10**4, seed=1))
+    with pytest.raises(TypeError, match="BerEstimate"):
+        testing.assert_not_worse(0.1, 0.2)
+
+
+def test_short_reprs():
+    r = pl.simulate_ber(pl.PAM4, 17.0, 10**5, seed=1)
+    assert repr(r).startswith("BerResult(PAM4 at 17 dB: BER ") and len(repr(r)) < 200
+    assert len(repr(links.preset("dac-800g").evaluate())) < 250
+
+
+def test_vectorised_inverse():
+    import numpy as np
+    ber = np.array([[1e-3, 1e-6], [1e-9, 1e-12]])
+    snr = pl.PAM4.snr_db_for_ber(ber)
+    assert snr.shape == ber.shape
+    assert np.allclose(pl.PAM4.ber_awgn(snr), ber, rtol=1e-8)
+    assert snr[0, 0] == pl.PAM4.snr_db_for_ber(1e-3)
+    assert pl.DP_16QAM.snr_db_for_ber([1e-2, 1e-3]).shape == (2,)
+    with pytest.raises(ValueError, match="ber"):
+        pl.PAM4.snr_db_for_ber([1e-3, 0.3])
+
+
+def test_sweep_reports_its_default_store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning, match=r"saved in .*photolink-results.sqlite \(the default\)"):
+        pl.sweep("ber", {"snr_db": [14.0]}, fixed={"format": "PAM4", "n_symbols": 2000}, seed=1,
+                 workers=1, progress=False)
+    assert (tmp_path / "photolink-results.sqlite").exists()
+
+
+def test_vectorised_required_osnr():
+    import numpy as np
+    from photolink.symbols import coherent
+    out = coherent.required_osnr_db(pl.DP_16QAM, 60.0, np.array([1e-2, 1e-3]))
+    assert np.allclose(out, [coherent.required_osnr_db(pl.DP_16QAM, 60.0, b) for b in (1e-2, 1e-3)])

@@ -31,6 +31,7 @@ EXTENSIONS = [
     extension("symbols", "qam_stream", ["qam_stream.c"], random=True),
     extension("fec", "rs", ["rs.c"]),
     extension("net", "path", ["path.c"], random=True),
+    extension("net", "fabric", ["fabric.c"], random=True),
 ]
 
 setup(ext_modules=cythonize(EXTENSIONS, language_level=3))

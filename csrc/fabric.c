@@ -4,21 +4,22 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- the event heap: a binary min-heap on (time, seq) ------------------------------------ */
+/* ---- events -------------------------------------------------------------------------------
+ *
+ * A packet leaving link l is eligible in its next queue at a time that never decreases from one
+ * packet to the next on l (FIFO: each starts after the previous one ends; every link out of a
+ * node has the node's latency). So the pending events are kept in one FIFO per link, threaded
+ * through the packets, and the binary heap orders only the FIFOs' heads (and each flow's next
+ * arrival) by (time, seq): the order of events is that of one heap over all of them, with a
+ * heap of at most n_links + n_flows entries. */
 
 static inline int before(const pl_fevent *a, const pl_fevent *b)
 {
     return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
-static inline void heap_push(pl_fabric_state *st, double time, int32_t packet, int32_t link)
+static inline void sift_up(pl_fabric_state *st, int64_t i, pl_fevent e)
 {
-    pl_fevent e;
-    int64_t i = st->heap_len++;
-    e.time = time;
-    e.seq = st->next_event_seq++;
-    e.packet = packet;
-    e.link = link;
     while (i > 0) {
         int64_t parent = (i - 1) >> 1;
         if (!before(&e, &st->heap[parent])) break;
@@ -28,21 +29,61 @@ static inline void heap_push(pl_fabric_state *st, double time, int32_t packet, i
     st->heap[i] = e;
 }
 
-static inline pl_fevent heap_pop(pl_fabric_state *st)
+static inline void sift_down(pl_fabric_state *st, pl_fevent e)
 {
-    pl_fevent top = st->heap[0];
-    pl_fevent last = st->heap[--st->heap_len];
     int64_t i = 0, n = st->heap_len;
     for (;;) {
         int64_t c = 2 * i + 1;
         if (c >= n) break;
         if (c + 1 < n && before(&st->heap[c + 1], &st->heap[c])) c++;
-        if (!before(&st->heap[c], &last)) break;
+        if (!before(&st->heap[c], &e)) break;
         st->heap[i] = st->heap[c];
         i = c;
     }
-    if (n > 0) st->heap[i] = last;
-    return top;
+    st->heap[i] = e;
+}
+
+static inline void heap_push(pl_fabric_state *st, double time, uint64_t seq, int32_t id)
+{
+    pl_fevent e;
+    e.time = time;
+    e.seq = seq;
+    e.id = id;
+    sift_up(st, st->heap_len++, e);
+}
+
+/* the top entry gets a later key (time, seq) */
+static inline void heap_replace_top(pl_fabric_state *st, double time, uint64_t seq)
+{
+    pl_fevent e = st->heap[0];
+    e.time = time;
+    e.seq = seq;
+    sift_down(st, e);
+}
+
+static inline void heap_pop_top(pl_fabric_state *st)
+{
+    pl_fevent last = st->heap[--st->heap_len];
+    if (st->heap_len > 0) sift_down(st, last);
+}
+
+/* packet k becomes eligible in the queue of link `next` at time t, having left link `from` */
+static inline void schedule(pl_fabric_state *st, int32_t k, int32_t from, int32_t next, double t)
+{
+    pl_fpacket *p = &st->packets[k];
+    p->ev_time = t;
+    p->ev_seq = st->next_event_seq++;
+    p->ev_next = -1;
+    p->ev_link = next;
+    if (st->fifo_head[from] < 0) {
+        st->fifo_head[from] = st->fifo_tail[from] = k;
+        heap_push(st, t, p->ev_seq, from);
+    } else {
+        /* never earlier than the FIFO's tail, unless links out of one node differ in latency */
+        if (t < st->packets[st->fifo_tail[from]].ev_time) st->order_error = 1;
+        st->packets[st->fifo_tail[from]].ev_next = k;
+        st->fifo_tail[from] = k;
+    }
 }
 
 /* ---- histograms ---------------------------------------------------------------------------- */
@@ -210,7 +251,7 @@ static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, 
         deliver(st, p, t);
         release(st, k);
     } else {
-        heap_push(st, t, k, next);
+        schedule(st, k, l, next, t);
     }
 }
 
@@ -252,10 +293,12 @@ static inline void arrive(const pl_fabric_config *cfg, pl_fabric_state *st, bitg
     st->offered++;
     if (st->offered == 1) st->first_arrival = t;
     if (j == 0) f->first_arrival = t;
-    if (f->sent < F->n_packets) {
+    if (f->sent < F->n_packets) {   /* the flow's heap entry (the top) moves to its next arrival */
         double nt = F->arrivals == PL_ARRIVAL_LISTED ? F->times[f->sent] : t + next_gap(F, arrival_rng);
         f->next_time = nt;
-        heap_push(st, nt, fi, -1);
+        heap_replace_top(st, nt, st->next_event_seq++);
+    } else {
+        heap_pop_top(st);
     }
     first = next_link(cfg, route_rng, F->src, p->target < 0 ? F->dst : p->target, fi);
     if (first < 0) {
@@ -337,7 +380,8 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
 {
     if (!cfg || !st || !rngs || !st->links || !st->flows || !st->heap || !st->packets || !st->free_packets
         || !st->hist || !st->ipdv_pos || !st->ipdv_neg || st->batch_len < 1 || st->packet_cap < 1
-        || st->packet_cap > INT32_MAX || st->heap_cap < (int64_t)cfg->n_flows + 2 || !check_config(cfg))
+        || st->packet_cap > INT32_MAX || !st->fifo_head || !st->fifo_tail
+        || st->heap_cap < (int64_t)cfg->n_flows + cfg->n_links || !check_config(cfg))
         return PL_EINVAL;
     for (int32_t l = 0; l < cfg->n_links; l++) {
         if (pl_link_derive_fields(&cfg->links[l]) != PL_OK) return PL_EINVAL;
@@ -345,6 +389,8 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     }
     st->heap_len = 0;
     st->next_event_seq = 0;
+    st->order_error = 0;
+    for (int32_t l = 0; l < cfg->n_links; l++) st->fifo_head[l] = st->fifo_tail[l] = -1;
     st->n_free = st->packet_cap;
     for (int64_t k = 0; k < st->packet_cap; k++) st->free_packets[k] = (int32_t)(st->packet_cap - 1 - k);
     st->now = -INFINITY;
@@ -373,13 +419,14 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
         f->last_delivery = -INFINITY;
         f->prev_seq = -1;
         f->next_time = F->arrivals == PL_ARRIVAL_LISTED ? F->times[0] : F->start_ns;
-        heap_push(st, f->next_time, i, -1);
+        heap_push(st, f->next_time, st->next_event_seq++, cfg->n_links + i);
     }
     return PL_OK;
 }
 
 static int range_status(const pl_fabric_config *cfg, const pl_fabric_state *st)
 {
+    if (st->order_error) return PL_EINVAL;
     for (int32_t l = 0; l < cfg->n_links; l++)
         if (st->links[l].range_error) return PL_ERANGE;
     return PL_OK;
@@ -390,21 +437,27 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
 {
     if (!cfg || !st || !rngs || !route_rng || !arrival_rng || until_ns != until_ns) return PL_EINVAL;
     while (st->heap_len > 0) {
-        const pl_fevent *top = &st->heap[0];
-        pl_fevent e;
-        if (top->time > until_ns) break;
-        if (top->link < 0) {
-            /* an arrival takes a packet slot and may add one event (its next arrival) */
-            if (st->n_free == 0 || st->heap_len + 1 > st->heap_cap) return PL_ENOMEM;
+        const pl_fevent top = st->heap[0];
+        if (top.time > until_ns) break;
+        st->now = top.time;
+        if (top.id >= cfg->n_links) {
+            /* an arrival takes a packet slot */
+            if (st->n_free == 0) return PL_ENOMEM;
             if (st->raw && st->n_raw + (st->packet_cap - st->n_free) + 1 > st->raw_cap) return PL_ENOMEM;
-        }
-        e = heap_pop(st);
-        st->now = e.time;
-        if (e.link < 0) {
-            arrive(cfg, st, rngs, route_rng, arrival_rng, e.packet, e.time);
+            arrive(cfg, st, rngs, route_rng, arrival_rng, top.id - cfg->n_links, top.time);
             if (st->packet_cap - st->n_free > st->max_in_flight) st->max_in_flight = st->packet_cap - st->n_free;
         } else {
-            enter_link(cfg, st, rngs, route_rng, e.packet, e.link, e.time);
+            const int32_t from = top.id, k = st->fifo_head[from];
+            const pl_fpacket *p = &st->packets[k];
+            st->fifo_head[from] = p->ev_next;
+            if (p->ev_next >= 0) {
+                const pl_fpacket *q = &st->packets[p->ev_next];
+                heap_replace_top(st, q->ev_time, q->ev_seq);
+            } else {
+                st->fifo_tail[from] = -1;
+                heap_pop_top(st);
+            }
+            enter_link(cfg, st, rngs, route_rng, k, p->ev_link, top.time);
         }
     }
     return range_status(cfg, st);

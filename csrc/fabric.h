@@ -17,8 +17,8 @@
  * switch, from the backlogs of the two candidate output ports there (queue x hops, as in
  * BookSim2). The next link of a packet is chosen when it enters the current link's queue.
  *
- * The caller allocates everything; pl_fabric_run returns PL_ENOMEM when the event heap or the
- * packet pool is full (grow them, keeping their contents, and call again).
+ * The caller allocates everything; pl_fabric_run returns PL_ENOMEM when the packet pool is full
+ * (grow it, keeping its contents, and call again).
  */
 #ifndef PL_FABRIC_H
 #define PL_FABRIC_H
@@ -77,11 +77,11 @@ typedef struct {
     uint64_t hash_salt;        /* ECMP hash salt */
 } pl_fabric_config;
 
-typedef struct {               /* a packet-hop or flow-arrival event */
+typedef struct {               /* a heap entry: the head of link id's event FIFO, or (id >=
+                                  n_links) the next arrival of flow id - n_links */
     double time;
     uint64_t seq;
-    int32_t packet;            /* packet index, or the flow index for an arrival */
-    int32_t link;              /* the link whose queue the packet enters; -1: flow arrival */
+    int32_t id;
 } pl_fevent;
 
 typedef struct {
@@ -93,6 +93,11 @@ typedef struct {
                                   -1: UGAL undecided */
     int32_t hops;
     int32_t corrupt;
+    /* its pending event: eligible in link ev_link's queue at ev_time; next in the FIFO of the
+     * link it is leaving */
+    double ev_time;
+    uint64_t ev_seq;
+    int32_t ev_link, ev_next;
 } pl_fpacket;
 
 typedef struct {               /* per flow */
@@ -108,8 +113,10 @@ typedef struct {               /* per flow */
 typedef struct {
     pl_link_state *links;      /* n_links */
     pl_flow_state *flows;      /* n_flows */
-    pl_fevent *heap;
+    pl_fevent *heap;           /* n_links + n_flows entries */
     int64_t heap_len, heap_cap;
+    int32_t *fifo_head, *fifo_tail;  /* n_links: pending events of packets leaving each link */
+    int order_error;           /* links out of one node with different node_latency_ns */
     pl_fpacket *packets;       /* pool of packet_cap */
     int32_t *free_packets;     /* stack of free pool slots, packet_cap entries */
     int64_t packet_cap, n_free;

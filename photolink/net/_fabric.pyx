@@ -76,6 +76,8 @@ cdef extern from "fabric.h":
 
     ctypedef struct pl_fevent:
         double time
+        uint64_t seq
+        int32_t id
 
     ctypedef struct pl_fpacket:
         double arrival
@@ -91,6 +93,8 @@ cdef extern from "fabric.h":
         pl_flow_state *flows
         pl_fevent *heap
         int64_t heap_len, heap_cap
+        int32_t *fifo_head
+        int32_t *fifo_tail
         pl_fpacket *packets
         int32_t *free_packets
         int64_t packet_cap, n_free
@@ -183,6 +187,8 @@ cdef class FabricKernel:
         self.flows = NULL
         self.rngs = NULL
         self.st.heap = NULL
+        self.st.fifo_head = NULL
+        self.st.fifo_tail = NULL
         self.st.packets = NULL
         self.st.free_packets = NULL
         self.st.links = NULL
@@ -324,11 +330,13 @@ cdef class FabricKernel:
             self.st.raw_cap = raw_cap
 
         self.st.packet_cap = INITIAL_PACKETS
-        self.st.heap_cap = INITIAL_PACKETS + n_flows + 2
+        self.st.heap_cap = n_links + n_flows
+        self.st.fifo_head = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
+        self.st.fifo_tail = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
         self.st.packets = <pl_fpacket *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fpacket))
         self.st.free_packets = <int32_t *> PyMem_Malloc(self.st.packet_cap * sizeof(int32_t))
         self.st.heap = <pl_fevent *> PyMem_Malloc(self.st.heap_cap * sizeof(pl_fevent))
-        if not (self.st.packets and self.st.free_packets and self.st.heap):
+        if not (self.st.packets and self.st.free_packets and self.st.heap and self.st.fifo_head and self.st.fifo_tail):
             raise MemoryError()
         with nogil:
             status = pl_fabric_init(&self.cfg, &self.st, self.rngs)
@@ -341,15 +349,16 @@ cdef class FabricKernel:
         PyMem_Free(self.st.links)
         PyMem_Free(self.st.flows)
         PyMem_Free(self.st.heap)
+        PyMem_Free(self.st.fifo_head)
+        PyMem_Free(self.st.fifo_tail)
         PyMem_Free(self.st.packets)
         PyMem_Free(self.st.free_packets)
 
     cdef int _grow(self) except -1:
-        """Double the packet pool (new slots free) and the heap with it."""
+        """Double the packet pool (new slots free)."""
         cdef int64_t cap = self.st.packet_cap, k
         cdef pl_fpacket *p
         cdef int32_t *f
-        cdef pl_fevent *h
         if 2 * cap > MAX_PACKETS_IN_FLIGHT:
             raise ValueError(f"more than {MAX_PACKETS_IN_FLIGHT} packets would be in flight at once: "
                              f"lower the load or give the switches finite buffers")
@@ -365,11 +374,6 @@ cdef class FabricKernel:
             self.st.free_packets[self.st.n_free] = <int32_t> k
             self.st.n_free += 1
         self.st.packet_cap = 2 * cap
-        h = <pl_fevent *> PyMem_Realloc(self.st.heap, (2 * cap + self.cfg.n_flows + 2) * sizeof(pl_fevent))
-        if h == NULL:
-            raise MemoryError("fabric kernel: no memory for events")
-        self.st.heap = h
-        self.st.heap_cap = 2 * cap + self.cfg.n_flows + 2
         return 0
 
     def run(self, double until_ns=INFINITY, route_bit_generator=None, arrival_bit_generator=None):
@@ -387,9 +391,9 @@ cdef class FabricKernel:
                     raise MemoryError("fabric kernel: raw latency buffer full (a sizing gap)")
                 self._grow()
                 continue
-            check_status(status, "fabric kernel", "its arguments",
-                         "a codeword index passed 2^62 (simulated time too long for a link's codeword "
-                         "rate)" if status == PL_ERANGE else None)
+            check_status(status, "fabric kernel", "its arguments (links leaving one node must share "
+                         "node_latency_ns)", "a codeword index passed 2^62 (simulated time too long for "
+                         "a link's codeword rate)" if status == PL_ERANGE else None)
 
     def totals(self):
         """Run-wide counters as a dict of plain values."""

@@ -13,9 +13,26 @@
  * arrival) by (time, seq): the order of events is that of one heap over all of them, with a
  * heap of at most n_links + n_flows entries. */
 
+/* Event times are finite and >= 0, so their IEEE 754 bit patterns order as the times do:
+ * the heap compares integers (no NaN branches). */
+static inline uint64_t time_key(double t)
+{
+    uint64_t k;
+    t += 0.0;                  /* -0.0 -> +0.0 */
+    memcpy(&k, &t, sizeof k);
+    return k;
+}
+
+static inline double key_time(uint64_t k)
+{
+    double t;
+    memcpy(&t, &k, sizeof t);
+    return t;
+}
+
 static inline int before(const pl_fevent *a, const pl_fevent *b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    return (a->key < b->key) | ((a->key == b->key) & (a->seq < b->seq));
 }
 
 static inline void sift_up(pl_fabric_state *st, int64_t i, pl_fevent e)
@@ -46,7 +63,7 @@ static inline void sift_down(pl_fabric_state *st, pl_fevent e)
 static inline void heap_push(pl_fabric_state *st, double time, uint64_t seq, int32_t id)
 {
     pl_fevent e;
-    e.time = time;
+    e.key = time_key(time);
     e.seq = seq;
     e.id = id;
     sift_up(st, st->heap_len++, e);
@@ -56,7 +73,7 @@ static inline void heap_push(pl_fabric_state *st, double time, uint64_t seq, int
 static inline void heap_replace_top(pl_fabric_state *st, double time, uint64_t seq)
 {
     pl_fevent e = st->heap[0];
-    e.time = time;
+    e.key = time_key(time);
     e.seq = seq;
     sift_down(st, e);
 }
@@ -438,13 +455,14 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
     if (!cfg || !st || !rngs || !route_rng || !arrival_rng || until_ns != until_ns) return PL_EINVAL;
     while (st->heap_len > 0) {
         const pl_fevent top = st->heap[0];
-        if (top.time > until_ns) break;
-        st->now = top.time;
+        const double time = key_time(top.key);
+        if (time > until_ns) break;
+        st->now = time;
         if (top.id >= cfg->n_links) {
             /* an arrival takes a packet slot */
             if (st->n_free == 0) return PL_ENOMEM;
             if (st->raw && st->n_raw + (st->packet_cap - st->n_free) + 1 > st->raw_cap) return PL_ENOMEM;
-            arrive(cfg, st, rngs, route_rng, arrival_rng, top.id - cfg->n_links, top.time);
+            arrive(cfg, st, rngs, route_rng, arrival_rng, top.id - cfg->n_links, time);
             if (st->packet_cap - st->n_free > st->max_in_flight) st->max_in_flight = st->packet_cap - st->n_free;
         } else {
             const int32_t from = top.id, k = st->fifo_head[from];
@@ -457,7 +475,7 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
                 st->fifo_tail[from] = -1;
                 heap_pop_top(st);
             }
-            enter_link(cfg, st, rngs, route_rng, k, p->ev_link, top.time);
+            enter_link(cfg, st, rngs, route_rng, k, p->ev_link, time);
         }
     }
     return range_status(cfg, st);

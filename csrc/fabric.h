@@ -79,7 +79,7 @@ typedef struct {
 
 typedef struct {               /* a heap entry: the head of link id's event FIFO, or (id >=
                                   n_links) the next arrival of flow id - n_links */
-    double time;
+    uint64_t key;              /* the event time's bit pattern (times are >= 0) */
     uint64_t seq;
     int32_t id;
 } pl_fevent;

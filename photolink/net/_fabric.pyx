@@ -75,7 +75,7 @@ cdef extern from "fabric.h":
         uint64_t hash_salt
 
     ctypedef struct pl_fevent:
-        double time
+        uint64_t key
         uint64_t seq
         int32_t id
 

@@ -234,7 +234,8 @@ def leaf_spine(n_leaves: int, hosts_per_leaf: int, n_spines: int, *, host_link=D
     """Two-tier leaf-spine (folded Clos): every leaf cabled to every spine.
 
     Oversubscription = hosts_per_leaf x B_host / (n_spines x uplinks_per_spine x B_spine).
-    Bisection (closed form): min(N/2 x B_host, L x S x u x B_spine / 2), N = L x hosts_per_leaf.
+    Bisection (closed form, [ref:leaf-spine-bisection] (S)): min(N/2 x B_host, L x S x u x B_spine / 2),
+    N = L x hosts_per_leaf.
     """
     L, H, S = _count("n_leaves", n_leaves, 2), _count("hosts_per_leaf", hosts_per_leaf), _count("n_spines", n_spines)
     u = _count("uplinks_per_spine", uplinks_per_spine, 1, 64)
@@ -254,7 +255,7 @@ def leaf_spine(n_leaves: int, hosts_per_leaf: int, n_spines: int, *, host_link=D
 
 def fat_tree(k: int, *, hosts_per_edge: int | None = None, host_link=DEFAULT_LINK, agg_link=DEFAULT_LINK,
              core_link=DEFAULT_LINK) -> Topology:
-    """Three-tier k-ary fat-tree (Al-Fares et al.): k pods of k/2 edge and k/2 aggregation
+    """Three-tier k-ary fat-tree ([ref:fat-tree-k-ary] (S)): k pods of k/2 edge and k/2 aggregation
     switches, (k/2)^2 core switches; k/2 hosts per edge switch unless ``hosts_per_edge`` says
     otherwise (more: oversubscribed at the edge).
 
@@ -286,7 +287,8 @@ def fat_tree(k: int, *, hosts_per_edge: int | None = None, host_link=DEFAULT_LIN
 def hypercube(n: int, *, hosts_per_node: int = 1, host_link=DEFAULT_LINK, link=DEFAULT_LINK) -> Topology:
     """Binary n-cube of 2^n switches (one per vertex) with hosts_per_node hosts each.
 
-    Bisection (closed form, halves split on the top dimension): min(N/2 x B_host, 2^(n-1) x B).
+    Bisection (closed form, halves split on the top dimension, [ref:hypercube-bisection] (S)):
+    min(N/2 x B_host, 2^(n-1) x B).
     """
     n = _count("n", n, 1, 16)
     c = _count("hosts_per_node", hosts_per_node)
@@ -306,7 +308,7 @@ def hypercube(n: int, *, hosts_per_node: int = 1, host_link=DEFAULT_LINK, link=D
 def torus(k: int, n: int, *, hosts_per_node: int = 1, host_link=DEFAULT_LINK, link=DEFAULT_LINK) -> Topology:
     """k-ary n-cube: k^n switches in an n-dimensional torus (rings of k per dimension).
 
-    Bisection (closed form, k even, halves split on the last dimension):
+    Bisection (closed form, k even, halves split on the first dimension, [ref:torus-bisection] (S)):
     min(N/2 x B_host, 2 k^(n-1) x B) (k = 2: k^(n-1) x B).
     """
     k = _count("k", k, 2, 1 << 10)
@@ -336,11 +338,12 @@ def torus(k: int, n: int, *, hosts_per_node: int = 1, host_link=DEFAULT_LINK, li
 
 def dragonfly(a: int, p: int, h: int, *, host_link=DEFAULT_LINK, local_link=DEFAULT_LINK,
               global_link=DEFAULT_LINK) -> Topology:
-    """Dragonfly (Kim, Dally, Scott, Abts 2008): g = a h + 1 groups of a routers, p hosts and h
+    """Dragonfly ([ref:dragonfly-topology] (S)): g = a h + 1 groups of a routers, p hosts and h
     global links per router, routers of a group fully connected, one global link per pair of
     groups (group G's global port j, router j // h, goes to group G + j + 1 mod g).
 
-    Global links cost :data:`GLOBAL_COST` for routing (minimal = one global hop at most).
+    Global links cost :data:`GLOBAL_COST` for routing (minimal = one global hop at most;
+    [ref:photolink-dragonfly-global-cost] (E)).
     Bisection (closed form, halves = the first floor(g/2) groups and the rest):
     min(N/2 x B_host, floor(g/2) ceil(g/2) x B_global).
     """
@@ -380,9 +383,8 @@ def rail_optimised(n_servers: int, gpus_per_server: int, n_spines: int, *, host_
     different rails), every rail leaf cabled to every spine.
 
     Hosts are numbered server by server. Bisection (closed form, halves = the first and last
-    half of the servers, so each rail leaf has hosts on both sides):
-    min(N/2 x B_host, (even n_servers) N/2 x B_host ...) = N/2 x B_host, the traffic between the
-    halves staying on its rail leaf.
+    half of the servers, so that each rail leaf has hosts on both sides): N/2 x B_host, the
+    traffic between the halves staying on its rail leaf.
     """
     S = _count("n_servers", n_servers, 2)
     G = _count("gpus_per_server", gpus_per_server)

@@ -74,7 +74,8 @@ def star(n_senders, sender_rate, port_rate):
 @pytest.mark.parametrize("rho", [0.5, 0.8])
 def test_port_fed_by_poisson_flows_waits_as_md1(rho):
     # 8 Poisson flows through very fast host links into one 100 Gb/s port: Poisson arrivals,
-    # deterministic service S = 120 ns, mean wait rho S / (2 (1 - rho)) (Pollaczek-Khinchine)
+    # deterministic service S = 120 ns, mean wait rho S / (2 (1 - rho)) (Pollaczek-Khinchine,
+    # [ref:queue-waits])
     K, S = 8, 120.0
     topo = star(K, 1e5, 100.0)
     pairs = (np.arange(K), np.full(K, K))
@@ -145,3 +146,49 @@ def test_bad_input_is_refused_before_the_kernel():
         net.Topology("x", [True, True], [0], [0], [0], (LinkModel.ideal(100),))
     with pytest.raises(ValueError, match="k must be even"):
         T.fat_tree(5)
+
+
+def test_unreachable_destinations_are_lost_as_no_route_never_hang():
+    # two islands: host 0 - switch 4 - host 1, host 2 - switch 5 - host 3
+    m = LinkModel.ideal(100)
+    topo = net.Topology("islands", [True] * 4 + [False] * 2, [0, 4, 1, 4, 2, 5, 3, 5], [4, 0, 4, 1, 5, 2, 5, 3],
+                        [0] * 8, (m,))
+    r = net.Fabric(topo).run(net.Flows.poisson(([0, 0], [1, 3]), load=0.1, n_packets=100), seed=1)
+    assert r.lost_no_route == 100 and r.delivered == 100
+    assert r.flows["lost_no_route"].tolist() == [0, 100]
+
+
+def test_the_kernel_refuses_inconsistent_arrays_without_crashing():
+    from photolink.net import _fabric
+    topo = T.leaf_spine(2, 2, 1)
+    fab = net.Fabric(topo)
+    flows = net.Flows.poisson(([0], [2]), load=0.1, n_packets=10)
+    links = fab._kernel_links(None)
+    r = fab.routes
+    kf = fab._kernel_flows(flows)
+    args = dict(choice="hash", paths="minimal", recovery="drop", max_retries=0, ugal_threshold_bytes=0.0,
+                hash_salt=1, batch_len=1, batch_cap=2, raw_cap=0, queue_histograms=False,
+                bit_generators=[None] * topo.n_links)
+
+    def make(**over):
+        a = dict(links=links, link_src=topo.link_src, link_dst=topo.link_dst, target_of=r.target_of,
+                 is_host=topo.is_host, route_off=r.route_off, route_link=r.route_link, hops=None, via=None,
+                 flows=kf)
+        a.update(over)
+        return _fabric.FabricKernel(a.pop("links"), a.pop("link_src"), a.pop("link_dst"), a.pop("target_of"),
+                                    a.pop("is_host"), a.pop("route_off"), a.pop("route_link"), a.pop("hops"),
+                                    a.pop("via"), a.pop("flows"), **args)
+
+    make()                                                   # the consistent arrays work
+    bad_route = r.route_link.copy()
+    bad_route[0] = (bad_route[0] + 1) % topo.n_links          # a candidate not leaving its node
+    with pytest.raises(ValueError, match="fabric kernel"):
+        make(route_link=bad_route)
+    with pytest.raises(ValueError, match="fabric kernel"):
+        make(flows=dict(kf, dst=np.array([5])))                # a switch as destination
+    with pytest.raises(ValueError, match="fabric kernel"):
+        make(links=dict(links, rate_gbps=-links["rate_gbps"]))
+    with pytest.raises(ValueError):
+        make(route_off=r.route_off[:-1])
+    with pytest.raises(ValueError, match="fabric kernel"):
+        make(flows=dict(kf, n_packets=np.array([0])))

@@ -147,9 +147,9 @@ def test_permutation_on_a_non_blocking_fat_tree_runs_at_line_rate_with_spraying(
 
 
 def test_dragonfly_adversarial_minimal_valiant_ugal():
-    # BookSim2's behaviour: minimal routing saturates at 1/(a p) of the injection bandwidth
-    # (a group's a p hosts share one global link), Valiant near 1/2 (two global hops per
-    # packet), UGAL in between
+    # minimal routing saturates at 1/(a p) of the injection bandwidth (a group's a p hosts share
+    # one global link, [ref:dragonfly-minimal-adversarial]), Valiant near 1/2 (two global hops
+    # per packet), UGAL in between ([ref:dragonfly-valiant-ugal], BookSim2's behaviour)
     a, p, h = 4, 2, 2
     df = T.dragonfly(a, p, h)
     pairs = F.dragonfly_adversarial(df)

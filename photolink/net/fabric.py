@@ -161,6 +161,22 @@ class FabricResult:
         return _quantiles_from_counts(_Histogram.midpoints(), self._hist, [q], self.min_latency_ns,
                                       self.latency_percentiles_ns["max"])[0]
 
+    def flow_percentiles(self, q: float) -> np.ndarray:
+        """Latency percentile ``q`` (0 to 100, nearest rank) of each flow, ns (nan for a flow with
+        nothing delivered); needs a run with ``return_latencies=True``."""
+        q = v.real("q", q, lo=0.0, hi=100.0)
+        if self.latencies_ns is None:
+            raise ValueError("flow_percentiles needs the raw latencies: run with return_latencies=True")
+        n_flows = self.flows["src"].size
+        order = np.lexsort((self.latencies_ns, self.latency_flows))
+        counts = np.bincount(self.latency_flows, minlength=n_flows)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rank = np.clip(np.ceil(q / 100.0 * counts).astype(np.int64), 1, None)
+        out = np.full(n_flows, np.nan)
+        has = counts > 0
+        out[has] = self.latencies_ns[order][(starts + rank - 1)[has]]
+        return out
+
     def flow_loss_ci(self, flow: int) -> tuple[float, float]:
         """Clopper-Pearson interval of one flow's loss ratio."""
         f = v.integer("flow", flow, lo=0, hi=self.flows["src"].size - 1)

@@ -209,5 +209,11 @@ def test_same_seed_same_run_other_seed_other_spray():
     b = fab.run(flows, seed=9, return_latencies=True)
     c = fab.run(flows, seed=10, return_latencies=True)
     np.testing.assert_array_equal(a.latencies_ns, b.latencies_ns)
+    # per-flow percentiles from the raw latencies, against a direct computation
+    p99 = a.flow_percentiles(99)
+    for f in (0, 7, 31):
+        lat = np.sort(a.latencies_ns[a.latency_flows == f])
+        assert p99[f] == lat[math.ceil(0.99 * lat.size) - 1]
+    assert np.all(a.flow_percentiles(100) == a.flows["max_latency_ns"])
     assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
     assert not np.array_equal(a.latencies_ns, c.latencies_ns)

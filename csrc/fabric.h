@@ -62,7 +62,8 @@ typedef struct {
     const int32_t *is_host;    /* n_nodes: 1 for hosts (packets start and end there) */
     /* candidates of node u toward target k: route_link[route_off[u * n_targets + k] ...
      * route_off[u * n_targets + k + 1]) */
-    const int64_t *route_off;
+    const int32_t *route_off;  /* int32 (n_route < 2^31): the table is read at every hop and
+                                  half the size stays in cache more often */
     const int32_t *route_link;
     int64_t n_route;
     const int32_t *hops;       /* UGAL: n_nodes x n_targets hop counts (else NULL) */

@@ -60,7 +60,7 @@ cdef extern from "fabric.h":
         const int32_t *link_dst
         const int32_t *target_of
         const int32_t *is_host
-        const int64_t *route_off
+        const int32_t *route_off
         const int32_t *route_link
         int64_t n_route
         const int32_t *hops
@@ -202,7 +202,6 @@ cdef class FabricKernel:
         cdef int32_t n_nodes = len(target_of)
         cdef int status
         cdef const int32_t[::1] i32
-        cdef const int64_t[::1] i64
         cdef const double[::1] f64, ts, ss
         cdef uint64_t[::1] u64
         cdef double[::1] d64
@@ -248,13 +247,14 @@ cdef class FabricKernel:
         i32 = arr(target_of, np.int32); self.cfg.target_of = &i32[0]
         self.cfg.n_targets = int(np.count_nonzero(np.asarray(target_of) >= 0))
         i32 = arr(is_host, np.int32); self.cfg.is_host = &i32[0]
-        i64 = arr(route_off, np.int64); self.cfg.route_off = &i64[0]
+        ro = arr(route_off, np.int32)
+        i32 = ro; self.cfg.route_off = &i32[0]
         rl = arr(route_link, np.int32)
         self.cfg.n_route = rl.shape[0]
         if rl.shape[0] == 0:
             rl = arr(np.zeros(1, np.int32), np.int32)
         i32 = rl; self.cfg.route_link = &i32[0]
-        if i64.shape[0] != <int64_t> n_nodes * self.cfg.n_targets + 1:
+        if ro.shape[0] != <int64_t> n_nodes * self.cfg.n_targets + 1:
             raise ValueError("route_off must have n_nodes * n_targets + 1 entries")
         self.cfg.hops = NULL
         if hops is not None:

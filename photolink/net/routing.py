@@ -134,8 +134,11 @@ def build_routes(topo: Topology, routing: str = "ecmp") -> Routes:
         row, l = row[keep], l[keep]
     order = np.lexsort((l, row))
     row, l = row[order], l[order]
+    if l.size >= 2**31 - 1:
+        raise ValueError(f"a routing table of {l.size} candidates exceeds 2^31 - 1")
     off = np.zeros(n * T + 1, np.int64)
     np.cumsum(np.bincount(row, minlength=n * T), out=off[1:])
+    off = off.astype(np.int32)
     hops = None
     if paths == "ugal":
         # hop counts of the minimal routes: global hops cost GLOBAL_COST, others 1

@@ -1,5 +1,6 @@
 """Type stub of the fabric bridge (photolink/net/_fabric.pyx)."""
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.random import BitGenerator

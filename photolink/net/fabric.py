@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
-from . import _fabric
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
+from . import _fabric
 from .flows import Flows, _gaps
 from .path import (
     IPDV_QUANTILES,
@@ -41,7 +41,10 @@ from .path import (
 from .routing import ROUTINGS, Routes, build_routes
 from .topology import Topology
 
-__all__ = ["Fabric", "FabricResult", "QUEUE_QUANTILES"]
+#: The switch of a Fabric unless told otherwise: cut-through, no latency, unbounded buffers.
+DEFAULT_SWITCH = Switch()
+
+__all__ = ["QUEUE_QUANTILES", "Fabric", "FabricResult"]
 
 QUEUE_QUANTILES = {"p50": 50.0, "p99": 99.0, "max": 100.0}
 #: Largest run (packets offered).
@@ -262,7 +265,7 @@ class Fabric:
 
     topology: Topology
     routing: str = "ecmp"
-    switch: Switch = Switch()
+    switch: Switch = DEFAULT_SWITCH
     host_buffer_bytes: float = math.inf
     ugal_threshold_bytes: float = 0.0
 
@@ -290,7 +293,7 @@ class Fabric:
         models = topo.tiers
         tier = topo.link_tier
         from_switch = ~topo.is_host[topo.link_src]
-        col = lambda f: np.array([f(m) for m in models], np.float64)[tier]  # noqa: E731
+        col = lambda f: np.array([f(m) for m in models], np.float64)[tier]
         fixed = col(lambda m: m.fixed_latency_ns)
         hold = col(lambda m: float(m.fec_hold_ns))
         cwer = col(lambda m: float(m.cwer))

@@ -166,19 +166,19 @@ class Flows:
         return int(self.n_packets.sum())
 
     @classmethod
-    def poisson(cls, pairs, *, load, packet_bytes=4096.0, n_packets, start_ns=0.0) -> "Flows":
+    def poisson(cls, pairs, *, load, packet_bytes=4096.0, n_packets, start_ns=0.0) -> Flows:
         """Poisson arrivals at ``load`` (fraction of the source host link's rate) per flow."""
         src, dst = pairs
         return cls(src, dst, "poisson", load, packet_bytes, packet_bytes, n_packets, start_ns)
 
     @classmethod
-    def constant(cls, pairs, *, load=1.0, packet_bytes=4096.0, n_packets, start_ns=0.0) -> "Flows":
+    def constant(cls, pairs, *, load=1.0, packet_bytes=4096.0, n_packets, start_ns=0.0) -> Flows:
         """Evenly spaced arrivals at ``load``; load 1 is back to back at the host link's rate."""
         src, dst = pairs
         return cls(src, dst, "constant", load, packet_bytes, packet_bytes, n_packets, start_ns)
 
     @classmethod
-    def listed(cls, pairs, times_ns, sizes_bytes) -> "Flows":
+    def listed(cls, pairs, times_ns, sizes_bytes) -> Flows:
         """Given entry times and sizes per flow (a trace)."""
         src, dst = pairs
         sizes = [np.broadcast_to(np.asarray(s, np.float64), np.shape(t)) for t, s in zip(times_ns, sizes_bytes)]

@@ -15,8 +15,8 @@ Nodes are numbered hosts first (0 .. n_hosts - 1), then switches.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -25,8 +25,17 @@ from scipy.sparse.csgraph import maximum_flow
 from .._util import validate as v
 from ..links.model import LinkModel
 
-__all__ = ["Topology", "leaf_spine", "fat_tree", "hypercube", "torus", "dragonfly", "rail_optimised",
-           "from_networkx", "DEFAULT_LINK"]
+__all__ = [
+    "DEFAULT_LINK",
+    "Topology",
+    "dragonfly",
+    "fat_tree",
+    "from_networkx",
+    "hypercube",
+    "leaf_spine",
+    "rail_optimised",
+    "torus",
+]
 
 #: The link every tier gets unless told otherwise: 100 Gb/s, 5 ns of propagation (~1 m).
 DEFAULT_LINK = LinkModel.ideal(100.0, 5.0, name="ideal-100g")
@@ -167,7 +176,7 @@ class Topology:
     def bisection_gbps(self, host_side=None) -> float:
         """Bisection bandwidth, Gb/s: the max flow from the hosts of one side to the others.
 
-        Computed on the graph (scipy's maximum flow, capacities in Mb/s), one direction, with
+        Computed on the graph (scipy's maximum flow, integer capacities in Mb/s), one direction, with
         every link at its tier's rate. ``host_side``: bool per node (default ``self.host_side``).
         """
         side = self.host_side if host_side is None else np.asarray(host_side, bool)
@@ -178,13 +187,17 @@ class Topology:
             raise ValueError("host_side must leave hosts on both sides")
         n = self.n_nodes
         s, t = n, n + 1
-        cap = np.rint(self.link_rate_gbps * 1000).astype(np.int64)
-        big = int(min(cap.sum() + 1, 2**31 - 1))
+        # integer capacities for scipy (int32): Mb/s, or Gb/s when the total would overflow
+        unit = 1000 if self.link_rate_gbps.sum() * 1000 < 2**31 - 1 else 1
+        cap = np.maximum(np.rint(self.link_rate_gbps * unit), 1).astype(np.int64)
+        if cap.sum() >= 2**31 - 1:
+            raise ValueError("bisection_gbps: the fabric's total link capacity is too large for an int32 max flow")
+        big = int(cap.sum() + 1)
         rows = np.concatenate([self.link_src, np.full(a.size, s), b])
         cols = np.concatenate([self.link_dst, a, np.full(b.size, t)])
         vals = np.concatenate([cap, np.full(a.size + b.size, big)])
         g = csr_matrix((vals.astype(np.int32), (rows, cols)), shape=(n + 2, n + 2))
-        return maximum_flow(g, s, t).flow_value / 1000.0
+        return maximum_flow(g, s, t).flow_value / unit
 
     def to_dict(self) -> dict:
         """Plain values: the arrays as lists, the tiers by name and rate."""

@@ -1,7 +1,5 @@
 """Fabric engine: one chain and one flow against Path.run (exactly), queues against
 Pollaczek-Khinchine, loss over routes, routing and traffic on whole topologies, results, bad input."""
-import json
-import math
 
 import numpy as np
 import pytest
@@ -166,14 +164,14 @@ def test_the_kernel_refuses_inconsistent_arrays_without_crashing():
     links = fab._kernel_links(None)
     r = fab.routes
     kf = fab._kernel_flows(flows)
-    args = dict(choice="hash", paths="minimal", recovery="drop", max_retries=0, ugal_threshold_bytes=0.0,
-                hash_salt=1, batch_len=1, batch_cap=2, raw_cap=0, queue_histograms=False,
-                bit_generators=[None] * topo.n_links)
+    args = {"choice": "hash", "paths": "minimal", "recovery": "drop", "max_retries": 0,
+            "ugal_threshold_bytes": 0.0, "hash_salt": 1, "batch_len": 1, "batch_cap": 2, "raw_cap": 0,
+            "queue_histograms": False, "bit_generators": [None] * topo.n_links}
 
     def make(**over):
-        a = dict(links=links, link_src=topo.link_src, link_dst=topo.link_dst, target_of=r.target_of,
-                 is_host=topo.is_host, route_off=r.route_off, route_link=r.route_link, hops=None, via=None,
-                 flows=kf)
+        a = {"links": links, "link_src": topo.link_src, "link_dst": topo.link_dst, "target_of": r.target_of,
+             "is_host": topo.is_host, "route_off": r.route_off, "route_link": r.route_link, "hops": None,
+             "via": None, "flows": kf}
         a.update(over)
         return _fabric.FabricKernel(a.pop("links"), a.pop("link_src"), a.pop("link_dst"), a.pop("target_of"),
                                     a.pop("is_host"), a.pop("route_off"), a.pop("route_link"), a.pop("hops"),

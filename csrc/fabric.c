@@ -35,38 +35,43 @@ static inline int before(const pl_fevent *a, const pl_fevent *b)
     return (a->key < b->key) | ((a->key == b->key) & (a->seq < b->seq));
 }
 
-static inline void sift_up(pl_fabric_state *st, int64_t i, pl_fevent e)
+static inline void sift_up(pl_fevent *heap, int64_t i, pl_fevent e)
 {
     while (i > 0) {
         int64_t parent = (i - 1) >> 1;
-        if (!before(&e, &st->heap[parent])) break;
-        st->heap[i] = st->heap[parent];
+        if (!before(&e, &heap[parent])) break;
+        heap[i] = heap[parent];
         i = parent;
     }
-    st->heap[i] = e;
+    heap[i] = e;
 }
 
-static inline void sift_down(pl_fabric_state *st, pl_fevent e)
+static inline void sift_down(pl_fevent *heap, int64_t n, pl_fevent e)
 {
-    int64_t i = 0, n = st->heap_len;
+    int64_t i = 0;
     for (;;) {
         int64_t c = 2 * i + 1;
         if (c >= n) break;
-        if (c + 1 < n && before(&st->heap[c + 1], &st->heap[c])) c++;
-        if (!before(&st->heap[c], &e)) break;
-        st->heap[i] = st->heap[c];
+        if (c + 1 < n && before(&heap[c + 1], &heap[c])) c++;
+        if (!before(&heap[c], &e)) break;
+        heap[i] = heap[c];
         i = c;
     }
-    st->heap[i] = e;
+    heap[i] = e;
 }
 
-static inline void heap_push(pl_fabric_state *st, double time, uint64_t seq, int32_t id)
+static inline pl_fevent make_event(double time, uint64_t seq, int32_t id)
 {
     pl_fevent e;
     e.key = time_key(time);
     e.seq = seq;
     e.id = id;
-    sift_up(st, st->heap_len++, e);
+    return e;
+}
+
+static inline void heap_push(pl_fabric_state *st, double time, uint64_t seq, int32_t id)
+{
+    sift_up(st->heap, st->heap_len++, make_event(time, seq, id));
 }
 
 /* the top entry gets a later key (time, seq) */
@@ -75,13 +80,13 @@ static inline void heap_replace_top(pl_fabric_state *st, double time, uint64_t s
     pl_fevent e = st->heap[0];
     e.key = time_key(time);
     e.seq = seq;
-    sift_down(st, e);
+    sift_down(st->heap, st->heap_len, e);
 }
 
 static inline void heap_pop_top(pl_fabric_state *st)
 {
     pl_fevent last = st->heap[--st->heap_len];
-    if (st->heap_len > 0) sift_down(st, last);
+    if (st->heap_len > 0) sift_down(st->heap, st->heap_len, last);
 }
 
 /* packet k becomes eligible in the queue of link `next` at time t, having left link `from` */
@@ -228,12 +233,39 @@ static inline void release(pl_fabric_state *st, int32_t k)
 
 /* ---- one event ----------------------------------------------------------------------------- */
 
+enum { LOST_TAIL_DROP, LOST_CORRUPTED, LOST_NO_ROUTE };
+
+/* Packet k's copy is lost: with end-to-end recovery and tries left, its source retransmits it
+ * timeout_ns after the copy entered the source queue; otherwise the loss counts. */
+static inline void lose(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t k, int cause)
+{
+    pl_fpacket *p = &st->packets[k];
+    pl_flow_state *f = &st->flows[p->flow];
+    if (cfg->recovery == PL_RECOVERY_E2E && p->tries < cfg->max_retries) {
+        p->tries++;
+        st->e2e_retransmissions++;
+        f->e2e_retransmissions++;
+        sift_up(st->retx, st->retx_len++, make_event(p->enq + cfg->timeout_ns, st->next_event_seq++, k));
+        return;
+    }
+    if (cause == LOST_TAIL_DROP) {
+        st->lost_tail_drop++;
+        f->lost_tail_drop++;
+    } else if (cause == LOST_CORRUPTED) {
+        st->lost_corrupted++;
+        f->lost_corrupted++;
+    } else {
+        st->lost_no_route++;
+        f->lost_no_route++;
+    }
+    release(st, k);
+}
+
 /* Packet k becomes eligible in the queue of link l at time t. */
 static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
                               bitgen_t *route_rng, int32_t k, int32_t l, double t)
 {
     pl_fpacket *p = &st->packets[k];
-    pl_flow_state *f = &st->flows[p->flow];
     const pl_link *L = &cfg->links[l];
     pl_link_state *s = &st->links[l];
     const int32_t v = cfg->link_dst[l];
@@ -247,9 +279,7 @@ static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, 
         if (p->target == v) p->target = dst;   /* a Valiant intermediate reached */
         next = next_link(cfg, route_rng, v, p->target < 0 ? dst : p->target, p->flow);
         if (next < 0 || ++p->hops > PL_FABRIC_MAX_HOPS) {
-            st->lost_no_route++;
-            f->lost_no_route++;
-            release(st, k);
+            lose(cfg, st, k, LOST_NO_ROUTE);
             return;
         }
     }
@@ -257,13 +287,9 @@ static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, 
                       cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : -1, &st->llr_retries,
                       p->size, &t, &p->corrupt);
     if (out == PL_HOP_TAIL_DROP) {
-        st->lost_tail_drop++;
-        f->lost_tail_drop++;
-        release(st, k);
+        lose(cfg, st, k, LOST_TAIL_DROP);
     } else if (out == PL_HOP_DEAD) {
-        st->lost_corrupted++;
-        f->lost_corrupted++;
-        release(st, k);
+        lose(cfg, st, k, LOST_CORRUPTED);
     } else if (next < 0) {
         deliver(st, p, t);
         release(st, k);
@@ -284,20 +310,14 @@ static inline double next_gap(const pl_flow *F, bitgen_t *arrival_rng)
     return -log(1.0 - arrival_rng->next_double(arrival_rng->state)) * F->gap_ns;
 }
 
-/* Flow fi's next packet enters its source host's queue at time t. */
-static inline void arrive(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
-                          bitgen_t *route_rng, bitgen_t *arrival_rng, int32_t fi, double t)
+/* A copy of packet k enters its source host's queue at time t (first entry or retransmission). */
+static inline void start_copy(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
+                              bitgen_t *route_rng, int32_t k, double t)
 {
-    const pl_flow *F = &cfg->flows[fi];
-    pl_flow_state *f = &st->flows[fi];
-    const int32_t k = st->free_packets[--st->n_free];
     pl_fpacket *p = &st->packets[k];
-    const int64_t j = f->sent++;
+    const pl_flow *F = &cfg->flows[p->flow];
     int32_t first;
-    p->arrival = t;
-    p->size = flow_size(F, j);
-    p->seq = j;
-    p->flow = fi;
+    p->enq = t;
     p->hops = 0;
     p->corrupt = 0;
     p->target = F->dst;
@@ -307,6 +327,28 @@ static inline void arrive(const pl_fabric_config *cfg, pl_fabric_state *st, bitg
     } else if (cfg->paths == PL_PATHS_UGAL) {
         p->target = -1;
     }
+    first = next_link(cfg, route_rng, F->src, p->target < 0 ? F->dst : p->target, p->flow);
+    if (first < 0) {
+        lose(cfg, st, k, LOST_NO_ROUTE);
+        return;
+    }
+    enter_link(cfg, st, rngs, route_rng, k, first, t);
+}
+
+/* Flow fi's next packet enters its source host's queue at time t. */
+static inline void arrive(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
+                          bitgen_t *route_rng, bitgen_t *arrival_rng, int32_t fi, double t)
+{
+    const pl_flow *F = &cfg->flows[fi];
+    pl_flow_state *f = &st->flows[fi];
+    const int32_t k = st->free_packets[--st->n_free];
+    pl_fpacket *p = &st->packets[k];
+    const int64_t j = f->sent++;
+    p->arrival = t;
+    p->size = flow_size(F, j);
+    p->seq = j;
+    p->flow = fi;
+    p->tries = 0;
     st->offered++;
     if (st->offered == 1) st->first_arrival = t;
     if (j == 0) f->first_arrival = t;
@@ -317,16 +359,8 @@ static inline void arrive(const pl_fabric_config *cfg, pl_fabric_state *st, bitg
     } else {
         heap_pop_top(st);
     }
-    first = next_link(cfg, route_rng, F->src, p->target < 0 ? F->dst : p->target, fi);
-    if (first < 0) {
-        st->lost_no_route++;
-        f->lost_no_route++;
-        release(st, k);
-        return;
-    }
-    enter_link(cfg, st, rngs, route_rng, k, first, t);
+    start_copy(cfg, st, rngs, route_rng, k, t);
 }
-
 /* ---- init and run -------------------------------------------------------------------------- */
 
 static int check_config(const pl_fabric_config *cfg)
@@ -336,8 +370,9 @@ static int check_config(const pl_fabric_config *cfg)
         || !cfg->is_host || !cfg->route_off || !cfg->route_link || !cfg->flows || cfg->n_route < 0)
         return 0;
     if (cfg->choice < PL_CHOICE_HASH || cfg->choice > PL_CHOICE_SPRAY || cfg->paths < PL_PATHS_MINIMAL
-        || cfg->paths > PL_PATHS_UGAL || (cfg->recovery != PL_RECOVERY_DROP && cfg->recovery != PL_RECOVERY_LLR)
-        || cfg->max_retries < 0 || !(cfg->ugal_threshold_bytes >= 0.0))
+        || cfg->paths > PL_PATHS_UGAL || cfg->recovery < PL_RECOVERY_DROP || cfg->recovery > PL_RECOVERY_E2E
+        || cfg->max_retries < 0 || !(cfg->ugal_threshold_bytes >= 0.0)
+        || (cfg->recovery == PL_RECOVERY_E2E && !pl_finite_pos(cfg->timeout_ns)))
         return 0;
     if (cfg->paths != PL_PATHS_MINIMAL && (!cfg->via || cfg->n_via < 1)) return 0;
     if (cfg->paths == PL_PATHS_UGAL && !cfg->hops) return 0;
@@ -397,7 +432,7 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
 {
     if (!cfg || !st || !rngs || !st->links || !st->flows || !st->heap || !st->packets || !st->free_packets
         || !st->hist || !st->ipdv_pos || !st->ipdv_neg || st->batch_len < 1 || st->packet_cap < 1
-        || st->packet_cap > INT32_MAX || !st->fifo_head || !st->fifo_tail
+        || st->packet_cap > INT32_MAX || !st->fifo_head || !st->fifo_tail || !st->retx
         || st->heap_cap < (int64_t)cfg->n_flows + cfg->n_links || !check_config(cfg))
         return PL_EINVAL;
     for (int32_t l = 0; l < cfg->n_links; l++) {
@@ -412,7 +447,8 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     for (int64_t k = 0; k < st->packet_cap; k++) st->free_packets[k] = (int32_t)(st->packet_cap - 1 - k);
     st->now = -INFINITY;
     st->offered = st->delivered = st->lost_tail_drop = st->lost_corrupted = st->lost_no_route = 0;
-    st->llr_retries = st->packet_hops = st->valiant_packets = 0;
+    st->llr_retries = st->packet_hops = st->valiant_packets = st->e2e_retransmissions = 0;
+    st->retx_len = 0;
     st->delivered_bytes = st->latency_sum = 0.0;
     st->latency_min = INFINITY;
     st->latency_max = -INFINITY;
@@ -453,7 +489,18 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
                   bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns)
 {
     if (!cfg || !st || !rngs || !route_rng || !arrival_rng || until_ns != until_ns) return PL_EINVAL;
-    while (st->heap_len > 0) {
+    while (st->heap_len > 0 || st->retx_len > 0) {
+        if (st->retx_len > 0 && (st->heap_len == 0 || before(&st->retx[0], &st->heap[0]))) {
+            /* an end-to-end retransmission enters its source queue */
+            const pl_fevent r = st->retx[0];
+            const double rt = key_time(r.key);
+            if (rt > until_ns) break;
+            st->now = rt;
+            st->retx_len--;
+            if (st->retx_len > 0) sift_down(st->retx, st->retx_len, st->retx[st->retx_len]);
+            start_copy(cfg, st, rngs, route_rng, r.id, rt);
+            continue;
+        }
         const pl_fevent top = st->heap[0];
         const double time = key_time(top.key);
         if (time > until_ns) break;

@@ -72,8 +72,9 @@ typedef struct {
     const int32_t *via;        /* VALIANT, UGAL: intermediate nodes (targets), n_via of them */
     int32_t n_via;
     double ugal_threshold_bytes;  /* UGAL: minimal unless q_min h_min > q_val h_val + this */
-    int recovery;              /* PL_RECOVERY_DROP or PL_RECOVERY_LLR */
-    int max_retries;           /* LLR resends per link and packet */
+    int recovery;              /* PL_RECOVERY_DROP, _LLR or _E2E */
+    int max_retries;           /* LLR: resends per link and packet; E2E: retransmissions per packet */
+    double timeout_ns;         /* E2E: from a copy entering the source queue to its retransmission */
     pl_flow *flows;
     uint64_t hash_salt;        /* ECMP hash salt */
 } pl_fabric_config;
@@ -94,6 +95,8 @@ typedef struct {
                                   -1: UGAL undecided */
     int32_t hops;
     int32_t corrupt;
+    double enq;                /* when this copy entered the source queue */
+    int32_t tries;             /* end-to-end retransmissions so far */
     /* its pending event: eligible in link ev_link's queue at ev_time; next in the FIFO of the
      * link it is leaving */
     double ev_time;
@@ -104,7 +107,7 @@ typedef struct {
 typedef struct {               /* per flow */
     int64_t sent;              /* packets entered */
     double next_time;          /* entry time of the next packet */
-    uint64_t delivered, lost_tail_drop, lost_corrupted, lost_no_route;
+    uint64_t delivered, lost_tail_drop, lost_corrupted, lost_no_route, e2e_retransmissions;
     double delivered_bytes, latency_sum, latency_min, latency_max;
     double first_arrival, last_delivery;
     int64_t prev_seq;          /* IPDV: last delivered sequence number (-1: none) */
@@ -118,6 +121,9 @@ typedef struct {
     int64_t heap_len, heap_cap;
     int32_t *fifo_head, *fifo_tail;  /* n_links: pending events of packets leaving each link */
     int order_error;           /* links out of one node with different node_latency_ns */
+    pl_fevent *retx;           /* heap of pending end-to-end retransmissions (id: the packet),
+                                  packet_cap entries */
+    int64_t retx_len;
     pl_fpacket *packets;       /* pool of packet_cap */
     int32_t *free_packets;     /* stack of free pool slots, packet_cap entries */
     int64_t packet_cap, n_free;
@@ -125,7 +131,7 @@ typedef struct {
     double now;                /* time of the last event processed */
     /* totals */
     uint64_t offered, delivered, lost_tail_drop, lost_corrupted, lost_no_route, llr_retries;
-    uint64_t packet_hops, valiant_packets;
+    uint64_t packet_hops, valiant_packets, e2e_retransmissions;
     double delivered_bytes, latency_sum, latency_min, latency_max;
     double first_arrival, last_delivery;
     int64_t max_in_flight;

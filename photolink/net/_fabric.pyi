@@ -30,7 +30,8 @@ class FabricKernel:
     def __init__(self, links: Mapping[str, np.ndarray], link_src: np.ndarray, link_dst: np.ndarray,
                  target_of: np.ndarray, is_host: np.ndarray, route_off: np.ndarray, route_link: np.ndarray,
                  hops: np.ndarray | None, via: np.ndarray | None, flows: Mapping[str, np.ndarray], *,
-                 choice: str, paths: str, recovery: str, max_retries: int, ugal_threshold_bytes: float,
+                 choice: str, paths: str, recovery: str, max_retries: int, timeout_ns: float,
+                 ugal_threshold_bytes: float,
                  hash_salt: int, batch_len: int, batch_cap: int, raw_cap: int, queue_histograms: bool,
                  bit_generators: list[BitGenerator | None]) -> None: ...
     def run(self, until_ns: float = ..., route_bit_generator: BitGenerator | None = ...,

@@ -71,6 +71,7 @@ cdef extern from "fabric.h":
         double ugal_threshold_bytes
         int recovery
         int max_retries
+        double timeout_ns
         pl_flow *flows
         uint64_t hash_salt
 
@@ -84,7 +85,7 @@ cdef extern from "fabric.h":
 
     ctypedef struct pl_flow_state:
         int64_t sent
-        uint64_t delivered, lost_tail_drop, lost_corrupted, lost_no_route
+        uint64_t delivered, lost_tail_drop, lost_corrupted, lost_no_route, e2e_retransmissions
         double delivered_bytes, latency_sum, latency_min, latency_max
         double first_arrival, last_delivery
 
@@ -95,12 +96,14 @@ cdef extern from "fabric.h":
         int64_t heap_len, heap_cap
         int32_t *fifo_head
         int32_t *fifo_tail
+        pl_fevent *retx
+        int64_t retx_len
         pl_fpacket *packets
         int32_t *free_packets
         int64_t packet_cap, n_free
         double now
         uint64_t offered, delivered, lost_tail_drop, lost_corrupted, lost_no_route, llr_retries
-        uint64_t packet_hops, valiant_packets
+        uint64_t packet_hops, valiant_packets, e2e_retransmissions
         double delivered_bytes, latency_sum, latency_min, latency_max
         double first_arrival, last_delivery
         int64_t max_in_flight
@@ -131,7 +134,7 @@ MAX_HOPS = PL_FABRIC_MAX_HOPS
 CHOICE = {"hash": 0, "spray": 1}
 PATHS = {"minimal": 0, "valiant": 1, "ugal": 2}
 ARRIVALS = {"poisson": 0, "constant": 1, "listed": 2}
-RECOVERY = {"drop": 0, "llr": 1}
+RECOVERY = {"drop": 0, "llr": 1, "e2e": 2}
 #: Per-link input arrays (csrc/pl_link.h: pl_link); the kernel derives the rest.
 LINK_FIELDS = ("rate_gbps", "fixed_ns", "hold_ns", "codeword_bits", "cwer", "errors", "replay_ns",
                "node_latency_ns", "buffer_bytes", "cut_through")
@@ -189,13 +192,14 @@ cdef class FabricKernel:
         self.st.heap = NULL
         self.st.fifo_head = NULL
         self.st.fifo_tail = NULL
+        self.st.retx = NULL
         self.st.packets = NULL
         self.st.free_packets = NULL
         self.st.links = NULL
         self.st.flows = NULL
 
     def __init__(self, links, link_src, link_dst, target_of, is_host, route_off, route_link, hops, via,
-                 flows, *, str choice, str paths, str recovery, int max_retries,
+                 flows, *, str choice, str paths, str recovery, int max_retries, double timeout_ns,
                  double ugal_threshold_bytes, uint64_t hash_salt, int64_t batch_len, int64_t batch_cap,
                  int64_t raw_cap, bint queue_histograms, list bit_generators):
         cdef int32_t n_links = len(link_src), n_flows = len(flows["src"]), i
@@ -273,6 +277,7 @@ cdef class FabricKernel:
         self.cfg.ugal_threshold_bytes = ugal_threshold_bytes
         self.cfg.recovery = RECOVERY[recovery]
         self.cfg.max_retries = max_retries
+        self.cfg.timeout_ns = timeout_ns
         self.cfg.hash_salt = hash_salt
         self.cfg.flows = self.flows
 
@@ -335,8 +340,10 @@ cdef class FabricKernel:
         self.st.fifo_tail = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
         self.st.packets = <pl_fpacket *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fpacket))
         self.st.free_packets = <int32_t *> PyMem_Malloc(self.st.packet_cap * sizeof(int32_t))
+        self.st.retx = <pl_fevent *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fevent))
         self.st.heap = <pl_fevent *> PyMem_Malloc(self.st.heap_cap * sizeof(pl_fevent))
-        if not (self.st.packets and self.st.free_packets and self.st.heap and self.st.fifo_head and self.st.fifo_tail):
+        if not (self.st.packets and self.st.free_packets and self.st.heap and self.st.fifo_head and self.st.fifo_tail
+                and self.st.retx):
             raise MemoryError()
         with nogil:
             status = pl_fabric_init(&self.cfg, &self.st, self.rngs)
@@ -351,6 +358,7 @@ cdef class FabricKernel:
         PyMem_Free(self.st.heap)
         PyMem_Free(self.st.fifo_head)
         PyMem_Free(self.st.fifo_tail)
+        PyMem_Free(self.st.retx)
         PyMem_Free(self.st.packets)
         PyMem_Free(self.st.free_packets)
 
@@ -359,6 +367,7 @@ cdef class FabricKernel:
         cdef int64_t cap = self.st.packet_cap, k
         cdef pl_fpacket *p
         cdef int32_t *f
+        cdef pl_fevent *r
         if 2 * cap > MAX_PACKETS_IN_FLIGHT:
             raise ValueError(f"more than {MAX_PACKETS_IN_FLIGHT} packets would be in flight at once: "
                              f"lower the load or give the switches finite buffers")
@@ -370,6 +379,10 @@ cdef class FabricKernel:
         if f == NULL:
             raise MemoryError("fabric kernel: no memory for packets in flight")
         self.st.free_packets = f
+        r = <pl_fevent *> PyMem_Realloc(self.st.retx, 2 * cap * sizeof(pl_fevent))
+        if r == NULL:
+            raise MemoryError("fabric kernel: no memory for pending retransmissions")
+        self.st.retx = r
         for k in range(2 * cap - 1, cap - 1, -1):
             self.st.free_packets[self.st.n_free] = <int32_t> k
             self.st.n_free += 1
@@ -402,7 +415,8 @@ cdef class FabricKernel:
             "offered": s.offered, "delivered": s.delivered, "lost_tail_drop": s.lost_tail_drop,
             "lost_corrupted": s.lost_corrupted, "lost_no_route": s.lost_no_route,
             "llr_retries": s.llr_retries, "packet_hops": s.packet_hops,
-            "valiant_packets": s.valiant_packets, "delivered_bytes": s.delivered_bytes,
+            "valiant_packets": s.valiant_packets, "e2e_retransmissions": s.e2e_retransmissions,
+            "delivered_bytes": s.delivered_bytes,
             "latency_sum": s.latency_sum, "latency_min": s.latency_min, "latency_max": s.latency_max,
             "first_arrival": s.first_arrival, "last_delivery": s.last_delivery,
             "ipdv_zero": s.ipdv_zero, "ipdv_min": s.ipdv_min, "ipdv_max": s.ipdv_max,
@@ -431,13 +445,13 @@ cdef class FabricKernel:
     def flow_stats(self):
         """Per-flow counters as a dict of numpy arrays."""
         cdef int32_t n = self.cfg.n_flows, i
-        names_u = ("sent", "delivered", "lost_tail_drop", "lost_corrupted", "lost_no_route")
+        names_u = ("sent", "delivered", "lost_tail_drop", "lost_corrupted", "lost_no_route", "e2e_retransmissions")
         names_d = ("delivered_bytes", "latency_sum", "latency_min", "latency_max", "first_arrival",
                    "last_delivery")
         out = {k: np.zeros(n, np.int64) for k in names_u}
         out.update({k: np.zeros(n, np.float64) for k in names_d})
         cdef int64_t[::1] a0 = out["sent"], a1 = out["delivered"], a2 = out["lost_tail_drop"]
-        cdef int64_t[::1] a3 = out["lost_corrupted"], a4 = out["lost_no_route"]
+        cdef int64_t[::1] a3 = out["lost_corrupted"], a4 = out["lost_no_route"], a5 = out["e2e_retransmissions"]
         cdef double[::1] b0 = out["delivered_bytes"], b1 = out["latency_sum"], b2 = out["latency_min"]
         cdef double[::1] b3 = out["latency_max"], b4 = out["first_arrival"], b5 = out["last_delivery"]
         cdef pl_flow_state *f
@@ -445,6 +459,7 @@ cdef class FabricKernel:
             f = &self.st.flows[i]
             a0[i] = f.sent; a1[i] = f.delivered; a2[i] = f.lost_tail_drop; a3[i] = f.lost_corrupted
             a4[i] = f.lost_no_route
+            a5[i] = f.e2e_retransmissions
             b0[i] = f.delivered_bytes; b1[i] = f.latency_sum; b2[i] = f.latency_min
             b3[i] = f.latency_max; b4[i] = f.first_arrival; b5[i] = f.last_delivery
         return out

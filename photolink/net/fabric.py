@@ -9,7 +9,8 @@ and one flow reproduces ``Path.run`` exactly (same seed, same error streams). Ro
 come from :func:`photolink.net.routing.build_routes`; flows from :mod:`photolink.net.flows`.
 
 Errors are statistical (geometric skips over each link's codeword grid, as ``Path``'s
-``mode="statistical"``); recovery is ``drop`` or ``llr``. Seeds: a run's ``SeedSequence`` has
+``mode="statistical"``); recovery is ``drop``, ``llr`` or ``e2e`` (the source retransmits a
+lost packet ``timeout_ns`` after the lost copy entered its queue). Seeds: a run's ``SeedSequence`` has
 children 0 (Poisson arrivals), 2 (link l's failures: child l of it, chunk 0, the same stream as
 link l of a ``Path``), 3 (spraying, Valiant and UGAL draws) and 4 (the ECMP hash salt).
 """
@@ -28,6 +29,7 @@ from .._util.stats import clopper_pearson
 from . import _fabric
 from .flows import Flows, _gaps
 from .path import (
+    E2E,
     IPDV_QUANTILES,
     LATENCY_QUANTILES,
     LLR,
@@ -83,7 +85,7 @@ class FabricResult:
     ----------
     n_packets, delivered, lost : int
         Packets offered, delivered, lost (tail drop + corrupted + no route).
-    lost_tail_drop, lost_corrupted, lost_no_route, llr_retries : int
+    lost_tail_drop, lost_corrupted, lost_no_route, llr_retries, e2e_retransmissions : int
     latency_percentiles_ns : dict
         p50 .. max over all delivered packets (histogram, within
         ``photolink.net.path.HISTOGRAM_RELATIVE_ERROR``, or exact with raw latencies).
@@ -124,6 +126,7 @@ class FabricResult:
     lost_corrupted: int
     lost_no_route: int
     llr_retries: int
+    e2e_retransmissions: int
     latency_percentiles_ns: Mapping[str, float]
     mean_latency_ns: float
     mean_latency_ci: tuple
@@ -221,6 +224,7 @@ class FabricResult:
             "loss_ratio": self.loss_ratio, "loss_ci_low": self.ci[0], "loss_ci_high": self.ci[1],
             "lost_tail_drop": self.lost_tail_drop, "lost_corrupted": self.lost_corrupted,
             "lost_no_route": self.lost_no_route, "llr_retries": self.llr_retries,
+            "e2e_retransmissions": self.e2e_retransmissions,
             **{f"latency_{k}_ns": x for k, x in self.latency_percentiles_ns.items()},
             "mean_latency_ns": self.mean_latency_ns,
             "mean_latency_ci_low": self.mean_latency_ci[0], "mean_latency_ci_high": self.mean_latency_ci[1],
@@ -336,7 +340,9 @@ class Fabric:
         ----------
         flows : Flows
         seed : int, SeedSequence, Generator or None
-        recovery : {"drop", "llr"} or LLR
+        recovery : {"drop", "llr"}, LLR or E2E
+            ``E2E`` needs an explicit ``timeout_ns`` in a fabric (from a copy entering its
+            source queue to its retransmission).
         return_latencies : bool
             Keep every latency and its flow (delivery order).
         queue_histograms : bool
@@ -349,8 +355,14 @@ class Fabric:
         """
         if not isinstance(flows, Flows):
             raise TypeError(f"flows must be a photolink.net.flows.Flows, got {type(flows).__name__}")
+        e2e = None
         if isinstance(recovery, LLR):
             llr = recovery
+        elif isinstance(recovery, E2E):
+            llr, e2e = None, recovery
+            if e2e.timeout_ns is None:
+                raise ValueError("recovery=E2E(...) needs timeout_ns in a fabric (no default: routes differ "
+                                 "in length), e.g. E2E(timeout_ns=20_000)")
         else:
             v.choice("recovery", recovery, {"drop", "llr"})
             llr = LLR() if recovery == "llr" else None
@@ -370,15 +382,18 @@ class Fabric:
         kernel = _fabric.FabricKernel(
             links, self.topology.link_src, self.topology.link_dst, r.target_of, self.topology.is_host,
             r.route_off, r.route_link, r.hops, r.via, self._kernel_flows(flows), choice=r.choice,
-            paths=r.paths, recovery="llr" if llr else "drop", max_retries=llr.max_retries if llr else 0,
+            paths=r.paths, recovery="llr" if llr else ("e2e" if e2e else "drop"),
+            max_retries=llr.max_retries if llr else (e2e.max_retries if e2e else 0),
+            timeout_ns=e2e.timeout_ns if e2e else 0.0,
             ugal_threshold_bytes=self.ugal_threshold_bytes, hash_salt=salt,
             batch_len=max(1, total // N_BATCHES), batch_cap=N_BATCHES + 1,
             raw_cap=total if return_latencies else 0, queue_histograms=queue_histograms, bit_generators=bgs)
         kernel.run(math.inf, _rng.chunk_bit_generator(_rng.child(ss, 3), 0),
                    _rng.chunk_bit_generator(_rng.child(ss, 0), 0))
-        return self._result(kernel, flows, total, llr, confidence, ss, return_latencies, queue_histograms)
+        recovery = "llr" if llr else ("e2e" if e2e else "drop")
+        return self._result(kernel, flows, total, recovery, confidence, ss, return_latencies, queue_histograms)
 
-    def _result(self, kernel, flows, total, llr, confidence, ss, return_latencies, queue_histograms):
+    def _result(self, kernel, flows, total, recovery, confidence, ss, return_latencies, queue_histograms):
         tot = kernel.totals()
         delivered = int(tot["delivered"])
         lost = int(tot["lost_tail_drop"] + tot["lost_corrupted"] + tot["lost_no_route"])
@@ -414,7 +429,7 @@ class Fabric:
             flow_table = {
                 "src": flows.src, "dst": flows.dst, "sent": f["sent"], "delivered": f["delivered"],
                 "lost_tail_drop": f["lost_tail_drop"], "lost_corrupted": f["lost_corrupted"],
-                "lost_no_route": f["lost_no_route"],
+                "lost_no_route": f["lost_no_route"], "e2e_retransmissions": f["e2e_retransmissions"],
                 "mean_latency_ns": np.where(f["delivered"] > 0, f["latency_sum"] / f["delivered"], np.nan),
                 "min_latency_ns": np.where(f["delivered"] > 0, f["latency_min"], np.nan),
                 "max_latency_ns": np.where(f["delivered"] > 0, f["latency_max"], np.nan),
@@ -440,12 +455,13 @@ class Fabric:
         return FabricResult(
             n_packets=total, delivered=delivered, lost=lost, lost_tail_drop=int(tot["lost_tail_drop"]),
             lost_corrupted=int(tot["lost_corrupted"]), lost_no_route=int(tot["lost_no_route"]),
-            llr_retries=int(tot["llr_retries"]), latency_percentiles_ns=dict(zip(LATENCY_QUANTILES, lat)),
+            llr_retries=int(tot["llr_retries"]), e2e_retransmissions=int(tot["e2e_retransmissions"]),
+            latency_percentiles_ns=dict(zip(LATENCY_QUANTILES, lat)),
             mean_latency_ns=mean, mean_latency_ci=mean_ci, min_latency_ns=lo, ipdv_percentiles_ns=ipdv,
             throughput_gbps=8.0 * tot["delivered_bytes"] / duration if ok else math.nan,
             offered_gbps=8.0 * offered_bytes / duration if ok else math.nan,
             duration_ns=duration, packet_hops=int(tot["packet_hops"]), max_in_flight=int(tot["max_in_flight"]),
             valiant_packets=int(tot["valiant_packets"]), flows=flow_table, links=link_table,
-            routing=self.routing, recovery="llr" if llr else "drop", confidence=confidence,
+            routing=self.routing, recovery=recovery, confidence=confidence,
             seed_entropy=ss.entropy if not ss.spawn_key else None, latencies_ns=raw, latency_flows=raw_flow,
             _hist=hist)

@@ -32,7 +32,7 @@ def poisson_trace(n, load, size, rate=100.0, seed=5):
 # ---- one chain, one flow == Path.run ----------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["cut-through", "store-and-forward"])
-@pytest.mark.parametrize("recovery", ["drop", "llr"])
+@pytest.mark.parametrize("recovery", ["drop", "llr", pl.E2E(timeout_ns=30_000, max_retries=2)], ids=["drop", "llr", "e2e"])
 def test_one_chain_one_flow_is_path_run_exactly(mode, recovery):
     links = [fec_link(1e-3, 20), fec_link(3e-3, 5, 200), fec_link(2e-3)]
     sw = pl.Switch(100, mode, buffer_bytes=20_000)
@@ -44,8 +44,8 @@ def test_one_chain_one_flow_is_path_run_exactly(mode, recovery):
     f = fab.run(net.Flows.listed(([0], [3]), [times], [sizes]), seed=3, recovery=recovery, return_latencies=True)
     assert r.lost > 0 or r.retries > 0                      # the error machinery did work
     np.testing.assert_array_equal(f.latencies_ns, r.latencies_ns)
-    assert (f.lost, f.lost_tail_drop, f.lost_corrupted, f.llr_retries) == \
-        (r.lost, r.lost_tail_drop, r.lost_corrupted, r.llr_retries)
+    assert (f.lost, f.lost_tail_drop, f.lost_corrupted, f.llr_retries, f.e2e_retransmissions) == \
+        (r.lost, r.lost_tail_drop, r.lost_corrupted, r.llr_retries, r.e2e_retransmissions)
     assert f.mean_latency_ci == r.mean_latency_ci
     assert f.latency_percentiles_ns == r.latency_percentiles_ns
     assert f.ipdv_percentiles_ns == r.ipdv_percentiles_ns
@@ -120,6 +120,12 @@ def test_loss_over_a_route_is_one_minus_product_of_hop_losses():
     lo, hi = r.ci
     assert lo <= 1 - (1 - 0.2 ** 3) ** 3 <= hi
     assert r.llr_retries > 0
+    # end-to-end, R retransmissions: residual loss (1 - prod(1 - loss_h))^(R + 1)
+    route_loss = 1 - 0.8 ** 3
+    r = fab.run(flows, seed=9, recovery=pl.E2E(timeout_ns=50_000, max_retries=2), confidence=CONF)
+    lo, hi = r.ci
+    assert lo <= route_loss ** 3 <= hi
+    assert r.e2e_retransmissions > 0 and r.flows["e2e_retransmissions"].sum() == r.e2e_retransmissions
 
 
 # ---- bad input ----------------------------------------------------------------------------
@@ -140,6 +146,8 @@ def test_bad_input_is_refused_before_the_kernel():
         net.Fabric(topo).run(net.Flows.poisson(([0], [5]), load=0.5, n_packets=10), seed=1)
     with pytest.raises(ValueError, match="recovery"):
         net.Fabric(topo).run(net.Flows.poisson(([0], [1]), load=0.5, n_packets=10), seed=1, recovery="e2e")
+    with pytest.raises(ValueError, match="timeout_ns"):
+        net.Fabric(topo).run(net.Flows.poisson(([0], [1]), load=0.5, n_packets=10), seed=1, recovery=pl.E2E())
     with pytest.raises(ValueError, match="self-loop"):
         net.Topology("x", [True, True], [0], [0], [0], (LinkModel.ideal(100),))
     with pytest.raises(ValueError, match="k must be even"):
@@ -164,7 +172,7 @@ def test_the_kernel_refuses_inconsistent_arrays_without_crashing():
     links = fab._kernel_links(None)
     r = fab.routes
     kf = fab._kernel_flows(flows)
-    args = {"choice": "hash", "paths": "minimal", "recovery": "drop", "max_retries": 0,
+    args = {"choice": "hash", "paths": "minimal", "recovery": "drop", "max_retries": 0, "timeout_ns": 0.0,
             "ugal_threshold_bytes": 0.0, "hash_salt": 1, "batch_len": 1, "batch_cap": 2, "raw_cap": 0,
             "queue_histograms": False, "bit_generators": [None] * topo.n_links}
 

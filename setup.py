@@ -35,6 +35,7 @@ EXTENSIONS = [
     extension("symbols", "qam_stream", ["qam_stream.c"], random=True),
     extension("fec", "rs", ["rs.c"]),
     extension("net", "path", ["path.c"], random=True),
+    extension("net", "fabric", ["fabric.c"], random=True),
 ]
 
 

@@ -4,156 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#define NEVER INT64_MAX
-#define HIST_LO (1.0 / (double)(1LL << -PL_HIST_MIN_EXP))
-#define HIST_BASE ((int64_t)(1023 + PL_HIST_MIN_EXP) << PL_HIST_SUB_BITS)
-#define IPDV_BASE ((int64_t)(1023 + PL_HIST_MIN_EXP) << PL_IPDV_SUB_BITS)
-
-/* Bucket of x >= 0: the top bits of its IEEE 754 pattern (exponent and sub_bits of mantissa). */
-static inline int64_t hist_index(double x)
-{
-    uint64_t b;
-    int64_t i;
-    if (!(x >= HIST_LO)) return 0;
-    memcpy(&b, &x, sizeof b);
-    i = (int64_t)(b >> (52 - PL_HIST_SUB_BITS)) - HIST_BASE;
-    return i < PL_HIST_BUCKETS ? i : PL_HIST_BUCKETS - 1;
-}
-
-static inline int64_t ipdv_index(double x)
-{
-    uint64_t b;
-    int64_t i;
-    memcpy(&b, &x, sizeof b);
-    i = (int64_t)(b >> (52 - PL_IPDV_SUB_BITS)) - IPDV_BASE;
-    return i < PL_IPDV_BUCKETS ? i : PL_IPDV_BUCKETS - 1;
-}
-
 int64_t pl_hist_index(double x, int sub_bits)
 {
-    if (sub_bits == PL_IPDV_SUB_BITS) return x >= HIST_LO ? ipdv_index(x) : 0;
-    return hist_index(x);
-}
-
-/* floor and ceil of x >= 0 without a libm call, saturating at PL_PATH_MAX_INDEX (also for NaN
- * and inf, which must never reach a float-to-integer conversion) and flagging it */
-static inline int64_t floor_i64(double x, int *range_error)
-{
-    if (!(x < (double)PL_PATH_MAX_INDEX)) {
-        *range_error = 1;
-        return PL_PATH_MAX_INDEX;
-    }
-    return x > 0.0 ? (int64_t)x : 0;
-}
-
-static inline int64_t ceil_i64(double x, int *range_error)
-{
-    int64_t i = floor_i64(x, range_error);
-    return i + (i < PL_PATH_MAX_INDEX && (double)i < x);
-}
-
-/* Good codewords before the next failed one: floor(log U / log(1 - p)), U uniform in (0, 1]. */
-static inline int64_t geometric_skip(bitgen_t *rng, double log1m_cwer)
-{
-    double u = 1.0 - rng->next_double(rng->state);
-    double k = floor(log(u) / log1m_cwer);
-    return k < 4e18 ? (int64_t)k : (int64_t)4e18;   /* also catches NaN */
-}
-
-static inline int64_t after_skip(int64_t index, int64_t skip)
-{
-    return index > NEVER - 2 - skip ? NEVER : index + 1 + skip;
-}
-
-/* Statistical mode: is a transmission of `bytes` bytes starting at `start` on link L hit?
- *
- * Codewords form a fixed grid in the link's payload bit stream (idle time carries codewords
- * too) and fail independently with probability cwer; s->next_fail is the grid index of the next
- * failed codeword not yet passed, drawn by geometric skips, and s->fail_bit its first bit. A
- * transmission that ends before that bit costs one comparison. A failed codeword is kept until
- * the stream has passed it, so a codeword shared by two packets corrupts both. Without FEC each
- * transmission is one trial. */
-static inline int touch_statistical(const pl_link *L, pl_link_state *s, bitgen_t *rng,
-                                    double start, double bytes)
-{
-    double p0, p1;
-    int64_t a, b;
-    int fail = 0, walked = 0;
-    if (L->inv_codeword_bits == 0.0) {
-        int64_t i = s->consumed++;
-        if (i < s->next_fail) return 0;
-        s->next_fail = after_skip(i, geometric_skip(rng, L->log1m_cwer));
-        return 1;
-    }
-    p0 = start * L->bits_per_ns;
-    p1 = p0 + 8.0 * bytes;
-    if (p1 <= s->fail_bit) return 0;
-    a = floor_i64(p0 * L->inv_codeword_bits, &s->range_error);
-    b = ceil_i64(p1 * L->inv_codeword_bits, &s->range_error) - 1;
-    if (b < a) b = a;
-    while (s->next_fail <= b) {
-        if (s->next_fail >= a) {
-            fail = 1;
-            if (s->next_fail == b) break;      /* the next packet may share it */
-        }
-        if (++walked > PL_PATH_MAX_WALK) {
-            /* the failures still to pass up to `from` cannot matter: redraw from there */
-            const int64_t from = fail ? b : a;
-            if (s->next_fail < from) {
-                s->next_fail = after_skip(from - 1, geometric_skip(rng, L->log1m_cwer));
-                walked = 0;
-                continue;
-            }
-        }
-        s->next_fail = after_skip(s->next_fail, geometric_skip(rng, L->log1m_cwer));
-    }
-    s->fail_bit = (double)s->next_fail * L->codeword_bits;
-    return fail;
-}
-
-/* Exact mode: the same question, with outcomes taken in order for the codewords transmissions
- * touch (idle codewords cannot corrupt anything and use none): s->consumed counts touched
- * codewords, s->next_fail is the count at which the next failure sits (from fail_pos). */
-static inline int touch_exact(const pl_link *L, pl_link_state *s, double start, double bytes)
-{
-    int64_t n_new, end;
-    int fail = 0, last = 0;
-    if (L->inv_codeword_bits > 0.0) {
-        double p0 = start * L->bits_per_ns;
-        int64_t a = floor_i64(p0 * L->inv_codeword_bits, &s->range_error);
-        int64_t b = ceil_i64((p0 + 8.0 * bytes) * L->inv_codeword_bits, &s->range_error) - 1;
-        /* never more than the ceil(bits / codeword) + 1 codewords ready() has made sure of (far
-         * from 0, rounding of the two products could add one) */
-        const int64_t span = ceil_i64(8.0 * bytes * L->inv_codeword_bits, &s->range_error);
-        if (b > a + span) b = a + span;
-        if (b < a) b = a;
-        if (a <= s->last_codeword) {
-            fail = s->last_failed;
-            n_new = b - s->last_codeword;
-            if (n_new <= 0) return fail;
-        } else {
-            n_new = b - a + 1;
-        }
-        s->last_codeword = b;
-    } else {
-        n_new = 1;
-    }
-    end = s->consumed + n_new;
-    while (s->next_fail < end) {
-        fail = 1;
-        last = s->next_fail == end - 1;
-        s->fail_idx++;
-        s->next_fail = s->fail_idx < s->n_fail_pos ? s->fail_pos[s->fail_idx] : NEVER;
-    }
-    s->consumed = end;
-    s->last_failed = last;
-    return fail;
-}
-
-static inline int touch(const pl_link *L, pl_link_state *s, bitgen_t *rng, double start,
-                        double bytes)
-{
-    return L->errors == 1 ? touch_statistical(L, s, rng, start, bytes) : touch_exact(L, s, start, bytes);
+    if (sub_bits == PL_IPDV_SUB_BITS) return x >= PL_HIST_LO ? pl_ipdv_bucket(x) : 0;
+    return pl_hist_bucket(x);
 }
 
 /* Exact mode: are enough outcomes known for every attempt this packet may make? */
@@ -165,7 +19,7 @@ static int ready(const pl_path_config *cfg, pl_path_state *st, double size)
         pl_link_state *s = &st->links[i];
         int64_t per_tx, want;
         if (L->errors != 2) continue;
-        per_tx = L->inv_codeword_bits > 0.0 ? ceil_i64(8.0 * size * L->inv_codeword_bits, &s->range_error) + 1 : 1;
+        per_tx = L->inv_codeword_bits > 0.0 ? pl_ceil_i64(8.0 * size * L->inv_codeword_bits, &s->range_error) + 1 : 1;
         want = per_tx > INT64_MAX / attempts ? INT64_MAX : per_tx * attempts;
         if (s->known - s->consumed < want) {
             st->need_link = i;
@@ -202,8 +56,8 @@ static inline void record_ipdv(pl_path_state *st, double d)
     uint64_t *h = d > 0 ? st->ipdv_pos : st->ipdv_neg;   /* random signs: keep it branch-free */
     st->ipdv_min = d < st->ipdv_min ? d : st->ipdv_min;
     st->ipdv_max = d > st->ipdv_max ? d : st->ipdv_max;
-    if (a < HIST_LO) st->ipdv_zero++;
-    else h[ipdv_index(a)]++;
+    if (a < PL_HIST_LO) st->ipdv_zero++;
+    else h[pl_ipdv_bucket(a)]++;
 }
 
 static inline void deliver(pl_path_state *st, double arrival, double t, double size, int64_t seq)
@@ -215,7 +69,7 @@ static inline void deliver(pl_path_state *st, double arrival, double t, double s
     if (lat < st->latency_min) st->latency_min = lat;
     if (lat > st->latency_max) st->latency_max = lat;
     if (t > st->last_delivery) st->last_delivery = t;
-    st->hist[hist_index(lat)]++;
+    st->hist[pl_hist_bucket(lat)]++;
     /* RFC 3393 IPDV with the consecutive-packets selection: packet seq delivered right after
      * packet seq - 1 (pairs broken by a loss or by reordering are not formed). */
     if (st->prev_seq >= 0 && seq == st->prev_seq + 1) record_ipdv(st, lat - st->prev_latency);
@@ -230,81 +84,14 @@ static inline void deliver(pl_path_state *st, double arrival, double t, double s
     if (st->raw) st->raw[st->n_raw++] = lat;
 }
 
-enum { HOP_ON = 0, HOP_TAIL_DROP = 1, HOP_DEAD = 2 };
-
-/* One packet on link i: its queue, its transmission (failures, LLR resends) and where it goes.
- * In: *t, when the packet is eligible in the link's queue; *corrupt. Out: *t, when it is
- * eligible in the next link's queue (after the last link: its delivery time); *corrupt.
- * Returns HOP_ON, HOP_TAIL_DROP or HOP_DEAD (corrupted, stopped at a store-and-forward node or
- * at the destination). s is the link's state (or a local copy of it). */
+/* One packet on link i (see pl_link_hop in pl_link.h); s is the link's state (or a local copy). */
 static inline int hop(const pl_path_config *cfg, pl_path_state *st, bitgen_t *rng, int i,
                       pl_link_state *s, double size, double *t, int *corrupt)
 {
     const pl_link *L = &cfg->links[i];
-    const double S = size * L->ns_per_byte;
-    const double te = *t;
-    double start, first, fin, wait, avail_first, avail_last;
-    s->packets++;
-    if (L->buffer_bytes < INFINITY) {
-        /* occupancy: bytes accepted and not yet sent (the unfinished work at te) */
-        double backlog = s->free_at > te ? (s->free_at - te) * L->bytes_per_ns : 0.0;
-        if (backlog + size > L->buffer_bytes) {
-            s->tail_drops++;
-            return HOP_TAIL_DROP;
-        }
-    }
-    start = te > s->free_at ? te : s->free_at;        /* Lindley: FIFO, one server */
-    wait = start - te;
-    s->wait_sum += wait;
-    if (wait > s->wait_max) s->wait_max = wait;
-    first = start;
-    fin = start + S;
-    s->transmissions++;
-    if (L->errors) {
-        int bad = touch(L, s, rng, start, size);
-        if (bad) {
-            s->failed_transmissions++;
-            if (cfg->recovery == PL_RECOVERY_LLR) {
-                int r = 0;
-                while (bad && r < cfg->max_retries) {
-                    r++;
-                    start = fin + L->replay_ns;   /* the link carries nothing useful meanwhile */
-                    fin = start + S;
-                    bad = touch(L, s, rng, start, size);
-                    s->transmissions++;
-                    s->failed_transmissions += (uint64_t)bad;
-                }
-                s->retries += (uint64_t)r;
-                st->llr_retries += (uint64_t)r;
-            }
-            if (bad && !*corrupt) {
-                *corrupt = 1;
-                s->lost_corrupted++;
-            }
-        }
-    }
-    s->busy_ns += fin - first;
-    s->service_sum += S;
-    s->free_at = fin;
-    avail_first = start + L->fixed_ns + L->hold_ns;  /* at the far end, out of the decoder */
-    avail_last = fin + L->fixed_ns + L->hold_ns;
-    if (i + 1 == cfg->n_links) {
-        *t = avail_last;
-        return *corrupt ? HOP_DEAD : HOP_ON;
-    }
-    {
-        const pl_link *N = L + 1;
-        if (N->cut_through) {
-            /* forward from the first decoded bit, but never run out of bits on a faster link;
-             * a corrupted frame is already on its way (stomped) and travels on */
-            double no_underrun = avail_last - size * N->ns_per_byte;
-            *t = (avail_first > no_underrun ? avail_first : no_underrun) + N->node_latency_ns;
-            return HOP_ON;
-        }
-        if (*corrupt) return HOP_DEAD;   /* the frame check fails at the store-and-forward node */
-        *t = avail_last + N->node_latency_ns;
-        return HOP_ON;
-    }
+    return pl_link_hop(L, s, rng, i + 1 == cfg->n_links ? NULL : L + 1,
+                       cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : -1, &st->llr_retries,
+                       size, t, corrupt);
 }
 
 /* One copy of a packet entering the source queue at t_enq, through every link. */
@@ -315,8 +102,8 @@ static void event(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const 
     int corrupt = 0;
     for (int i = 0; i < cfg->n_links; i++) {
         int out = hop(cfg, st, rngs[i], i, &st->links[i], size, &t, &corrupt);
-        if (out != HOP_ON) {
-            lose(cfg, st, t_enq, arrival, size, seq, tries, out == HOP_TAIL_DROP);
+        if (out != PL_HOP_ON) {
+            lose(cfg, st, t_enq, arrival, size, seq, tries, out == PL_HOP_TAIL_DROP);
             return;
         }
     }
@@ -342,9 +129,9 @@ static void link_major(const pl_path_config *cfg, pl_path_state *st, bitgen_t *c
             if (flag[k] & 2) continue;
             corrupt = flag[k] & 1;
             out = hop(cfg, st, rng, i, &s, sizes ? sizes[k] : fixed_size, &t[k], &corrupt);
-            flag[k] = (uint8_t)(corrupt | (out != HOP_ON ? 2 : 0));
-            if (out == HOP_TAIL_DROP) st->lost_tail_drop++;
-            else if (out == HOP_DEAD) st->lost_corrupted++;
+            flag[k] = (uint8_t)(corrupt | (out != PL_HOP_ON ? 2 : 0));
+            if (out == PL_HOP_TAIL_DROP) st->lost_tail_drop++;
+            else if (out == PL_HOP_DEAD) st->lost_corrupted++;
         }
         st->links[i] = s;
     }
@@ -357,8 +144,6 @@ static void link_major(const pl_path_config *cfg, pl_path_state *st, bitgen_t *c
     }
 }
 
-static inline int finite_nonneg(double x) { return x >= 0.0 && x < INFINITY; }
-static inline int finite_pos(double x) { return x > 0.0 && x < INFINITY; }
 
 /* Packets j0 .. j0+m-1 before they are processed: times (or gaps) finite and >= 0, entry times
  * finite and non-decreasing from the last entry, sizes finite and > 0. */
@@ -367,7 +152,7 @@ static int check_packets(const pl_path_state *st, const double *times, int gaps,
 {
     double t = st->last_entry;
     for (int64_t j = j0; j < j0 + m; j++) {
-        if (!finite_nonneg(times[j])) return 0;
+        if (!pl_finite_nonneg(times[j])) return 0;
         if (gaps) {
             t += times[j];
             if (!(t < INFINITY)) return 0;
@@ -375,31 +160,12 @@ static int check_packets(const pl_path_state *st, const double *times, int gaps,
             if (times[j] < t && (j > j0 || st->offered > 0)) return 0;
             t = times[j];
         }
-        if (sizes && !finite_pos(sizes[j])) return 0;
+        if (sizes && !pl_finite_pos(sizes[j])) return 0;
     }
     return 1;
 }
 
-int pl_link_derive(pl_link *L)
-{
-    pl_link d;
-    if (!L || L->errors < 0 || L->errors > 2 || !finite_pos(L->rate_gbps) || !finite_nonneg(L->fixed_ns)
-        || !finite_nonneg(L->hold_ns) || !finite_nonneg(L->codeword_bits)
-        || !(L->cwer >= 0.0 && L->cwer <= 1.0) || !finite_nonneg(L->replay_ns)
-        || !finite_nonneg(L->node_latency_ns) || !(L->buffer_bytes > 0.0))
-        return PL_EINVAL;
-    d = *L;
-    d.ns_per_byte = 8.0 / L->rate_gbps;
-    d.bytes_per_ns = L->rate_gbps / 8.0;
-    d.bits_per_ns = L->rate_gbps;
-    d.inv_codeword_bits = L->codeword_bits != 0.0 ? 1.0 / L->codeword_bits : 0.0;
-    d.log1m_cwer = L->cwer < 1.0 ? log1p(-L->cwer) : -INFINITY;
-    if (!finite_pos(d.ns_per_byte) || !finite_pos(d.bytes_per_ns) || !finite_nonneg(d.inv_codeword_bits)
-        || (d.codeword_bits == 0.0) != (d.inv_codeword_bits == 0.0) || !(d.log1m_cwer <= 0.0))
-        return PL_EINVAL;
-    *L = d;
-    return PL_OK;
-}
+int pl_link_derive(pl_link *L) { return pl_link_derive_fields(L); }
 
 int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *rngs)
 {
@@ -408,23 +174,13 @@ int pl_path_init(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *
         || st->batch_len < 1 || st->pending_cap < 1 || !st->pending)
         return PL_EINVAL;
     if (cfg->recovery < PL_RECOVERY_DROP || cfg->recovery > PL_RECOVERY_E2E
-        || !finite_nonneg(cfg->timeout_ns))
+        || !pl_finite_nonneg(cfg->timeout_ns))
         return PL_EINVAL;
     for (int i = 0; i < cfg->n_links; i++) {
         const pl_link *L = &cfg->links[i];
         pl_link_state *s = &st->links[i];
         if (pl_link_derive(&cfg->links[i]) != PL_OK) return PL_EINVAL;
-        memset(s, 0, sizeof *s);
-        s->free_at = -INFINITY;
-        s->last_codeword = -1;
-        s->next_fail = NEVER;
-        s->fail_bit = INFINITY;
-        s->fail_pos = NULL;
-        if (L->errors == 1) {
-            if (!rngs || !rngs[i]) return PL_EINVAL;
-            s->next_fail = geometric_skip(rngs[i], L->log1m_cwer);
-            s->fail_bit = (double)s->next_fail * L->codeword_bits;
-        }
+        if (pl_link_state_reset(L, s, rngs ? rngs[i] : NULL) != PL_OK) return PL_EINVAL;
     }
     st->pending_head = st->pending_len = 0;
     st->next_seq = 0;
@@ -467,7 +223,7 @@ int pl_path_run(const pl_path_config *cfg, pl_path_state *st, bitgen_t *const *r
     if (!n_done) return PL_EINVAL;
     *n_done = 0;
     if (!cfg || !st || !rngs || n < 0 || (n > 0 && !times)
-        || (n > 0 && !sizes && !finite_pos(fixed_size)))
+        || (n > 0 && !sizes && !pl_finite_pos(fixed_size)))
         return PL_EINVAL;
     for (int i = 0; i < cfg->n_links; i++) {
         exact |= cfg->links[i].errors == 2;
@@ -552,7 +308,7 @@ int pl_path_refill(const pl_path_config *cfg, pl_path_state *st, int link,
     s->fail_pos = fail_pos;
     s->n_fail_pos = n_fail_pos;
     s->fail_idx = 0;
-    s->next_fail = n_fail_pos > 0 ? fail_pos[0] : NEVER;
+    s->next_fail = n_fail_pos > 0 ? fail_pos[0] : PL_NEVER;
     s->known = known;
     return PL_OK;
 }

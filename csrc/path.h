@@ -11,6 +11,7 @@
 #define PL_PATH_H
 
 #include <stdint.h>
+#include "pl_link.h"
 #include "pl_random.h"
 #include "pl_status.h"
 
@@ -20,47 +21,9 @@
 
 #define PL_PATH_MAX_LINKS 256
 
-/* Codeword indices are kept below 2^62; a run whose codeword grid would go past that (absurd
- * times or codeword rates) stops with PL_ERANGE instead of wrapping. */
-#define PL_PATH_MAX_INDEX ((int64_t)1 << 62)
-/* Statistical mode: failed codewords walked one by one between two transmissions at most; past
- * that the next failure is redrawn from the position reached (codewords fail independently,
- * so the geometric law is memoryless): long idle gaps at high cwer cost O(1), not O(gap). */
-#define PL_PATH_MAX_WALK 256
-
-/* Latency histogram: log-bucketed with PL_HIST_SUB_BITS mantissa bits per power of two, so a
- * bucket spans a relative width of 2^-PL_HIST_SUB_BITS; values from 2^PL_HIST_MIN_EXP ns
- * (below: bucket 0) to 2^PL_HIST_MAX_EXP ns (above: last bucket). */
-#define PL_HIST_SUB_BITS 10
-#define PL_HIST_MIN_EXP (-12)
-#define PL_HIST_MAX_EXP 40
-#define PL_HIST_BUCKETS ((PL_HIST_MAX_EXP - PL_HIST_MIN_EXP) << PL_HIST_SUB_BITS)
-/* IPDV magnitudes: the same range with PL_IPDV_SUB_BITS mantissa bits (jitter needs less
- * resolution, and a smaller table stays in cache: IPDV values are spread widely) */
-#define PL_IPDV_SUB_BITS 8
-#define PL_IPDV_BUCKETS ((PL_HIST_MAX_EXP - PL_HIST_MIN_EXP) << PL_IPDV_SUB_BITS)
-
-enum { PL_RECOVERY_DROP = 0, PL_RECOVERY_LLR = 1, PL_RECOVERY_E2E = 2 };
-
-typedef struct {               /* one link and the node (queue) in front of it */
-    /* filled by the caller */
-    double rate_gbps;          /* payload bit rate of the link, Gb/s (= bits per ns) */
-    double fixed_ns;           /* propagation + fixed components (PCS/FEC decode, DSP, ...) */
-    double hold_ns;            /* FEC hold at the receiver: every bit leaves the decoder this late */
-    double codeword_bits;      /* payload bits per codeword; 0: one error trial per frame */
-    double cwer;               /* codeword error ratio in [0, 1] (statistical mode) */
-    int errors;                /* 0: error-free, 1: statistical (geometric skips), 2: exact outcomes */
-    double replay_ns;          /* LLR: from the end of a failed transmission to its resend */
-    double node_latency_ns;    /* latency of the node in front of the link (switch), added per packet */
-    double buffer_bytes;       /* queue capacity in front of the link; INFINITY: unbounded */
-    int cut_through;           /* the node in front forwards from the first available bit */
-    /* derived by pl_path_init from the fields above */
-    double ns_per_byte;        /* 8 / rate_gbps */
-    double bytes_per_ns;       /* rate_gbps / 8 */
-    double bits_per_ns;        /* rate_gbps */
-    double inv_codeword_bits;  /* 1 / codeword_bits, or 0 */
-    double log1m_cwer;         /* log(1 - cwer): -0.0 for an error-free link, -inf for cwer = 1 */
-} pl_link;
+/* the codeword-grid limits of the shared link model (pl_link.h), under their path names */
+#define PL_PATH_MAX_INDEX PL_LINK_MAX_INDEX
+#define PL_PATH_MAX_WALK PL_LINK_MAX_WALK
 
 typedef struct {
     int n_links;
@@ -69,33 +32,6 @@ typedef struct {
     int max_retries;           /* LLR: resends per link per packet; E2E: retransmissions per packet */
     double timeout_ns;         /* E2E: from a copy entering the source queue to its retransmission */
 } pl_path_config;
-
-typedef struct {               /* per link, carried across calls */
-    double free_at;            /* end of the link's last transmission (ns) */
-    /* statistical mode: next_fail is the grid index of the next failed codeword (frames
-     * without FEC: the transmission count), fail_bit its first bit, consumed counts frames;
-     * exact mode: consumed counts touched codewords and next_fail is the count at which the
-     * next failure sits, from fail_pos */
-    int64_t consumed;
-    int64_t last_codeword;     /* exact: grid index of the last codeword touched (-1: none) */
-    int last_failed;           /* exact: did that codeword fail? */
-    int64_t next_fail;
-    double fail_bit;
-    const int64_t *fail_pos;   /* exact mode: failure positions (touched-codeword counts), sorted */
-    int64_t n_fail_pos, fail_idx;
-    int64_t known;             /* exact mode: outcomes are known for counts < known */
-    /* statistics */
-    uint64_t packets;          /* packets offered to the queue in front of the link */
-    uint64_t tail_drops;
-    uint64_t transmissions;    /* including LLR resends */
-    uint64_t failed_transmissions;
-    uint64_t retries;          /* LLR resends */
-    uint64_t lost_corrupted;   /* packets that left this link corrupted for good */
-    double wait_sum, wait_max; /* queueing wait in front of the link */
-    double busy_ns;            /* time the link spent sending (resends and replay gaps included) */
-    double service_sum;        /* serialisation time of packets sent (once per packet) */
-    int range_error;           /* a codeword index reached PL_PATH_MAX_INDEX */
-} pl_link_state;
 
 typedef struct {               /* a copy waiting for its end-to-end retransmission */
     double time;               /* when it enters the source queue */

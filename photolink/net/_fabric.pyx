@@ -1,0 +1,465 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Bridge to the fabric kernel (csrc/fabric.c): the run state lives here, the C code runs nogil.
+
+Arguments are validated by :mod:`photolink.net.fabric`; this layer holds the C structs and the
+arrays they point to, grows the event heap and the packet pool when C asks, and turns status
+codes into exceptions. No physics here.
+"""
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.math cimport INFINITY
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.string cimport memset
+from numpy.random cimport bitgen_t
+
+from .._pl_common cimport PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status
+
+import numpy as np
+
+
+cdef extern from "fabric.h":
+    int PL_HIST_BUCKETS, PL_IPDV_BUCKETS, PL_QHIST_BUCKETS, PL_QHIST_SUB_BITS, PL_QHIST_MAX_EXP
+    int PL_FABRIC_MAX_NODES, PL_FABRIC_MAX_HOPS
+
+    ctypedef struct pl_link:
+        double rate_gbps
+        double fixed_ns
+        double hold_ns
+        double codeword_bits
+        double cwer
+        int errors
+        double replay_ns
+        double node_latency_ns
+        double buffer_bytes
+        int cut_through
+
+    ctypedef struct pl_link_state:
+        double free_at
+        uint64_t packets
+        uint64_t tail_drops
+        uint64_t transmissions
+        uint64_t failed_transmissions
+        uint64_t retries
+        uint64_t lost_corrupted
+        double wait_sum
+        double wait_max
+        double busy_ns
+        double service_sum
+
+    ctypedef struct pl_flow:
+        int32_t src, dst
+        int arrivals
+        double start_ns, gap_ns, packet_bytes, last_bytes
+        int64_t n_packets
+        const double *times
+        const double *sizes
+
+    ctypedef struct pl_fabric_config:
+        int32_t n_nodes, n_links, n_flows, n_targets
+        pl_link *links
+        const int32_t *link_src
+        const int32_t *link_dst
+        const int32_t *target_of
+        const int32_t *is_host
+        const int32_t *route_off
+        const int32_t *route_link
+        int64_t n_route
+        const int32_t *hops
+        int choice
+        int paths
+        const int32_t *via
+        int32_t n_via
+        double ugal_threshold_bytes
+        int recovery
+        int max_retries
+        double timeout_ns
+        pl_flow *flows
+        uint64_t hash_salt
+
+    ctypedef struct pl_fevent:
+        uint64_t key
+        uint64_t seq
+        int32_t id
+
+    ctypedef struct pl_fpacket:
+        double arrival
+
+    ctypedef struct pl_flow_state:
+        int64_t sent
+        uint64_t delivered, lost_tail_drop, lost_corrupted, lost_no_route, e2e_retransmissions
+        double delivered_bytes, latency_sum, latency_min, latency_max
+        double first_arrival, last_delivery
+
+    ctypedef struct pl_fabric_state:
+        pl_link_state *links
+        pl_flow_state *flows
+        pl_fevent *heap
+        int64_t heap_len, heap_cap
+        int32_t *fifo_head
+        int32_t *fifo_tail
+        pl_fevent *retx
+        int64_t retx_len
+        pl_fpacket *packets
+        int32_t *free_packets
+        int64_t packet_cap, n_free
+        double now
+        uint64_t offered, delivered, lost_tail_drop, lost_corrupted, lost_no_route, llr_retries
+        uint64_t packet_hops, valiant_packets, e2e_retransmissions
+        double delivered_bytes, latency_sum, latency_min, latency_max
+        double first_arrival, last_delivery
+        int64_t max_in_flight
+        uint64_t *hist
+        uint64_t *ipdv_pos
+        uint64_t *ipdv_neg
+        uint64_t ipdv_zero
+        double ipdv_min, ipdv_max
+        uint64_t *qhist
+        int64_t batch_len, batch_count
+        double batch_sum
+        double *batch_means
+        int64_t batch_cap, n_batches
+        double *raw
+        int32_t *raw_flow
+        int64_t raw_cap, n_raw
+
+    int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t **rngs) noexcept nogil
+    int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t **rngs,
+                      bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns) noexcept nogil
+    int64_t pl_qhist_index(double bytes) noexcept nogil
+
+
+QHIST_BUCKETS = PL_QHIST_BUCKETS
+QHIST_SUB_BITS = PL_QHIST_SUB_BITS
+MAX_NODES = PL_FABRIC_MAX_NODES
+MAX_HOPS = PL_FABRIC_MAX_HOPS
+CHOICE = {"hash": 0, "spray": 1}
+PATHS = {"minimal": 0, "valiant": 1, "ugal": 2}
+ARRIVALS = {"poisson": 0, "constant": 1, "listed": 2}
+RECOVERY = {"drop": 0, "llr": 1, "e2e": 2}
+#: Per-link input arrays (csrc/pl_link.h: pl_link); the kernel derives the rest.
+LINK_FIELDS = ("rate_gbps", "fixed_ns", "hold_ns", "codeword_bits", "cwer", "errors", "replay_ns",
+               "node_latency_ns", "buffer_bytes", "cut_through")
+#: Per-flow input arrays (csrc/fabric.h: pl_flow); listed flows also give times/sizes.
+FLOW_FIELDS = ("src", "dst", "arrivals", "start_ns", "gap_ns", "packet_bytes", "last_bytes", "n_packets")
+
+cdef int64_t INITIAL_PACKETS = 4096
+#: Most packets in flight at once (pool and heap then take ~2 GB): a run that needs more is
+#: refused rather than let grow without bound.
+MAX_PACKETS_IN_FLIGHT = 1 << 26
+
+
+def qhist_index(double x):
+    """Bucket of a backlog (bytes) in the kernel's per-port queue-depth histogram."""
+    return pl_qhist_index(x)
+
+
+cdef class FabricKernel:
+    """The C state of one fabric run: links, flows, routing table, heap, packet pool, statistics.
+
+    Parameters
+    ----------
+    links : mapping of str to numpy.ndarray
+        The arrays of :data:`LINK_FIELDS`, one entry per directed link.
+    link_src, link_dst, target_of, is_host, route_off, route_link : numpy.ndarray
+        Topology and routing table (see csrc/fabric.h).
+    hops, via : numpy.ndarray or None
+        UGAL hop counts; Valiant/UGAL intermediates.
+    flows : mapping of str to numpy.ndarray
+        The arrays of :data:`FLOW_FIELDS`, plus ``list_off``, ``times``, ``sizes`` for listed flows.
+    choice, paths, recovery : str
+    max_retries : int
+    ugal_threshold_bytes : float
+    hash_salt : int
+    batch_len, batch_cap, raw_cap : int
+    queue_histograms : bool
+    bit_generators : list
+        One numpy BitGenerator (or None for error-free links) per link.
+    """
+
+    cdef pl_fabric_config cfg
+    cdef pl_fabric_state st
+    cdef pl_link *links
+    cdef pl_flow *flows
+    cdef bitgen_t **rngs
+    cdef list keep
+    cdef list bit_generators
+    cdef readonly object hist, ipdv_pos, ipdv_neg, qhist, batch_means, raw, raw_flow
+    cdef object link_states_buf, flow_states_buf
+
+    def __cinit__(self):
+        self.links = NULL
+        self.flows = NULL
+        self.rngs = NULL
+        self.st.heap = NULL
+        self.st.fifo_head = NULL
+        self.st.fifo_tail = NULL
+        self.st.retx = NULL
+        self.st.packets = NULL
+        self.st.free_packets = NULL
+        self.st.links = NULL
+        self.st.flows = NULL
+
+    def __init__(self, links, link_src, link_dst, target_of, is_host, route_off, route_link, hops, via,
+                 flows, *, str choice, str paths, str recovery, int max_retries, double timeout_ns,
+                 double ugal_threshold_bytes, uint64_t hash_salt, int64_t batch_len, int64_t batch_cap,
+                 int64_t raw_cap, bint queue_histograms, list bit_generators):
+        cdef int32_t n_links = len(link_src), n_flows = len(flows["src"]), i
+        cdef int32_t n_nodes = len(target_of)
+        cdef int status
+        cdef const int32_t[::1] i32
+        cdef const double[::1] f64, ts, ss
+        cdef uint64_t[::1] u64
+        cdef double[::1] d64
+        cdef int32_t[::1] r32
+        self.keep = []
+
+        def arr(x, dtype):
+            a = np.ascontiguousarray(x, dtype=dtype)
+            self.keep.append(a)
+            return a
+
+        if len(bit_generators) != n_links:
+            raise ValueError("one bit generator (or None) per link")
+        self.links = <pl_link *> PyMem_Malloc(max(n_links, 1) * sizeof(pl_link))
+        self.flows = <pl_flow *> PyMem_Malloc(max(n_flows, 1) * sizeof(pl_flow))
+        self.rngs = <bitgen_t **> PyMem_Malloc(max(n_links, 1) * sizeof(bitgen_t *))
+        self.st.links = <pl_link_state *> PyMem_Malloc(max(n_links, 1) * sizeof(pl_link_state))
+        self.st.flows = <pl_flow_state *> PyMem_Malloc(max(n_flows, 1) * sizeof(pl_flow_state))
+        if not (self.links and self.flows and self.rngs and self.st.links and self.st.flows):
+            raise MemoryError()
+        cols = {k: arr(links[k], np.float64) for k in LINK_FIELDS}
+        for i in range(n_links):
+            self.links[i].rate_gbps = cols["rate_gbps"][i]
+            self.links[i].fixed_ns = cols["fixed_ns"][i]
+            self.links[i].hold_ns = cols["hold_ns"][i]
+            self.links[i].codeword_bits = cols["codeword_bits"][i]
+            self.links[i].cwer = cols["cwer"][i]
+            self.links[i].errors = <int> cols["errors"][i]
+            self.links[i].replay_ns = cols["replay_ns"][i]
+            self.links[i].node_latency_ns = cols["node_latency_ns"][i]
+            self.links[i].buffer_bytes = cols["buffer_bytes"][i]
+            self.links[i].cut_through = <int> cols["cut_through"][i]
+        self.bit_generators = list(bit_generators)
+        for i, bg in enumerate(self.bit_generators):
+            self.rngs[i] = bitgen_of(bg) if bg is not None else NULL
+
+        self.cfg.n_nodes = n_nodes
+        self.cfg.n_links = n_links
+        self.cfg.n_flows = n_flows
+        self.cfg.links = self.links
+        i32 = arr(link_src, np.int32); self.cfg.link_src = &i32[0]
+        i32 = arr(link_dst, np.int32); self.cfg.link_dst = &i32[0]
+        i32 = arr(target_of, np.int32); self.cfg.target_of = &i32[0]
+        self.cfg.n_targets = int(np.count_nonzero(np.asarray(target_of) >= 0))
+        i32 = arr(is_host, np.int32); self.cfg.is_host = &i32[0]
+        ro = arr(route_off, np.int32)
+        i32 = ro; self.cfg.route_off = &i32[0]
+        rl = arr(route_link, np.int32)
+        self.cfg.n_route = rl.shape[0]
+        if rl.shape[0] == 0:
+            rl = arr(np.zeros(1, np.int32), np.int32)
+        i32 = rl; self.cfg.route_link = &i32[0]
+        if ro.shape[0] != <int64_t> n_nodes * self.cfg.n_targets + 1:
+            raise ValueError("route_off must have n_nodes * n_targets + 1 entries")
+        self.cfg.hops = NULL
+        if hops is not None:
+            i32 = arr(hops, np.int32)
+            if i32.shape[0] != <int64_t> n_nodes * self.cfg.n_targets:
+                raise ValueError("hops must have n_nodes * n_targets entries")
+            self.cfg.hops = &i32[0]
+        self.cfg.via = NULL
+        self.cfg.n_via = 0
+        if via is not None and len(via) > 0:
+            i32 = arr(via, np.int32)
+            self.cfg.via = &i32[0]
+            self.cfg.n_via = i32.shape[0]
+        self.cfg.choice = CHOICE[choice]
+        self.cfg.paths = PATHS[paths]
+        self.cfg.ugal_threshold_bytes = ugal_threshold_bytes
+        self.cfg.recovery = RECOVERY[recovery]
+        self.cfg.max_retries = max_retries
+        self.cfg.timeout_ns = timeout_ns
+        self.cfg.hash_salt = hash_salt
+        self.cfg.flows = self.flows
+
+        fc = {k: flows[k] for k in FLOW_FIELDS}
+        list_off = arr(flows.get("list_off", np.zeros(n_flows + 1, np.int64)), np.int64)
+        times = arr(flows.get("times", np.zeros(1)), np.float64)
+        sizes = arr(flows.get("sizes", np.zeros(1)), np.float64)
+        if times.shape[0] == 0:
+            times = arr(np.zeros(1), np.float64)
+            sizes = arr(np.zeros(1), np.float64)
+        ts = times
+        ss = sizes
+        for k in FLOW_FIELDS:
+            if len(fc[k]) != n_flows:
+                raise ValueError(f"flow field {k} must have one entry per flow")
+        for i in range(n_flows):
+            self.flows[i].src = fc["src"][i]
+            self.flows[i].dst = fc["dst"][i]
+            self.flows[i].arrivals = fc["arrivals"][i]
+            self.flows[i].start_ns = fc["start_ns"][i]
+            self.flows[i].gap_ns = fc["gap_ns"][i]
+            self.flows[i].packet_bytes = fc["packet_bytes"][i]
+            self.flows[i].last_bytes = fc["last_bytes"][i]
+            self.flows[i].n_packets = fc["n_packets"][i]
+            self.flows[i].times = NULL
+            self.flows[i].sizes = NULL
+            if self.flows[i].arrivals == ARRIVALS["listed"]:
+                if list_off[i + 1] - list_off[i] != fc["n_packets"][i] or list_off[i + 1] > times.shape[0]:
+                    raise ValueError(f"flow {i}: listed times must hold n_packets entries")
+                self.flows[i].times = &ts[list_off[i]]
+                self.flows[i].sizes = &ss[list_off[i]]
+
+        self.hist = np.zeros(PL_HIST_BUCKETS, np.uint64)
+        self.ipdv_pos = np.zeros(PL_IPDV_BUCKETS, np.uint64)
+        self.ipdv_neg = np.zeros(PL_IPDV_BUCKETS, np.uint64)
+        self.batch_means = np.zeros(max(batch_cap, 1), np.float64)
+        self.qhist = np.zeros(n_links * PL_QHIST_BUCKETS if queue_histograms else 1, np.uint64)
+        u64 = self.hist; self.st.hist = &u64[0]
+        u64 = self.ipdv_pos; self.st.ipdv_pos = &u64[0]
+        u64 = self.ipdv_neg; self.st.ipdv_neg = &u64[0]
+        u64 = self.qhist; self.st.qhist = &u64[0] if queue_histograms else NULL
+        d64 = self.batch_means; self.st.batch_means = &d64[0]
+        self.st.batch_len = batch_len
+        self.st.batch_cap = batch_cap
+        self.raw = None
+        self.raw_flow = None
+        self.st.raw = NULL
+        self.st.raw_flow = NULL
+        self.st.raw_cap = 0
+        if raw_cap > 0:
+            self.raw = np.empty(raw_cap, np.float64)
+            self.raw_flow = np.empty(raw_cap, np.int32)
+            d64 = self.raw; self.st.raw = &d64[0]
+            r32 = self.raw_flow; self.st.raw_flow = &r32[0]
+            self.st.raw_cap = raw_cap
+
+        self.st.packet_cap = INITIAL_PACKETS
+        self.st.heap_cap = n_links + n_flows
+        self.st.fifo_head = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
+        self.st.fifo_tail = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
+        self.st.packets = <pl_fpacket *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fpacket))
+        self.st.free_packets = <int32_t *> PyMem_Malloc(self.st.packet_cap * sizeof(int32_t))
+        self.st.retx = <pl_fevent *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fevent))
+        self.st.heap = <pl_fevent *> PyMem_Malloc(self.st.heap_cap * sizeof(pl_fevent))
+        if not (self.st.packets and self.st.free_packets and self.st.heap and self.st.fifo_head and self.st.fifo_tail
+                and self.st.retx):
+            raise MemoryError()
+        with nogil:
+            status = pl_fabric_init(&self.cfg, &self.st, self.rngs)
+        check_status(status, "fabric kernel", "its configuration")
+
+    def __dealloc__(self):
+        PyMem_Free(self.links)
+        PyMem_Free(self.flows)
+        PyMem_Free(self.rngs)
+        PyMem_Free(self.st.links)
+        PyMem_Free(self.st.flows)
+        PyMem_Free(self.st.heap)
+        PyMem_Free(self.st.fifo_head)
+        PyMem_Free(self.st.fifo_tail)
+        PyMem_Free(self.st.retx)
+        PyMem_Free(self.st.packets)
+        PyMem_Free(self.st.free_packets)
+
+    cdef int _grow(self) except -1:
+        """Double the packet pool (new slots free)."""
+        cdef int64_t cap = self.st.packet_cap, k
+        cdef pl_fpacket *p
+        cdef int32_t *f
+        cdef pl_fevent *r
+        if 2 * cap > MAX_PACKETS_IN_FLIGHT:
+            raise ValueError(f"more than {MAX_PACKETS_IN_FLIGHT} packets would be in flight at once: "
+                             f"lower the load or give the switches finite buffers")
+        p = <pl_fpacket *> PyMem_Realloc(self.st.packets, 2 * cap * sizeof(pl_fpacket))
+        if p == NULL:
+            raise MemoryError("fabric kernel: no memory for packets in flight")
+        self.st.packets = p
+        f = <int32_t *> PyMem_Realloc(self.st.free_packets, 2 * cap * sizeof(int32_t))
+        if f == NULL:
+            raise MemoryError("fabric kernel: no memory for packets in flight")
+        self.st.free_packets = f
+        r = <pl_fevent *> PyMem_Realloc(self.st.retx, 2 * cap * sizeof(pl_fevent))
+        if r == NULL:
+            raise MemoryError("fabric kernel: no memory for pending retransmissions")
+        self.st.retx = r
+        for k in range(2 * cap - 1, cap - 1, -1):
+            self.st.free_packets[self.st.n_free] = <int32_t> k
+            self.st.n_free += 1
+        self.st.packet_cap = 2 * cap
+        return 0
+
+    def run(self, double until_ns=INFINITY, route_bit_generator=None, arrival_bit_generator=None):
+        """Process events up to ``until_ns`` (all of them by default)."""
+        cdef bitgen_t *route_rng = bitgen_of(route_bit_generator)
+        cdef bitgen_t *arrival_rng = bitgen_of(arrival_bit_generator)
+        cdef int status
+        while True:
+            with nogil:
+                status = pl_fabric_run(&self.cfg, &self.st, self.rngs, route_rng, arrival_rng, until_ns)
+            if status == PL_OK:
+                return
+            if status == PL_ENOMEM:
+                if self.st.raw != NULL and self.st.n_raw + self.st.packet_cap - self.st.n_free + 1 > self.st.raw_cap:
+                    raise MemoryError("fabric kernel: raw latency buffer full (a sizing gap)")
+                self._grow()
+                continue
+            check_status(status, "fabric kernel", "its arguments (links leaving one node must share "
+                         "node_latency_ns)", "a codeword index passed 2^62 (simulated time too long for "
+                         "a link's codeword rate)" if status == PL_ERANGE else None)
+
+    def totals(self):
+        """Run-wide counters as a dict of plain values."""
+        s = self.st
+        return {
+            "offered": s.offered, "delivered": s.delivered, "lost_tail_drop": s.lost_tail_drop,
+            "lost_corrupted": s.lost_corrupted, "lost_no_route": s.lost_no_route,
+            "llr_retries": s.llr_retries, "packet_hops": s.packet_hops,
+            "valiant_packets": s.valiant_packets, "e2e_retransmissions": s.e2e_retransmissions,
+            "delivered_bytes": s.delivered_bytes,
+            "latency_sum": s.latency_sum, "latency_min": s.latency_min, "latency_max": s.latency_max,
+            "first_arrival": s.first_arrival, "last_delivery": s.last_delivery,
+            "ipdv_zero": s.ipdv_zero, "ipdv_min": s.ipdv_min, "ipdv_max": s.ipdv_max,
+            "n_batches": s.n_batches, "n_raw": s.n_raw, "max_in_flight": s.max_in_flight,
+            "in_flight": s.packet_cap - s.n_free, "events_pending": s.heap_len, "now": s.now,
+        }
+
+    def link_stats(self):
+        """Per-link counters as a dict of numpy arrays."""
+        cdef int32_t n = self.cfg.n_links, i
+        names_u = ("packets", "tail_drops", "transmissions", "failed_transmissions", "retries", "lost_corrupted")
+        names_d = ("wait_sum", "wait_max", "busy_ns", "service_sum")
+        out = {k: np.zeros(n, np.int64) for k in names_u}
+        out.update({k: np.zeros(n, np.float64) for k in names_d})
+        cdef int64_t[::1] a0 = out["packets"], a1 = out["tail_drops"], a2 = out["transmissions"]
+        cdef int64_t[::1] a3 = out["failed_transmissions"], a4 = out["retries"], a5 = out["lost_corrupted"]
+        cdef double[::1] b0 = out["wait_sum"], b1 = out["wait_max"], b2 = out["busy_ns"], b3 = out["service_sum"]
+        cdef pl_link_state *s
+        for i in range(n):
+            s = &self.st.links[i]
+            a0[i] = s.packets; a1[i] = s.tail_drops; a2[i] = s.transmissions
+            a3[i] = s.failed_transmissions; a4[i] = s.retries; a5[i] = s.lost_corrupted
+            b0[i] = s.wait_sum; b1[i] = s.wait_max; b2[i] = s.busy_ns; b3[i] = s.service_sum
+        return out
+
+    def flow_stats(self):
+        """Per-flow counters as a dict of numpy arrays."""
+        cdef int32_t n = self.cfg.n_flows, i
+        names_u = ("sent", "delivered", "lost_tail_drop", "lost_corrupted", "lost_no_route", "e2e_retransmissions")
+        names_d = ("delivered_bytes", "latency_sum", "latency_min", "latency_max", "first_arrival",
+                   "last_delivery")
+        out = {k: np.zeros(n, np.int64) for k in names_u}
+        out.update({k: np.zeros(n, np.float64) for k in names_d})
+        cdef int64_t[::1] a0 = out["sent"], a1 = out["delivered"], a2 = out["lost_tail_drop"]
+        cdef int64_t[::1] a3 = out["lost_corrupted"], a4 = out["lost_no_route"], a5 = out["e2e_retransmissions"]
+        cdef double[::1] b0 = out["delivered_bytes"], b1 = out["latency_sum"], b2 = out["latency_min"]
+        cdef double[::1] b3 = out["latency_max"], b4 = out["first_arrival"], b5 = out["last_delivery"]
+        cdef pl_flow_state *f
+        for i in range(n):
+            f = &self.st.flows[i]
+            a0[i] = f.sent; a1[i] = f.delivered; a2[i] = f.lost_tail_drop; a3[i] = f.lost_corrupted
+            a4[i] = f.lost_no_route
+            a5[i] = f.e2e_retransmissions
+            b0[i] = f.delivered_bytes; b1[i] = f.latency_sum; b2[i] = f.latency_min
+            b3[i] = f.latency_max; b4[i] = f.first_arrival; b5[i] = f.last_delivery
+        return out

@@ -7,6 +7,8 @@ Energy and power are per port (one end of a link) and per net bit; use
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .. import fec
 from ..symbols.formats import DP_16QAM, PAM4
 from .energy import Part
@@ -39,14 +41,19 @@ LINEAR_OPTICS = Loss("linear driver + modulator + PD + TIA", linear_db=0.06, sou
 
 _SERDES_SRC = ("COM-style figures of IEEE 802.3ck/dj reference receivers (A_v, SNR_TX, eta_0, "
                "sigma_RJ, A_DD, f_r; [ref:ck-com-parameters] E); crosstalk and implementation floor "
-               "[ref:photolink-serdes-floor] E (photolink), calibrated to [ref:dac-100g-reach], [ref:copper-200g-loss-budget]")
-SERDES_112G = SerDes("112G SerDes (53 GBd)", crosstalk_db=-37.0, implementation_snr_db=28.0,
+               "[ref:photolink-serdes-floor-com3] E (photolink), calibrated so that the COM-like margin is 3 dB at "
+               "[ref:dac-100g-reach] and [ref:copper-200g-loss-budget]; first DFE tap <= 0.85 [ref:com-dfe-b1-limit]")
+SERDES_112G = SerDes("112G SerDes (53 GBd)", crosstalk_db=-44.0, implementation_snr_db=28.0,
                      n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
 #: A retimer in the cable's connector sees the cable's own crosstalk only, not the host's.
-SERDES_112G_RETIMER = SerDes("112G retimer SerDes (53 GBd)", crosstalk_db=-43.0, implementation_snr_db=28.0,
+SERDES_112G_RETIMER = SerDes("112G retimer SerDes (53 GBd)", crosstalk_db=-52.0, implementation_snr_db=28.0,
                              n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
-SERDES_224G = SerDes("224G SerDes (113 GBd)", crosstalk_db=-46.5, implementation_snr_db=28.0,
-                     n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0, source=_SERDES_SRC)
+#: 802.3dj COM values [ref:dj-com-parameters] (eta_0, SNR_TX, f_r) and b_max(1) [ref:com-dfe-b1-limit];
+#: 24 RX FFE taps stand in for the CTLE + TX FFE this model does not have.
+SERDES_224G = SerDes("224G SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9, rx_bandwidth_ratio=0.58,
+                     crosstalk_db=-55.0, implementation_snr_db=30.0,
+                     n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
+                     source=_SERDES_SRC + "; 802.3dj eta_0 6.0e-9 V^2/GHz, SNR_TX 33 dB, f_r 0.58 [ref:dj-com-parameters] (S secondary)")
 
 # ---- optics ------------------------------------------------------------------------------------
 SMF_OBAND = Fiber("SMF, O-band (IM-DD)", attenuation_db_per_km=0.5, dispersion_ps_per_nm_km=2.0,
@@ -112,10 +119,17 @@ _XSR = "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b (D)"
 _TIA = "[ref:serdes-112g-blocks] 112G TIA 0.96 pJ/b (D)"
 _DSP = "[ref:dsp-power-share] DSP share of module power ~50 % (E)"
 
+#: 800GBASE-R runs two 400G FEC flows, each two RS(544,514) codewords interleaved symbol by
+#: symbol ([ref:800g-two-flows] S secondary); 802.3ck/dj electrical lanes (copper and AUI) use
+#: 1/(1+D) precoding when the receiver requests it in training [ref:ck-precoding] (S secondary).
+_PRECODING = " Precoding, 2 FEC flows x 2-way interleave [ref:ck-precoding] [ref:800g-two-flows] (S secondary)."
+
 PRESETS: dict[str, Link] = {}
 
 
 def _add(link: Link) -> None:
+    if link.interleave > 1:
+        link = dataclasses.replace(link, source=link.source + _PRECODING)
     PRESETS[link.name] = link
 
 
@@ -125,6 +139,7 @@ _add(Link(
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
+    precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=2.0,
     source="[ref:dac-100g-reach] 100G/lane passive DAC ~1.5-2 m (D); [ref:dac-passive-power] <= 0.1 W (D); "
            "[ref:kp4-code] KP4 (S); [ref:twinax-propagation] <= 4.5 ns/m (D); PCS latency [ref:photolink-pcs-latency] E"))
@@ -135,6 +150,7 @@ _add(Link(
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(4.5, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
+    precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=1.0,
     source="[ref:copper-200g-loss-budget] 200G/lane copper <= 40 dB die-to-die at 53.125 GHz, ~1 m reference "
            "cable (S draft); [ref:dj-com-parameters] 802.3dj 106.25 GBd PAM4 (S secondary); [ref:kp4-code] KP4 (S)"))
@@ -146,7 +162,8 @@ _add(Link(
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("retimer", 6.0, source="[ref:photolink-aec] E (photolink): PAM4 retimer DSP, ~4.8 W per 800G end"),
            Part("misc", w=0.2, source="[ref:photolink-aec] E (photolink): MCU")),
-    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=5.0,
+    precode=True, interleave=2, fec_flows=2,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=4.5,
     source="Active electrical cable with a retimer per end [ref:photolink-aec]: no sourced AEC power or reach "
            "(E throughout); [ref:kp4-code] KP4 (S); [ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
@@ -158,6 +175,7 @@ _add(Link(
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("dsp", 10.6, source=_DSP), Part("driver", 2.5, source="[ref:photolink-parts] E (photolink): EML drivers"),
            Part("tia", 0.96, source=_TIA), Part("misc", w=0.3, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
+    precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
     source="[ref:osfp-800g-2xdr4-power] 800G twin-port OSFP 2xDR4 17 W max -> ~21 pJ/bit (D), [ref:800g-pluggable-power] "
            "13-18 W typical (E); [ref:dr8-800g-reach] [ref:400g-pmd-reach] DR8 / 400G DR4 500 m (S/E); [ref:lpo-latency-saving] LPO vs DSP "
@@ -172,6 +190,7 @@ _add(Link(
            Part("driver", 5.5, source="[ref:photolink-parts] E (photolink): linear MZM drivers"),
            Part("tia", 2.0, source="[ref:photolink-parts] E (photolink): linear TIA with CTLE"),
            Part("misc", w=0.3, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
+    interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=500.0,
     source="[ref:lpo-vs-dsp-power] 800G LPO vs DSP module 8-9 W vs 14-16 W (E; other source 8-12 W); "
            "[ref:lpo-latency-saving] LPO ~100 ns less than DSP pluggable (E); [ref:kp4-code] KP4 host to host (S)"))
@@ -184,6 +203,7 @@ _add(Link(
     parts=(_host(1.1, _XSR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("driver", 1.5, source="[ref:photolink-parts] E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
            Part("misc", w=0.1, source="[ref:photolink-parts] E (photolink): engine control")),
+    interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=500.0,
     source="[ref:cpo-broadcom-bailly] Broadcom Bailly CPO ~5.5 pJ/bit, < 6 W per 800G (E, inconsistent); "
            "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b, TIA 0.96 pJ/b (D); [ref:kp4-code] KP4 host to host (S)"))

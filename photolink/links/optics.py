@@ -213,11 +213,16 @@ def dispersion_penalty_db(symbol_rate_gbd: float, dispersion_ps_per_nm_km: float
 
 
 def imdd_budget(fmt, tx: OpticalTx, rx: OpticalRx, fiber: Fiber, length_m: float,
-                symbol_rate_gbd: float, connectors: int = 2, connector_loss_db: float = 0.5) -> ImddBudget:
-    """Received OMA and decision-point SNR of one IM-DD lane (see the module docstring)."""
+                symbol_rate_gbd: float, connectors: int = 2, connector_loss_db: float = 0.5,
+                extra_loss_db: float = 0.0) -> ImddBudget:
+    """Received OMA and decision-point SNR of one IM-DD lane (see the module docstring).
+
+    ``extra_loss_db`` is passive optical loss added to the channel (the optical power margin is
+    the largest that still meets the FEC threshold).
+    """
     losses = {
         "fibre": fiber.attenuation_db_per_km * length_m / 1000,
-        "connectors": connectors * connector_loss_db,
+        "connectors": connectors * connector_loss_db + extra_loss_db,
         "dispersion": dispersion_penalty_db(symbol_rate_gbd, fiber.dispersion_ps_per_nm_km, length_m,
                                             tx.spectral_width_nm),
         "tdecq": tx.tdecq_db,

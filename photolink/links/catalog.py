@@ -8,6 +8,7 @@ Energy and power are per port (one end of a link) and per net bit; use
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from .. import fec
 from ..symbols.formats import DP_16QAM, PAM4
@@ -248,13 +249,48 @@ _add(Link(
            "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
 
 
+# ---- spec corner: the IM-DD presets with parts at their IEEE limits ------------------------------
+_DR4_SPEC = ("[ref:dr4-pmd-spec] 400GBASE-DR4 limits: OMA - TDECQ >= -2.2 dBm at TDECQ 3.4 dB, ER 3.5 dB, "
+             "RIN -136 dB/Hz (in the TDECQ), receiver sensitivity TECQ - 5.8 dBm, 3 dB channel loss (S secondary)")
+#: Receiver at the 400GBASE-DR4 sensitivity for an ideal transmitter, -5.8 dBm OMA at the KP4
+#: threshold (53.125 GBd); the sensitivity is the whole receiver's, so no separate DSP floor.
+RX_SPEC_100G = OpticalRx.from_sensitivity("receiver at 400GBASE-DR4 sensitivity", PAM4, -5.8, 53.125,
+                                          fec.KP4.threshold_ber, source=_DR4_SPEC)
+#: 3 dB of channel insertion loss at 500 m over two connections: 0.25 dB of fibre + 2 x 1.375 dB.
+SPEC_CONNECTOR_LOSS_DB = 1.375
+
+
+def _spec_corner(link: Link) -> Link:
+    tx = dataclasses.replace(link.tx, name=link.tx.name + " at 400GBASE-DR4 limits", launch_oma_dbm=1.2,
+                             extinction_ratio_db=3.5, rin_db_per_hz=-136.0, tdecq_db=3.4, source=_DR4_SPEC)
+    return dataclasses.replace(link, tx=tx, rx=RX_SPEC_100G, dsp_snr_db=math.inf, connectors=2,
+                               connector_loss_db=SPEC_CONNECTOR_LOSS_DB, connector_reflectance_db=-35.0,
+                               length_m=500.0, source=link.source + "; spec corner: " + _DR4_SPEC)
+
+
+#: corner="spec" presets (100G/lane IM-DD: the 400GBASE-DR4 / 800G DR8 PMD limits).
+SPEC_PRESETS: dict[str, Link] = {n: _spec_corner(PRESETS[n]) for n in ("dr4-800g", "lpo-800g", "cpo-800g")}
+CORNERS = ("typical", "spec")
+
+
 def presets() -> tuple[str, ...]:
     """Names of the preset links."""
     return tuple(PRESETS)
 
 
-def preset(name: str) -> Link:
-    """The preset link called ``name`` (see :func:`presets`)."""
+def preset(name: str, corner: str = "typical") -> Link:
+    """The preset link called ``name`` (see :func:`presets`).
+
+    ``corner="typical"`` gives typical parts (datasheet-typical figures); ``corner="spec"`` the
+    same link with its optical parts at the IEEE limits, at 500 m with 3 dB of channel loss
+    (the 100G/lane IM-DD presets: ``dr4-800g``, ``lpo-800g``, ``cpo-800g``).
+    """
     if not isinstance(name, str) or name not in PRESETS:
         raise ValueError(f"unknown link preset {name!r}; known presets: {', '.join(PRESETS)}")
+    if corner not in CORNERS:
+        raise ValueError(f"corner must be one of {CORNERS}, got {corner!r}")
+    if corner == "spec":
+        if name not in SPEC_PRESETS:
+            raise ValueError(f"preset {name!r} has no spec corner; presets with one: {', '.join(SPEC_PRESETS)}")
+        return SPEC_PRESETS[name]
     return PRESETS[name]

@@ -320,6 +320,10 @@ class Link:
     connectors : int
     connector_loss_db : float
         Optical connections and their loss each.
+    connector_reflectance_db : float
+        Discrete reflectance of each optical connection (-inf: none). Every pair of reflections
+        sends a delayed copy of the signal to the receiver: multi-path interference with crosstalk
+        ratio ``C(connectors, 2) x reflectance^2`` (see :func:`photolink.links.optics.imdd_budget`).
     optics_loss : tuple of Loss
         Electrical-equivalent response of linear optics (driver, modulator, photodiode, TIA).
     dsp_snr_db : float
@@ -383,6 +387,7 @@ class Link:
     precode: bool = False
     interleave: int = 1
     fec_flows: int = 1
+    connector_reflectance_db: float = -math.inf
 
     # ---- construction and validation ---------------------------------------------------------
 
@@ -451,11 +456,19 @@ class Link:
                 raise ValueError(f"a {self.technology} link needs {attr}")
         v.integer("connectors", self.connectors, lo=0, hi=100)
         v.real("connector_loss_db", self.connector_loss_db, lo=0.0, hi=10.0)
+        if self.connector_reflectance_db != -math.inf:
+            v.real("connector_reflectance_db", self.connector_reflectance_db, lo=-100.0, hi=-10.0)
         for device, rate in self._symbol_rates():
             if rate > device.max_symbol_rate_gbd:
                 raise ValueError(
                     f"lane_rate_gbps={self.lane_rate_gbps!r} cannot be carried: {self.fmt.name} needs "
                     f"{rate:.2f} GBd and {device.name} runs at most {device.max_symbol_rate_gbd:g} GBd")
+
+    def _mpi_crosstalk_db(self) -> float:
+        pairs = self.connectors * (self.connectors - 1) // 2
+        if pairs == 0 or self.connector_reflectance_db == -math.inf:
+            return -math.inf
+        return 10.0 * math.log10(pairs) + 2.0 * self.connector_reflectance_db
 
     @classmethod
     def ideal(cls, rate_gbps: float, propagation_ns: float = 0.0, name: str = "ideal") -> "Link":
@@ -830,7 +843,7 @@ def _segments(link: Link, extra_loss_db: float = 0.0) -> tuple:
         detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m)}
         return (Segment("line", link.fmt, rs, snr, snr, detail=detail),)
     budget = imdd_budget(link.fmt, link.tx, link.rx, link.medium, link.length_m, rs,
-                         link.connectors, link.connector_loss_db, extra_loss_db)
+                         link.connectors, link.connector_loss_db, extra_loss_db, link._mpi_crosstalk_db())
     detail = {"received_oma_dbm": budget.received_oma_dbm,
               "losses_db": {k: round(x, 3) for k, x in budget.losses_db.items()},
               "noise_db": {k: round(x, 2) for k, x in budget.noise_db.items()}}

@@ -3,6 +3,7 @@ margin each technology reports, rated vs physics reach; and the Link fields' val
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 from photolink import fec, links
@@ -149,3 +150,55 @@ def test_infinite_dsp_snr_means_no_floor():
     assert dataclasses.replace(dr4, dsp_snr_db=math.inf).evaluate(reach=False).pre_fec_ber \
         < dr4.evaluate(reach=False).pre_fec_ber
     assert fec.KP4.threshold_ber > 0
+
+
+# ---- IM-DD budget per IEEE methodology ----------------------------------------------------------
+
+def test_400gbase_dr4_spec_corner_closes_500_m_with_3_db_loss():
+    dr4 = links.preset("dr4-800g", corner="spec")
+    assert dr4.length_m == 500.0 and dr4.tx.tdecq_db == 3.4 and dr4.tx.extinction_ratio_db == 3.5
+    assert dr4.tx.launch_oma_dbm - dr4.tx.tdecq_db == pytest.approx(-2.2)      # [ref:dr4-pmd-spec]
+    r = dr4.evaluate()
+    optical = r.segments[1]
+    channel_loss = optical["losses_db"]["fibre"] + optical["losses_db"]["connectors"]
+    assert channel_loss == pytest.approx(3.0, abs=1e-9)
+    assert r.margin_kind == "optical-power-db" and 0.0 <= r.margin_db < 1.0 and r.ok
+    assert "rin" not in optical["noise_db"] and "mpi" in optical["noise_db"]
+    # IEEE arithmetic: -2.2 dBm - 3 dB = -5.2 dBm against a -5.8 dBm sensitivity: 0.6 dB, less
+    # what shot noise, MPI and dispersion take
+    assert r.margin_db == pytest.approx(0.6, abs=0.25)
+    typical = links.preset("dr4-800g").with_length(500.0).evaluate()
+    assert typical.margin_db > r.margin_db + 3.0                          # datasheet-typical headroom
+
+
+def test_rin_is_not_counted_twice_unless_asked():
+    dr4 = links.preset("dr4-800g", corner="spec")
+    ideal_tx = dataclasses.replace(dr4.tx, rin_in_tdecq=False)
+    a = dr4.evaluate(reach=False)
+    b = dataclasses.replace(dr4, tx=ideal_tx).evaluate(reach=False)
+    assert "rin" in b.segments[1]["noise_db"] and b.margin_db < a.margin_db
+
+
+def test_receiver_from_sensitivity_meets_the_threshold_at_its_sensitivity():
+    rx = catalog.RX_SPEC_100G
+    tx = dataclasses.replace(links.preset("dr4-800g").tx, launch_oma_dbm=-5.8, tdecq_db=0.0)
+    from photolink.links.optics import imdd_budget
+    b = imdd_budget(PAM4, tx, rx, catalog.SMF_OBAND, 0.0, 53.125, connectors=0)
+    with np.errstate(divide="ignore"):
+        assert b.noise_db["thermal"] == pytest.approx(float(PAM4.snr_db_for_ber(fec.KP4.threshold_ber)), abs=1e-6)
+
+
+def test_mpi_from_connector_reflections_costs_margin():
+    dr4 = links.preset("dr4-800g", corner="spec")
+    clean = dataclasses.replace(dr4, connector_reflectance_db=-math.inf).evaluate(reach=False)
+    dirty = dataclasses.replace(dr4, connector_reflectance_db=-22.0, connectors=4,
+                                connector_loss_db=dr4.connector_loss_db / 2).evaluate(reach=False)
+    assert "mpi" not in clean.segments[1]["noise_db"]
+    assert dirty.segments[1]["noise_db"]["mpi"] < 35 and dirty.margin_db < clean.margin_db - 0.2
+
+
+def test_corner_is_checked():
+    with pytest.raises(ValueError, match="corner must be one of"):
+        links.preset("dr4-800g", corner="worst")
+    with pytest.raises(ValueError, match="has no spec corner"):
+        links.preset("dac-800g", corner="spec")

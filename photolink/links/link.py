@@ -187,7 +187,9 @@ class LinkResult:
     cwer : float
         Codeword error ratio, obtained as ``cwer_method`` says.
     cwer_ci : tuple or None
-        Monte-Carlo interval of the CWER (simulate only).
+        simulate: Monte-Carlo interval of the CWER. evaluate with ``cwer_interval=True`` and a
+        burst-model CWER: its 95 % bootstrap interval over the episode samples
+        (:func:`photolink.fec.bursts.cwer_interval`); else None.
     cwer_method : str
         How the CWER was obtained: ``"burst-model"`` (evaluate: DFE error bursts and
         FFE-coloured noise of every segment, :mod:`photolink.fec.bursts`), ``"independent-errors"``
@@ -549,7 +551,7 @@ class Link:
     # ---- results ------------------------------------------------------------------------------
 
     def evaluate(self, frame_bytes: int = 64, switch_pj_per_bit: float | None = None, *,
-                 reach: bool = True) -> LinkResult:
+                 reach: bool = True, cwer_interval: bool = False) -> LinkResult:
         """Statistical evaluation (closed forms and statistical eyes; milliseconds, cached).
 
         Electrical lanes are evaluated with error-free DFE feedback (the bound COM uses);
@@ -567,13 +569,23 @@ class Link:
         reach : bool
             Also find the reach (a root search over length, tens of ms the first time for a
             link design; cached across lengths). Without it ``reach_m`` is NaN.
+        cwer_interval : bool
+            Also give the burst-model CWER its bootstrap interval (``cwer_ci``; 20 recomputations
+            of the CWER, a few seconds).
         """
         frame_bytes = v.integer("frame_bytes", frame_bytes, lo=1, hi=10**7)
         if switch_pj_per_bit is not None:
             switch_pj_per_bit = v.real("switch_pj_per_bit", switch_pj_per_bit, lo=0.0, hi=1e3)
         if not isinstance(reach, (bool, np.bool_)):
             raise TypeError(f"reach must be a bool, got {type(reach).__name__} {reach!r}")
-        return _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
+        if not isinstance(cwer_interval, (bool, np.bool_)):
+            raise TypeError(f"cwer_interval must be a bool, got {type(cwer_interval).__name__} {cwer_interval!r}")
+        rep = _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
+        if cwer_interval and rep.cwer_method == "burst-model":
+            segs = self.segments()
+            ci = _bursts.cwer_interval(_burst_lanes(self, segs), self.fec, interleave=self.interleave)
+            rep = dataclasses.replace(rep, cwer_ci=(min(ci[0], rep.cwer), max(ci[1], rep.cwer)))
+        return rep
 
     def simulate(self, n_symbols: int, *, seed, frame_bytes: int = 64, ideal_feedback: bool = False,
                  precode: bool | None = None, n_threads: int = 1, switch_pj_per_bit: float | None = None,

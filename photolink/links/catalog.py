@@ -51,6 +51,11 @@ SERDES_112G_RETIMER = SerDes("112G retimer SerDes (53 GBd)", crosstalk_db=-52.0,
                              n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
 #: 802.3dj COM values [ref:dj-com-parameters] (eta_0, SNR_TX, f_r) and b_max(1) [ref:com-dfe-b1-limit];
 #: 24 RX FFE taps stand in for the CTLE + TX FFE this model does not have.
+#: The 224G retimer in a 1.6T AEC's connector (the cable's own crosstalk only, like the 112G one).
+SERDES_224G_RETIMER = SerDes("224G retimer SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9,
+                             rx_bandwidth_ratio=0.58, crosstalk_db=-58.0, implementation_snr_db=30.0,
+                             n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
+                             source=_SERDES_SRC + "; 802.3dj eta_0, SNR_TX, f_r [ref:dj-com-parameters] (S secondary)")
 SERDES_224G = SerDes("224G SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9, rx_bandwidth_ratio=0.58,
                      crosstalk_db=-55.0, implementation_snr_db=30.0,
                      n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
@@ -82,6 +87,9 @@ TX_EML_200G = OpticalTx("200G PAM4 EML", launch_oma_dbm=3.0, extinction_ratio_db
 TX_SIPH_100G = OpticalTx("100G PAM4 SiPh MZM, linear drive", launch_oma_dbm=1.0, extinction_ratio_db=4.0,
                          rin_db_per_hz=-143.0, tdecq_db=2.5, spectral_width_nm=0.15, laser=SIPH_CW_LASER,
                          max_symbol_rate_gbd=56.5, source=_TX_SRC)
+TX_SIPH_200G = OpticalTx("200G PAM4 SiPh MZM, linear drive", launch_oma_dbm=2.0, extinction_ratio_db=4.0,
+                         rin_db_per_hz=-145.0, tdecq_db=2.5, spectral_width_nm=0.3, laser=SIPH_CW_LASER,
+                         max_symbol_rate_gbd=116.0, source=_TX_SRC)
 TX_CPO_100G = OpticalTx("100G PAM4 CPO modulator", launch_oma_dbm=0.0, extinction_ratio_db=4.0,
                         rin_db_per_hz=-143.0, tdecq_db=2.0, spectral_width_nm=0.15, laser=ELS_LASER,
                         max_symbol_rate_gbd=56.5, source=_TX_SRC)
@@ -247,6 +255,34 @@ _add(Link(
     source="[ref:zr-module-power] 400ZR module < 20 W (D); [ref:zr-cfec] 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s "
            "line (D); [ref:zr-osnr-threshold] 400ZR OSNR 26 dB at threshold (D), [ref:osnr-to-snr] OSNR -> SNR (S); [ref:zr-module-latency] 400ZR module "
            "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
+
+
+_add(Link(
+    name="lpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    host_channel=(HOST_TRACE, CONNECTOR), optics_loss=(LINEAR_OPTICS,),
+    tx=TX_SIPH_200G, rx=RX_LINEAR_TIA, connectors=2, connector_loss_db=0.5,
+    parts=(_host(5.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E + " + inner decoder"),
+           Part("driver", 4.0, source="[ref:photolink-lpo-16t] E (photolink): linear MZM drivers, 200G/lane"),
+           Part("tia", 1.5, source="[ref:photolink-lpo-16t] E (photolink): linear TIA with CTLE, 200G/lane"),
+           Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
+    pcs_ns=40.0, rated_reach_m=500.0,
+    source="[ref:photolink-lpo-16t] 1.6T LPO: 8 x 200G PAM4 linear drive, host-to-host equalisation and inner code "
+           "(E throughout; no sourced 1.6T LPO figures); [ref:lpo-vs-dsp-power] 800G LPO vs DSP (E); "
+           "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft)"))
+
+_add(Link(
+    name="aec-1.6t", technology="active-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    medium=TWINAX_26AWG, length_m=2.0, fec=fec.KP4, host_serdes=SERDES_224G,
+    module_serdes=SERDES_224G_RETIMER, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
+    parts=(_host(4.0, _MR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E),
+           Part("retimer", 5.0, source="[ref:photolink-aec] E (photolink): 200G/lane PAM4 retimer DSP, ~8 W per 1.6T end"),
+           Part("misc", w=0.3, source="[ref:photolink-aec] E (photolink): MCU")),
+    precode=True, interleave=2, fec_flows=2,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=2.5,
+    source="Active electrical cable, 8 x 200G, a retimer per end [ref:photolink-aec] (E throughout); "
+           "[ref:dj-com-parameters] 802.3dj COM values (S secondary); [ref:kp4-code] KP4 (S); "
+           "[ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
 
 # ---- spec corner: the IM-DD presets with parts at their IEEE limits ------------------------------

@@ -223,3 +223,17 @@ def test_aec_burst_cwer_rises_with_length_and_carries_an_interval():
     for m in (4.08, 4.24):
         assert lo <= plain.with_length(m).evaluate(reach=False).cwer <= hi
     assert plain.with_length(4.16).evaluate(reach=False).cwer_ci is None      # only on request
+
+
+def test_16t_lpo_and_aec_presets():
+    names = links.presets()
+    assert "lpo-1.6t" in names and "aec-1.6t" in names
+    lpo, aec = links.preset("lpo-1.6t"), links.preset("aec-1.6t")
+    assert lpo.net_rate_gbps == aec.net_rate_gbps == 1600.0
+    assert lpo.technology == "linear-optics" and lpo.fec is fec.KP4_INNER_HAMMING
+    assert aec.technology == "active-copper" and aec.precode and aec.interleave == 2
+    for link in (lpo, aec):
+        r = link.evaluate()
+        assert r.ok and r.rated_reach_m <= r.reach_m and "[ref:" in link.source
+    # 200G/lane costs reach: the 1.6T AEC reaches less far than the 800G one
+    assert aec.reach_m()[0] < links.preset("aec-800g").reach_m()[0]

@@ -852,7 +852,11 @@ def _segments(link: Link, extra_loss_db: float = 0.0) -> tuple:
     if link.technology == "coherent":
         osnr = link.medium.osnr_db(link.length_m, link.coherent.tx_osnr_db)
         snr = link.coherent.snr_db(osnr, rs)
-        detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m)}
+        detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m),
+                  "required_osnr_db": required_osnr_db(link),
+                  "required_osnr_typical_db": required_osnr_db(link, allowances=False),
+                  "allowances_db": {"implementation": link.coherent.implementation_allowance_db,
+                                    "ageing": link.coherent.ageing_allowance_db}}
         return (Segment("line", link.fmt, rs, snr, snr, detail=detail),)
     budget = imdd_budget(link.fmt, link.tx, link.rx, link.medium, link.length_m, rs,
                          link.connectors, link.connector_loss_db, extra_loss_db, link._mpi_crosstalk_db())
@@ -941,15 +945,22 @@ def _optical_margin_db(link: Link) -> float:
     return float(optimize.brentq(f, hi / 2 if hi > 1 else 0.0, hi, xtol=1e-3))
 
 
-def required_osnr_db(link: Link) -> float:
+def required_osnr_db(link: Link, allowances: bool = True) -> float:
     """OSNR (dB in 0.1 nm) a coherent link's transceiver needs at the FEC threshold (inf if its
-    own SNR ceiling is below what the threshold needs)."""
-    need = _required_snr_db(link.fmt, _threshold(link.fec))
-    rs = link.symbol_rate_gbd
-    f = lambda o: link.coherent.snr_db(o, rs) - need  # noqa: E731
+    own SNR ceiling is below what the threshold needs), with its implementation and ageing
+    allowances unless ``allowances=False`` (the typical, beginning-of-life need)."""
+    return _required_osnr_db(link.fmt, link.fec, link.coherent, link.symbol_rate_gbd,
+                             bool(allowances))
+
+
+@lru_cache(maxsize=64)
+def _required_osnr_db(fmt, code, trx, rs, allowances) -> float:
+    need = _required_snr_db(fmt, _threshold(code))
+    f = lambda o: trx.snr_db(o, rs) - need  # noqa: E731
     if f(80.0) < 0:
         return math.inf
-    return float(optimize.brentq(f, -20.0, 80.0, xtol=1e-4))
+    extra = trx.allowances_db if allowances else 0.0
+    return float(optimize.brentq(f, -20.0, 80.0, xtol=1e-4)) + extra
 
 
 def _link_margin(link: Link, segs) -> float:
@@ -970,6 +981,8 @@ def _margin_at(link: Link, length: float) -> float:
     segs = _segments(dataclasses.replace(link, length_m=length))
     if MARGIN_KINDS[link.technology][0] == "com-like-db":
         return _com_like_db(segs, _threshold(link.fec)) - COM_PASS_DB
+    if link.technology == "coherent":              # the OSNR margin, allowances included
+        return segs[0].detail["osnr_db"] - required_osnr_db(link)
     return _margin_db(segs, _threshold(link.fec))
 
 

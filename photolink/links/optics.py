@@ -346,8 +346,13 @@ class CoherentTrx:
     tx_osnr_db : float
         Transmitter OSNR in 0.1 nm.
     implementation_snr_db : float
-        SNR ceiling of the transceiver itself (DAC/ADC, drivers, laser phase noise, DSP).
+        SNR ceiling of the transceiver itself (DAC/ADC, drivers, laser phase noise, DSP): a
+        typical, beginning-of-life figure (the back-to-back BER follows from it).
     max_symbol_rate_gbd : float
+    implementation_allowance_db, ageing_allowance_db : float
+        OSNR allowances (dB) added to the OSNR the typical transceiver needs at the FEC threshold:
+        line impairments the model leaves out (CD/PMD/PDL/filtering penalties, temperature) and
+        end-of-life ageing. The OSNR margin is taken against the required OSNR with both.
     source : str
     """
 
@@ -356,11 +361,20 @@ class CoherentTrx:
     implementation_snr_db: float
     max_symbol_rate_gbd: float = 70.0
     source: str = ""
+    implementation_allowance_db: float = 0.0
+    ageing_allowance_db: float = 0.0
 
     def __post_init__(self):
         v.real("tx_osnr_db", self.tx_osnr_db, lo=0.0, hi=80.0)
         v.real("implementation_snr_db", self.implementation_snr_db, lo=0.0, hi=80.0)
         v.real("max_symbol_rate_gbd", self.max_symbol_rate_gbd, lo=0.1, hi=1000.0)
+        v.real("implementation_allowance_db", self.implementation_allowance_db, lo=0.0, hi=20.0)
+        v.real("ageing_allowance_db", self.ageing_allowance_db, lo=0.0, hi=20.0)
+
+    @property
+    def allowances_db(self) -> float:
+        """OSNR allowances on top of the typical transceiver's need (implementation + ageing)."""
+        return self.implementation_allowance_db + self.ageing_allowance_db
 
     def snr_db(self, osnr_db: float, symbol_rate_gbd: float) -> float:
         """Symbol SNR (per polarisation) at the decision point for a received OSNR."""

@@ -237,3 +237,25 @@ def test_16t_lpo_and_aec_presets():
         assert r.ok and r.rated_reach_m <= r.reach_m and "[ref:" in link.source
     # 200G/lane costs reach: the 1.6T AEC reaches less far than the 800G one
     assert aec.reach_m()[0] < links.preset("aec-800g").reach_m()[0]
+
+
+# ---- coherent: typical transceiver, allowances, OSNR margin -----------------------------------
+
+def test_400zr_back_to_back_is_far_below_threshold_and_needs_26_db_with_allowances():
+    from photolink.links.link import required_osnr_db
+    zr = links.preset("zr-400g")
+    b2b = zr.with_length(0.0).evaluate(reach=False)
+    assert b2b.pre_fec_ber < b2b.threshold_ber / 20                     # ~3e-4 vs 1.25e-2
+    assert required_osnr_db(zr) == pytest.approx(26.0, abs=0.05)         # [ref:zr-osnr-threshold]
+    typical = required_osnr_db(zr, allowances=False)
+    assert typical == pytest.approx(26.0 - 3.7, abs=0.05)
+    at80 = zr.evaluate(reach=False)
+    seg = at80.segments[0]
+    assert at80.margin_kind == "osnr-db"
+    assert at80.margin_db == pytest.approx(seg["osnr_db"] - seg["required_osnr_db"])
+    assert 0 < at80.margin_db < b2b.margin_db                              # shrinks with length
+    # the reach is where the OSNR margin (allowances included) runs out, or the DSP's CD limit
+    weak = dataclasses.replace(zr, coherent=dataclasses.replace(zr.coherent, ageing_allowance_db=7.5))
+    r = weak.evaluate()
+    assert r.reach_limit == "fec-threshold" and r.reach_m < zr.medium.max_length_m
+    assert weak.with_length(r.reach_m * 1.02).evaluate(reach=False).margin_db < 0

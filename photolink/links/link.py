@@ -145,7 +145,8 @@ def _margin_db(segments, threshold: float) -> float:
 class LinkResult:
     """What a link delivers: errors, energy, latency, reach and margin.
 
-    Energy and power are per port (one end), per net bit, one direction. Latency is one way,
+    Energy and power are per port (one end), per net bit, one direction
+    (:data:`photolink.links.energy.ENERGY_CONVENTION`). Latency is one way,
     end to end, for a frame of ``frame_bytes``.
 
     Attributes

@@ -20,8 +20,16 @@ Errors of the segments add up before the FEC decoder (KP4 runs host to host; the
 exact residual ISI for electrical ones); :meth:`Link.simulate` streams symbols through each
 segment with :func:`photolink.simulate_ber`.
 
-The margin is the dB by which all the Gaussian noise of the link may rise before the pre-FEC
-BER reaches the FEC threshold (for an ISI-free lane: SNR minus the SNR the threshold needs).
+Each technology reports one margin, named in the report (:data:`MARGIN_KINDS`): copper a
+COM-like figure (signal over noise + residual ISI at the FEC threshold, in dB of amplitude; a
+channel passes at >= 3 dB, and the physics reach is where it falls to 3 dB), IM-DD optics the
+optical power margin (dB of extra optical loss at the FEC threshold), coherent links the OSNR
+margin (received OSNR less the OSNR the transceiver needs with its allowances).
+``noise_margin_db`` is, for every technology, the dB by which all the Gaussian noise may rise
+before the pre-FEC BER reaches the threshold. Electrical lanes honour the link's 1/(1+D)
+precoding (``precode``) and RS codeword interleaving (``interleave``, ``fec_flows``), and
+reports carry the pre-FEC BER with error-free DFE feedback (COM's view) and with error
+propagation (the decoder's).
 """
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def test_statistical_and_exact_agree_on_copper_past_its_reach():
 def test_exact_mode_of_a_multi_segment_link():
     # 2xDR4 module with a weak transmitter: three segments (AUI, optics, AUI) whose error
     # patterns combine symbol by symbol before KP4
-    weak = weak_dr4(-7.0)
+    weak = weak_dr4(-7.4)
     rep = weak.evaluate(reach=False)
     assert 1e-3 < rep.cwer < 0.1 and rep.cwer_method == "burst-model"
     p = pl.Path([weak])
@@ -133,7 +133,7 @@ def weak_dr4(launch_oma_dbm):
 def _lossy_path():
     dac = plain_dac()
     hops = [dac.with_length(3.0), pl.Switch(250, "store-and-forward", buffer_bytes=1 << 22),
-            weak_dr4(-6.8), pl.Switch(250, "cut-through", buffer_bytes=1 << 22), dac.with_length(2.95)]
+            weak_dr4(-7.3), pl.Switch(250, "cut-through", buffer_bytes=1 << 22), dac.with_length(2.95)]
     flr = [h.evaluate(frame_bytes=1500, reach=False).frame_loss_ratio(1500) for h in hops[::2]]
     return pl.Path(hops), flr
 
@@ -185,9 +185,9 @@ PRECODED_BIAS = 1.45
 @pytest.mark.parametrize("make, n_symbols, bursty, bias", [
     (lambda: plain_dac().with_length(3.1), 12_000_000, True, 1.0),                   # KP4 behind a DFE
     (lambda: links.preset("dac-800g").with_length(3.3), 12_000_000, True, PRECODED_BIAS),  # precoded, 2-way
-    (lambda: weak_dr4(-7.0), 6_000_000, False, PRECODED_BIAS),                      # three segments
+    (lambda: weak_dr4(-7.5), 12_000_000, False, 1.0),                      # three segments
     (lambda: dataclasses.replace(links.preset("cpo-1.6t"), tx=dataclasses.replace(
-        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.0)), 6_000_000, True, 1.0),  # Hamming + KP4
+        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.45)), 6_000_000, True, 1.0),  # Hamming + KP4
 ], ids=["copper-dfe", "copper-precoded-interleaved", "dr4-3-segments", "cpo-1.6t-inner-code"])
 def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty, bias):
     link = make()

@@ -34,6 +34,7 @@ EXTENSIONS = [
     extension("symbols", "pam_stream", ["pam_stream.c"], random=True),
     extension("symbols", "qam_stream", ["qam_stream.c"], random=True),
     extension("fec", "rs", ["rs.c"]),
+    extension("fec", "chase", ["chase.c"]),
     extension("net", "path", ["path.c"], random=True),
     extension("net", "fabric", ["fabric.c"], random=True),
 ]

@@ -77,7 +77,7 @@ SMALL_EXACT_BLOCK = 4096
 
 @pytest.mark.slow
 def test_statistical_and_exact_agree_on_copper_past_its_reach():
-    link = links.preset("dac-800g").with_length(2.1)        # reach ~1.92 m: BER ~3e-3 with bursts
+    link = plain_dac().with_length(3.1)    # BER threshold at ~2.9 m: BER ~3.6e-3 with bursts
     rep = link.evaluate(reach=False)
     hop = link.link_model()
     assert rep.cwer_method == "burst-model" and hop.cwer == rep.cwer and 3e-3 < hop.cwer < 5e-2
@@ -108,7 +108,7 @@ def test_statistical_and_exact_agree_on_copper_past_its_reach():
 def test_exact_mode_of_a_multi_segment_link():
     # 2xDR4 module with a weak transmitter: three segments (AUI, optics, AUI) whose error
     # patterns combine symbol by symbol before KP4
-    weak = weak_dr4(-7.0)
+    weak = weak_dr4(-7.4)
     rep = weak.evaluate(reach=False)
     assert 1e-3 < rep.cwer < 0.1 and rep.cwer_method == "burst-model"
     p = pl.Path([weak])
@@ -120,15 +120,20 @@ def test_exact_mode_of_a_multi_segment_link():
 
 # ---- (d) loss over independent real hops, (e) llr trades loss for latency -----------------------
 
+def plain_dac():
+    """dac-800g without precoding or interleaving: DFE bursts at their worst."""
+    return dataclasses.replace(links.preset("dac-800g"), precode=False, interleave=1, fec_flows=1)
+
+
 def weak_dr4(launch_oma_dbm):
     base = links.preset("dr4-800g")
     return dataclasses.replace(base, tx=dataclasses.replace(base.tx, launch_oma_dbm=launch_oma_dbm))
 
 
 def _lossy_path():
-    dac = links.preset("dac-800g")
-    hops = [dac.with_length(2.0), pl.Switch(250, "store-and-forward", buffer_bytes=1 << 22),
-            weak_dr4(-6.8), pl.Switch(250, "cut-through", buffer_bytes=1 << 22), dac.with_length(1.95)]
+    dac = plain_dac()
+    hops = [dac.with_length(3.0), pl.Switch(250, "store-and-forward", buffer_bytes=1 << 22),
+            weak_dr4(-7.3), pl.Switch(250, "cut-through", buffer_bytes=1 << 22), dac.with_length(2.95)]
     flr = [h.evaluate(frame_bytes=1500, reach=False).frame_loss_ratio(1500) for h in hops[::2]]
     return pl.Path(hops), flr
 
@@ -172,13 +177,19 @@ def test_llr_trades_loss_for_latency_on_real_links():
 
 # ---- the statistical burst model against the decoder simulation, link by link ------------------
 
-@pytest.mark.parametrize("make, n_symbols, bursty", [
-    (lambda: links.preset("dac-800g").with_length(2.1), 12_000_000, True),        # KP4 behind a DFE
-    (lambda: weak_dr4(-7.0), 6_000_000, False),                                     # three segments
+#: The burst model is ~20-40 % high with 1/(1+D) precoding (photolink.fec.bursts docstring): a
+#: documented, conservative bias, allowed for by this factor on the upper interval bound.
+PRECODED_BIAS = 1.45
+
+
+@pytest.mark.parametrize("make, n_symbols, bursty, bias", [
+    (lambda: plain_dac().with_length(3.1), 12_000_000, True, 1.0),                   # KP4 behind a DFE
+    (lambda: links.preset("dac-800g").with_length(3.3), 12_000_000, True, PRECODED_BIAS),  # precoded, 2-way
+    (lambda: weak_dr4(-7.5), 12_000_000, False, 1.0),                      # three segments
     (lambda: dataclasses.replace(links.preset("cpo-1.6t"), tx=dataclasses.replace(
-        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.0)), 6_000_000, True),      # Hamming + KP4
-], ids=["copper-dfe", "dr4-3-segments", "cpo-1.6t-inner-code"])
-def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty):
+        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.45)), 6_000_000, True, 1.0),  # Hamming + KP4
+], ids=["copper-dfe", "copper-precoded-interleaved", "dr4-3-segments", "cpo-1.6t-inner-code"])
+def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty, bias):
     link = make()
     e = link.evaluate(reach=False)
     s = link.simulate(n_symbols, seed=5, reach=False)
@@ -186,6 +197,6 @@ def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols
     codewords = s.symbols * link.fmt.bits_per_symbol / link.fec.codeword_bits
     assert s.cwer * codewords > 25                                     # failures enough to count
     lo, hi = s.cwer_ci
-    assert lo <= e.cwer <= hi, (e.cwer, s.cwer, s.cwer_ci)
+    assert lo <= e.cwer <= hi * bias, (e.cwer, s.cwer, s.cwer_ci)
     if bursty:     # DFE bursts (or pairs through the inner code): the independent-error map is off
         assert not lo <= link.fec.cwer_from_ber(e.pre_fec_ber) <= hi

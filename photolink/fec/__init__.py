@@ -4,7 +4,8 @@
 :mod:`~photolink.fec.inner` (extended Hamming inner code, concatenation),
 :mod:`~photolink.fec.coherent` (400ZR cFEC and oFEC threshold models),
 :mod:`~photolink.fec.simulation` (a stream's errors through the code),
-:mod:`~photolink.fec.bursts` (the statistical DFE error-burst model).
+:mod:`~photolink.fec.bursts` (the statistical DFE error-burst model),
+:mod:`~photolink.fec.chase` (Chase-2 soft decoding of the inner code in C, and its measured threshold).
 """
 from .coherent import CFEC_400ZR, OFEC, CoherentFEC, q_db_from_ber
 from .inner import KP4_INNER_HAMMING, ConcatenatedCode, ExtendedHamming

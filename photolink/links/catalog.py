@@ -7,6 +7,9 @@ Energy and power are per port (one end of a link) and per net bit; use
 """
 from __future__ import annotations
 
+import dataclasses
+import math
+
 from .. import fec
 from ..symbols.formats import DP_16QAM, PAM4
 from .energy import Part
@@ -39,14 +42,24 @@ LINEAR_OPTICS = Loss("linear driver + modulator + PD + TIA", linear_db=0.06, sou
 
 _SERDES_SRC = ("COM-style figures of IEEE 802.3ck/dj reference receivers (A_v, SNR_TX, eta_0, "
                "sigma_RJ, A_DD, f_r; [ref:ck-com-parameters] E); crosstalk and implementation floor "
-               "[ref:photolink-serdes-floor] E (photolink), calibrated to [ref:dac-100g-reach], [ref:copper-200g-loss-budget]")
-SERDES_112G = SerDes("112G SerDes (53 GBd)", crosstalk_db=-37.0, implementation_snr_db=28.0,
+               "[ref:photolink-serdes-floor-com3] E (photolink), calibrated so that the COM-like margin is 3 dB at "
+               "[ref:dac-100g-reach] and [ref:copper-200g-loss-budget]; first DFE tap <= 0.85 [ref:com-dfe-b1-limit]")
+SERDES_112G = SerDes("112G SerDes (53 GBd)", crosstalk_db=-44.0, implementation_snr_db=28.0,
                      n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
 #: A retimer in the cable's connector sees the cable's own crosstalk only, not the host's.
-SERDES_112G_RETIMER = SerDes("112G retimer SerDes (53 GBd)", crosstalk_db=-43.0, implementation_snr_db=28.0,
+SERDES_112G_RETIMER = SerDes("112G retimer SerDes (53 GBd)", crosstalk_db=-52.0, implementation_snr_db=28.0,
                              n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
-SERDES_224G = SerDes("224G SerDes (113 GBd)", crosstalk_db=-46.5, implementation_snr_db=28.0,
-                     n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0, source=_SERDES_SRC)
+#: 802.3dj COM values [ref:dj-com-parameters] (eta_0, SNR_TX, f_r) and b_max(1) [ref:com-dfe-b1-limit];
+#: 24 RX FFE taps stand in for the CTLE + TX FFE this model does not have.
+#: The 224G retimer in a 1.6T AEC's connector (the cable's own crosstalk only, like the 112G one).
+SERDES_224G_RETIMER = SerDes("224G retimer SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9,
+                             rx_bandwidth_ratio=0.58, crosstalk_db=-58.0, implementation_snr_db=30.0,
+                             n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
+                             source=_SERDES_SRC + "; 802.3dj eta_0, SNR_TX, f_r [ref:dj-com-parameters] (S secondary)")
+SERDES_224G = SerDes("224G SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9, rx_bandwidth_ratio=0.58,
+                     crosstalk_db=-55.0, implementation_snr_db=30.0,
+                     n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
+                     source=_SERDES_SRC + "; 802.3dj eta_0 6.0e-9 V^2/GHz, SNR_TX 33 dB, f_r 0.58 [ref:dj-com-parameters] (S secondary)")
 
 # ---- optics ------------------------------------------------------------------------------------
 SMF_OBAND = Fiber("SMF, O-band (IM-DD)", attenuation_db_per_km=0.5, dispersion_ps_per_nm_km=2.0,
@@ -74,6 +87,9 @@ TX_EML_200G = OpticalTx("200G PAM4 EML", launch_oma_dbm=3.0, extinction_ratio_db
 TX_SIPH_100G = OpticalTx("100G PAM4 SiPh MZM, linear drive", launch_oma_dbm=1.0, extinction_ratio_db=4.0,
                          rin_db_per_hz=-143.0, tdecq_db=2.5, spectral_width_nm=0.15, laser=SIPH_CW_LASER,
                          max_symbol_rate_gbd=56.5, source=_TX_SRC)
+TX_SIPH_200G = OpticalTx("200G PAM4 SiPh MZM, linear drive", launch_oma_dbm=2.0, extinction_ratio_db=4.0,
+                         rin_db_per_hz=-145.0, tdecq_db=2.5, spectral_width_nm=0.3, laser=SIPH_CW_LASER,
+                         max_symbol_rate_gbd=116.0, source=_TX_SRC)
 TX_CPO_100G = OpticalTx("100G PAM4 CPO modulator", launch_oma_dbm=0.0, extinction_ratio_db=4.0,
                         rin_db_per_hz=-143.0, tdecq_db=2.0, spectral_width_nm=0.15, laser=ELS_LASER,
                         max_symbol_rate_gbd=56.5, source=_TX_SRC)
@@ -91,12 +107,15 @@ DCI_LINE = CoherentLine("amplified SMF, C-band (DCI)", attenuation_db_per_km=0.2
                         cd_tolerance_ps_per_nm=2400.0,
                         source="[ref:cband-fibre] E (textbook attenuation/NF); [ref:zr-cd-tolerance] 400ZR CD tolerance "
                                "2400 ps/nm, OIF (E)")
-#: 400ZR transceiver: implementation SNR chosen so that the OSNR needed at the cFEC threshold is
-#: the 26 dB / 0.1 nm of [ref:zr-osnr-threshold] (D).
-ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=14.93,
-                     max_symbol_rate_gbd=64.0,
-                     source="[ref:zr-osnr-threshold] 400ZR OSNR at cFEC threshold 26 dB/0.1 nm (D), used to "
-                            "calibrate implementation_snr_db [ref:photolink-zr-implementation-snr]; TX OSNR 34 dB [ref:zr-tx-osnr] (E)")
+#: 400ZR transceiver: a typical (beginning-of-life) implementation SNR of 18 dB, so back to back
+#: (TX OSNR 34 dB) the pre-FEC BER is ~3e-4, far below the cFEC threshold, and the typical module
+#: needs ~22.3 dB OSNR; implementation (2.0 dB) and ageing (1.7 dB) allowances bring the required
+#: OSNR to the 26 dB / 0.1 nm end-of-life figure of [ref:zr-osnr-threshold] (D).
+ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=18.0,
+                     max_symbol_rate_gbd=64.0, implementation_allowance_db=2.0, ageing_allowance_db=1.7,
+                     source="[ref:photolink-zr-typical-snr] typical implementation SNR 18 dB and allowances 2.0 + 1.7 dB "
+                            "(E), sized so that the required OSNR with allowances is the 26 dB/0.1 nm of "
+                            "[ref:zr-osnr-threshold] (D); TX OSNR 34 dB [ref:zr-tx-osnr] (E)")
 
 # ---- energy parts ------------------------------------------------------------------------------
 _FEC_E = "[ref:photolink-fec-logic-energy] E (photolink): RS decoder logic"
@@ -112,10 +131,17 @@ _XSR = "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b (D)"
 _TIA = "[ref:serdes-112g-blocks] 112G TIA 0.96 pJ/b (D)"
 _DSP = "[ref:dsp-power-share] DSP share of module power ~50 % (E)"
 
+#: 800GBASE-R runs two 400G FEC flows, each two RS(544,514) codewords interleaved symbol by
+#: symbol ([ref:800g-two-flows] S secondary); 802.3ck/dj electrical lanes (copper and AUI) use
+#: 1/(1+D) precoding when the receiver requests it in training [ref:ck-precoding] (S secondary).
+_PRECODING = " Precoding, 2 FEC flows x 2-way interleave [ref:ck-precoding] [ref:800g-two-flows] (S secondary)."
+
 PRESETS: dict[str, Link] = {}
 
 
 def _add(link: Link) -> None:
+    if link.interleave > 1:
+        link = dataclasses.replace(link, source=link.source + _PRECODING)
     PRESETS[link.name] = link
 
 
@@ -125,6 +151,7 @@ _add(Link(
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
+    precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=2.0,
     source="[ref:dac-100g-reach] 100G/lane passive DAC ~1.5-2 m (D); [ref:dac-passive-power] <= 0.1 W (D); "
            "[ref:kp4-code] KP4 (S); [ref:twinax-propagation] <= 4.5 ns/m (D); PCS latency [ref:photolink-pcs-latency] E"))
@@ -135,6 +162,7 @@ _add(Link(
     host_channel=(HOST_TRACE, CONNECTOR), conversion_efficiency=1.0,
     parts=(_host(4.5, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
+    precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=1.0,
     source="[ref:copper-200g-loss-budget] 200G/lane copper <= 40 dB die-to-die at 53.125 GHz, ~1 m reference "
            "cable (S draft); [ref:dj-com-parameters] 802.3dj 106.25 GBd PAM4 (S secondary); [ref:kp4-code] KP4 (S)"))
@@ -146,7 +174,8 @@ _add(Link(
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("retimer", 6.0, source="[ref:photolink-aec] E (photolink): PAM4 retimer DSP, ~4.8 W per 800G end"),
            Part("misc", w=0.2, source="[ref:photolink-aec] E (photolink): MCU")),
-    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=5.0,
+    precode=True, interleave=2, fec_flows=2,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=4.5,
     source="Active electrical cable with a retimer per end [ref:photolink-aec]: no sourced AEC power or reach "
            "(E throughout); [ref:kp4-code] KP4 (S); [ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
@@ -158,6 +187,7 @@ _add(Link(
     parts=(_host(3.5, _MR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("dsp", 10.6, source=_DSP), Part("driver", 2.5, source="[ref:photolink-parts] E (photolink): EML drivers"),
            Part("tia", 0.96, source=_TIA), Part("misc", w=0.3, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
+    precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
     source="[ref:osfp-800g-2xdr4-power] 800G twin-port OSFP 2xDR4 17 W max -> ~21 pJ/bit (D), [ref:800g-pluggable-power] "
            "13-18 W typical (E); [ref:dr8-800g-reach] [ref:400g-pmd-reach] DR8 / 400G DR4 500 m (S/E); [ref:lpo-latency-saving] LPO vs DSP "
@@ -172,6 +202,7 @@ _add(Link(
            Part("driver", 5.5, source="[ref:photolink-parts] E (photolink): linear MZM drivers"),
            Part("tia", 2.0, source="[ref:photolink-parts] E (photolink): linear TIA with CTLE"),
            Part("misc", w=0.3, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
+    interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=500.0,
     source="[ref:lpo-vs-dsp-power] 800G LPO vs DSP module 8-9 W vs 14-16 W (E; other source 8-12 W); "
            "[ref:lpo-latency-saving] LPO ~100 ns less than DSP pluggable (E); [ref:kp4-code] KP4 host to host (S)"))
@@ -184,6 +215,7 @@ _add(Link(
     parts=(_host(1.1, _XSR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("driver", 1.5, source="[ref:photolink-parts] E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
            Part("misc", w=0.1, source="[ref:photolink-parts] E (photolink): engine control")),
+    interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=500.0,
     source="[ref:cpo-broadcom-bailly] Broadcom Bailly CPO ~5.5 pJ/bit, < 6 W per 800G (E, inconsistent); "
            "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b, TIA 0.96 pJ/b (D); [ref:kp4-code] KP4 host to host (S)"))
@@ -228,13 +260,76 @@ _add(Link(
            "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
 
 
+_add(Link(
+    name="lpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    host_channel=(HOST_TRACE, CONNECTOR), optics_loss=(LINEAR_OPTICS,),
+    tx=TX_SIPH_200G, rx=RX_LINEAR_TIA, connectors=2, connector_loss_db=0.5,
+    parts=(_host(5.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E + " + inner decoder"),
+           Part("driver", 4.0, source="[ref:photolink-lpo-16t] E (photolink): linear MZM drivers, 200G/lane"),
+           Part("tia", 1.5, source="[ref:photolink-lpo-16t] E (photolink): linear TIA with CTLE, 200G/lane"),
+           Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
+    pcs_ns=40.0, rated_reach_m=500.0,
+    source="[ref:photolink-lpo-16t] 1.6T LPO: 8 x 200G PAM4 linear drive, host-to-host equalisation and inner code "
+           "(E throughout; no sourced 1.6T LPO figures); [ref:lpo-vs-dsp-power] 800G LPO vs DSP (E); "
+           "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft)"))
+
+_add(Link(
+    name="aec-1.6t", technology="active-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
+    medium=TWINAX_26AWG, length_m=2.0, fec=fec.KP4, host_serdes=SERDES_224G,
+    module_serdes=SERDES_224G_RETIMER, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
+    parts=(_host(4.0, _MR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E),
+           Part("retimer", 5.0, source="[ref:photolink-aec] E (photolink): 200G/lane PAM4 retimer DSP, ~8 W per 1.6T end"),
+           Part("misc", w=0.3, source="[ref:photolink-aec] E (photolink): MCU")),
+    precode=True, interleave=2, fec_flows=2,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=2.5,
+    source="Active electrical cable, 8 x 200G, a retimer per end [ref:photolink-aec] (E throughout); "
+           "[ref:dj-com-parameters] 802.3dj COM values (S secondary); [ref:kp4-code] KP4 (S); "
+           "[ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
+
+
+# ---- spec corner: the IM-DD presets with parts at their IEEE limits ------------------------------
+_DR4_SPEC = ("[ref:dr4-pmd-spec] 400GBASE-DR4 limits: OMA - TDECQ >= -2.2 dBm at TDECQ 3.4 dB, ER 3.5 dB, "
+             "RIN -136 dB/Hz (in the TDECQ), receiver sensitivity TECQ - 5.8 dBm, 3 dB channel loss (S secondary)")
+#: Receiver at the 400GBASE-DR4 sensitivity for an ideal transmitter, -5.8 dBm OMA at the KP4
+#: threshold (53.125 GBd); the sensitivity is the whole receiver's, so no separate DSP floor.
+RX_SPEC_100G = OpticalRx.from_sensitivity("receiver at 400GBASE-DR4 sensitivity", PAM4, -5.8, 53.125,
+                                          fec.KP4.threshold_ber, source=_DR4_SPEC)
+#: 3 dB of channel insertion loss at 500 m over two connections: 0.25 dB of fibre + 2 x 1.375 dB.
+SPEC_CONNECTOR_LOSS_DB = 1.375
+
+
+def _spec_corner(link: Link) -> Link:
+    tx = dataclasses.replace(link.tx, name=link.tx.name + " at 400GBASE-DR4 limits", launch_oma_dbm=1.2,
+                             extinction_ratio_db=3.5, rin_db_per_hz=-136.0, tdecq_db=3.4, source=_DR4_SPEC)
+    return dataclasses.replace(link, tx=tx, rx=RX_SPEC_100G, dsp_snr_db=math.inf, connectors=2,
+                               connector_loss_db=SPEC_CONNECTOR_LOSS_DB, connector_reflectance_db=-35.0,
+                               length_m=500.0, source=link.source + "; spec corner: " + _DR4_SPEC)
+
+
+#: corner="spec" presets (100G/lane IM-DD: the 400GBASE-DR4 / 800G DR8 PMD limits).
+SPEC_PRESETS: dict[str, Link] = {n: _spec_corner(PRESETS[n]) for n in ("dr4-800g", "lpo-800g", "cpo-800g")}
+CORNERS = ("typical", "spec")
+
+
 def presets() -> tuple[str, ...]:
     """Names of the preset links."""
     return tuple(PRESETS)
 
 
-def preset(name: str) -> Link:
-    """The preset link called ``name`` (see :func:`presets`)."""
+def preset(name: str, corner: str = "typical") -> Link:
+    """The preset link called ``name`` (see :func:`presets`).
+
+    ``corner="typical"`` gives typical parts (datasheet-typical figures); ``corner="spec"`` the
+    same link with its optical parts at the IEEE limits, at 500 m with 3 dB of channel loss
+    (the 100G/lane IM-DD presets: ``dr4-800g``, ``lpo-800g``, ``cpo-800g``).
+    """
     if not isinstance(name, str) or name not in PRESETS:
         raise ValueError(f"unknown link preset {name!r}; known presets: {', '.join(PRESETS)}")
+    if corner not in CORNERS:
+        raise ValueError(f"corner must be one of {CORNERS}, got {corner!r}")
+    if corner == "spec":
+        if name not in SPEC_PRESETS:
+            raise ValueError(f"preset {name!r} has no spec corner; presets with one: {', '.join(SPEC_PRESETS)}")
+        return SPEC_PRESETS[name]
     return PRESETS[name]

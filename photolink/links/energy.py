@@ -1,15 +1,23 @@
 """Energy per bit by part, and the power of a whole fabric of links.
 
-A link's power is given per port (one end: what one switch or NIC port and its module draw) and
-per bit of the port's net data rate, one direction (the convention of module datasheets:
-17 W / 800 Gb/s ~ 21 pJ/bit). A part is either proportional to the bit rate (``pj_per_bit``) or
-fixed (``w``); the module's DC-DC conversion loss is a part of its own.
+The one convention (:data:`ENERGY_CONVENTION`, used by every preset, report, the demo and
+:func:`fabric_power`): a link's power is given per port (one end: what one switch or NIC port and
+its module draw) and per bit of the port's net data rate, one direction (the convention of module
+datasheets: 17 W / 800 Gb/s ~ 21 pJ/bit). Because a port both sends and receives at that rate,
+this per-port figure is also the whole link's energy per bit carried when both directions are
+busy (two ports, two directions); a link's total power is two ports' (parts shared by both ends,
+such as a passive cable, are split half per end). A part is either proportional to the bit rate
+(``pj_per_bit``) or fixed (``w``); the module's DC-DC conversion loss is a part of its own.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .._util import validate as v
+
+#: How energy and power are counted everywhere (see the module docstring).
+ENERGY_CONVENTION = ("per port (one end of a link), per net bit, one direction; equal to the link's energy per "
+                     "bit carried with both directions busy; a link draws two ports' power")
 
 #: The parts a breakdown may hold, in display order.
 PART_NAMES = ("host_serdes", "fec_logic", "retimer", "dsp", "driver", "tia", "laser", "misc",

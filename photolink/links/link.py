@@ -20,13 +20,22 @@ Errors of the segments add up before the FEC decoder (KP4 runs host to host; the
 exact residual ISI for electrical ones); :meth:`Link.simulate` streams symbols through each
 segment with :func:`photolink.simulate_ber`.
 
-The margin is the dB by which all the Gaussian noise of the link may rise before the pre-FEC
-BER reaches the FEC threshold (for an ISI-free lane: SNR minus the SNR the threshold needs).
+Each technology reports one margin, named in the report (:data:`MARGIN_KINDS`): copper a
+COM-like figure (signal over noise + residual ISI at the FEC threshold, in dB of amplitude; a
+channel passes at >= 3 dB, and the physics reach is where it falls to 3 dB), IM-DD optics the
+optical power margin (dB of extra optical loss at the FEC threshold), coherent links the OSNR
+margin (received OSNR less the OSNR the transceiver needs with its allowances).
+``noise_margin_db`` is, for every technology, the dB by which all the Gaussian noise may rise
+before the pre-FEC BER reaches the threshold. Electrical lanes honour the link's 1/(1+D)
+precoding (``precode``) and RS codeword interleaving (``interleave``, ``fec_flows``), and
+reports carry the pre-FEC BER with error-free DFE feedback (COM's view) and with error
+propagation (the decoder's).
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType, SimpleNamespace
@@ -39,6 +48,7 @@ from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
 from ..fec import bursts as _bursts
+from ..fec.simulation import INTERLEAVES as _INTERLEAVES
 from ..symbols.formats import PAM, QAM, SNR_DB_RANGE
 from ..symbols.stream import SymbolStream, simulate_ber
 from .energy import power_breakdown_w
@@ -54,6 +64,12 @@ _MEDIUM = {"passive-copper": Twinax, "active-copper": Twinax, "dsp-optics": Fibe
 BURST_WARNING_CWER = 1e-12
 #: Margin search range, dB.
 _MARGIN_RANGE = (-30.0, 60.0)
+#: The margin each technology reports (LinkResult.margin_kind) and its pass mark in dB.
+MARGIN_KINDS = {"passive-copper": ("com-like-db", 3.0), "active-copper": ("com-like-db", 3.0),
+                "dsp-optics": ("optical-power-db", 0.0), "linear-optics": ("optical-power-db", 0.0),
+                "coherent": ("osnr-db", 0.0), "ideal": ("none", 0.0)}
+#: COM's pass mark [ref:com-pass-3db].
+COM_PASS_DB = 3.0
 
 
 @lru_cache(maxsize=64)
@@ -88,6 +104,14 @@ class Segment:
             return self.eye.ber(extra_noise_db)
         s = min(max(self.snr_db - extra_noise_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1])
         return float(self.fmt.ber_awgn(s))
+
+
+def _frame_loss(code, cwer: float, frame_bytes: int, interleave: int) -> float:
+    """Frame loss ratio; with codeword interleaving a frame touches every codeword of the
+    interleave groups it spans."""
+    if interleave == 1:
+        return float(code.frame_loss_ratio(cwer, frame_bytes))
+    return float(code.frame_loss_ratio(cwer, frame_bytes, interleave))
 
 
 def _frozen(x):
@@ -129,7 +153,8 @@ def _margin_db(segments, threshold: float) -> float:
 class LinkResult:
     """What a link delivers: errors, energy, latency, reach and margin.
 
-    Energy and power are per port (one end), per net bit, one direction. Latency is one way,
+    Energy and power are per port (one end), per net bit, one direction
+    (:data:`photolink.links.energy.ENERGY_CONVENTION`). Latency is one way,
     end to end, for a frame of ``frame_bytes``.
 
     Attributes
@@ -143,9 +168,27 @@ class LinkResult:
     required_snr_db : float
         AWGN SNR at which the format's BER equals the FEC threshold.
     margin_db : float
-        evaluate: noise margin to the FEC threshold. simulate: AWGN-equivalent margin of the
-        upper confidence bound of the measured BER (a conservative estimate).
+        The margin of the link's technology, named by ``margin_kind`` (the same in evaluate and
+        simulate; see :data:`MARGIN_KINDS`).
+    margin_kind : str
+        ``"com-like-db"`` (copper: signal over noise + ISI at the FEC threshold, in dB of
+        amplitude, pass at >= 3 dB like IEEE 802.3 COM), ``"optical-power-db"`` (IM-DD: dB of
+        extra optical loss the link tolerates at the FEC threshold), ``"osnr-db"`` (coherent:
+        received OSNR less the OSNR the threshold needs), ``"none"`` (ideal).
+    margin_pass_db : float
+        ``ok`` is ``margin_db >= margin_pass_db`` (3 dB for COM-like, 0 otherwise).
+    noise_margin_db : float
+        dB by which all Gaussian noise may rise before the pre-FEC BER (error-free feedback)
+        reaches the threshold, for every technology. simulate: AWGN-equivalent margin of the
+        upper confidence bound of the measured BER.
     pre_fec_ber, threshold_ber : float
+        evaluate: ``pre_fec_ber`` is ``ber_error_free_feedback``; simulate: the measured BER.
+    ber_error_free_feedback : float
+        Statistical pre-FEC BER with correct DFE feedback (COM's view; margins and reach use it).
+    ber_with_propagation : float
+        Pre-FEC BER the FEC decoder sees, DFE error propagation (and precoding) included: the
+        burst model's in evaluate, the measured one in simulate (equal to the error-free one
+        where the burst model does not apply).
     pre_fec_ber_ci : tuple or None
         Monte-Carlo interval (simulate only).
     symbols, bit_errors : int
@@ -153,7 +196,9 @@ class LinkResult:
     cwer : float
         Codeword error ratio, obtained as ``cwer_method`` says.
     cwer_ci : tuple or None
-        Monte-Carlo interval of the CWER (simulate only).
+        simulate: Monte-Carlo interval of the CWER. evaluate with ``cwer_interval=True`` and a
+        burst-model CWER: its 95 % bootstrap interval over the episode samples
+        (:func:`photolink.fec.bursts.cwer_interval`); else None.
     cwer_method : str
         How the CWER was obtained: ``"burst-model"`` (evaluate: DFE error bursts and
         FFE-coloured noise of every segment, :mod:`photolink.fec.bursts`), ``"independent-errors"``
@@ -174,10 +219,14 @@ class LinkResult:
     latency_breakdown_ns : dict
         serialisation, propagation, pcs_fec (PCS + codeword accumulation + decode), dsp, retimer.
     reach_m : float
-        Longest length at which the pre-FEC BER meets the FEC threshold.
+        Physics reach: the longest length at which the link's margin passes (copper: COM-like
+        >= 3 dB; optics: the pre-FEC BER meets the FEC threshold).
     reach_limit : str
-        ``"fec-threshold"`` or ``"medium"`` (the medium's physical limit came first).
+        What ends the physics reach: ``"com-3db"`` (copper), ``"fec-threshold"``,
+        ``"dispersion"`` (IM-DD dispersion penalty unbounded), ``"medium"`` (the medium's
+        longest length came first; for coherent: the DSP's dispersion tolerance).
     rated_reach_m : float or None
+        Reach the product or standard is rated for (``rated_reach_limit`` says which).
     segments : tuple of dict
     warnings : tuple of str
     """
@@ -216,12 +265,18 @@ class LinkResult:
     segments: tuple
     warnings: tuple
     cwer_method: str = "independent-errors"
+    margin_kind: str = "none"
+    margin_pass_db: float = 0.0
+    noise_margin_db: float = math.inf
+    ber_error_free_feedback: float = 0.0
+    ber_with_propagation: float = 0.0
     _code: object = field(default=None, repr=False, compare=False)
+    _interleave: int = field(default=1, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        """True when the pre-FEC BER meets the FEC threshold."""
-        return self.margin_db >= 0
+        """True when the margin passes (``margin_db >= margin_pass_db``)."""
+        return self.margin_db >= self.margin_pass_db
 
     def __repr__(self) -> str:
         return (f"LinkResult({self.name} at {self.length_m:g} m, {self.method}: pre-FEC BER "
@@ -233,8 +288,8 @@ class LinkResult:
         """Probability that a frame of ``frame_bytes`` touches an uncorrectable codeword."""
         if self._code is None:
             return 0.0
-        return float(self._code.frame_loss_ratio(self.cwer, self.frame_bytes if frame_bytes is None
-                                                 else frame_bytes))
+        return _frame_loss(self._code, self.cwer, self.frame_bytes if frame_bytes is None
+                           else frame_bytes, self._interleave)
 
     def __post_init__(self):
         for name in ("energy_breakdown_pj_per_bit", "energy_breakdown_w", "latency_breakdown_ns",
@@ -282,6 +337,10 @@ class Link:
     connectors : int
     connector_loss_db : float
         Optical connections and their loss each.
+    connector_reflectance_db : float
+        Discrete reflectance of each optical connection (-inf: none). Every pair of reflections
+        sends a delayed copy of the signal to the receiver: multi-path interference with crosstalk
+        ratio ``C(connectors, 2) x reflectance^2`` (see :func:`photolink.links.optics.imdd_budget`).
     optics_loss : tuple of Loss
         Electrical-equivalent response of linear optics (driver, modulator, photodiode, TIA).
     dsp_snr_db : float
@@ -295,7 +354,19 @@ class Link:
     pcs_overhead : float
         PCS transcoding overhead (256b/257b: 1/256).
     rated_reach_m : float, optional
-        Reach the product or standard is rated for (lengths past it are flagged).
+        Reach the product or standard is rated for (lengths past it are flagged); presets keep it
+        within the physics reach (:meth:`reach_m`).
+    precode : bool
+        IEEE 802.3 1/(1+D) mod M precoding on the electrical lanes (802.3ck/dj receivers request
+        it in link training [ref:ck-precoding]): a DFE error burst then shows as two data errors
+        at its ends.
+    interleave : int
+        RS-FEC codeword interleave depth of one FEC flow (1, 2 or 4): ``interleave`` codewords
+        are interleaved RS symbol by RS symbol on the line (802.3 clauses 91/119/172; 2 for
+        800GBASE-R [ref:800g-two-flows]). RS codes only.
+    fec_flows : int
+        Independent FEC flows the lanes carry (800GbE: two 400G flows [ref:800g-two-flows]); the
+        FEC hold is ``interleave x codeword bits / (line rate / fec_flows)``.
     propagation_ns : float, optional
         Fixed propagation delay overriding the medium's (ideal links).
     source : str
@@ -330,6 +401,10 @@ class Link:
     rated_reach_m: float | None = None
     propagation_ns: float | None = None
     source: str = ""
+    precode: bool = False
+    interleave: int = 1
+    fec_flows: int = 1
+    connector_reflectance_db: float = -math.inf
 
     # ---- construction and validation ---------------------------------------------------------
 
@@ -337,7 +412,23 @@ class Link:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"name must be a non-empty string, got {self.name!r}")
         v.choice("technology", self.technology, TECHNOLOGIES)
+        if not isinstance(self.source, str):
+            raise TypeError(f"source must be a string, got {type(self.source).__name__} {self.source!r}")
         v.integer("lanes", self.lanes, lo=1, hi=64)
+        if not isinstance(self.precode, (bool, np.bool_)):
+            raise TypeError(f"precode must be a bool, got {type(self.precode).__name__} {self.precode!r}")
+        object.__setattr__(self, "precode", bool(self.precode))
+        if v.integer("interleave", self.interleave, lo=1, hi=4) not in _INTERLEAVES:
+            raise ValueError(f"interleave must be one of {_INTERLEAVES}, got {self.interleave!r}")
+        v.integer("fec_flows", self.fec_flows, lo=1, hi=64)
+        if self.lanes % self.fec_flows:
+            raise ValueError(f"fec_flows must divide lanes={self.lanes}, got {self.fec_flows!r}")
+        if self.propagation_ns is not None:
+            v.real("propagation_ns", self.propagation_ns, lo=0.0, hi=1e9)
+        if self.rated_reach_m is not None:
+            v.real("rated_reach_m", self.rated_reach_m, lo=0.0, hi=1e8)
+        if not (isinstance(self.dsp_snr_db, numbers.Real) and self.dsp_snr_db == math.inf):
+            v.real("dsp_snr_db", self.dsp_snr_db, lo=0.0, hi=80.0)
         v.real("lane_rate_gbps", self.lane_rate_gbps, lo=0.0, hi=2000.0, lo_open=True)
         for name in ("pcs_ns", "dsp_ns", "retimer_ns"):
             v.real(name, getattr(self, name), lo=0.0, hi=1e7)
@@ -352,8 +443,6 @@ class Link:
                 if not isinstance(piece, Loss):
                     raise TypeError(f"{name} must hold photolink.links.serdes.Loss pieces, got {piece!r}")
         if self.technology == "ideal":
-            if self.propagation_ns is not None:
-                v.real("propagation_ns", self.propagation_ns, lo=0.0, hi=1e9)
             return
         length = v.real("length_m", self.length_m, lo=0.0)
         medium_type = _MEDIUM[self.technology]
@@ -373,6 +462,9 @@ class Link:
             if not hasattr(self.fec, attr):
                 raise TypeError(f"fec must offer the photolink.fec.RS interface (missing {attr!r}), "
                                 f"got {self.fec!r}")
+        if self.interleave != 1 and not isinstance(self.fec, _fec.RS):
+            raise ValueError(f"interleave must be 1 unless fec is a Reed-Solomon code (a concatenated "
+                             f"code's inner code already groups its symbols), got {self.interleave!r}")
         needs = {"passive-copper": ("host_serdes",), "active-copper": ("host_serdes", "module_serdes"),
                  "dsp-optics": ("host_serdes", "module_serdes", "tx", "rx"),
                  "linear-optics": ("host_serdes", "tx", "rx"), "coherent": ("coherent",)}[self.technology]
@@ -381,11 +473,19 @@ class Link:
                 raise ValueError(f"a {self.technology} link needs {attr}")
         v.integer("connectors", self.connectors, lo=0, hi=100)
         v.real("connector_loss_db", self.connector_loss_db, lo=0.0, hi=10.0)
+        if self.connector_reflectance_db != -math.inf:
+            v.real("connector_reflectance_db", self.connector_reflectance_db, lo=-100.0, hi=-10.0)
         for device, rate in self._symbol_rates():
             if rate > device.max_symbol_rate_gbd:
                 raise ValueError(
                     f"lane_rate_gbps={self.lane_rate_gbps!r} cannot be carried: {self.fmt.name} needs "
                     f"{rate:.2f} GBd and {device.name} runs at most {device.max_symbol_rate_gbd:g} GBd")
+
+    def _mpi_crosstalk_db(self) -> float:
+        pairs = self.connectors * (self.connectors - 1) // 2
+        if pairs == 0 or self.connector_reflectance_db == -math.inf:
+            return -math.inf
+        return 10.0 * math.log10(pairs) + 2.0 * self.connector_reflectance_db
 
     @classmethod
     def ideal(cls, rate_gbps: float, propagation_ns: float = 0.0, name: str = "ideal") -> "Link":
@@ -452,8 +552,10 @@ class Link:
             return 0.0, 0.0
         rate = self.line_rate_gbps()
         total = float(self.fec.latency_ns(rate, self.lanes))
-        hold = float(self.fec.codeword_bits) / (rate * self.lanes)
-        return hold, max(total - hold, 0.0)
+        one = float(self.fec.codeword_bits) / (rate * self.lanes)     # what fec.latency_ns holds
+        flow_rate = rate * self.lanes / self.fec_flows
+        hold = self.interleave * float(self.fec.codeword_bits) / flow_rate
+        return hold, max(total - one, 0.0)
 
     def reach_m(self) -> tuple[float, str]:
         """(longest length meeting the FEC threshold, what limits it: fec-threshold or medium)."""
@@ -464,7 +566,7 @@ class Link:
     # ---- results ------------------------------------------------------------------------------
 
     def evaluate(self, frame_bytes: int = 64, switch_pj_per_bit: float | None = None, *,
-                 reach: bool = True) -> LinkResult:
+                 reach: bool = True, cwer_interval: bool = False) -> LinkResult:
         """Statistical evaluation (closed forms and statistical eyes; milliseconds, cached).
 
         Electrical lanes are evaluated with error-free DFE feedback (the bound COM uses);
@@ -482,24 +584,35 @@ class Link:
         reach : bool
             Also find the reach (a root search over length, tens of ms the first time for a
             link design; cached across lengths). Without it ``reach_m`` is NaN.
+        cwer_interval : bool
+            Also give the burst-model CWER its bootstrap interval (``cwer_ci``; 20 recomputations
+            of the CWER, a few seconds).
         """
         frame_bytes = v.integer("frame_bytes", frame_bytes, lo=1, hi=10**7)
         if switch_pj_per_bit is not None:
             switch_pj_per_bit = v.real("switch_pj_per_bit", switch_pj_per_bit, lo=0.0, hi=1e3)
         if not isinstance(reach, (bool, np.bool_)):
             raise TypeError(f"reach must be a bool, got {type(reach).__name__} {reach!r}")
-        return _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
+        if not isinstance(cwer_interval, (bool, np.bool_)):
+            raise TypeError(f"cwer_interval must be a bool, got {type(cwer_interval).__name__} {cwer_interval!r}")
+        rep = _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
+        if cwer_interval and rep.cwer_method == "burst-model":
+            segs = self.segments()
+            ci = _bursts.cwer_interval(_burst_lanes(self, segs), self.fec, interleave=self.interleave)
+            rep = dataclasses.replace(rep, cwer_ci=(min(ci[0], rep.cwer), max(ci[1], rep.cwer)))
+        return rep
 
     def simulate(self, n_symbols: int, *, seed: _rng.SeedLike, frame_bytes: int = 64,
                  ideal_feedback: bool = False,
-                 precode: bool = False, n_threads: int = 1, switch_pj_per_bit: float | None = None,
+                 precode: bool | None = None, n_threads: int = 1, switch_pj_per_bit: float | None = None,
                  reach: bool = True) -> LinkResult:
         """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.
 
         Each segment streams its own child stream of ``seed``, with real DFE decisions (so DFE
         error propagation shows; :meth:`evaluate`'s pre-FEC BER is the error-free-feedback bound),
-        unless ``ideal_feedback``; ``precode`` turns on IEEE 802.3 1/(1+D) precoding of the
-        electrical lanes (error bursts become pairs).
+        unless ``ideal_feedback``; ``precode`` (default: the link's own ``precode``) turns IEEE
+        802.3 1/(1+D) precoding of the electrical lanes on or off (error bursts become pairs).
+        The link's ``interleave`` is applied to the RS codewords.
 
         The CWER is *measured* wherever the decoder can be simulated (``cwer_method ==
         "fec.simulate"``): for PAM links with an RS code, or with the concatenated inner code on a
@@ -513,6 +626,10 @@ class Link:
         ``"fec-model"``).
         """
         base = self.evaluate(frame_bytes, switch_pj_per_bit, reach=reach)
+        if precode is None:
+            precode = self.precode
+        if not isinstance(precode, (bool, np.bool_)):
+            raise TypeError(f"precode must be a bool or None, got {type(precode).__name__} {precode!r}")
         if self.technology == "ideal":
             return dataclasses.replace(base, method="simulate")
         n = v.integer("n_symbols", n_symbols, lo=1, hi=10**13)
@@ -554,7 +671,8 @@ class Link:
         except ValueError:
             margin = -math.inf
         warnings = [w for w in base.warnings
-                    if "above the FEC threshold" not in w and "DFE error bursts" not in w]
+                    if "above the FEC threshold" not in w and "DFE error bursts" not in w
+                    and "DFE error propagation" not in w]
         if ci[1] > th:
             warnings.append(f"measured pre-FEC BER {ber:.3g} (95% CI up to {ci[1]:.3g}) does not show "
                             f"the FEC threshold {th:.3g} is met")
@@ -564,7 +682,8 @@ class Link:
         return dataclasses.replace(
             base, method="simulate", pre_fec_ber=ber, pre_fec_ber_ci=ci, symbols=symbols,
             bit_errors=errors, cwer=cwer, cwer_ci=cwer_ci, cwer_method=method,
-            frame_loss=float(self.fec.frame_loss_ratio(cwer, frame_bytes)), margin_db=margin,
+            frame_loss=_frame_loss(self.fec, cwer, frame_bytes, self.interleave), noise_margin_db=margin,
+            ber_with_propagation=ber,
             segments=tuple(seg_out), warnings=tuple(warnings + extra_warnings))
 
     def _decoder_simulable(self, segs) -> bool:
@@ -582,6 +701,7 @@ class Link:
         bps = self.fmt.bits_per_symbol
         n_cw = max(1, -(-n * bps // int(math.ceil(code.codeword_bits))))
         fmt, snr, kw = self._codeword_stream(segs, precode, ideal_feedback)
+        n_cw = -(-n_cw // self.interleave) * self.interleave
         r = _fec.simulate(code, fmt, snr, n_cw, seed=ss, n_threads=n_threads, **kw)
         symbols = r.line_bits // bps
         if isinstance(fmt, _SegmentStreams):
@@ -600,34 +720,43 @@ class Link:
                                       int(r.line_bit_errors), int(r.line_bits), float(r.cwer),
                                       tuple(r.ci), "fec.simulate", frame_bytes, seg_out, extra)
 
-    def _codeword_stream(self, segs, precode=False, ideal_feedback=False):
+    def _codeword_stream(self, segs, precode=None, ideal_feedback=False):
         """(fmt, snr_db, options) for photolink.fec.simulate / codeword_failures of the link."""
+        precode = self.precode if precode is None else bool(precode)
+        il = {"interleave": self.interleave} if self.interleave != 1 else {}
         if len(segs) == 1:
             seg = segs[0]
             if seg.channel is not None:
-                kw = {"channel": seg.channel, "equalizer": seg.equalizer, "precode": bool(precode),
-                      "ideal_feedback": bool(ideal_feedback)}
+                kw = {"channel": seg.channel, "equalizer": seg.equalizer, "precode": precode,
+                      "ideal_feedback": bool(ideal_feedback), **il}
                 return self.fmt, seg.snr_in_db, kw
-            return self.fmt, seg.snr_db, {}
-        return _SegmentStreams(self.fmt, segs, bool(precode), bool(ideal_feedback)), 0.0, {}
+            return self.fmt, seg.snr_db, il
+        return _SegmentStreams(self.fmt, segs, precode, bool(ideal_feedback)), 0.0, il
 
     def link_model(self) -> LinkModel:
         """What a packet-level path needs (see :class:`photolink.links.model.LinkModel`).
 
         ``latency_ns`` holds propagation, pcs_fec (PCS + FEC decode), dsp and retimer; the codeword
         accumulation is ``fec_hold_ns`` (not in ``latency_ns``) and serialisation is the path's.
+        With ``interleave`` > 1 the path's codewords are interleave groups (``interleave`` x the
+        message bits; the group fails when any of its codewords does).
         """
         if self.technology == "ideal":
             return LinkModel.ideal(self.net_rate_gbps, self._propagation_ns(), name=self.name)
         rep = self.evaluate(reach=False)
         hold, decode = self._fec_latency()
+        # with interleaving the path's unit is an interleave group: a frame that touches one of
+        # its codewords touches all (their symbols alternate); the group fails if any does
+        il = self.interleave
+        cwer = min(max(rep.cwer, 0.0), 1.0)
+        group_cwer = cwer if il == 1 else float(-math.expm1(il * math.log1p(-min(cwer, 1 - 1e-16))))
         latency = {"propagation": self._propagation_ns(), "pcs_fec": self.pcs_ns + decode}
         if self.dsp_ns:
             latency["dsp"] = self.dsp_ns
         if self.retimer_ns:
             latency["retimer"] = self.retimer_ns
         return LinkModel(name=self.name, rate_gbps=self.net_rate_gbps, latency_ns=latency,
-                        codeword_bits=int(self.fec.message_bits), cwer=min(max(rep.cwer, 0.0), 1.0),
+                        codeword_bits=int(self.fec.message_bits) * il, cwer=group_cwer,
                         fec_hold_ns=hold, codeword_failures=self._codeword_failures())
 
     def _codeword_failures(self):
@@ -641,10 +770,14 @@ class Link:
         segs = self.segments()
         if not self._decoder_simulable(segs) or any(s.ber() >= 0.5 for s in segs):
             return None
-        code = self.fec
+        code, il = self.fec, self.interleave
         fmt, snr, kw = self._codeword_stream(segs)
-        return lambda n_codewords, seed: _fec.codeword_failures(code, fmt, snr, n_codewords,
-                                                                 seed=seed, **kw)
+
+        def groups(n_groups, seed):
+            flags = _fec.codeword_failures(code, fmt, snr, n_groups * il, seed=seed, **kw)
+            return flags.reshape(n_groups, il).any(axis=1) if il > 1 else flags
+
+        return groups
 
 
 class _SegmentStreams:
@@ -717,7 +850,8 @@ def _side(pieces) -> list:
 
 
 @lru_cache(maxsize=1024)
-def _segments(link: Link) -> tuple:
+def _segments(link: Link, extra_loss_db: float = 0.0) -> tuple:
+    """The link's segments; ``extra_loss_db`` of passive optical loss added (IM-DD only)."""
     if link.technology == "ideal":
         return ()
     bps = link.fmt.bits_per_symbol
@@ -734,10 +868,14 @@ def _segments(link: Link) -> tuple:
     if link.technology == "coherent":
         osnr = link.medium.osnr_db(link.length_m, link.coherent.tx_osnr_db)
         snr = link.coherent.snr_db(osnr, rs)
-        detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m)}
+        detail = {"osnr_db": osnr, "spans": link.medium.spans(link.length_m),
+                  "required_osnr_db": required_osnr_db(link),
+                  "required_osnr_typical_db": required_osnr_db(link, allowances=False),
+                  "allowances_db": {"implementation": link.coherent.implementation_allowance_db,
+                                    "ageing": link.coherent.ageing_allowance_db}}
         return (Segment("line", link.fmt, rs, snr, snr, detail=detail),)
     budget = imdd_budget(link.fmt, link.tx, link.rx, link.medium, link.length_m, rs,
-                         link.connectors, link.connector_loss_db)
+                         link.connectors, link.connector_loss_db, extra_loss_db, link._mpi_crosstalk_db())
     detail = {"received_oma_dbm": budget.received_oma_dbm,
               "losses_db": {k: round(x, 3) for k, x in budget.losses_db.items()},
               "noise_db": {k: round(x, 2) for k, x in budget.noise_db.items()}}
@@ -773,7 +911,7 @@ def _burst_lanes(link: Link, segs) -> list | None:
     lanes = []
     for seg in segs:
         if seg.channel is not None:
-            ep = _bursts.episodes(seg.fmt, seg.snr_in_db, seg.channel, seg.equalizer)
+            ep = _bursts.episodes(seg.fmt, seg.snr_in_db, seg.channel, seg.equalizer, precode=link.precode)
         else:
             ep = _bursts.episodes(seg.fmt, min(max(seg.snr_db, SNR_DB_RANGE[0]), SNR_DB_RANGE[1]))
         # a module DSP's inner code covers its optical lane only, not the host AUIs around it
@@ -789,13 +927,78 @@ def _statistical_cwer(link: Link, segs, ber: float):
         return 1.0, "independent-errors", none
     lanes = _burst_lanes(link, segs)
     if lanes is not None:
-        return _bursts.cwer(lanes, link.fec), "burst-model", [ep for ep, _ in lanes]
+        return (_bursts.cwer(lanes, link.fec, interleave=link.interleave), "burst-model",
+                [ep for ep, _ in lanes])
     method = "fec-model" if isinstance(link.fec, _fec.CoherentFEC) else "independent-errors"
     return float(link.fec.cwer_from_ber(min(ber, 0.5))), method, none
 
 
+def _com_like_db(segs, threshold: float) -> float:
+    """Smallest COM-like figure over the electrical segments, each held to an equal share of the
+    FEC threshold (their errors add up before the decoder)."""
+    share = threshold / len(segs)
+    return min(s.eye.com_like_db(share) if s.eye is not None else -math.inf for s in segs)
+
+
+def _optical_margin_db(link: Link) -> float:
+    """dB of extra optical loss at which the pre-FEC BER (error-free feedback) is the threshold."""
+    th = _threshold(link.fec)
+
+    def f(x):
+        segs = _segments(link, float(x))
+        return math.log(max(_total_ber(segs), 1e-320)) - math.log(th)
+
+    if f(0.0) > 0:
+        lo = -30.0
+        if f(lo) > 0:
+            return -math.inf
+        return float(optimize.brentq(f, lo, 0.0, xtol=1e-3))
+    hi = 1.0
+    while f(hi) < 0:
+        hi *= 2
+        if hi > 64:
+            return math.inf
+    return float(optimize.brentq(f, hi / 2 if hi > 1 else 0.0, hi, xtol=1e-3))
+
+
+def required_osnr_db(link: Link, allowances: bool = True) -> float:
+    """OSNR (dB in 0.1 nm) a coherent link's transceiver needs at the FEC threshold (inf if its
+    own SNR ceiling is below what the threshold needs), with its implementation and ageing
+    allowances unless ``allowances=False`` (the typical, beginning-of-life need)."""
+    return _required_osnr_db(link.fmt, link.fec, link.coherent, link.symbol_rate_gbd,
+                             bool(allowances))
+
+
+@lru_cache(maxsize=64)
+def _required_osnr_db(fmt, code, trx, rs, allowances) -> float:
+    need = _required_snr_db(fmt, _threshold(code))
+    f = lambda o: trx.snr_db(o, rs) - need  # noqa: E731
+    if f(80.0) < 0:
+        return math.inf
+    extra = trx.allowances_db if allowances else 0.0
+    return float(optimize.brentq(f, -20.0, 80.0, xtol=1e-4)) + extra
+
+
+def _link_margin(link: Link, segs) -> float:
+    """The technology's margin (see LinkResult.margin_kind)."""
+    kind, _ = MARGIN_KINDS[link.technology]
+    if any(s.snr_db == -math.inf for s in segs):
+        return -math.inf
+    if kind == "com-like-db":
+        return _com_like_db(segs, _threshold(link.fec))
+    if kind == "optical-power-db":
+        return _optical_margin_db(link)
+    return segs[0].detail["osnr_db"] - required_osnr_db(link)
+
+
 def _margin_at(link: Link, length: float) -> float:
+    """What the reach search drives to zero: COM-like less 3 dB for copper, else the noise
+    margin to the FEC threshold (zero where the BER is the threshold)."""
     segs = _segments(dataclasses.replace(link, length_m=length))
+    if MARGIN_KINDS[link.technology][0] == "com-like-db":
+        return _com_like_db(segs, _threshold(link.fec)) - COM_PASS_DB
+    if link.technology == "coherent":              # the OSNR margin, allowances included
+        return segs[0].detail["osnr_db"] - required_osnr_db(link)
     return _margin_db(segs, _threshold(link.fec))
 
 
@@ -814,12 +1017,17 @@ def _reach(link0: Link) -> tuple[float, str]:
             return 0.0, "fec-threshold"
         i = max(k for k, m in enumerate(margins) if m >= 0)
         return float(optimize.brentq(f, grid[i], grid[i + 1], xtol=tol)), "fec-threshold"
+    why = "com-3db" if MARGIN_KINDS[link0.technology][0] == "com-like-db" else "fec-threshold"
     hi = f(limit)
     if hi >= 0:
         return float(limit), "medium"
     if f(0.0) < 0:
-        return 0.0, "fec-threshold"
-    return float(optimize.brentq(f, 0.0, limit, xtol=tol)), "fec-threshold"
+        return 0.0, why
+    x = float(optimize.brentq(f, 0.0, limit, xtol=tol))
+    past = _segments(dataclasses.replace(link0, length_m=min(x * 1.001 + tol, limit)))
+    if any("dispersion-limited" in s.detail.get("failure", "") for s in past):
+        why = "dispersion"
+    return x, why
 
 
 @lru_cache(maxsize=1024)
@@ -846,21 +1054,33 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
             snr_db=math.inf, required_snr_db=-math.inf, margin_db=math.inf, pre_fec_ber=0.0,
             threshold_ber=0.0, cwer=0.0, frame_loss=0.0, reach_m=math.inf, reach_limit="medium",
             segments=(), warnings=(), cwer_method="none")
+    kind, pass_db = MARGIN_KINDS[link.technology]
     segs = link.segments()
     th = _threshold(link.fec)
     ber = _total_ber(segs)
     cwer, method, seg_bursts = _statistical_cwer(link, segs, ber)
-    margin = _margin_db(segs, th)
+    noise_margin = _margin_db(segs, th)
+    margin = _link_margin(link, segs)
+    ber_prop = ber
+    if all(b is not None for b in seg_bursts) and ber < 0.5:
+        ber_prop = 1.0 - math.prod(1.0 - min(b.ber, 0.5) for b in seg_bursts)
     reach, limit = link.reach_m() if with_reach else (float("nan"), "not computed")
     required = _required_snr_db(link.fmt, th)
     warnings = []
     for s in segs:
         if "failure" in s.detail:
             warnings.append(f"{s.name}: {s.detail['failure']}")
-    if margin < 0:
+    if noise_margin < 0:
         warnings.append(f"pre-FEC BER {ber:.3g} is above the FEC threshold {th:.3g} "
-                        f"(margin {margin:.2f} dB): the link fails at {link.length_m:g} m"
+                        f"({kind} margin {margin:.2f} dB): the link fails at {link.length_m:g} m"
                         + (f"; its reach is {reach:.4g} m" if with_reach else ""))
+    elif margin < pass_db:
+        warnings.append(f"{kind} margin {margin:.2f} dB is below the {pass_db:g} dB a channel needs "
+                        f"to pass (IEEE 802.3 COM) at {link.length_m:g} m"
+                        + (f"; its reach is {reach:.4g} m" if with_reach else ""))
+    if ber_prop > th >= ber:
+        warnings.append(f"with DFE error propagation the pre-FEC BER is {ber_prop:.3g}, above the FEC "
+                        f"threshold {th:.3g} that the error-free-feedback BER {ber:.3g} meets")
     if method == "burst-model" and margin >= 0 and cwer > BURST_WARNING_CWER:
         warnings.append(f"DFE error bursts: CWER {cwer:.2g} although the pre-FEC BER {ber:.3g} meets "
                         f"the FEC threshold (an error-free-feedback, independent-error criterion); "
@@ -868,12 +1088,18 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
                         f"{max(b.mean_burst_symbols for b in seg_bursts if b is not None):.1f}")
     if link.rated_reach_m is not None and link.length_m > link.rated_reach_m:
         warnings.append(f"length {link.length_m:g} m is past the rated reach of {link.rated_reach_m:g} m")
+    if with_reach and link.rated_reach_m is not None and link.rated_reach_m > reach * (1 + 1e-6):
+        warnings.append(f"rated reach {link.rated_reach_m:g} m exceeds the physics reach {reach:.4g} m "
+                        f"({limit})")
     return LinkResult(
         **common, line_rate_gbps=link.line_rate_gbps(), symbol_rate_gbd=link.symbol_rate_gbd,
         format=link.fmt.name, fec=str(getattr(link.fec, "name", link.fec)),
         snr_db=min(s.snr_db for s in segs), required_snr_db=required, margin_db=margin,
+        margin_kind=kind, margin_pass_db=pass_db, noise_margin_db=noise_margin,
+        ber_error_free_feedback=ber, ber_with_propagation=ber_prop,
         pre_fec_ber=ber, threshold_ber=th, cwer=cwer,
-        frame_loss=float(link.fec.frame_loss_ratio(cwer, frame_bytes)), reach_m=reach,
+        frame_loss=_frame_loss(link.fec, cwer, frame_bytes, link.interleave), reach_m=reach,
+        _interleave=link.interleave,
         reach_limit=limit, warnings=tuple(warnings), cwer_method=method, _code=link.fec,
         segments=tuple({**_segment_dict(s), **({"bursts": b.to_dict()} if b is not None else {})}
                        for s, b in zip(segs, seg_bursts)))

@@ -1,11 +1,17 @@
 """Optical media and link budgets: IM-DD (PAM over fibre) and coherent (OSNR).
 
-IM-DD: the received outer OMA is the launch OMA less fibre attenuation, connector losses, the
-dispersion penalty and the transmitter's eye-closure penalty (TDECQ). With the PAM levels
-equally spaced in optical power, adjacent levels are ``R * OMA / (M - 1)`` apart in photocurrent,
-and the decision-point SNR (mean symbol power over noise power, [ref:snr-convention]) is that signal
-against the receiver's thermal noise (TIA input-referred density), shot noise (2 q I B) and
-laser RIN (RIN_OMA: ``RIN * (R OMA)^2 * B``), all in the receiver's noise bandwidth B.
+IM-DD, following the IEEE 802.3 budget methodology [ref:imdd-ieee-budget]: the received outer
+OMA is the launch OMA less fibre attenuation, connector losses, the dispersion penalty and the
+transmitter's eye-closure penalty (TDECQ). TDECQ is measured on the transmitter's own signal, so
+it already holds the transmitter's noise (RIN included): RIN is not counted again unless the
+transmitter says its TDECQ leaves it out (``rin_in_tdecq=False``). With the PAM levels equally
+spaced in optical power, adjacent levels are ``R * OMA / (M - 1)`` apart in photocurrent, and the
+decision-point SNR (mean symbol power over noise power, [ref:snr-convention]) is that signal
+against the receiver's thermal noise (TIA input-referred density), shot noise (2 q I B), RIN where
+counted (RIN_OMA: ``RIN * (R OMA)^2 * B``) and multi-path interference from pairs of connector
+reflections (interferometric beat noise ``2 eps (R P_avg)^2``, eps the MPI crosstalk ratio
+[ref:imdd-mpi]), all in the receiver's noise bandwidth B. A receiver can be given by its IEEE
+sensitivity (:meth:`OpticalRx.from_sensitivity`).
 
 The dispersion penalty is the spectral-width model ``-5 log10(1 - (4 eps)^2)`` with
 ``eps = R_s * |D| * L * sigma_lambda`` (Agrawal, Fiber-Optic Communication Systems, sec. 5.4):
@@ -126,6 +132,8 @@ class OpticalTx:
     laser : Laser
     max_symbol_rate_gbd : float
         Fastest symbol rate of the driver/modulator class.
+    rin_in_tdecq : bool
+        True (IEEE methodology): the TDECQ holds the transmitter's noise, RIN is not added again.
     source : str
     """
 
@@ -138,6 +146,7 @@ class OpticalTx:
     laser: Laser
     max_symbol_rate_gbd: float = 60.0
     source: str = ""
+    rin_in_tdecq: bool = True
 
     def __post_init__(self):
         v.real("launch_oma_dbm", self.launch_oma_dbm, lo=-30.0, hi=20.0)
@@ -180,6 +189,21 @@ class OpticalRx:
         v.real("noise_pa_per_rthz", self.noise_pa_per_rthz, lo=0.0, hi=1e3)
         v.real("bandwidth_ratio", self.bandwidth_ratio, lo=0.1, hi=4.0)
 
+    @classmethod
+    def from_sensitivity(cls, name: str, fmt, sensitivity_oma_dbm: float, symbol_rate_gbd: float,
+                         ber: float, responsivity_a_per_w: float = 0.8, bandwidth_ratio: float = 0.75,
+                         source: str = "") -> "OpticalRx":
+        """The receiver whose thermal noise alone gives ``ber`` at an outer OMA of
+        ``sensitivity_oma_dbm`` (an IEEE receiver sensitivity for an ideal transmitter, i.e. the
+        OMA less the transmitter's TECQ)."""
+        oma_w = 10.0 ** (v.real("sensitivity_oma_dbm", sensitivity_oma_dbm, lo=-40.0, hi=20.0) / 10) / 1000
+        rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=0.1, hi=1000.0)
+        need = float(fmt.snr_db_for_ber(v.real("ber", ber, lo=1e-15, hi=0.1)))
+        spacing = responsivity_a_per_w * oma_w / (fmt.M - 1)
+        signal = fmt.mean_power * (spacing / 2) ** 2
+        density = math.sqrt(signal / 10.0 ** (need / 10) / (bandwidth_ratio * rs * 1e9))
+        return cls(name, responsivity_a_per_w, density * 1e12, bandwidth_ratio, source)
+
 
 @dataclass(frozen=True)
 class ImddBudget:
@@ -213,11 +237,19 @@ def dispersion_penalty_db(symbol_rate_gbd: float, dispersion_ps_per_nm_km: float
 
 
 def imdd_budget(fmt, tx: OpticalTx, rx: OpticalRx, fiber: Fiber, length_m: float,
-                symbol_rate_gbd: float, connectors: int = 2, connector_loss_db: float = 0.5) -> ImddBudget:
-    """Received OMA and decision-point SNR of one IM-DD lane (see the module docstring)."""
+                symbol_rate_gbd: float, connectors: int = 2, connector_loss_db: float = 0.5,
+                extra_loss_db: float = 0.0, mpi_crosstalk_db: float = -math.inf) -> ImddBudget:
+    """Received OMA and decision-point SNR of one IM-DD lane (see the module docstring).
+
+    ``mpi_crosstalk_db`` is the multi-path interference crosstalk ratio (10 log10 of the sum of
+    products of reflectance pairs; -inf for none).
+
+    ``extra_loss_db`` is passive optical loss added to the channel (the optical power margin is
+    the largest that still meets the FEC threshold).
+    """
     losses = {
         "fibre": fiber.attenuation_db_per_km * length_m / 1000,
-        "connectors": connectors * connector_loss_db,
+        "connectors": connectors * connector_loss_db + extra_loss_db,
         "dispersion": dispersion_penalty_db(symbol_rate_gbd, fiber.dispersion_ps_per_nm_km, length_m,
                                             tx.spectral_width_nm),
         "tdecq": tx.tdecq_db,
@@ -234,9 +266,12 @@ def imdd_budget(fmt, tx: OpticalTx, rx: OpticalRx, fiber: Fiber, length_m: float
     var = {
         "thermal": (rx.noise_pa_per_rthz * 1e-12) ** 2 * b_hz,
         "shot": 2 * Q_E * r * avg_w * b_hz,
-        "rin": 10.0 ** (tx.rin_db_per_hz / 10) * (r * 10.0 ** ((tx.launch_oma_dbm - losses["fibre"]
-                                                                  - losses["connectors"]) / 10) / 1000) ** 2 * b_hz,
     }
+    if not tx.rin_in_tdecq:
+        var["rin"] = 10.0 ** (tx.rin_db_per_hz / 10) * (r * 10.0 ** ((tx.launch_oma_dbm - losses["fibre"]
+                                                                      - losses["connectors"]) / 10) / 1000) ** 2 * b_hz
+    if mpi_crosstalk_db > -math.inf:
+        var["mpi"] = 2.0 * 10.0 ** (mpi_crosstalk_db / 10) * (r * avg_w) ** 2
     noise_db = {k: _db(signal / x) if x > 0 else math.inf for k, x in var.items()}
     snr = _db(signal / sum(var.values())) if not limited else -math.inf
     return ImddBudget(received_oma_dbm=oma_dbm, losses_db=losses, noise_db=noise_db, snr_db=snr,
@@ -311,8 +346,13 @@ class CoherentTrx:
     tx_osnr_db : float
         Transmitter OSNR in 0.1 nm.
     implementation_snr_db : float
-        SNR ceiling of the transceiver itself (DAC/ADC, drivers, laser phase noise, DSP).
+        SNR ceiling of the transceiver itself (DAC/ADC, drivers, laser phase noise, DSP): a
+        typical, beginning-of-life figure (the back-to-back BER follows from it).
     max_symbol_rate_gbd : float
+    implementation_allowance_db, ageing_allowance_db : float
+        OSNR allowances (dB) added to the OSNR the typical transceiver needs at the FEC threshold:
+        line impairments the model leaves out (CD/PMD/PDL/filtering penalties, temperature) and
+        end-of-life ageing. The OSNR margin is taken against the required OSNR with both.
     source : str
     """
 
@@ -321,11 +361,20 @@ class CoherentTrx:
     implementation_snr_db: float
     max_symbol_rate_gbd: float = 70.0
     source: str = ""
+    implementation_allowance_db: float = 0.0
+    ageing_allowance_db: float = 0.0
 
     def __post_init__(self):
         v.real("tx_osnr_db", self.tx_osnr_db, lo=0.0, hi=80.0)
         v.real("implementation_snr_db", self.implementation_snr_db, lo=0.0, hi=80.0)
         v.real("max_symbol_rate_gbd", self.max_symbol_rate_gbd, lo=0.1, hi=1000.0)
+        v.real("implementation_allowance_db", self.implementation_allowance_db, lo=0.0, hi=20.0)
+        v.real("ageing_allowance_db", self.ageing_allowance_db, lo=0.0, hi=20.0)
+
+    @property
+    def allowances_db(self) -> float:
+        """OSNR allowances on top of the typical transceiver's need (implementation + ageing)."""
+        return self.implementation_allowance_db + self.ageing_allowance_db
 
     def snr_db(self, osnr_db: float, symbol_rate_gbd: float) -> float:
         """Symbol SNR (per polarisation) at the decision point for a received OSNR."""

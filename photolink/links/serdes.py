@@ -143,6 +143,10 @@ class SerDes:
         receiver) relative to the launched signal power; broadband, so the FFE enhances it.
     max_symbol_rate_gbd : float
         Fastest symbol rate this SerDes class runs.
+    dfe_b1_max : float
+        Largest first DFE tap relative to the main cursor (COM b_max(1), 0.85 in IEEE 802.3ck and
+        802.3dj [ref:com-dfe-b1-limit]); the FFE is redesigned to leave at most this much first
+        post-cursor, and what the DFE cannot cancel stays as residual ISI.
     source : str
     """
 
@@ -158,6 +162,7 @@ class SerDes:
     implementation_snr_db: float = 30.0
     crosstalk_db: float = -45.0
     max_symbol_rate_gbd: float = 120.0
+    dfe_b1_max: float = 0.85
     source: str = ""
 
     def __post_init__(self):
@@ -172,6 +177,7 @@ class SerDes:
         v.real("implementation_snr_db", self.implementation_snr_db, lo=0.0, hi=80.0)
         v.real("crosstalk_db", self.crosstalk_db, lo=-200.0, hi=0.0)
         v.real("max_symbol_rate_gbd", self.max_symbol_rate_gbd, lo=0.1, hi=1000.0)
+        v.real("dfe_b1_max", self.dfe_b1_max, lo=0.0, hi=1.0, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -296,16 +302,22 @@ class Eye:
 
     def ber(self, extra_noise_db: float = 0.0) -> float:
         """BER with the Gaussian noise (not the residual ISI) raised by ``extra_noise_db``."""
+        return self._ber(extra_noise_db, 1.0)
+
+    def _ber(self, extra_noise_db: float, gain: float) -> float:
+        """BER with the Gaussian noise raised by ``extra_noise_db`` and the cursor (signal and
+        decision thresholds) scaled by ``gain``."""
         fmt = self.fmt
         s = math.hypot(self.sigma * 10.0 ** (extra_noise_db / 20.0), self.sigma_isi_gauss)
         if s == 0:
             return 0.0
-        lo = np.concatenate([[-np.inf], self._thresholds])
-        hi = np.concatenate([self._thresholds, [np.inf]])
+        thresholds = self._thresholds * gain
+        lo = np.concatenate([[-np.inf], thresholds])
+        hi = np.concatenate([thresholds, [np.inf]])
         total = 0.0
         j = np.arange(fmt.M)
         for i, level in enumerate(fmt.levels):
-            x = (self.cursor * level + self.values)[:, None]
+            x = (self.cursor * gain * level + self.values)[:, None]
             below = special.ndtr((hi - x) / s) - special.ndtr((lo - x) / s)
             above = special.ndtr((x - lo) / s) - special.ndtr((x - hi) / s)
             p = np.where(j < i, below, above)
@@ -313,6 +325,28 @@ class Eye:
             w[i] = 0.0
             total += float(self.probs @ (p @ w))
         return total / (fmt.M * fmt.bits_per_symbol)
+
+    def com_like_db(self, target_ber: float) -> float:
+        """COM-like figure: 20 log10 of the factor by which noise *and* residual ISI may grow
+        (equivalently, the signal shrink) before the BER reaches ``target_ber``.
+
+        IEEE 802.3 COM is 20 log10(A_s / A_ni) with A_ni the noise-plus-interference amplitude
+        exceeded with the detector error ratio DER0; scaling every impairment by 10^(x/20) until
+        the error ratio is the target gives the same x. A channel passes COM at >= 3 dB
+        [ref:com-pass-3db].
+        """
+        target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
+        f = lambda d: math.log(max(self._ber_scaled(d), 1e-320)) - math.log(target)  # noqa: E731
+        lo, hi = -30.0, 30.0
+        if f(hi) < 0:
+            return hi
+        if f(lo) > 0:
+            return -math.inf
+        return float(optimize.brentq(f, lo, hi, xtol=1e-4))
+
+    def _ber_scaled(self, up_db: float) -> float:
+        """BER with every impairment ``up_db`` dB larger relative to the signal."""
+        return self._ber(0.0, 10.0 ** (-up_db / 20.0))
 
     def noise_margin_db(self, target_ber: float) -> float:
         """dB by which the Gaussian noise can rise (or must fall, < 0) for the BER to reach ``target_ber``."""
@@ -368,6 +402,8 @@ def _electrical_lane(fmt, serdes, losses, rs, extra_snr_db) -> ElectricalResult:
     # MMSE design for a white-noise approximation of everything at the cursor.
     design = thermal + xtalk + pavg * (coloured + impl + jitter2 * float(slope[main] ** 2))
     eq = Equalizer.mmse(channel, serdes.n_ffe, serdes.n_dfe, _db(pavg / design))
+    if serdes.n_dfe:
+        eq = _limit_first_dfe_tap(channel, eq, serdes.n_ffe, serdes.n_dfe, design / pavg, serdes.dfe_b1_max)
     dp = decision_point(channel, eq)
     c = np.asarray(eq.ffe)
     gain2 = float(c @ c)
@@ -394,6 +430,44 @@ def _electrical_lane(fmt, serdes, losses, rs, extra_snr_db) -> ElectricalResult:
         snr_in_db=_db(pavg * gain2 / slicer_noise),            # white input noise, same slicer variance
         snr_db=_db(signal_power / (slicer_noise + resid)), channel=channel, equalizer=eq,
         noise_db=noise_db, eye=Eye(fmt, dp.cursor, dp.residual_isi, math.sqrt(slicer_noise)))
+
+
+def _limit_first_dfe_tap(channel: Channel, eq: Equalizer, n_ffe: int, n_dfe: int,
+                         noise_to_signal: float, b_max: float) -> Equalizer:
+    """``eq`` if its first DFE tap is at most ``b_max`` times the cursor; else the MMSE FFE that
+    aims the first post-cursor at ``b_max`` (instead of leaving it free for the DFE), with the
+    first DFE tap clipped to ``b_max`` (COM's b_max(1); the rest is residual ISI)."""
+    dp = decision_point(channel, eq)
+    if eq.dfe[0] <= b_max * dp.cursor:
+        return eq
+    h = channel.pulse
+    n_q = h.size + n_ffe - 1
+    conv = np.zeros((n_q, n_ffe))
+    for i in range(n_ffe):
+        conv[i:i + h.size, i] = h
+    ridge = max(noise_to_signal * channel.main**2, 1e-10 * float(h @ h))
+    best = None
+    for fc in range(n_ffe):
+        d = channel.cursor + fc
+        keep = np.ones(n_q, bool)
+        keep[d + 2:d + 1 + n_dfe] = False        # taps 2.. are the DFE's; tap 1 is aimed at b_max
+        target = np.zeros(n_q)
+        target[d] = 1.0
+        if d + 1 < n_q:
+            target[d + 1] = b_max
+        a = conv[keep]
+        c = np.linalg.solve(a.T @ a + ridge * np.eye(n_ffe), a.T @ target[keep])
+        mse = float(np.sum((a @ c - target[keep]) ** 2) + noise_to_signal * channel.main**2 * c @ c)
+        if best is None or mse < best[0]:
+            best = (mse, c, fc)
+    _, c, fc = best
+    q = conv @ c
+    d = channel.cursor + fc
+    b = np.zeros(n_dfe)
+    post = q[d + 1:d + 1 + n_dfe]
+    b[:post.size] = post
+    b[0] = min(b[0], b_max * q[d])
+    return Equalizer(ffe=tuple(c.tolist()), ffe_cursor=fc, dfe=tuple(b.tolist()))
 
 
 def _db(x: float) -> float:

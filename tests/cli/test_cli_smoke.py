@@ -24,7 +24,7 @@ def written(path, min_bytes=1000):
 @pytest.mark.slow
 def test_demo(tmp_path, capsys):
     out = run(capsys, "demo", "--out-dir", tmp_path, "--packets", 20_000)
-    for tech in ("copper", "copper @ reach", "copper +10%", "pluggable", "LPO", "CPO"):
+    for tech in ("copper", "copper @ reach", "copper +50%", "pluggable", "LPO", "CPO"):
         assert f"\n{tech} " in out
     assert "burst-model" in out and "llr p99.9" in out and "95% CI" in out
     assert max(len(line) for line in out.splitlines() if not line.startswith("wrote")) <= 100
@@ -61,13 +61,13 @@ def test_compare_link_fabric(tmp_path, capsys):
     out = run(capsys, "compare", "--csv", tmp_path / "c.csv", "--json", tmp_path / "c.json")
     assert "dac-800g" in out and "zr-400g" in out
     rows = list(csv.reader(open(tmp_path / "c.csv")))
-    assert len(rows) == 1 + 9
-    assert len(json.loads((tmp_path / "c.json").read_text())["rows"]) == 9
+    assert len(rows) == 1 + 11
+    assert len(json.loads((tmp_path / "c.json").read_text())["rows"]) == 11
     out = run(capsys, "compare", "dac-800g", "cpo-800g", "--switch")
     assert "cpo-800g" in out
-    out = run(capsys, "link", "dac-800g", "--length-m", 2.1)
-    assert "burst-model" in out and "errors per error burst" in out and "fails at 2.1 m" in out
-    out = run(capsys, "link", "dac-800g", "--length-m", 2.1, "--simulate", "--symbols", 200_000, "--json", tmp_path / "l.json")
+    out = run(capsys, "link", "dac-800g", "--length-m", 3.2)
+    assert "burst-model" in out and "errors per error burst" in out and "fails at 3.2 m" in out
+    out = run(capsys, "link", "dac-800g", "--length-m", 3.2, "--simulate", "--symbols", 200_000, "--json", tmp_path / "l.json")
     assert "fec.simulate, 95% CI" in out
     assert json.loads((tmp_path / "l.json").read_text())["rows"][0]["cwer_method"] == "fec.simulate"
     out = run(capsys, "fabric", "cpo-800g", "--gpus", 1024, "--links-per-gpu", 3, "--gpu-power-w", 1200,

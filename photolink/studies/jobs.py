@@ -99,6 +99,32 @@ def _no_unknown(s, allowed, context=""):
 
 
 
+# -- checks of stored chunk results (a store's contents are never trusted) ------------------
+def _count(result: Mapping, key: str, hi=None) -> int:
+    x = result.get(key)
+    if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+        raise ValueError(f"{key} must be a non-negative integer, got {x!r}")
+    if hi is not None and x > hi:
+        raise ValueError(f"{key} = {x} exceeds {hi}")
+    return x
+
+
+def _prob(result: Mapping, key: str) -> float:
+    x = result.get(key)
+    if not _is_real(x) or not 0.0 <= float(x) <= 1.0:
+        raise ValueError(f"{key} must be a probability in [0, 1], got {x!r}")
+    return float(x)
+
+
+def _check_plain(result) -> None:
+    """A chunk of a deterministic kind: a non-empty JSON object of plain values."""
+    if not isinstance(result, Mapping) or not result:
+        raise ValueError(f"must be a non-empty JSON object, got {type(result).__name__}")
+    for key, x in result.items():
+        if isinstance(x, Mapping):
+            raise ValueError(f"{key} is a nested object (chunks hold flat figures)")
+
+
 # -- the ber kind ----------------------------------------------------------------------------
 FORMAT_NAMES = ("NRZ", "PAM2", "PAM4", "PAM8", "PAM16", "PAM32", "PAM64")
 BER_METHODS = ("simulate",) + _estimate.METHODS
@@ -243,12 +269,45 @@ class BerKind:
         return {"symbols": r.symbols, "symbol_errors": r.symbol_errors, "bits": r.bits,
                 "bit_errors": r.bit_errors, "burst_hist": r.burst_hist.tolist()}
 
+    def check_chunk(self, s: Mapping, chunk, result: Mapping) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's ``chunk``."""
+        if not isinstance(result, Mapping):
+            raise ValueError(f"must be a JSON object, got {type(result).__name__}")
+        if s["method"] != "simulate":
+            ber, lo, hi = (_prob(result, k) for k in ("ber", "ber_ci_low", "ber_ci_high"))
+            if not lo <= ber * (1 + 1e-12) + 1e-300 or not ber <= hi * (1 + 1e-12) + 1e-300:
+                raise ValueError(f"ber {ber!r} lies outside its interval [{lo!r}, {hi!r}]")
+            if lo > hi:
+                raise ValueError(f"ber_ci_low {lo!r} exceeds ber_ci_high {hi!r}")
+            _count(result, "samples")
+            return
+        start, stop = chunk
+        k = parse_format(s["format"]).bits_per_symbol
+        symbols = _count(result, "symbols")
+        if symbols != stop - start:
+            raise ValueError(f"symbols = {symbols}, but the chunk [{start}, {stop}) holds {stop - start}")
+        bits = _count(result, "bits")
+        if bits != symbols * k:
+            raise ValueError(f"bits = {bits}, but {symbols} {s['format']} symbols carry {symbols * k}")
+        se = _count(result, "symbol_errors", symbols)
+        be = _count(result, "bit_errors", bits)
+        if not se <= be <= se * k:
+            raise ValueError(f"bit_errors = {be} is impossible with {se} symbol errors of {k} bits")
+        hist = result.get("burst_hist")
+        if not isinstance(hist, list) or len(hist) != _stream.BURST_BINS or not all(
+                isinstance(h, int) and not isinstance(h, bool) and h >= 0 for h in hist):
+            raise ValueError(f"burst_hist must be {_stream.BURST_BINS} non-negative integers")
+        if sum((i + 1) * h for i, h in enumerate(hist)) > se:
+            raise ValueError(f"burst_hist holds more symbol errors than symbol_errors = {se}")
+
     def combine(self, s: Mapping, parts: list) -> dict:
         if s["method"] != "simulate":
             p = parts[0]
             return {"ber": p["ber"], "ber_ci_low": p["ber_ci_low"], "ber_ci_high": p["ber_ci_high"],
                     "samples": p["samples"]}
         tot = {k: sum(p[k] for p in parts) for k in ("symbols", "symbol_errors", "bits", "bit_errors")}
+        if tot["symbols"] != s["n_symbols"]:
+            raise ValueError(f"the chunks hold {tot['symbols']} symbols, the case {s['n_symbols']}")
         hist = np.sum([p["burst_hist"] for p in parts], axis=0)
         lo, hi = clopper_pearson(tot["bit_errors"], tot["bits"], s["confidence"])
         bursts = int(hist.sum())
@@ -342,6 +401,10 @@ class LinkKind:
         out["frame_loss_ratio"] = float(report.frame_loss_ratio(s["frame_bytes"]))
         return out
 
+    def check_chunk(self, s, chunk, result) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's."""
+        _check_plain(result)
+
     def combine(self, s, parts) -> dict:
         return dict(parts[0])
 
@@ -427,6 +490,15 @@ class PathKind:
         if "hops" in d:                          # per-hop statistics; "hops" is a setting
             d["hop_stats"] = d.pop("hops")
         return _flatten(d)
+
+    def check_chunk(self, s, chunk, result) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's."""
+        _check_plain(result)
+        n = s["n_packets"]
+        lost = _count(result, "lost", n)
+        if _count(result, "delivered", n) + lost > n:
+            raise ValueError(f"delivered + lost exceeds n_packets = {n}")
+        _prob(result, "loss_ratio")
 
     def combine(self, s, parts) -> dict:
         return dict(parts[0])

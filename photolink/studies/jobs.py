@@ -16,6 +16,7 @@ The ``link`` and ``path`` kinds need :mod:`photolink.links` and :mod:`photolink.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 import re
@@ -91,10 +92,20 @@ def _taps(s, key):
     return [float(t) for t in x]
 
 
+def did_you_mean(word, allowed) -> str:
+    """``" (did you mean 'snr_db'?)"`` for the closest of ``allowed``, or ``""``."""
+    if not isinstance(word, str):
+        return ""
+    names = {str(a).lower(): str(a) for a in allowed}
+    close = difflib.get_close_matches(word.lower(), list(names), n=1, cutoff=0.6)
+    return f" (did you mean {names[close[0]]!r}?)" if close else ""
+
+
 def _no_unknown(s, allowed, context=""):
-    extra = sorted(set(s) - set(allowed))
+    extra = sorted((str(k) for k in set(s) - set(allowed)))
     if extra:
-        raise SettingError(extra[0], f"is not a setting{context}; allowed: {sorted(allowed)}")
+        raise SettingError(extra[0], f"is not a setting{context}{did_you_mean(extra[0], allowed)}; "
+                                     f"allowed: {sorted(allowed)}")
 
 
 
@@ -175,22 +186,23 @@ class BerKind:
     def normalize(self, s: Mapping) -> dict:
         s = dict(s)
         out: dict[str, Any] = {}
+        method = _choice(s, "method", BER_METHODS, default="simulate")
+        allowed = {"format", "snr_db", "method", "channel", "channel_cursor", "equalizer",
+                   "n_ffe", "n_dfe", "ffe", "ffe_cursor", "dfe", "confidence"}
+        allowed |= ({"n_symbols", "precode", "ideal_feedback"} if method == "simulate"
+                    else {"rel_ci", "max_samples"})
+        _no_unknown(s, allowed, f" of method {method!r}")        # a typo before "is required"
         fmt = parse_format(s.get("format")) if "format" in s else None
         if fmt is None:
             raise SettingError("format", f"is required (one of {list(FORMAT_NAMES)})")
         out["format"] = fmt.name
         out["snr_db"] = _real(s, "snr_db", lo=-30, hi=80, required=True)
-        method = out["method"] = _choice(s, "method", BER_METHODS, default="simulate")
-        allowed = {"format", "snr_db", "method", "channel", "channel_cursor", "equalizer",
-                   "n_ffe", "n_dfe", "ffe", "ffe_cursor", "dfe", "confidence"}
+        out["method"] = method
         if method == "simulate":
-            allowed |= {"n_symbols", "precode", "ideal_feedback"}
             out["n_symbols"] = _int(s, "n_symbols", lo=1, hi=_stream.MAX_SYMBOLS, default=10**6)
         else:
-            allowed |= {"rel_ci", "max_samples"}
             out["rel_ci"] = _real(s, "rel_ci", lo=1e-3, hi=1.0, default=0.1)
             out["max_samples"] = _int(s, "max_samples", lo=1000, hi=10**12, default=10**7)
-        _no_unknown(s, allowed, f" of method {method!r}")
         out["confidence"] = _real(s, "confidence", lo=0.5, hi=0.9999, default=0.95)
         if "channel" in s:
             out["channel"] = _taps(s, "channel")
@@ -410,6 +422,14 @@ class LinkKind:
 
 
 # -- the path kind ---------------------------------------------------------------------------
+#: Choices of a path case (as :meth:`photolink.Path.run`, :class:`photolink.net.traffic.Poisson`
+#: and :class:`photolink.Switch` accept them).
+PATH_MODES = ("statistical", "exact")
+RECOVERIES = ("drop", "llr", "e2e")
+SIZE_DISTRIBUTIONS = ("fixed", "exponential")
+SWITCH_MODES = ("cut-through", "store-and-forward")
+
+
 class PathKind:
     """A multi-hop path under Poisson traffic (:meth:`photolink.Path.run`).
 
@@ -456,12 +476,28 @@ class PathKind:
                 except SettingError as exc:
                     raise SettingError(f"hops[{i}].{exc.key}", exc.detail) from None
         out = {"hops": norm,
-               "load": _real(s, "load", lo=0, hi=1e3, required=True),
+               "load": _real(s, "load", lo=0, hi=100, required=True),
                "packet_bytes": _int(s, "packet_bytes", lo=1, hi=10**7, required=True),
                "n_packets": _int(s, "n_packets", lo=1, hi=10**13, default=10**5)}
-        for key in ("size_distribution", "mode", "recovery"):
+        for key, allowed in (("size_distribution", SIZE_DISTRIBUTIONS), ("mode", PATH_MODES),
+                             ("recovery", RECOVERIES)):
             if key in s:
-                out[key] = _str(s, key)
+                out[key] = _choice(s, key, allowed)
+        for i, h in enumerate(norm):
+            if "switch" in h and "mode" in h["switch"]:
+                try:
+                    v.choice("mode", h["switch"]["mode"], SWITCH_MODES)
+                except (TypeError, ValueError) as exc:
+                    raise SettingError(f"hops[{i}].switch.mode", v.detail("mode", exc)) from None
+        try:                                    # what the API would refuse at run time
+            self.objects(out)
+        except SettingError:
+            raise
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            key = next((k for k in ("load", "packet_bytes", "size_distribution", "latency_ns")
+                        if msg.startswith(k)), "hops")
+            raise SettingError(key, msg) from None
         return out
 
     @staticmethod

@@ -96,14 +96,6 @@ def _check_grid(kind: str, grid: Mapping, explicit: list, fixed: Mapping, name: 
             raise jobs.SettingError(str(key), "grid keys must be setting names (strings)")
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
             raise jobs.SettingError(key, f"grid values must be a non-empty list, got {values!r}")
-    n_cases = len(explicit)
-    for values in grid.values():
-        n_cases *= len(values)
-    if n_cases > MAX_CASES:
-        sizes = " x ".join(str(len(x)) for x in grid.values())
-        raise ValueError(f"sweep {name!r} would hold {n_cases} cases ({len(explicit)} case(s) x "
-                         f"grid {sizes}); at most {MAX_CASES} cases are allowed: split it into "
-                         f"several sweeps or use fewer values")
     k = jobs.kind(kind)
     first = {key: values[0] for key, values in grid.items()}
     for c in explicit:
@@ -111,7 +103,8 @@ def _check_grid(kind: str, grid: Mapping, explicit: list, fixed: Mapping, name: 
         clash = set(c) & set(grid)
         if clash:
             raise jobs.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
-        k.normalize({**fixed, **c, **first})          # unknown keys, first values
+        if grid:
+            k.normalize({**fixed, **c, **first})      # unknown keys, first values
         for key, values in grid.items():
             seen = set()
             for j, val in enumerate(values[1:], 1):
@@ -123,6 +116,14 @@ def _check_grid(kind: str, grid: Mapping, explicit: list, fixed: Mapping, name: 
                     k.normalize({**fixed, **c, **first, key: val})
                 except jobs.SettingError as exc:
                     raise jobs.SettingError(exc.key, f"{exc.detail} [grid value {key}[{j}]]") from None
+    n_cases = len(explicit)
+    for values in grid.values():
+        n_cases *= len(values)
+    if n_cases > MAX_CASES:
+        sizes = " x ".join(str(len(x)) for x in grid.values())
+        raise ValueError(f"sweep {name!r} would hold {n_cases} cases ({len(explicit)} case(s) x "
+                         f"grid {sizes}); at most {MAX_CASES} cases are allowed: split it into "
+                         f"several sweeps or use fewer values")
     return n_cases
 
 
@@ -170,10 +171,16 @@ def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | No
             where = f"case {i} ({label})" if label else f"case {i}"
             raise jobs.SettingError(exc.key, f"{exc.detail} [in {where} of sweep {name!r}]") from None
         raw.append(label)
+    return name_cases(raw, built, name)
+
+
+def name_cases(labels: Sequence, built: Sequence[Case], name: str) -> list[Case]:
+    """Name the unnamed cases (label None) after the settings that vary between cases, and
+    refuse two cases of the same name."""
     varying = [k for k in dict.fromkeys(k for c in built for k in c.settings)
                if len({json.dumps(c.settings.get(k), sort_keys=True) for c in built}) > 1]
     out = []
-    for label, c in zip(raw, built):
+    for label, c in zip(labels, built):
         if label is None:
             label = f"{name}[{jobs.case_label(c.settings, varying)}]" if varying and len(built) > 1 else name
         out.append(Case(c.kind, c.settings, label, c.key))

@@ -307,16 +307,24 @@ class CheckReport:
 
     def table(self) -> str:
         """A readable report: one line per case, and the test that was applied."""
+        def num(row, key):
+            x = row.get(key)
+            return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
         def fig(row):
             if row is None:
                 return "-"
             if "ber" in row:
-                return f"{_table.fmt_value(row['ber'])} {_table.fmt_ci(row['ber_ci_low'], row['ber_ci_high'])}"
+                ci = (f" {_table.fmt_ci(row['ber_ci_low'], row['ber_ci_high'])}"
+                      if num(row, "ber_ci_low") is not None and num(row, "ber_ci_high") is not None
+                      else "")
+                return f"{_table.fmt_value(num(row, 'ber'))}{ci}"
             if "loss_ratio" in row:
                 ci = (f" {_table.fmt_ci(row['loss_ci_low'], row['loss_ci_high'])}"
-                      if "loss_ci_low" in row else "")
-                return f"loss {_table.fmt_value(row['loss_ratio'])}{ci}"
-            return f"{_table.fmt_value(row.get('energy_pj_per_bit'))} pJ/bit"
+                      if num(row, "loss_ci_low") is not None and num(row, "loss_ci_high") is not None
+                      else "")
+                return f"loss {_table.fmt_value(num(row, 'loss_ratio'))}{ci}"
+            return f"{_table.fmt_value(num(row, 'energy_pj_per_bit'))} pJ/bit"
 
         rows = [{"case": c.name, "baseline": fig(c.baseline), "current": fig(c.current),
                  "p": c.p_value, "result": c.status, "compared": c.detail} for c in self.comparisons]

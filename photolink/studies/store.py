@@ -19,6 +19,7 @@ Safety:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -254,6 +255,15 @@ class Store:
             db.execute("ROLLBACK")
             raise
 
+    @contextlib.contextmanager
+    def _guard(self, doing: str):
+        """SQLite errors of a damaged store as StoreError naming the store."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"store {str(self.path)!r} is damaged or unwritable while {doing} "
+                             f"({exc}); move it away or use another store path") from None
+
     # -- chunks ----------------------------------------------------------------------------
     def corrupt(self, key: str, why: str, chunk=None) -> StoreError:
         """The error for a chunk that cannot be trusted (names the store and the chunk)."""
@@ -299,20 +309,27 @@ class Store:
                   seconds: float) -> None:
         """Commit one finished chunk (a no-op when the key is already there)."""
         chunk_json, result_json = json.dumps(chunk), json.dumps(result)
-        self._db.execute("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         (key, kind, case_key, chunk_json, result_json, float(seconds),
-                          time.time(), chunk_checksum(key, kind, case_key, chunk_json, result_json)))
+        with self._guard("saving a chunk"):
+            self._db.execute("INSERT OR IGNORE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (key, kind, case_key, chunk_json, result_json, float(seconds),
+                              time.time(), chunk_checksum(key, kind, case_key, chunk_json, result_json)))
 
     def chunk_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        with self._guard("counting chunks"):
+            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     # -- sweeps ----------------------------------------------------------------------------
     def start_sweep(self, sweep_id: str, name: str, spec: dict) -> None:
-        self._db.execute("INSERT OR IGNORE INTO sweeps VALUES (?, ?, ?, ?, NULL)",
-                         (sweep_id, name, json.dumps(spec, sort_keys=True), time.time()))
+        with self._guard("recording a sweep"):
+            self._db.execute("INSERT OR IGNORE INTO sweeps VALUES (?, ?, ?, ?, NULL)",
+                             (sweep_id, name, json.dumps(spec, sort_keys=True), time.time()))
 
     def finish_sweep(self, sweep_id: str, rows: list[tuple[str, dict]]) -> None:
         """Record a sweep's rows (in case order) and mark it finished, in one transaction."""
+        with self._guard("saving a sweep's rows"):
+            self._finish_sweep(sweep_id, rows)
+
+    def _finish_sweep(self, sweep_id, rows) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -322,7 +339,8 @@ class Store:
             db.execute("UPDATE sweeps SET finished_at = ? WHERE sweep_id = ?", (time.time(), sweep_id))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
 
     def sweeps(self) -> list[dict]:

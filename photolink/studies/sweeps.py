@@ -372,7 +372,14 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     SweepInterrupted
         When the executor breaks (e.g. a worker process is killed). Finished chunks are kept.
     KeyboardInterrupt
-        After saving every finished chunk; run again to resume.
+        After saving every finished chunk, including those that finish within
+        :data:`SHUTDOWN_GRACE_S` of the interrupt (the local pool is then terminated, so the
+        call returns within about 2 s); run again to resume.
+    photolink.studies.store.StoreError
+        When the store is not a photolink store, or a stored chunk fails its checksum or its
+        counts do not fit its case (the store and the chunk are named).
+    ValueError
+        For a bad setting (naming the key) or a grid of more than :data:`MAX_CASES` cases.
     """
     t0 = time.perf_counter()
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -33,6 +33,7 @@ from ..symbols import estimate as _estimate
 from ..symbols import stream as _stream
 from ..symbols.channel import Channel, Equalizer
 from ..symbols.formats import PAM
+from . import linkspec
 
 
 class SettingError(ValueError):
@@ -336,22 +337,12 @@ class BerKind:
 
 # -- the link kind ---------------------------------------------------------------------------
 def _link_from(spec: Mapping, kind: str):
-    """A ``photolink.Link`` from ``{"preset": name, **field overrides}``."""
-    name = spec["preset"]
+    """A ``photolink.Link`` from ``{"preset": name, **overrides}`` (nested tables allowed; see
+    :mod:`photolink.studies.linkspec`)."""
     try:
-        link = links.preset(name)
-    except (KeyError, ValueError) as exc:
-        raise SettingError("preset", f"unknown link preset {name!r} ({exc}); "
-                                     f"known: {list(links.presets())}") from None
-    overrides = {k: v for k, v in spec.items() if k != "preset"}
-    if overrides:
-        fields = {f.name for f in dataclasses.fields(link)} if dataclasses.is_dataclass(link) else set()
-        _no_unknown(overrides, fields, " of a link (a Link field)")
-        try:
-            link = dataclasses.replace(link, **overrides)
-        except (TypeError, ValueError) as exc:
-            raise SettingError(next(iter(overrides)), str(exc)) from None
-    return link
+        return linkspec.build_link(spec)
+    except linkspec.SpecError as exc:
+        raise SettingError(exc.key, exc.detail) from None
 
 
 def _link_spec(x, key: str) -> dict:

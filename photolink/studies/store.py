@@ -223,7 +223,7 @@ class Store:
                     raise _refuse(self.path, f"is damaged (table {table!r} lacks column "
                                              f"{sorted(columns - have)[0]!r})")
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise _refuse(self.path, f"is damaged or foreign ({exc})") from None
         if meta.get("format") != FORMAT_NAME:
             raise _refuse(self.path, "has no photolink store marker")
@@ -260,7 +260,7 @@ class Store:
         """SQLite errors of a damaged store as StoreError naming the store."""
         try:
             yield
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StoreError(f"store {str(self.path)!r} is damaged or unwritable while {doing} "
                              f"({exc}); move it away or use another store path") from None
 
@@ -301,7 +301,7 @@ class Store:
                     if not isinstance(value, dict):
                         raise self.corrupt(key, "its result is not a JSON object", chunk)
                     out[key] = value
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise _refuse(self.path, f"is damaged ({exc})") from None
         return out
 
@@ -345,16 +345,18 @@ class Store:
 
     def sweeps(self) -> list[dict]:
         """Every sweep recorded: id, name, spec, start and finish times (None if unfinished)."""
-        cur = self._db.execute("SELECT sweep_id, name, spec, started_at, finished_at FROM sweeps "
-                               "ORDER BY started_at")
-        return [{"sweep_id": s, "name": n, "spec": json.loads(sp), "started_at": t0,
-                 "finished_at": t1} for s, n, sp, t0, t1 in cur]
+        with self._guard("reading its sweeps"):
+            cur = self._db.execute("SELECT sweep_id, name, spec, started_at, finished_at FROM sweeps "
+                                   "ORDER BY started_at")
+            return [{"sweep_id": s, "name": n, "spec": json.loads(sp), "started_at": t0,
+                     "finished_at": t1} for s, n, sp, t0, t1 in cur]
 
     def rows(self, sweep_id: str) -> list[dict]:
         """The rows of a finished sweep, in case order."""
-        cur = self._db.execute("SELECT row FROM sweep_rows WHERE sweep_id = ? ORDER BY position",
-                               (sweep_id,))
-        return [json.loads(r) for (r,) in cur]
+        with self._guard("reading a sweep's rows"):
+            cur = self._db.execute("SELECT row FROM sweep_rows WHERE sweep_id = ? ORDER BY position",
+                                   (sweep_id,))
+            return [json.loads(r) for (r,) in cur]
 
     # -- lifetime --------------------------------------------------------------------------
     def close(self) -> None:

@@ -11,7 +11,12 @@ The same one-sided test as ``photolink regress check`` (see :mod:`photolink.stud
 """
 from __future__ import annotations
 
+import math
+
+from scipy import stats as _st
+
 from .studies import regress as _regress
+from .symbols.estimate import BerEstimate
 from .symbols.stream import BerResult
 
 
@@ -26,12 +31,31 @@ def _counts(x, what: str) -> tuple[int, int]:
                     f"symbols) or an (events, trials) tuple; got {type(x).__name__}")
 
 
+def _estimate(x):
+    """(ber, standard error) of a BerEstimate (importance or Monte Carlo), else None."""
+    if isinstance(x, BerEstimate) and x.method != "statistical-eye":
+        lo, hi = x.ci
+        z = _st.norm.ppf(0.5 + x.confidence / 2)
+        return float(x.ber), float((hi - lo) / (2 * z))
+    return None
+
+
 def worse_p_value(current, baseline) -> float:
     """One-sided p-value that ``current`` has a higher error-event rate than ``baseline``.
 
     Arguments are :class:`photolink.BerResult`, sweep rows of simulated BER cases, or
-    ``(events, trials)`` tuples. Error events are runs of consecutive symbol errors.
+    ``(events, trials)`` tuples (Fisher exact test on error events, runs of consecutive symbol
+    errors); or two :class:`photolink.BerEstimate` of ``estimate_ber`` with an interval
+    (importance, Monte Carlo: a one-sided z-test, as ``photolink regress check``).
     """
+    a, b = _estimate(current), _estimate(baseline)
+    if (a is None) != (b is None):
+        raise TypeError("current and baseline must both be counts or both be estimates with an "
+                        f"interval; got {type(current).__name__} and {type(baseline).__name__}")
+    if a is not None:
+        if not all(math.isfinite(x) for x in (*a, *b)):
+            return 0.0
+        return _regress.z_worse_p(a[0], a[1], b[0], b[1])
     k1, n1 = _counts(current, "current")
     k0, n0 = _counts(baseline, "baseline")
     return _regress.fisher_worse_p(k1, n1, k0, n0)
@@ -46,6 +70,11 @@ def assert_not_worse(current, baseline, *, confidence: float = 0.99) -> None:
     if not 0.5 <= confidence < 1:
         raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
     p = worse_p_value(current, baseline)
+    if p < 1 - confidence and _estimate(current) is not None:
+        raise AssertionError(
+            f"BER estimate is statistically worse than the baseline: {current.ber:.3e} "
+            f"{current.ci} vs {baseline.ber:.3e} {baseline.ci}, one-sided z-test p = {p:.3g} < "
+            f"{1 - confidence:.3g}")
     if p < 1 - confidence:
         k1, n1 = _counts(current, "current")
         k0, n0 = _counts(baseline, "baseline")

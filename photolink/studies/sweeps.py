@@ -487,7 +487,8 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
                             f"the executor lost a worker ({exc!r}); {len(results)} finished chunks "
                             f"are saved in {db.path}: run the same sweep again to resume") from exc
                     c = the_cases[task[0]]
-                    raise RuntimeError(f"case {c.name!r}, chunk {task[1]} failed: {exc}") from exc
+                    raise RuntimeError(f"case {c.name!r} (kind {c.kind!r}), chunk {task[1]} failed: "
+                                       f"{type(exc).__name__}: {exc}") from exc
                 record(task, value)
         clean = True
     except KeyboardInterrupt:

@@ -213,3 +213,13 @@ def test_deeply_nested_baseline(tmp_path):
     with pytest.raises(regress.BaselineError, match="(nested too deeply|cases must be)"):
         regress.check(cfg, base)
     assert main(["regress", "check", str(cfg), "--baseline", str(base)]) == 2
+
+
+def test_assert_not_worse_takes_estimates():
+    """assert_not_worse refused an estimate_ber result that regress check handles (issue 15)."""
+    base = pl.estimate_ber(pl.PAM4, 20.0, seed=1)
+    testing.assert_not_worse(pl.estimate_ber(pl.PAM4, 20.0, seed=2), base)
+    with pytest.raises(AssertionError, match="z-test"):
+        testing.assert_not_worse(pl.estimate_ber(pl.PAM4, 19.5, seed=2), base)
+    with pytest.raises(TypeError, match="both"):
+        testing.assert_not_worse(base, (1, 10))

@@ -366,7 +366,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     base: dict = {}
     if "base" in t:
         b = t["base"]
-        if b not in named[kind]:
+        if not isinstance(b, str) or b not in named[kind]:
             raise ctx.error("sweep.base", f"must name a [{_SECTION[kind]}.*] entry "
                                           f"{sorted(named[kind])}, got {b!r}")
         base = dict(named[kind][b])

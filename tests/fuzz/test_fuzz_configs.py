@@ -1,11 +1,13 @@
 """Fuzz TOML configs: any file either loads (every case then normalised and runnable in
 principle) or is refused with ConfigError naming the file; never another exception."""
+import dataclasses
 import json
 import math
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from photolink import links
 from photolink.studies import config, jobs
 from photolink.studies.config import ConfigError
 
@@ -13,8 +15,12 @@ from photolink.studies.config import ConfigError
 WORDS = (list(config.TOP_KEYS) + list(config.SWEEP_KEYS) + list(config.PATH_KEYS)
          + list(config.TRAFFIC_KEYS) + list(config.SWITCH_KEYS)
          + ["format", "snr_db", "method", "n_symbols", "channel", "equalizer", "n_ffe", "n_dfe",
-            "ffe", "dfe", "preset", "main", "host", "leaf", "bulk", "snrdb", "x", ""])
-VALUES = st.sampled_from(["PAM4", "NRZ", "ber", "link", "path", "dac-800g", "cpo-800g", "mmse",
+            "ffe", "dfe", "preset", "main", "host", "leaf", "bulk", "snrdb", "x", ""]
+         # link tables of any depth (photolink.studies.linkspec)
+         + [f.name for f in dataclasses.fields(links.Link)]
+         + ["format", "launch_oma_dbm", "laser", "wall_plug_efficiency", "n_ffe", "n", "k",
+            "attenuation_db_per_km", "pj_per_bit", "w", "in_module", "sqrt_db", "linear_db"])
+VALUES = st.sampled_from(["KP4", "KP4+Hamming", "DP-16QAM", "PAM4", "NRZ", "ber", "link", "path", "dac-800g", "cpo-800g", "mmse",
                           "importance", "statistical-eye", "llr", "bogus", "host", "leaf", "bulk",
                           "poisson", "cut-through", "exact", ""])
 SCALARS = st.one_of(st.integers(-10**20, 10**20), st.floats(allow_nan=True), st.booleans(), VALUES,
@@ -76,6 +82,7 @@ def test_random_documents(tmp_path_factory, doc):
 
 
 @given(section=st.sampled_from(sorted(TEMPLATE)), key=st.sampled_from(WORDS), value=values)
+@example(section="sweep", key="base", value=[])        # used to be "unhashable type: 'list'"
 def test_one_key_changed_in_a_valid_config(tmp_path_factory, section, key, value):
     doc = json.loads(json.dumps(TEMPLATE))
     target = doc[section]

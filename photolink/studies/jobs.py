@@ -536,8 +536,9 @@ KINDS = {k.name: k for k in (BerKind(), LinkKind(), PathKind())}
 
 def kind(name) -> BerKind | LinkKind | PathKind:
     """The case kind called ``name``."""
-    if name not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {name!r}")
+    if not isinstance(name, str) or name not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {name!r}"
+                         f"{did_you_mean(name, KINDS)}")
     return KINDS[name]
 
 

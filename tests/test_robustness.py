@@ -402,3 +402,76 @@ def test_unhashable_and_array_choices_are_named():
         pl.simulate_ber(pl.PAM4, 10.0, 100, seed=1, linewidth_symbol_period=np.array([1e-4, 2e-4]))
     with pytest.raises(TypeError, match="ber"):
         fec.KP4.cwer_from_ber("1e-4")
+
+
+# -- issue 16, item 11: memory inside documented limits ----------------------------------------
+def test_result_sizes_are_checked_before_work_starts():
+    import time
+    from photolink.net import path as path_mod
+    from photolink.symbols import stream
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"could need 9\.31 GiB .* the cap is 2 GiB") as exc:
+        pl.simulate_ber(pl.QAM(256, 2), -30.0, 10**9, seed=1, return_errors=True)
+    assert "SymbolStream.run" in str(exc.value)
+    with pytest.raises(ValueError, match=r"needs 7\.45 GiB .* the cap is 2 GiB"):
+        pl.Path([LinkModel.ideal(100)]).run(traffic.Poisson(0.5, 1500), 10**9, seed=1,
+                                            return_latencies=True)
+    assert time.perf_counter() - t0 < 1.0                     # refused, not attempted
+    assert stream.MAX_SYMBOLS_WITH_ERRORS * stream.ERROR_RECORD_BYTES <= stream.MAX_ERROR_RECORD_BYTES
+    assert path_mod.MAX_PACKETS_WITH_LATENCIES * 8 <= path_mod.MAX_LATENCY_BYTES
+    # the same sizes without the options are fine (memory stays constant)
+    pl.Path([LinkModel.ideal(100)]).run(traffic.Poisson(0.5, 1500), 1000, seed=1)
+
+
+def test_error_records_are_not_doubled_by_a_final_copy():
+    """1e8 PAM4 symbols at -30 dB peaked at 1.5 GB: twice the records (the final concatenate).
+    numpy reports its buffers to tracemalloc, so the peak is measured exactly."""
+    import tracemalloc
+    st = pl.SymbolStream(pl.PAM4, -30.0, seed=1)
+    st.run(1 << 20, return_errors=True)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        r = st.run(10_000_000, return_errors=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    ratio = (peak - before) / (r.error_index.nbytes + r.error_bits.nbytes)
+    assert ratio < 1.4, f"peak memory {ratio:.2f}x the error records"
+
+
+def test_error_records_grown_in_place_are_the_same():
+    a = pl.simulate_ber(pl.PAM4, 0.0, 3 * 2**20 + 17, seed=4, return_errors=True)
+    st = pl.SymbolStream(pl.PAM4, 0.0, seed=4)
+    parts = [st.run(n, return_errors=True) for n in (1000, 2**21, 2**20 + 17 - 1000)]
+    assert sum(p.symbols for p in parts) == a.symbols
+    np.testing.assert_array_equal(np.concatenate([p.error_index for p in parts]), a.error_index)
+    np.testing.assert_array_equal(np.concatenate([p.error_bits for p in parts]), a.error_bits)
+
+
+def test_raw_percentiles_are_exact_without_a_copy():
+    from photolink.net.path import _nearest_rank, _raw_percentiles
+    rng = np.random.default_rng(3)
+    for raw in (rng.exponential(100.0, 10_001), np.repeat([5.0, 7.0, 9.0], 333), np.array([3.0])):
+        qs = [0, 1, 50, 99, 99.9, 100]
+        exact = [float(np.sort(raw)[_nearest_rank(q, raw.size) - 1]) for q in qs]
+        good = [float(np.sort(raw)[_nearest_rank(q, raw.size) - 1]) * (1 + 1e-4) for q in qs]
+        bad = [1e9, -1.0, np.nan, 0.0, 1.0, 2.0]
+        assert _raw_percentiles(raw, qs) == exact
+        assert _raw_percentiles(raw, qs, good) == exact
+        assert _raw_percentiles(raw, qs, bad) == exact
+    r = pl.Path([LinkModel.ideal(100), pl.Switch(100), LinkModel.ideal(100)]).run(
+        traffic.Poisson(0.8, 1500), 20_000, seed=2, return_latencies=True)
+    lat = np.sort(r.latencies_ns)
+    for q, key in ((50, "p50"), (99, "p99"), (99.9, "p99.9")):
+        assert r.latency_percentiles_ns[key] == lat[_nearest_rank(q, lat.size) - 1]
+        assert r.percentile(q) == lat[_nearest_rank(q, lat.size) - 1]
+
+
+def test_trace_leaves_the_callers_arrays_writable():
+    t, s = np.arange(10.0), np.full(10, 1500.0)
+    tr = traffic.Trace(t, s)
+    assert t.flags.writeable and s.flags.writeable
+    t[0] = 99.0                                               # the trace kept its own copy
+    assert tr.times_ns[0] == 0.0 and not tr.times_ns.flags.writeable

@@ -66,7 +66,10 @@ EXACT_BLOCK = 1 << 14
 MAX_EXACT_OUTCOMES = 1 << 20
 #: Largest run, and largest run whose raw latencies may be returned.
 MAX_PACKETS = 10**13
-MAX_PACKETS_WITH_LATENCIES = 10**9
+#: Most memory the raw latencies of one ``return_latencies=True`` run may take (2 GiB, 8 bytes a
+#: packet), checked before the run starts.
+MAX_LATENCY_BYTES = 2 << 30
+MAX_PACKETS_WITH_LATENCIES = MAX_LATENCY_BYTES // 8
 #: Batches for the batch-means confidence interval of the mean latency.
 N_BATCHES = 32
 
@@ -372,10 +375,11 @@ class PathResult:
         q = v.real("q", q, lo=0.0, hi=100.0)
         if self.delivered == 0:
             return math.nan
+        approx = _quantiles_from_counts(_Histogram.midpoints(), self._hist, [q], self.min_latency_ns,
+                                        self.latency_percentiles_ns["max"])
         if self.latencies_ns is not None:
-            return _raw_percentiles(self.latencies_ns, [q])[0]
-        return _quantiles_from_counts(_Histogram.midpoints(), self._hist, [q], self.min_latency_ns,
-                                      self.latency_percentiles_ns["max"])[0]
+            return _raw_percentiles(self.latencies_ns, [q], approx)[0]
+        return approx[0]
 
     def pdv_percentile(self, q: float) -> float:
         """RFC 5481 PDV percentile: latency percentile minus the minimum latency, ns."""
@@ -406,13 +410,27 @@ class PathResult:
         }
 
 
-def _raw_percentiles(raw: np.ndarray, qs) -> list[float]:
+def _raw_percentiles(raw: np.ndarray, qs, guesses=None) -> list[float]:
+    """Nearest-rank percentiles of ``raw`` without copying it when ``guesses`` (the histogram's
+    percentiles, within 0.05 %) bracket them: the order statistic is selected among the few
+    values near its guess (exact whatever the guess; a wrong guess only falls back to a copy)."""
     n = raw.size
     if n == 0:
         return [math.nan] * len(qs)
     ranks = [_nearest_rank(q, n) - 1 for q in qs]
-    part = np.partition(raw, sorted(set(ranks)))
-    return [float(part[r]) for r in ranks]
+    out = []
+    for i, r in enumerate(ranks):
+        g = guesses[i] if guesses is not None else math.nan
+        if math.isfinite(g):
+            lo, hi = g - abs(g) * 2e-3 - 1e-6, g + abs(g) * 2e-3 + 1e-6
+            below = int(np.count_nonzero(raw < lo))
+            if below <= r:
+                near = raw[(raw >= lo) & (raw <= hi)]
+                if r - below < near.size:
+                    out.append(float(np.partition(near, r - below)[r - below]))
+                    continue
+        out.append(float(np.partition(raw, r)[r]))
+    return out
 
 
 def _ipdv_quantiles(ipdv, qs) -> list[float]:
@@ -577,8 +595,10 @@ class Path:
         traffic : photolink.net.traffic.Traffic
             Arrivals and sizes; ``load`` is a fraction of :attr:`bottleneck_gbps`.
         n_packets : int
-            Fresh packets (1 to 1e13; 1e9 with ``return_latencies``); memory stays constant
-            unless raw latencies are asked for.
+            Fresh packets (1 to 1e13; with ``return_latencies`` at most
+            :data:`MAX_PACKETS_WITH_LATENCIES`, 2.7e8, whose latencies fill
+            :data:`MAX_LATENCY_BYTES`, 2 GiB); memory stays constant unless raw latencies are
+            asked for.
         seed : int, SeedSequence, Generator or None
             The result depends on it alone.
         mode : {"statistical", "exact"}
@@ -621,8 +641,13 @@ class Path:
                             f"OnOff, Trace), got {type(traffic).__name__}")
         if not isinstance(return_latencies, (bool, np.bool_)):
             raise TypeError(f"return_latencies must be a bool, got {return_latencies!r}")
-        limit = MAX_PACKETS_WITH_LATENCIES if return_latencies else MAX_PACKETS
-        n = v.integer("n_packets", n_packets, lo=1, hi=limit)
+        n = v.integer("n_packets", n_packets, lo=1, hi=MAX_PACKETS)
+        if return_latencies and n > MAX_PACKETS_WITH_LATENCIES:
+            raise ValueError(
+                f"n_packets={n} with return_latencies=True needs {n * 8 / (1 << 30):.3g} GiB for the "
+                f"latencies (8 bytes a packet); the cap is {MAX_LATENCY_BYTES / (1 << 30):.3g} GiB, so "
+                f"n_packets must be in [1, {MAX_PACKETS_WITH_LATENCIES}]: leave return_latencies off "
+                f"(percentiles from the histogram are within 0.05 %) or run fewer packets")
         mode = v.choice("mode", mode, MODES)
         policy = _policy(recovery)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
@@ -680,14 +705,19 @@ class Path:
         if delivered + lost != n or tot["pending"]:  # pragma: no cover - an invariant of the kernel
             raise RuntimeError(f"path kernel lost count of packets: {delivered} + {lost} != {n}")
         lo, hi = tot["latency_min"], tot["latency_max"]
-        raw = kernel.raw[:tot["n_raw"]] if return_latencies else None
+        raw = None
+        if return_latencies:          # the kernel's own buffer (a copy only when mostly empty)
+            raw = kernel.raw[:tot["n_raw"]]
+            if raw.size < kernel.raw.size // 2:
+                raw = raw.copy()
         hist = kernel.hist.astype(np.int64)
         qs = list(LATENCY_QUANTILES.values())
         if delivered == 0:
             lat = [math.nan] * len(qs)
             lo = hi = mean = math.nan
         elif raw is not None:
-            lat = _raw_percentiles(raw, qs)
+            guess = _quantiles_from_counts(_Histogram.midpoints(), hist, qs, lo, hi)
+            lat = _raw_percentiles(raw, qs, guess)
             mean = tot["latency_sum"] / delivered
         else:
             lat = _quantiles_from_counts(_Histogram.midpoints(), hist, qs, lo, hi)
@@ -717,7 +747,7 @@ class Path:
             min_latency_ns=lo, pdv_percentiles_ns=pdv, ipdv_percentiles_ns=ipdv, hops=hops,
             goodput_gbps=goodput, duration_ns=duration, mode=mode, recovery=recovery,
             confidence=confidence, seed_entropy=ss.entropy if not ss.spawn_key else None,
-            latencies_ns=raw.copy() if raw is not None else None, _hist=hist, _ipdv=ipdv_state)
+            latencies_ns=raw, _hist=hist, _ipdv=ipdv_state)
 
     def _hop_stats(self, stats, duration) -> tuple:
         out = [None] * len(self.hops)

@@ -226,6 +226,10 @@ class Trace(Traffic):
             s = np.full(t.size, float(s))
         if s.shape != t.shape:
             raise ValueError(f"sizes_bytes must be one size or one per time ({t.size}), got shape {s.shape}")
+        # Own read-only copies: the caller's arrays stay writable and later edits to them
+        # cannot change the trace.
+        t = np.array(t, dtype=np.float64, copy=True)
+        s = np.array(s, dtype=np.float64, copy=True)
         t.setflags(write=False)
         s.setflags(write=False)
         object.__setattr__(self, "times_ns", t)

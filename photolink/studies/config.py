@@ -43,6 +43,7 @@ Example files ship in ``photolink/studies/examples`` (:func:`example`, :func:`ex
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -53,7 +54,7 @@ import tomllib
 
 from .._util import validate as v
 from . import jobs
-from .sweeps import Case, expand
+from .sweeps import MAX_CASES, Case, expand, make_case, name_cases
 
 TOP_KEYS = ("title", "seed", "ber", "links", "switches", "traffic", "paths", "sweep", "regress")
 SWEEP_KEYS = ("kind", "name", "base", "seed", "store", "chunk_symbols", "workers", "fixed", "grid",
@@ -143,7 +144,9 @@ class _Ctx:
     def keys(self, table: Mapping, allowed, key: str) -> None:
         for k in table:
             if k not in allowed:
-                raise self.error(f"{key}.{k}" if key else k, f"unknown key; allowed keys: {list(allowed)}")
+                hint = jobs.did_you_mean(k, allowed)
+                raise self.error(f"{key}.{k}" if key else k,
+                                 f"unknown key{hint}; allowed keys: {list(allowed)}")
 
     def named_tables(self, doc: Mapping, section: str) -> dict:
         tables = self.table(doc.get(section, {}), section)
@@ -196,8 +199,8 @@ def load(path) -> Config:
         if "latency_ns" not in t:
             raise ctx.error(f"switches.{name}.latency_ns", "is required (a number of ns >= 0)")
         _number(ctx, t["latency_ns"], f"switches.{name}.latency_ns", 0, 1e9)
-        if "mode" in t and not isinstance(t["mode"], str):
-            raise ctx.error(f"switches.{name}.mode", f"must be a string, got {t['mode']!r}")
+        if "mode" in t:
+            _choice(ctx, t["mode"], f"switches.{name}.mode", jobs.SWITCH_MODES)
     for name, t in traffic.items():
         _check_traffic(ctx, t, f"traffic.{name}")
     for name in set(links) & set(switches):
@@ -247,6 +250,13 @@ def _number(ctx, value, key, lo, hi) -> float:
         raise ctx.error(key, v.detail(key, exc)) from None
 
 
+def _choice(ctx, value, key, allowed) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        hint = jobs.did_you_mean(value, allowed) if isinstance(value, str) else ""
+        raise ctx.error(key, f"must be one of {list(allowed)}, got {value!r}{hint}")
+    return value
+
+
 def _check_traffic(ctx, t: Mapping, key: str) -> dict:
     ctx.keys(t, TRAFFIC_KEYS, key)
     process = t.get("process", "poisson")
@@ -255,12 +265,15 @@ def _check_traffic(ctx, t: Mapping, key: str) -> dict:
     for k in ("load", "packet_bytes"):
         if k not in t:
             raise ctx.error(f"{key}.{k}", "is required")
-    _number(ctx, t["load"], f"{key}.load", 0, 1e3)
+    try:
+        v.real("load", t["load"], lo=0.0, hi=100.0, lo_open=True)
+    except (TypeError, ValueError) as exc:
+        raise ctx.error(f"{key}.load", v.detail("load", exc)) from None
     pb = t["packet_bytes"]
     if isinstance(pb, bool) or not isinstance(pb, int) or not 1 <= pb <= 10**7:
         raise ctx.error(f"{key}.packet_bytes", f"must be an integer in [1, 10000000], got {pb!r}")
-    if "size_distribution" in t and not isinstance(t["size_distribution"], str):
-        raise ctx.error(f"{key}.size_distribution", f"must be a string, got {t['size_distribution']!r}")
+    if "size_distribution" in t:
+        _choice(ctx, t["size_distribution"], f"{key}.size_distribution", jobs.SIZE_DISTRIBUTIONS)
     return {k: v for k, v in t.items() if k != "process"}
 
 
@@ -323,6 +336,9 @@ def _resolve_path(ctx, t: Mapping, key: str, links, switches, traffic) -> dict:
         tr = traffic[tr]
     tr = _check_traffic(ctx, {**ctx.table(tr, f"{key}.traffic"), **direct}, f"{key}.traffic")
     out = {"hops": hops, **tr}
+    for k, allowed in (("mode", jobs.PATH_MODES), ("recovery", jobs.RECOVERIES)):
+        if k in t:
+            _choice(ctx, t[k], f"{key}.{k}", allowed)
     out.update({k: t[k] for k in ("n_packets", "mode", "recovery") if k in t})
     return out
 
@@ -330,8 +346,9 @@ def _resolve_path(ctx, t: Mapping, key: str, links, switches, traffic) -> dict:
 def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, traffic) -> SweepPlan:
     ctx.keys(t, SWEEP_KEYS, "sweep")
     kind = t.get("kind")
-    if kind not in jobs.KINDS:
-        raise ctx.error("sweep.kind", f"must be one of {sorted(jobs.KINDS)}, got {kind!r}")
+    if not isinstance(kind, str) or kind not in jobs.KINDS:
+        hint = jobs.did_you_mean(kind, jobs.KINDS) if isinstance(kind, str) else ""
+        raise ctx.error("sweep.kind", f"must be one of {sorted(jobs.KINDS)}, got {kind!r}{hint}")
     name = t.get("name", path.stem)
     if not isinstance(name, str) or not name:
         raise ctx.error("sweep.name", f"must be a non-empty string, got {name!r}")
@@ -349,7 +366,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     base: dict = {}
     if "base" in t:
         b = t["base"]
-        if b not in named[kind]:
+        if not isinstance(b, str) or b not in named[kind]:
             raise ctx.error("sweep.base", f"must name a [{_SECTION[kind]}.*] entry "
                                           f"{sorted(named[kind])}, got {b!r}")
         base = dict(named[kind][b])
@@ -364,8 +381,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     origin = {k: f"sweep.base({t.get('base')})" for k in base}
     origin.update({k: "sweep.fixed" for k in fixed})
     origin.update({k: "sweep.grid" for k in grid})
-    points = [dict(zip(grid, p)) for p in _product(list(grid.values()))]
-    raw_cases = []
+    cases = []
     for i, c in enumerate(explicit):
         c = dict(ctx.table(c, f"sweep.cases[{i}]"))
         label = c.pop("name", None)
@@ -374,21 +390,57 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
         for k in c:
             if k in grid:
                 raise ctx.error(f"sweep.cases[{i}].{k}", "is also swept by sweep.grid")
-        for p in points:
-            name_p = f"{label}[{jobs.case_label(p)}]" if label and len(points) > 1 else label
-            raw_cases.append((name_p, i, {**base, **fixed, **c, **p}))
-    settings_list = []
-    for label, i, raw in raw_cases:
-        where = dict(origin, **{k: f"sweep.cases[{i}]" for k in explicit[i]})
+        cases.append((label, c))
+    def prepare(i, c, point):
+        raw = {**base, **fixed, **c, **point}
         if kind == "path":
-            raw = _resolve_path(ctx, raw, "sweep", links, switches, traffic)
-        elif kind == "link":
-            raw = _resolve_link(raw, links)
-        # Check each case now, so the error names the key where the bad value came from.
-        ctx.case(kind, raw, label or "sweep", "sweep", where)
-        settings_list.append(raw if label is None else {**raw, "name": label})
+            return _resolve_path(ctx, raw, "sweep", links, switches, traffic)
+        if kind == "link":
+            return _resolve_link(raw, links)
+        return raw
+
+    def where(i):
+        return dict(origin, **{k: f"sweep.cases[{i}]" for k in explicit[i]})
+
+    # Key by key first (every value once, the other keys at their first value), so that a bad
+    # key or value is named before anything is expanded.
+    first = {k: vals[0] for k, vals in grid.items()}
+    for i, (label, c) in enumerate(cases):
+        ctx.case(kind, prepare(i, c, first), label or "sweep", "sweep", where(i))
+        for k, vals in grid.items():
+            for j, val in enumerate(vals[1:], 1):
+                try:
+                    jobs.kind(kind).normalize(prepare(i, c, {**first, k: val}))
+                except ConfigError as exc:
+                    detail = str(exc).removeprefix(f"{path}: ")
+                    raise ctx.error(f"sweep.grid.{k}", f"{detail} [value {j} of the list]") from None
+                except jobs.SettingError as exc:
+                    detail = (exc.detail if exc.key == k else
+                              f"{exc.key}: {exc.detail} (with {k} = {val!r})")
+                    raise ctx.error(f"sweep.grid.{k}", f"{detail} [value {j} of the list]") from None
+    n_cases = len(cases)
+    for values in grid.values():
+        n_cases *= len(values)
+    if n_cases > MAX_CASES:
+        sizes = " x ".join(str(len(x)) for x in grid.values())
+        raise ctx.error("sweep.grid", f"would make {n_cases} cases ({len(cases)} x {sizes}); at "
+                                      f"most {MAX_CASES} are allowed: split the sweep or use fewer values")
+
+    # Then every case, built once (lazily from the grid's product).
+    labels, built = [], []
+    for i, (label, c) in enumerate(cases):
+        for p in itertools.product(*grid.values()):
+            point = dict(zip(grid, p))
+            name_p = f"{label}[{jobs.case_label(point)}]" if label and len(points_of(grid)) > 1 else label
+            raw = prepare(i, c, point)
+            try:
+                built.append(make_case(kind, raw, name_p))
+            except jobs.SettingError as exc:
+                src = where(i).get(exc.key, "sweep")
+                raise ctx.error(f"{src}.{exc.key}", exc.detail) from None
+            labels.append(name_p)
     try:
-        built = expand(kind, cases=settings_list, name=name)
+        built = name_cases(labels, built, name)
     except ValueError as exc:
         raise ctx.error("sweep", str(exc)) from None
     return SweepPlan(kind, name, seed, tuple(built), store, chunk, workers)
@@ -405,8 +457,9 @@ def _resolve_link(raw: Mapping, links: Mapping) -> dict:
 _SECTION = {"ber": "ber", "link": "links", "path": "paths"}
 
 
-def _product(lists):
-    out = [()]
-    for values in lists:
-        out = [p + (v,) for p in out for v in values]
-    return out
+def points_of(grid: Mapping) -> range:
+    """A range as long as the grid's cartesian product (its size, without building it)."""
+    n = 1
+    for values in grid.values():
+        n *= len(values)
+    return range(n)

@@ -16,6 +16,7 @@ The ``link`` and ``path`` kinds need :mod:`photolink.links` and :mod:`photolink.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 import re
@@ -32,6 +33,7 @@ from ..symbols import estimate as _estimate
 from ..symbols import stream as _stream
 from ..symbols.channel import Channel, Equalizer
 from ..symbols.formats import PAM
+from . import linkspec
 
 
 class SettingError(ValueError):
@@ -91,12 +93,48 @@ def _taps(s, key):
     return [float(t) for t in x]
 
 
+def did_you_mean(word, allowed) -> str:
+    """``" (did you mean 'snr_db'?)"`` for the closest of ``allowed``, or ``""``."""
+    if not isinstance(word, str):
+        return ""
+    names = {str(a).lower(): str(a) for a in allowed}
+    close = difflib.get_close_matches(word.lower(), list(names), n=1, cutoff=0.6)
+    return f" (did you mean {names[close[0]]!r}?)" if close else ""
+
+
 def _no_unknown(s, allowed, context=""):
-    extra = sorted(set(s) - set(allowed))
+    extra = sorted((str(k) for k in set(s) - set(allowed)))
     if extra:
-        raise SettingError(extra[0], f"is not a setting{context}; allowed: {sorted(allowed)}")
+        raise SettingError(extra[0], f"is not a setting{context}{did_you_mean(extra[0], allowed)}; "
+                                     f"allowed: {sorted(allowed)}")
 
 
+
+
+# -- checks of stored chunk results (a store's contents are never trusted) ------------------
+def _count(result: Mapping, key: str, hi=None) -> int:
+    x = result.get(key)
+    if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+        raise ValueError(f"{key} must be a non-negative integer, got {x!r}")
+    if hi is not None and x > hi:
+        raise ValueError(f"{key} = {x} exceeds {hi}")
+    return x
+
+
+def _prob(result: Mapping, key: str) -> float:
+    x = result.get(key)
+    if not _is_real(x) or not 0.0 <= float(x) <= 1.0:
+        raise ValueError(f"{key} must be a probability in [0, 1], got {x!r}")
+    return float(x)
+
+
+def _check_plain(result) -> None:
+    """A chunk of a deterministic kind: a non-empty JSON object of plain values."""
+    if not isinstance(result, Mapping) or not result:
+        raise ValueError(f"must be a non-empty JSON object, got {type(result).__name__}")
+    for key, x in result.items():
+        if isinstance(x, Mapping):
+            raise ValueError(f"{key} is a nested object (chunks hold flat figures)")
 
 
 # -- the ber kind ----------------------------------------------------------------------------
@@ -149,22 +187,23 @@ class BerKind:
     def normalize(self, s: Mapping) -> dict:
         s = dict(s)
         out: dict[str, Any] = {}
+        method = _choice(s, "method", BER_METHODS, default="simulate")
+        allowed = {"format", "snr_db", "method", "channel", "channel_cursor", "equalizer",
+                   "n_ffe", "n_dfe", "ffe", "ffe_cursor", "dfe", "confidence"}
+        allowed |= ({"n_symbols", "precode", "ideal_feedback"} if method == "simulate"
+                    else {"rel_ci", "max_samples"})
+        _no_unknown(s, allowed, f" of method {method!r}")        # a typo before "is required"
         fmt = parse_format(s.get("format")) if "format" in s else None
         if fmt is None:
             raise SettingError("format", f"is required (one of {list(FORMAT_NAMES)})")
         out["format"] = fmt.name
         out["snr_db"] = _real(s, "snr_db", lo=-30, hi=80, required=True)
-        method = out["method"] = _choice(s, "method", BER_METHODS, default="simulate")
-        allowed = {"format", "snr_db", "method", "channel", "channel_cursor", "equalizer",
-                   "n_ffe", "n_dfe", "ffe", "ffe_cursor", "dfe", "confidence"}
+        out["method"] = method
         if method == "simulate":
-            allowed |= {"n_symbols", "precode", "ideal_feedback"}
             out["n_symbols"] = _int(s, "n_symbols", lo=1, hi=_stream.MAX_SYMBOLS, default=10**6)
         else:
-            allowed |= {"rel_ci", "max_samples"}
             out["rel_ci"] = _real(s, "rel_ci", lo=1e-3, hi=1.0, default=0.1)
             out["max_samples"] = _int(s, "max_samples", lo=1000, hi=10**12, default=10**7)
-        _no_unknown(s, allowed, f" of method {method!r}")
         out["confidence"] = _real(s, "confidence", lo=0.5, hi=0.9999, default=0.95)
         if "channel" in s:
             out["channel"] = _taps(s, "channel")
@@ -243,12 +282,45 @@ class BerKind:
         return {"symbols": r.symbols, "symbol_errors": r.symbol_errors, "bits": r.bits,
                 "bit_errors": r.bit_errors, "burst_hist": r.burst_hist.tolist()}
 
+    def check_chunk(self, s: Mapping, chunk, result: Mapping) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's ``chunk``."""
+        if not isinstance(result, Mapping):
+            raise ValueError(f"must be a JSON object, got {type(result).__name__}")
+        if s["method"] != "simulate":
+            ber, lo, hi = (_prob(result, k) for k in ("ber", "ber_ci_low", "ber_ci_high"))
+            if not lo <= ber * (1 + 1e-12) + 1e-300 or not ber <= hi * (1 + 1e-12) + 1e-300:
+                raise ValueError(f"ber {ber!r} lies outside its interval [{lo!r}, {hi!r}]")
+            if lo > hi:
+                raise ValueError(f"ber_ci_low {lo!r} exceeds ber_ci_high {hi!r}")
+            _count(result, "samples")
+            return
+        start, stop = chunk
+        k = parse_format(s["format"]).bits_per_symbol
+        symbols = _count(result, "symbols")
+        if symbols != stop - start:
+            raise ValueError(f"symbols = {symbols}, but the chunk [{start}, {stop}) holds {stop - start}")
+        bits = _count(result, "bits")
+        if bits != symbols * k:
+            raise ValueError(f"bits = {bits}, but {symbols} {s['format']} symbols carry {symbols * k}")
+        se = _count(result, "symbol_errors", symbols)
+        be = _count(result, "bit_errors", bits)
+        if not se <= be <= se * k:
+            raise ValueError(f"bit_errors = {be} is impossible with {se} symbol errors of {k} bits")
+        hist = result.get("burst_hist")
+        if not isinstance(hist, list) or len(hist) != _stream.BURST_BINS or not all(
+                isinstance(h, int) and not isinstance(h, bool) and h >= 0 for h in hist):
+            raise ValueError(f"burst_hist must be {_stream.BURST_BINS} non-negative integers")
+        if sum((i + 1) * h for i, h in enumerate(hist)) > se:
+            raise ValueError(f"burst_hist holds more symbol errors than symbol_errors = {se}")
+
     def combine(self, s: Mapping, parts: list) -> dict:
         if s["method"] != "simulate":
             p = parts[0]
             return {"ber": p["ber"], "ber_ci_low": p["ber_ci_low"], "ber_ci_high": p["ber_ci_high"],
                     "samples": p["samples"]}
         tot = {k: sum(p[k] for p in parts) for k in ("symbols", "symbol_errors", "bits", "bit_errors")}
+        if tot["symbols"] != s["n_symbols"]:
+            raise ValueError(f"the chunks hold {tot['symbols']} symbols, the case {s['n_symbols']}")
         hist = np.sum([p["burst_hist"] for p in parts], axis=0)
         lo, hi = clopper_pearson(tot["bit_errors"], tot["bits"], s["confidence"])
         bursts = int(hist.sum())
@@ -265,22 +337,12 @@ class BerKind:
 
 # -- the link kind ---------------------------------------------------------------------------
 def _link_from(spec: Mapping, kind: str):
-    """A ``photolink.Link`` from ``{"preset": name, **field overrides}``."""
-    name = spec["preset"]
+    """A ``photolink.Link`` from ``{"preset": name, **overrides}`` (nested tables allowed; see
+    :mod:`photolink.studies.linkspec`)."""
     try:
-        link = links.preset(name)
-    except (KeyError, ValueError) as exc:
-        raise SettingError("preset", f"unknown link preset {name!r} ({exc}); "
-                                     f"known: {list(links.presets())}") from None
-    overrides = {k: v for k, v in spec.items() if k != "preset"}
-    if overrides:
-        fields = {f.name for f in dataclasses.fields(link)} if dataclasses.is_dataclass(link) else set()
-        _no_unknown(overrides, fields, " of a link (a Link field)")
-        try:
-            link = dataclasses.replace(link, **overrides)
-        except (TypeError, ValueError) as exc:
-            raise SettingError(next(iter(overrides)), str(exc)) from None
-    return link
+        return linkspec.build_link(spec)
+    except linkspec.SpecError as exc:
+        raise SettingError(exc.key, exc.detail) from None
 
 
 def _link_spec(x, key: str) -> dict:
@@ -342,11 +404,23 @@ class LinkKind:
         out["frame_loss_ratio"] = float(report.frame_loss_ratio(s["frame_bytes"]))
         return out
 
+    def check_chunk(self, s, chunk, result) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's."""
+        _check_plain(result)
+
     def combine(self, s, parts) -> dict:
         return dict(parts[0])
 
 
 # -- the path kind ---------------------------------------------------------------------------
+#: Choices of a path case (as :meth:`photolink.Path.run`, :class:`photolink.net.traffic.Poisson`
+#: and :class:`photolink.Switch` accept them).
+PATH_MODES = ("statistical", "exact")
+RECOVERIES = ("drop", "llr", "e2e")
+SIZE_DISTRIBUTIONS = ("fixed", "exponential")
+SWITCH_MODES = ("cut-through", "store-and-forward")
+
+
 class PathKind:
     """A multi-hop path under Poisson traffic (:meth:`photolink.Path.run`).
 
@@ -393,12 +467,28 @@ class PathKind:
                 except SettingError as exc:
                     raise SettingError(f"hops[{i}].{exc.key}", exc.detail) from None
         out = {"hops": norm,
-               "load": _real(s, "load", lo=0, hi=1e3, required=True),
+               "load": _real(s, "load", lo=0, hi=100, required=True),
                "packet_bytes": _int(s, "packet_bytes", lo=1, hi=10**7, required=True),
                "n_packets": _int(s, "n_packets", lo=1, hi=10**13, default=10**5)}
-        for key in ("size_distribution", "mode", "recovery"):
+        for key, allowed in (("size_distribution", SIZE_DISTRIBUTIONS), ("mode", PATH_MODES),
+                             ("recovery", RECOVERIES)):
             if key in s:
-                out[key] = _str(s, key)
+                out[key] = _choice(s, key, allowed)
+        for i, h in enumerate(norm):
+            if "switch" in h and "mode" in h["switch"]:
+                try:
+                    v.choice("mode", h["switch"]["mode"], SWITCH_MODES)
+                except (TypeError, ValueError) as exc:
+                    raise SettingError(f"hops[{i}].switch.mode", v.detail("mode", exc)) from None
+        try:                                    # what the API would refuse at run time
+            self.objects(out)
+        except SettingError:
+            raise
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            key = next((k for k in ("load", "packet_bytes", "size_distribution", "latency_ns")
+                        if msg.startswith(k)), "hops")
+            raise SettingError(key, msg) from None
         return out
 
     @staticmethod
@@ -428,6 +518,15 @@ class PathKind:
             d["hop_stats"] = d.pop("hops")
         return _flatten(d)
 
+    def check_chunk(self, s, chunk, result) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's."""
+        _check_plain(result)
+        n = s["n_packets"]
+        lost = _count(result, "lost", n)
+        if _count(result, "delivered", n) + lost > n:
+            raise ValueError(f"delivered + lost exceeds n_packets = {n}")
+        _prob(result, "loss_ratio")
+
     def combine(self, s, parts) -> dict:
         return dict(parts[0])
 
@@ -437,8 +536,9 @@ KINDS = {k.name: k for k in (BerKind(), LinkKind(), PathKind())}
 
 def kind(name) -> BerKind | LinkKind | PathKind:
     """The case kind called ``name``."""
-    if name not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {name!r}")
+    if not isinstance(name, str) or name not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {name!r}"
+                         f"{did_you_mean(name, KINDS)}")
     return KINDS[name]
 
 

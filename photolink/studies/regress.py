@@ -59,7 +59,14 @@ def fisher_worse_p(k_new: int, n_new: int, k_base: int, n_base: int) -> float:
 
 
 def z_worse_p(new: float, se_new: float, base: float, se_base: float) -> float:
-    """One-sided p-value that an estimate ``new`` exceeds ``base``: normal z-test."""
+    """One-sided p-value that an estimate ``new`` exceeds ``base``: normal z-test.
+
+    A figure that is not finite (NaN, infinity) is refused with ValueError: it would make
+    every comparison pass.
+    """
+    for name, x in (("new", new), ("se_new", se_new), ("base", base), ("se_base", se_base)):
+        if not math.isfinite(x):
+            raise ValueError(f"{name} must be a finite number, got {x!r}")
     se = math.hypot(se_new, se_base)
     if se == 0:
         return 0.0 if new > base * (1 + DETERMINISTIC_RTOL) else 1.0
@@ -98,8 +105,11 @@ def worse_p_value(kind: str, current: dict, baseline: dict) -> tuple[float, str]
         p = fisher_worse_p(a["events"], a["trials"], b["events"], b["trials"])
         return p, f"{a['events']}/{a['trials']} vs {b['events']}/{b['trials']} {a['name']}"
     if a["type"] == "estimate":
+        if not (math.isfinite(a["value"]) and math.isfinite(a["se"])):
+            return 0.0, f"{a['name']} is not finite ({a['value']!r}): treated as worse"
         return z_worse_p(a["value"], a["se"], b["value"], b["se"]), a["name"]
-    worse = [k for k, v in a["higher"].items()
+    worse = [k for k, v in {**a["higher"], **a["lower"]}.items() if not math.isfinite(v)]
+    worse += [k for k, v in a["higher"].items()
              if k in b["higher"] and v > b["higher"][k] * (1 + DETERMINISTIC_RTOL) + 1e-300]
     worse += [k for k, v in a["lower"].items()
               if k in b["lower"] and v < b["lower"][k] * (1 - DETERMINISTIC_RTOL)]
@@ -155,17 +165,103 @@ def record(config, baseline, *, seed: int | None = None, workers: int | None = 1
     return doc
 
 
+class BaselineError(ValueError):
+    """A baseline file is missing, is not a photolink baseline, or holds an impossible figure."""
+
+
+#: Largest baseline file read (a baseline holds one row per case).
+MAX_BASELINE_BYTES = 64 << 20
+#: Most trials a recorded count may claim.
+MAX_TRIALS = 10**16
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a number a baseline may hold")
+
+
+def _check_statistic(st, where: str) -> None:
+    """Raise BaselineError unless ``st`` is a statistic a test can use."""
+    def bad(why):
+        return BaselineError(f"{where}: {why}")
+
+    if not isinstance(st, dict):
+        raise bad("statistic must be a JSON object")
+    kind = st.get("type")
+    if kind == "counts":
+        k, n = st.get("events"), st.get("trials")
+        for name, x in (("events", k), ("trials", n)):
+            if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= MAX_TRIALS:
+                raise bad(f"{name} must be an integer in [0, {MAX_TRIALS}], got {x!r}")
+        if n == 0 or k > n:
+            raise bad(f"needs 0 <= events <= trials and trials > 0, got {k}/{n}")
+    elif kind == "estimate":
+        for name, lo, hi in (("value", 0.0, 1.0), ("se", 0.0, math.inf)):
+            x = st.get(name)
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) \
+                    or not lo <= x <= hi:
+                raise bad(f"{name} must be a finite number in [{lo}, {hi}], got {x!r}")
+    elif kind == "deterministic":
+        for side in ("higher", "lower"):
+            figs = st.get(side)
+            if not isinstance(figs, dict):
+                raise bad(f"{side} must be a JSON object of figures")
+            for name, x in figs.items():
+                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                    raise bad(f"figure {name} must be a finite number, got {x!r}")
+    else:
+        raise bad(f"statistic type must be 'counts', 'estimate' or 'deterministic', got {kind!r}")
+
+
 def read_baseline(path) -> dict:
-    """Load a baseline file written by :func:`record` (ValueError if it is not one)."""
+    """Load a baseline file written by :func:`record` and check every case in it.
+
+    Raises
+    ------
+    BaselineError
+        (a ValueError) naming the file and the case: no such file, not JSON, no baseline
+        marker, NaN or Infinity, a case that is not a table, an unknown kind, a row whose test
+        statistic cannot be formed (missing keys, counts above their trials, ...).
+    """
+    p = Path(path)
     try:
-        doc = json.loads(Path(path).read_text())
+        if p.stat().st_size > MAX_BASELINE_BYTES:
+            raise BaselineError(f"{path}: larger than {MAX_BASELINE_BYTES >> 20} MiB; not a baseline")
+        text = p.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such baseline file (write one with `photolink regress "
-                         f"record CONFIG --baseline {path}`)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a photolink baseline (bad JSON: {exc})") from None
+        raise BaselineError(f"{path}: no such baseline file (write one with `photolink regress "
+                            f"record CONFIG --baseline {path}`)") from None
+    except IsADirectoryError:
+        raise BaselineError(f"{path}: is a directory, not a baseline file") from None
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"{path}: not a photolink baseline (not UTF-8 text: {exc})") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BaselineError(f"{path}: not a photolink baseline (bad JSON: "
+                            f"{exc if not isinstance(exc, RecursionError) else 'nested too deeply'})") from None
     if not isinstance(doc, dict) or doc.get("format") != BASELINE_FORMAT or "cases" not in doc:
-        raise ValueError(f"{path}: not a photolink baseline (no {BASELINE_FORMAT!r} marker)")
+        raise BaselineError(f"{path}: not a photolink baseline (no {BASELINE_FORMAT!r} marker)")
+    cases = doc["cases"]
+    if not isinstance(cases, dict):
+        raise BaselineError(f"{path}: cases must be a JSON object of named cases, got "
+                            f"{type(cases).__name__}")
+    for name, case in cases.items():
+        where = f"{path}: case {name!r}"
+        if not isinstance(case, dict):
+            raise BaselineError(f"{where}: must be a JSON object, got {type(case).__name__}")
+        kind = case.get("kind")
+        if kind not in ("ber", "link", "path"):
+            raise BaselineError(f"{where}: kind must be 'ber', 'link' or 'path', got {kind!r}")
+        if not isinstance(case.get("row"), dict):
+            raise BaselineError(f"{where}: row must be a JSON object")
+        try:
+            st = statistic(kind, case["row"])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise BaselineError(f"{where}: its row cannot be tested ({type(exc).__name__}: "
+                                f"{exc}); record the baseline again") from None
+        _check_statistic(st, where)
     return doc
 
 
@@ -175,7 +271,8 @@ class Comparison:
 
     name: str
     kind: str
-    status: str             # "ok", "WORSE", "new" (no baseline) or "missing" (not in config)
+    status: str             # "ok", "WORSE", "new" (no baseline), "missing" (not in config) or
+                            # "changed" (the kind or method changed: not comparable, not a failure)
     p_value: float | None
     current: dict | None
     baseline: dict | None
@@ -210,16 +307,24 @@ class CheckReport:
 
     def table(self) -> str:
         """A readable report: one line per case, and the test that was applied."""
+        def num(row, key):
+            x = row.get(key)
+            return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
         def fig(row):
             if row is None:
                 return "-"
             if "ber" in row:
-                return f"{_table.fmt_value(row['ber'])} {_table.fmt_ci(row['ber_ci_low'], row['ber_ci_high'])}"
+                ci = (f" {_table.fmt_ci(row['ber_ci_low'], row['ber_ci_high'])}"
+                      if num(row, "ber_ci_low") is not None and num(row, "ber_ci_high") is not None
+                      else "")
+                return f"{_table.fmt_value(num(row, 'ber'))}{ci}"
             if "loss_ratio" in row:
                 ci = (f" {_table.fmt_ci(row['loss_ci_low'], row['loss_ci_high'])}"
-                      if "loss_ci_low" in row else "")
-                return f"loss {_table.fmt_value(row['loss_ratio'])}{ci}"
-            return f"{_table.fmt_value(row.get('energy_pj_per_bit'))} pJ/bit"
+                      if num(row, "loss_ci_low") is not None and num(row, "loss_ci_high") is not None
+                      else "")
+                return f"loss {_table.fmt_value(num(row, 'loss_ratio'))}{ci}"
+            return f"{_table.fmt_value(num(row, 'energy_pj_per_bit'))} pJ/bit"
 
         rows = [{"case": c.name, "baseline": fig(c.baseline), "current": fig(c.current),
                  "p": c.p_value, "result": c.status, "compared": c.detail} for c in self.comparisons]
@@ -269,8 +374,15 @@ def check(config, baseline, *, seed: int | None = None, confidence: float | None
             out.append(Comparison(name, kind, "new", None, row, None, "no baseline"))
             continue
         if b["kind"] != kind:
-            out.append(Comparison(name, kind, "new", None, row, None,
-                                  f"baseline is a {b['kind']} case"))
+            out.append(Comparison(name, kind, "changed", None, row, b["row"],
+                                  f"baseline is a {b['kind']} case: record it again"))
+            continue
+        a_type, b_type = statistic(kind, row)["type"], statistic(kind, b["row"])["type"]
+        if a_type != b_type:
+            was, now = b["row"].get("method", b_type), row.get("method", a_type)
+            out.append(Comparison(name, kind, "changed", None, row, b["row"],
+                                  f"method changed ({was} -> {now}): the figures cannot be "
+                                  f"compared; record the baseline again"))
             continue
         p, detail = worse_p_value(kind, row, b["row"])
         changed = [k for k in row if k in b["row"] and k in _settings_keys(b["row"])

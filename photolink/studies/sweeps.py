@@ -35,7 +35,7 @@ from .._util import progress as _progress
 from .._util import tables as _tables
 from .._util.version import __version__
 from . import jobs
-from .store import Store
+from .store import Store, StoreError
 
 #: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
 _RESERVED = ("name", "seed", "case_key")
@@ -91,49 +91,110 @@ def make_case(kind: str, settings: Mapping, name: str | None = None) -> Case:
     return Case(kind, norm, name or jobs.case_label(norm), key)
 
 
+#: Most cases one sweep may hold: a grid is counted (never built) and refused above this.
+MAX_CASES = 100_000
+
+
+def _check_grid(kind: str, grid: Mapping, explicit: list, fixed: Mapping, name: str) -> int:
+    """Check a grid key by key (each value once, the others at their first value) and count
+    its cases, before anything is expanded. Returns the number of cases."""
+    for key, values in grid.items():
+        if not isinstance(key, str):
+            raise jobs.SettingError(str(key), "grid keys must be setting names (strings)")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise jobs.SettingError(key, f"grid values must be a non-empty list, got {values!r}")
+    k = jobs.kind(kind)
+    first = {key: values[0] for key, values in grid.items()}
+    for c in explicit:
+        c = {key: val for key, val in c.items() if key != "name"}
+        clash = set(c) & set(grid)
+        if clash:
+            raise jobs.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
+        if grid:
+            k.normalize({**fixed, **c, **first})      # unknown keys, first values
+        for key, values in grid.items():
+            seen = set()
+            for j, val in enumerate(values[1:], 1):
+                ident = json.dumps(val, sort_keys=True, default=repr)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                try:
+                    k.normalize({**fixed, **c, **first, key: val})
+                except jobs.SettingError as exc:
+                    raise jobs.SettingError(exc.key, f"{exc.detail} [grid value {key}[{j}]]") from None
+    n_cases = len(explicit)
+    for values in grid.values():
+        n_cases *= len(values)
+    if n_cases > MAX_CASES:
+        sizes = " x ".join(str(len(x)) for x in grid.values())
+        raise ValueError(f"sweep {name!r} would hold {n_cases} cases ({len(explicit)} case(s) x "
+                         f"grid {sizes}); at most {MAX_CASES} cases are allowed: split it into "
+                         f"several sweeps or use fewer values")
+    return n_cases
+
+
+def iter_settings(grid: Mapping | None = None, cases: Sequence[Mapping] | None = None,
+                  fixed: Mapping | None = None):
+    """``(label, settings)`` of every case, lazily: each explicit case (default one empty case)
+    crossed with the grid's cartesian product (last key fastest), laid over ``fixed``."""
+    fixed = dict(fixed or {})
+    grid = dict(grid or {})
+    explicit = [dict(c) for c in cases] if cases is not None else [{}]
+    n_points = 1
+    for values in grid.values():
+        n_points *= len(values)
+    for c in explicit:
+        label = c.pop("name", None)
+        for p in itertools.product(*grid.values()):
+            point = dict(zip(grid, p))
+            name_i = f"{label}[{jobs.case_label(point)}]" if label and n_points > 1 else label
+            yield name_i, {**fixed, **c, **point}
+
+
 def expand(kind: str, grid: Mapping | None = None, cases: Sequence[Mapping] | None = None,
            fixed: Mapping | None = None, name: str = "sweep") -> list[Case]:
     """The cases of a sweep: every explicit case (default one empty case) crossed with the
     grid's cartesian product (last key fastest), each laid over ``fixed``.
 
-    A case mapping may carry a ``"name"``; other cases are named after the settings that
-    differ between cases, e.g. ``"sweep[snr_db=17.5]"``.
+    The grid is checked key by key and its size counted before any case is built; more than
+    :data:`MAX_CASES` cases are refused. A case mapping may carry a ``"name"``; other cases are
+    named after the settings that differ between cases, e.g. ``"sweep[snr_db=17.5]"``.
     """
     fixed = dict(fixed or {})
     grid = dict(grid or {})
-    for key, values in grid.items():
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-            raise jobs.SettingError(key, f"grid values must be a non-empty list, got {values!r}")
     explicit = [dict(c) for c in cases] if cases is not None else [{}]
     if not explicit:
         raise ValueError("cases must hold at least one case")
-    raw = []
-    for c in explicit:
-        label = c.pop("name", None)
-        clash = set(c) & set(grid)
-        if clash:
-            raise jobs.SettingError(sorted(clash)[0], "is set both by a case and by the grid")
-        points = [dict(zip(grid, p)) for p in itertools.product(*grid.values())]
-        for point in points:
-            name_i = f"{label}[{jobs.case_label(point)}]" if label and len(points) > 1 else label
-            raw.append((name_i, {**fixed, **c, **point}))
-    built = []
-    for i, (label, settings) in enumerate(raw):
+    try:
+        _check_grid(kind, grid, explicit, fixed, name)
+    except jobs.SettingError as exc:
+        raise jobs.SettingError(exc.key, f"{exc.detail} [in sweep {name!r}]") from None
+    raw, built = [], []
+    for i, (label, settings) in enumerate(iter_settings(grid, explicit, fixed)):
         try:
             built.append(make_case(kind, settings, label))
         except jobs.SettingError as exc:
             where = f"case {i} ({label})" if label else f"case {i}"
             raise jobs.SettingError(exc.key, f"{exc.detail} [in {where} of sweep {name!r}]") from None
+        raw.append(label)
+    return name_cases(raw, built, name)
+
+
+def name_cases(labels: Sequence, built: Sequence[Case], name: str) -> list[Case]:
+    """Name the unnamed cases (label None) after the settings that vary between cases, and
+    refuse two cases of the same name."""
     varying = [k for k in dict.fromkeys(k for c in built for k in c.settings)
                if len({json.dumps(c.settings.get(k), sort_keys=True) for c in built}) > 1]
     out = []
-    for (label, _), c in zip(raw, built):
+    for label, c in zip(labels, built):
         if label is None:
             label = f"{name}[{jobs.case_label(c.settings, varying)}]" if varying and len(built) > 1 else name
         out.append(Case(c.kind, c.settings, label, c.key))
     names = [c.name for c in out]
     if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
+        seen: set = set()
+        dup = next(n for n in names if n in seen or seen.add(n))
         raise ValueError(f"two cases of sweep {name!r} are both named {dup!r}: give them distinct names")
     return out
 
@@ -328,7 +389,14 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     SweepInterrupted
         When the executor breaks (e.g. a worker process is killed). Finished chunks are kept.
     KeyboardInterrupt
-        After saving every finished chunk; run again to resume.
+        After saving every finished chunk, including those that finish within
+        :data:`SHUTDOWN_GRACE_S` of the interrupt (the local pool is then terminated, so the
+        call returns within about 2 s); run again to resume.
+    photolink.studies.store.StoreError
+        When the store is not a photolink store, or a stored chunk fails its checksum or its
+        counts do not fit its case (the store and the chunk are named).
+    ValueError
+        For a bad setting (naming the key) or a grid of more than :data:`MAX_CASES` cases.
     """
     t0 = time.perf_counter()
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -360,6 +428,12 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
         db.start_sweep(sweep_id, name, {"kind": kind, "seed": seed, "options": options,
                                         "cases": len(the_cases), "chunks": len(plan)})
         results = db.finished(k for _, _, k in plan)
+        for i, ch, key in plan:                   # never trust a stored chunk's contents
+            if key in results:
+                try:
+                    jobs.kind(kind).check_chunk(the_cases[i].settings, ch, results[key])
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise db.corrupt(key, f"{exc} [case {the_cases[i].name!r}]", ch) from None
         reused = len(results)
         todo = [p for p in plan if p[2] not in results]
         bar = _Progress(progress, len(plan), reused, name)
@@ -370,7 +444,11 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
         rows = []
         for i, c in enumerate(the_cases):
             parts = [results[k] for j, _, k in plan if j == i]
-            figures = jobs.kind(kind).combine(c.settings, parts)
+            try:
+                figures = jobs.kind(kind).combine(c.settings, parts)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise StoreError(f"store {str(db.path)!r}: the chunks of case {c.name!r} do not "
+                                 f"add up to the case: {exc}; refusing to use them") from None
             figures = {(f"{kind}_{k}" if k in _RESERVED else k): x for k, x in figures.items()}
             rows.append((c.key, {"name": c.name, **c.settings, **figures, "seed": seed,
                                  "case_key": c.key}))
@@ -408,6 +486,7 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
     window = max_in_flight or (2 * min(workers, len(todo)) if own else 64)
     pending: dict = {}
     queue = iter(todo)
+    clean = False
     try:
         while True:
             for task in itertools.islice(queue, max(0, window - len(pending))):
@@ -429,8 +508,13 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
                             f"the executor lost a worker ({exc!r}); {len(results)} finished chunks "
                             f"are saved in {db.path}: run the same sweep again to resume") from exc
                     c = the_cases[task[0]]
-                    raise RuntimeError(f"case {c.name!r}, chunk {task[1]} failed: {exc}") from exc
+                    raise RuntimeError(f"case {c.name!r} (kind {c.kind!r}), chunk {task[1]} failed: "
+                                       f"{type(exc).__name__}: {exc}") from exc
                 record(task, value)
+        clean = True
+    except KeyboardInterrupt:
+        _save_stragglers(pending, record)
+        raise
     except (BrokenProcessPool, cf.CancelledError) as exc:
         raise SweepInterrupted(
             f"the worker pool broke or was shut down ({exc or type(exc).__name__}); {len(results)} "
@@ -439,4 +523,50 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
         for fut in pending:
             fut.cancel()
         if own:
-            pool.shutdown(wait=False, cancel_futures=True)
+            if clean:
+                pool.shutdown(wait=True)
+            else:
+                _stop_pool(pool)
+
+
+#: Seconds an interrupted sweep waits for chunks that are already running, to save them.
+SHUTDOWN_GRACE_S = 1.5
+
+
+def _save_stragglers(pending: dict, record) -> None:
+    """On Ctrl-C: cancel the chunks not yet started and save those that finish within
+    :data:`SHUTDOWN_GRACE_S` (a second Ctrl-C stops waiting)."""
+    for fut in pending:
+        fut.cancel()
+    running = {f: t for f, t in pending.items() if not f.cancelled()}
+    deadline = time.monotonic() + SHUTDOWN_GRACE_S
+    while running:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        done, _ = cf.wait(running, timeout=left, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            task = running.pop(fut)
+            pending.pop(fut, None)
+            try:
+                value = fut.result()
+            except BaseException:                 # noqa: BLE001 - a failed straggler is dropped
+                continue
+            record(task, value)
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Shut a local pool down without waiting for its running chunks: its workers are
+    terminated (what they were computing is recomputed on resume)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for proc in procs:
+        try:
+            proc.join(1.0)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass

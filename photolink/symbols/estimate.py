@@ -120,14 +120,29 @@ def estimate_ber(fmt: PAM | QAM, snr_db: float, *, seed: _rng.SeedLike = None,
         raise TypeError(f"equalizer must be a photolink.Equalizer or None, got {type(equalizer).__name__}")
     if method == "montecarlo":
         return _montecarlo(fmt, snr_db, seed, rel_ci, channel, equalizer, confidence, max_samples)
-    dp = decision_point(channel, equalizer)
-    main = channel.main if channel is not None else 1.0
-    sigma = fmt.noise_sigma(snr_db) * main * dp.noise_gain
+    cursor, isi, sigma = _scaled_decision_point(fmt, snr_db, channel, equalizer)
     if method == "statistical-eye":
-        ber = _statistical_eye(fmt, dp.cursor, dp.residual_isi, sigma)
+        ber = _statistical_eye(fmt, cursor, isi, sigma)
         return BerEstimate(ber, (ber, ber), method, 0, fmt.name, snr_db, confidence)
-    return _importance(fmt, dp.cursor, dp.residual_isi, sigma, _rng.seed_sequence(seed), rel_ci,
+    return _importance(fmt, cursor, isi, sigma, _rng.seed_sequence(seed), rel_ci,
                        confidence, max_samples, snr_db)
+
+
+def _scaled_decision_point(fmt: PAM, snr_db: float, channel, equalizer):
+    """Main cursor (1.0), residual ISI and noise sigma at the slicer, relative to the cursor.
+
+    Only ratios matter, so the figures are divided by the equalised main cursor, and the FFE's
+    noise gain is taken as a scaled norm (``math.hypot``): FFE taps of 1e-170 or 1e170 give
+    the BER of the same taps at unit scale instead of underflowing to sigma = 0 (BER 0 or NaN).
+    """
+    dp = decision_point(channel, equalizer)
+    ffe = equalizer.ffe if equalizer is not None else (1.0,)
+    main = channel.main if channel is not None else 1.0
+    # dp.cursor = sum_k ffe_k * h_(d-k), so noise_gain / cursor is formed without squaring taps.
+    peak = max(abs(t) for t in ffe)
+    gain_rel = math.hypot(*(t / peak for t in ffe)) / (dp.cursor / peak)
+    sigma = fmt.noise_sigma(snr_db) * main * gain_rel
+    return 1.0, np.asarray(dp.residual_isi, dtype=np.float64) / dp.cursor, sigma
 
 
 def _estimate_qam(fmt, snr_db, seed, method, rel_ci, channel, equalizer, confidence, max_samples,
@@ -206,6 +221,12 @@ def _statistical_eye(fmt: PAM, cursor: float, isi: np.ndarray, sigma: float) -> 
 def _importance(fmt, cursor, isi, sigma, ss, rel_ci, confidence, max_samples, snr_db):
     t = _thresholds(fmt, cursor)
     ham = _hamming_matrix(fmt.bits_per_symbol)
+    # Weights are formed in log space and accumulated relative to exp(-z0^2 / 2), z0 the worst
+    # eye half-opening in noise sigmas: sums of squares stay in range down to BER ~1e-300
+    # (they used to underflow below BER ~1e-154, collapsing the interval to zero width).
+    z0 = max(cursor - float(np.sum(np.abs(isi))) * (fmt.M - 1), 0.0) / sigma
+    log_ref = 0.5 * z0 * z0
+    scale = math.exp(-log_ref)
     batch = 1 << 15
     total = total_sq = 0.0
     n = 0
@@ -233,8 +254,10 @@ def _importance(fmt, cursor, isi, sigma, ss, rel_ci, confidence, max_samples, sn
         order = np.cumsum(valid, axis=0) - 1
         chosen = np.where(valid & (order == pick), comps, 0.0).sum(axis=0)
         noise = chosen + sigma * rng.standard_normal(m)
-        dens = np.where(valid, np.exp(-0.5 * ((noise - np.nan_to_num(comps)) / sigma) ** 2), 0.0)
-        weight = np.exp(-0.5 * (noise / sigma) ** 2) * n_comps / dens.sum(axis=0)
+        log_dens = np.where(valid, -0.5 * ((noise - np.nan_to_num(comps)) / sigma) ** 2, -np.inf)
+        log_weight = (-0.5 * (noise / sigma) ** 2 + np.log(n_comps)
+                      - special.logsumexp(log_dens, axis=0) + log_ref)
+        weight = np.exp(np.minimum(log_weight, 700.0))
         decided = np.searchsorted(t, x0 + noise)
         contrib = weight * ham[sent, decided] / fmt.bits_per_symbol
         total += float(contrib.sum())
@@ -245,7 +268,9 @@ def _importance(fmt, cursor, isi, sigma, ss, rel_ci, confidence, max_samples, sn
         ci = mean_interval(mean, math.sqrt(var / n), confidence)
         if n >= 4 * batch and mean > 0 and relative_half_width(ci, mean) <= rel_ci:
             break
-    return BerEstimate(total / n, ci, "importance", n, fmt.name, snr_db, confidence)
+    ber = total / n * scale
+    ci = (ci[0] * scale, ci[1] * scale)
+    return BerEstimate(ber, ci, "importance", n, fmt.name, snr_db, confidence)
 
 
 def _montecarlo(fmt, snr_db, seed, rel_ci, channel, equalizer, confidence, max_samples, **options):

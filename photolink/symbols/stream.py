@@ -36,8 +36,39 @@ CHUNK_SYMBOLS = 1 << 20
 BURST_BINS = 64
 #: Largest run accepted (about two weeks of one core); 1e10 is fine.
 MAX_SYMBOLS = 10**14
-#: Largest run whose error positions may be returned.
-MAX_SYMBOLS_WITH_ERRORS = 10**9
+#: Most memory the error records of one ``return_errors=True`` run may need (2 GiB), checked
+#: before the run starts against the worst case (one error per symbol).
+MAX_ERROR_RECORD_BYTES = 2 << 30
+#: Bytes of one error record: its index (int64) and its bit pattern (uint16).
+ERROR_RECORD_BYTES = 10
+#: Largest run whose error positions may be returned (MAX_ERROR_RECORD_BYTES / 10 bytes).
+MAX_SYMBOLS_WITH_ERRORS = MAX_ERROR_RECORD_BYTES // ERROR_RECORD_BYTES
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / (1 << 30):.3g} GiB"
+
+
+class _Grow:
+    """An array grown in place chunk by chunk (``ndarray.resize``: realloc, which moves large
+    blocks by remapping pages), so the result is never copied whole: the peak is the result
+    plus one chunk, not twice the result as with a final concatenate."""
+
+    def __init__(self, dtype):
+        self.array = np.empty(0, dtype=dtype)
+        self.size = 0
+
+    def append(self, piece: np.ndarray) -> None:
+        need = self.size + piece.size
+        if need > self.array.size:
+            self.array.resize(max(need, self.array.size + self.array.size // 8), refcheck=False)
+        self.array[self.size:need] = piece
+        self.size = need
+
+    def result(self) -> np.ndarray:
+        if self.array.size != self.size:
+            self.array.resize(self.size, refcheck=False)
+        return self.array
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,7 +298,9 @@ class SymbolStream:
         Parameters
         ----------
         n_symbols : int
-            1 to 1e14 symbols (1e9 with ``return_errors``).
+            1 to 1e14 symbols; with ``return_errors`` at most :data:`MAX_SYMBOLS_WITH_ERRORS`
+            (2.1e8: their worst-case error records, 10 bytes per symbol, must fit in
+            :data:`MAX_ERROR_RECORD_BYTES`, 2 GiB); run longer streams in pieces.
         n_threads : int
             Worker threads (1 to 256); the counts do not depend on it.
         return_errors : bool
@@ -275,8 +308,14 @@ class SymbolStream:
         """
         if not isinstance(return_errors, (bool, np.bool_)):
             raise TypeError(f"return_errors must be a bool, got {type(return_errors).__name__} {return_errors!r}")
-        limit = MAX_SYMBOLS_WITH_ERRORS if return_errors else MAX_SYMBOLS
-        n = v.integer("n_symbols", n_symbols, lo=1, hi=limit)
+        n = v.integer("n_symbols", n_symbols, lo=1, hi=MAX_SYMBOLS)
+        if return_errors and n > MAX_SYMBOLS_WITH_ERRORS:
+            raise ValueError(
+                f"n_symbols={n} with return_errors=True could need {_gib(n * ERROR_RECORD_BYTES)} of "
+                f"error records ({ERROR_RECORD_BYTES} bytes per symbol error, up to one per symbol); "
+                f"the cap is {_gib(MAX_ERROR_RECORD_BYTES)}, so n_symbols must be in "
+                f"[1, {MAX_SYMBOLS_WITH_ERRORS}]: run the stream in pieces (SymbolStream.run "
+                f"continues where the last call stopped)")
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
         start, stop = self.position, self.position + n
         chunk = self._chunk_symbols
@@ -298,7 +337,7 @@ class SymbolStream:
             parts = pool.map(one, pieces)
         symbols = symbol_errors = bit_errors = slips = 0
         hist = np.zeros(BURST_BINS, np.int64)
-        index, bits = [], []
+        index, bits = _Grow(np.int64), _Grow(np.uint16)
         for (s, se, be, sl, idx, b), h in parts:
             symbols += s
             symbol_errors += se
@@ -308,6 +347,7 @@ class SymbolStream:
             if return_errors:
                 index.append(idx)
                 bits.append(b)
+                del idx, b
         if n_threads > 1 and len(pieces) > 1:
             pool.shutdown()
         self.position = stop
@@ -316,8 +356,8 @@ class SymbolStream:
             format=self.fmt.name, snr_db=self.snr_db, symbols=int(symbols),
             symbol_errors=int(symbol_errors), bits=int(symbols) * k, bit_errors=int(bit_errors),
             burst_hist=hist,
-            error_index=np.concatenate(index) if return_errors else None,
-            error_bits=np.concatenate(bits) if return_errors else None,
+            error_index=index.result() if return_errors else None,
+            error_bits=bits.result() if return_errors else None,
             seed_entropy=self._ss.entropy if not self._ss.spawn_key else None,
             cycle_slips=int(slips) if isinstance(self.fmt, QAM) else None,
         )

@@ -1,5 +1,7 @@
 """TOML configs: the shipped examples load and run; bad files give errors naming file, key and
 allowed values."""
+import re
+
 import pytest
 
 import photolink as pl
@@ -170,3 +172,92 @@ def test_link_and_path_configs_on_the_real_modules(tmp_path, monkeypatch, capsys
         "path", cases=[{**c.settings, "name": c.name} for c in cfg.sweep.cases], seed=1,
         store=None, workers=1, progress=False).rows]
     assert rows[-1]["mean_latency_ns"] > rows[0]["mean_latency_ns"]
+
+
+# -- issue 16, items 4 and 9: grids checked before expansion, errors at load time -------------
+def _write(tmp_path, text):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+def test_huge_grid_is_refused_at_once(tmp_path):
+    """An 862-byte grid used to build its whole product (MemoryError at 3.7 GB) and a 216,000-case
+    grid loaded for > 120 s: both are now counted, not built, and refused in well under a second."""
+    import time
+    values = ", ".join(str(12 + 0.01 * i) for i in range(60))
+    many = _write(tmp_path, f'[sweep]\nkind = "ber"\nfixed = {{ format = "PAM4" }}\n'
+                            f'grid = {{ snr_db = [{values}], n_symbols = [{", ".join(str(1000 + i) for i in range(60))}], '
+                            f'confidence = [{", ".join(str(0.9 + 0.001 * i) for i in range(60))}] }}\n')
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"sweep.grid: would make 216000 cases.*at most 100000"):
+        config.load(many)
+    assert time.perf_counter() - t0 < 5
+    from photolink.studies import sweeps
+    with pytest.raises(ValueError, match=r"200000000 cases"):
+        sweeps.expand("ber", {"snr_db": [10 + i / 100 for i in range(1000)],
+                              "n_symbols": list(range(1000, 2000)),
+                              "confidence": [0.9 + i / 10**4 for i in range(200)]},
+                      fixed={"format": "PAM4"})
+
+
+def test_unknown_grid_key_is_named_before_expansion(tmp_path):
+    big = ", ".join(str(i) for i in range(1, 1001))
+    p = _write(tmp_path, f'[sweep]\nkind = "ber"\nfixed = {{ format = "PAM4", snr_db = 10 }}\n'
+                         f'grid = {{ snrdb = [{big}], n_symbols = [{big}], x = [{big}] }}\n')
+    with pytest.raises(ConfigError, match=r"(snrdb|x): is not a setting"):
+        config.load(p)
+    with pytest.raises(pl.studies.jobs.SettingError, match=r"did you mean 'snr_db'"):
+        pl.studies.sweeps.expand("ber", {"snrdb": list(range(10**4)), "n_symbols": list(range(1, 10**4))},
+                                 fixed={"format": "PAM4", "snr_db": 1.0})
+
+
+def test_bad_grid_value_names_the_key(tmp_path):
+    p = _write(tmp_path, '[sweep]\nkind = "ber"\nfixed = { format = "PAM4" }\n'
+                         'grid = { snr_db = [10, 12, 900], n_symbols = [1000, 2000] }\n')
+    with pytest.raises(ConfigError, match=r"sweep.grid.snr_db: .*900.*value 2 of the list"):
+        config.load(p)
+
+
+PATH = ('[paths.p]\nlinks = ["cpo-800g"]\npacket_bytes = 1500\n')
+
+
+@pytest.mark.parametrize("extra, key, allowed", [
+    ("load = 500\n", "paths.p.traffic.load", r"\(0.0, 100.0\]"),
+    ("load = 0\n", "paths.p.traffic.load", r"\(0.0, 100.0\]"),
+    ("load = 0.5\nmode = \"bogus\"\n", "paths.p.mode", "statistical"),
+    ("load = 0.5\nrecovery = \"bogus\"\n", "paths.p.recovery", "llr"),
+    ("load = 0.5\nrecovery = \"LLR\"\n", "paths.p.recovery", "did you mean 'llr'"),
+    ("load = 0.5\nsize_distribution = \"bogus\"\n", "paths.p.traffic.size_distribution", "exponential"),
+])
+def test_path_values_checked_at_load_time(tmp_path, extra, key, allowed):
+    p = _write(tmp_path, PATH + extra)
+    with pytest.raises(ConfigError, match=re.escape(f"{p}: {key}: ") + ".*" + allowed):
+        config.load(p)
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[sweep]\nkind = []\n', "sweep.kind"),
+    ('[sweep]\nkind = { a = 1 }\n', "sweep.kind"),
+    ('[sweep]\nkind = "bers"\n', "sweep.kind"),
+    ('[switches.s]\nlatency_ns = 1\nmode = "bogus"\n', "switches.s.mode"),
+    ('[sweeps]\nkind = "ber"\n', "sweeps"),
+])
+def test_structural_errors_name_file_and_key(tmp_path, text, key):
+    p = _write(tmp_path, text)
+    with pytest.raises(ConfigError, match=re.escape(f"{p}: {key}: ")):
+        config.load(p)
+
+
+def test_unknown_top_key_suggests(tmp_path):
+    with pytest.raises(ConfigError, match="did you mean 'sweep'"):
+        config.load(_write(tmp_path, '[sweeps]\nkind = "ber"\n'))
+    with pytest.raises(ConfigError, match="did you mean 'snr_db'"):
+        config.load(_write(tmp_path, '[ber.a]\nformat = "PAM4"\nsnrdb = 12\n'))
+
+
+def test_path_sweep_of_loads_checked_per_value(tmp_path):
+    p = _write(tmp_path, '[sweep]\nkind = "path"\nfixed = { links = ["cpo-800g"], packet_bytes = 100 }\n'
+                         'grid = { load = [0.5, 0.9, 150] }\n')
+    with pytest.raises(ConfigError, match=r"sweep.grid.load: .*value 2 of the list"):
+        config.load(p)

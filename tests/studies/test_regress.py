@@ -1,6 +1,7 @@
 """Regression baselines: pass unchanged settings, flag 0.5 dB worse ones, keep false alarms at
 or below the stated level."""
 import json
+import math
 
 import numpy as np
 import pytest
@@ -136,3 +137,89 @@ def test_pytest_helpers(tmp_path):
     testing.assert_no_regression(cfg, b)
     with pytest.raises(AssertionError, match="WORSE"):
         testing.assert_no_regression(write(tmp_path, "w.toml", snr=17.5), b)
+
+
+# -- issue 16, item 5: a changed method, NaN/Infinity and tampered baselines ------------------
+EST = """
+seed = 1
+[ber.tail]
+format = "PAM4"
+snr_db = 20.0
+{method}
+"""
+
+
+def test_method_changed_between_record_and_check(tmp_path):
+    """importance -> simulate used to raise KeyError: 'events' (exit 1, like a regression)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(EST.format(method='method = "importance"\nrel_ci = 0.2'))
+    base = tmp_path / "b.json"
+    regress.record(cfg, base)
+    cfg.write_text(EST.format(method="n_symbols = 100000"))
+    report = regress.check(cfg, base)
+    (c,) = report.comparisons
+    assert c.status == "changed" and "importance -> simulate" in c.detail
+    assert report.ok and "changed" in report.table()
+
+
+def _baseline(tmp_path):
+    cfg = write(tmp_path, n=200_000)
+    base = tmp_path / "b.json"
+    regress.record(cfg, base)
+    return cfg, base, json.loads(base.read_text())
+
+
+@pytest.mark.parametrize("tamper, why", [
+    (lambda d: d["cases"]["pam4"]["row"].update(error_events=float("nan")), "NaN"),
+    (lambda d: d["cases"]["pam4"]["row"].update(error_events=float("inf")), "Infinity"),
+    (lambda d: d.update(cases=[1, 2]), "cases must be a JSON object"),
+    (lambda d: d["cases"].update(pam4=[1]), "case 'pam4': must be a JSON object"),
+    (lambda d: d["cases"]["pam4"]["row"].pop("symbols"), "case 'pam4': its row cannot be tested"),
+    (lambda d: d["cases"]["pam4"].pop("row"), "case 'pam4': row must be"),
+    (lambda d: d["cases"]["pam4"].update(kind="bogus"), "kind must be"),
+    (lambda d: d["cases"]["pam4"]["row"].update(error_events=1e300), "events"),
+    (lambda d: d["cases"]["pam4"]["row"].update(error_events=10**7), "events <= trials"),
+    (lambda d: d["cases"]["pam4"]["row"].update(symbols=-5), "trials"),
+], ids=["nan", "inf", "cases-list", "case-list", "missing-key", "missing-row", "bad-kind",
+        "1e300", "events>trials", "negative-trials"])
+def test_tampered_baseline_is_refused(tmp_path, tamper, why):
+    cfg, base, doc = _baseline(tmp_path)
+    tamper(doc)
+    base.write_text(json.dumps(doc))
+    with pytest.raises(regress.BaselineError, match=why) as exc:
+        regress.check(cfg, base)
+    assert str(base) in str(exc.value)
+
+
+def test_nan_in_an_estimate_baseline_does_not_pass_a_worse_ber(tmp_path):
+    """A NaN baseline figure used to make a 7,500x worse BER pass with p = nan."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(EST.format(method='method = "importance"\nrel_ci = 0.2'))
+    base = tmp_path / "b.json"
+    doc = regress.record(cfg, base)
+    text = base.read_text()
+    ber = doc["cases"]["tail"]["row"]["ber"]
+    base.write_text(text.replace(repr(ber), "NaN"))
+    with pytest.raises(regress.BaselineError, match="NaN"):
+        regress.check(cfg, base)
+    with pytest.raises(ValueError, match="finite"):
+        regress.z_worse_p(1e-3, 1e-5, math.nan, 1e-9)
+
+
+def test_deeply_nested_baseline(tmp_path):
+    cfg = write(tmp_path)
+    base = tmp_path / "deep.json"
+    base.write_text('{"format": "photolink-baseline", "cases": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(regress.BaselineError, match="(nested too deeply|cases must be)"):
+        regress.check(cfg, base)
+    assert main(["regress", "check", str(cfg), "--baseline", str(base)]) == 2
+
+
+def test_assert_not_worse_takes_estimates():
+    """assert_not_worse refused an estimate_ber result that regress check handles (issue 15)."""
+    base = pl.estimate_ber(pl.PAM4, 20.0, seed=1)
+    testing.assert_not_worse(pl.estimate_ber(pl.PAM4, 20.0, seed=2), base)
+    with pytest.raises(AssertionError, match="z-test"):
+        testing.assert_not_worse(pl.estimate_ber(pl.PAM4, 19.5, seed=2), base)
+    with pytest.raises(TypeError, match="same method"):
+        testing.assert_not_worse(base, (1, 10))

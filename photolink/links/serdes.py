@@ -82,7 +82,7 @@ class Loss:
         out = scale * (self.sqrt_db * np.sqrt(f) + self.linear_db * f)
         return float(out) if out.ndim == 0 else out
 
-    def scaled(self, factor: float) -> Loss:
+    def scaled(self, factor: float) -> "Loss":
         """The same piece ``factor`` times longer."""
         return Loss(self.name, self.sqrt_db * factor, self.linear_db * factor, self.source)
 
@@ -201,7 +201,7 @@ class ElectricalResult:
     channel: Channel
     equalizer: Equalizer
     noise_db: dict
-    eye: Eye
+    eye: "Eye"
 
     def ber(self, extra_noise_db: float = 0.0) -> float:
         """Pre-FEC BER (error-free DFE feedback) with all Gaussian noise raised by ``extra_noise_db``."""
@@ -318,7 +318,7 @@ class Eye:
     def noise_margin_db(self, target_ber: float) -> float:
         """dB by which the Gaussian noise can rise (or must fall, < 0) for the BER to reach ``target_ber``."""
         target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
-        f = lambda d: math.log(max(self.ber(d), 1e-320)) - math.log(target)
+        f = lambda d: math.log(max(self.ber(d), 1e-320)) - math.log(target)  # noqa: E731
         lo, hi = -30.0, 30.0
         if f(hi) < 0:            # even 30 dB more noise leaves the BER below target
             return hi

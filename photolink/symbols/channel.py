@@ -76,13 +76,13 @@ class Channel:
         object.__setattr__(self, "cursor", cursor)
 
     @classmethod
-    def from_cursors(cls, pre=(), main: float = 1.0, post=()) -> Channel:
+    def from_cursors(cls, pre=(), main: float = 1.0, post=()) -> "Channel":
         """Build from pre-cursors (furthest first), the main cursor and post-cursors."""
         return cls(tuple(pre) + (main,) + tuple(post), cursor=len(tuple(pre)))
 
     @classmethod
     def from_pulse(cls, samples, samples_per_ui: int, *, cursor="peak", precursors: int = 4,
-                   n_taps: int = MAX_TAPS, symbol_rate_gbd: float | None = None) -> Channel:
+                   n_taps: int = MAX_TAPS, symbol_rate_gbd: float | None = None) -> "Channel":
         """A channel from a user's own oversampled pulse response.
 
         Parameters
@@ -114,7 +114,7 @@ class Channel:
     def from_network(cls, network, symbol_rate_gbd: float, *, ports=None,
                      samples_per_ui: int = _pulse.SAMPLES_PER_UI, span_ui: int = _pulse.SPAN_UI,
                      cursor="peak", precursors: int = 4, n_taps: int = MAX_TAPS,
-                     check: bool = True) -> Channel:
+                     check: bool = True) -> "Channel":
         """A channel from a scikit-rf network (see :mod:`photolink.symbols.pulse`).
 
         Parameters
@@ -142,7 +142,7 @@ class Channel:
                               n_taps=n_taps, symbol_rate_gbd=symbol_rate_gbd)
 
     @classmethod
-    def from_touchstone(cls, path, symbol_rate_gbd: float, **options) -> Channel:
+    def from_touchstone(cls, path, symbol_rate_gbd: float, **options) -> "Channel":
         """A channel from a Touchstone file (.s2p, .s4p, ...) read by scikit-rf.
 
         ``options`` are those of :meth:`from_network` (``ports``, ``samples_per_ui``, ...).
@@ -154,7 +154,7 @@ class Channel:
         """Whether the oversampled pulse response is kept."""
         return self.samples is not None
 
-    def at_phase(self, offset_samples: int) -> Channel:
+    def at_phase(self, offset_samples: int) -> "Channel":
         """The same pulse sampled ``offset_samples`` later (earlier if < 0) than the cursor."""
         self._need_samples("at_phase")
         spu = self.samples_per_ui
@@ -213,7 +213,7 @@ def _cursor_sample(arr: np.ndarray, spu: int, rule) -> int:
     return int(cand[int(np.argmin(res))])
 
 
-def _sampled(arr, spu, idx, precursors, n_taps, symbol_rate_gbd) -> Channel:
+def _sampled(arr, spu, idx, precursors, n_taps, symbol_rate_gbd) -> "Channel":
     main = idx // spu
     sym = arr[idx % spu::spu]
     first = max(main - precursors, 0)
@@ -260,7 +260,7 @@ class Equalizer:
         object.__setattr__(self, "dfe", dfe)
 
     @classmethod
-    def zero_forcing(cls, channel: Channel, n_ffe: int, n_dfe: int = 0) -> Equalizer:
+    def zero_forcing(cls, channel: Channel, n_ffe: int, n_dfe: int = 0) -> "Equalizer":
         """Least-squares zero-forcing FFE with ``n_dfe`` DFE taps cancelling post-cursors.
 
         The decision delay that leaves the least residual ISI is chosen.
@@ -268,7 +268,7 @@ class Equalizer:
         return _design(channel, n_ffe, n_dfe, noise_to_signal=0.0)
 
     @classmethod
-    def mmse(cls, channel: Channel, n_ffe: int, n_dfe: int, snr_db: float) -> Equalizer:
+    def mmse(cls, channel: Channel, n_ffe: int, n_dfe: int, snr_db: float) -> "Equalizer":
         """Minimum-mean-square-error FFE (+ DFE) for ``channel`` at ``snr_db`` (cursor-referred).
 
         Assumes correct past decisions in the DFE, as MMSE-DFE design does.

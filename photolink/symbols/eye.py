@@ -148,10 +148,13 @@ class StatisticalEye:
         return float(min(self._interp(height, kf - off), self._interp(height, kf + off)))
 
     def eye_width(self, target_ber: float = 1e-6) -> float:
-        """Width in UI of the phases around the centre where :meth:`bathtub` stays below ``target_ber``."""
+        """Width in UI of the phases around the centre where :meth:`bathtub` stays below ``target_ber``
+        (crossings interpolated in log BER between grid phases)."""
         target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
         ph, ber = self.bathtub()
-        ok = ber <= target
+        lb = np.log10(np.clip(ber, 1e-300, 1.0))
+        lt = math.log10(target)
+        ok = lb <= lt
         c = int(np.argmin(np.abs(ph)))
         if not ok[c]:
             return 0.0
@@ -160,7 +163,13 @@ class StatisticalEye:
             left -= 1
         while right < ph.size - 1 and ok[right + 1]:
             right += 1
-        return float(ph[right] - ph[left])
+
+        def cross(i_in, i_out):        # log-linear crossing between an open and a closed phase
+            f = (lt - lb[i_in]) / (lb[i_out] - lb[i_in])
+            return ph[i_in] + f * (ph[i_out] - ph[i_in])
+        lo = cross(left, left - 1) if left > 0 else ph[0]
+        hi = cross(right, right + 1) if right < ph.size - 1 else ph[-1]
+        return float(hi - lo)
 
     def vertical_eye_closure_db(self, target_ber: float = 1e-6) -> float:
         """``20 log10(ideal opening / eye height)`` at the centre: the ideal opening is 2 x cursor."""

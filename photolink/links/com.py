@@ -27,6 +27,7 @@ symbol-spaced lane for :func:`photolink.simulate_ber` at :attr:`ComResult.snr_in
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -82,6 +83,9 @@ class Ctle:
         return cls(rs / 2.5, rs / 2.5, rs, rs / 80, tuple(float(-g) for g in range(21)),
                    tuple(float(-g) for g in range(7)))
 
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
     def response(self, f_ghz, g_dc_db: float, g_dc2_db: float) -> np.ndarray:
         f = np.asarray(f_ghz, dtype=np.float64)
         g1, g2 = 10 ** (g_dc_db / 20), 10 ** (g_dc2_db / 20)
@@ -116,6 +120,9 @@ class TxFfe:
         v.real("c0_min", self.c0_min, lo=0.0, hi=1.0)
         for name, arr in (("taps_min", lo), ("taps_max", hi), ("taps_step", st)):
             object.__setattr__(self, name, tuple(arr.tolist()))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
     @property
     def n_pre(self) -> int:

@@ -63,6 +63,13 @@ class StatisticalEye:
     sigma: np.ndarray = field(repr=False)
     dd_ui: float = 0.0
 
+    def to_dict(self, target_ber: float = 1e-6) -> dict:
+        """A summary at ``target_ber``: centre BER, eye height and width, vertical eye closure."""
+        return {"format": self.fmt.name, "target_ber": target_ber, "ber": self.ber(),
+                "eye_height": self.eye_height(target_ber), "eye_width_ui": self.eye_width(target_ber),
+                "vertical_eye_closure_db": self.vertical_eye_closure_db(target_ber),
+                "phases": int(self.phases_ui.size), "dd_ui": self.dd_ui}
+
     # ---- reading the eye at one phase ------------------------------------------------------------
     def _cdf(self, k: int, x: np.ndarray) -> np.ndarray:
         """P[ISI + noise <= x] at phase index k."""

@@ -84,6 +84,7 @@ def test_noise_budget_adds_up_and_feeds_the_ber_machinery():
     assert 0 < r.ber() < 1e-3
     d = r.to_dict()
     assert d["com_db"] == r.com_db and len(d["tx_taps"]) == 3
+    assert _small().to_dict()["ctle"]["g_dc_db"] == (0.0, -4.0, -8.0)
     # the symbol-spaced lane the stream runs: channel x FFE has cursor 1 at the decision delay
     q = r.equalizer.combined(r.channel)
     assert q[r.equalizer.delay(r.channel)] == pytest.approx(1.0, rel=1e-9)

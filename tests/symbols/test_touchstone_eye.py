@@ -48,6 +48,7 @@ def test_eye_height_closed_form_without_isi():
         assert e.eye_height(target) == pytest.approx(want, rel=2e-3)
     assert e.ber() == pytest.approx(pl.PAM4.ber_awgn(snr), rel=1e-6)
     assert e.vertical_eye_closure_db(1e-9) == pytest.approx(20 * np.log10(2 / e.eye_height(1e-9)))
+    assert e.to_dict(1e-9)["eye_height"] == e.eye_height(1e-9)
 
 
 def test_bathtub_and_width(lane):

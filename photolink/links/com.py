@@ -200,6 +200,9 @@ class ComParams:
         object.__setattr__(self, "dfe_min", tuple(lo.tolist()))
         object.__setattr__(self, "dfe_max", tuple(hi.tolist()))
 
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
     @classmethod
     def ieee_802_3ck(cls, symbol_rate_gbd: float = 53.125, **changes) -> ComParams:
         """802.3ck-like host channel parameters [ref:ck-com-parameters] at ``symbol_rate_gbd``

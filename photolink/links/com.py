@@ -14,8 +14,10 @@ cursor power over ISI, jitter, crosstalk, thermal and transmitter noise). COM is
 ``20 log10(A_s / A_ni)`` with ``A_ni`` the detector-error-ratio quantile ``DER_0`` of the
 convolved residual-ISI, crosstalk, dual-Dirac jitter and Gaussian noise distributions (93A-45).
 
-Deviations from the standard (and from PyChOpMarg's PRZF mode, the oracle of the tests): no
-package or die model (cascade one into the network before :meth:`Channel.from_network`), the
+Deviations from the standard (and from PyChOpMarg's PRZF mode, the oracle of the tests): the
+package is whatever the channel was built with (``tx_package`` / ``rx_package`` of
+:meth:`photolink.Channel.from_network`, e.g. :func:`photolink.symbols.pulse.package_network`), not
+the Annex 93A die and package ladder; the
 receiver FFE's noise gain counts in the figure of merit as it does in COM's final noise budget, and
 pulses span ``Channel.samples`` (256 UI by default) rather than ``1 / f_step``.
 
@@ -132,7 +134,7 @@ class TxFfe:
         """Every allowed tap set, cursor included (shape: combinations x (taps + 1))."""
         axes = []
         for lo, hi, st in zip(self.taps_min, self.taps_max, self.taps_step):
-            n = int(round((hi - lo) / st)) + 1 if st > 0 else 1
+            n = round((hi - lo) / st) + 1 if st > 0 else 1
             axes.append(lo + st * np.arange(n))
         grid = np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(-1, len(axes))
         c0 = 1.0 - np.abs(grid).sum(axis=1)
@@ -425,8 +427,8 @@ def _evaluate(y, xts, w, pre, params, spu, var_x, noise_r, levels, idx, cursor=N
     var_xt = var_x * sum(float((x.reshape(-1, spu) ** 2).sum(axis=0).max()) for x in xt_eq)
     total = var_tx + var_isi + var_j + var_n + var_xt
     fom = 10 * math.log10(a_s**2 / total) if total > 0 else math.inf
-    return fom, dict(y_eq=y_eq, c=c, h0=h0, isi=isi, b=b, h_j=h_j, xt_eq=xt_eq, var_tx=var_tx,
-                     var_isi=var_isi, var_j=var_j, var_n=var_n, var_xt=var_xt)
+    return fom, {"y_eq": y_eq, "c": c, "h0": h0, "isi": isi, "b": b, "h_j": h_j, "xt_eq": xt_eq, "var_tx": var_tx,
+                     "var_isi": var_isi, "var_j": var_j, "var_n": var_n, "var_xt": var_xt}
 
 
 def _toeplitz(r: np.ndarray) -> np.ndarray:
@@ -652,7 +654,7 @@ def _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru) -> Com
     step = min(a_s / 1000, 1e-5)
     support = np.abs(isi).sum() + sum(np.abs(x).sum() for x in xts) + np.abs(h_dd).sum()
     ymax = max(1.1 * a_s, support + 10 * math.sqrt(var_g) + 2 * step)
-    npts = 2 * int(math.ceil(ymax / step)) + 1
+    npts = 2 * math.ceil(ymax / step) + 1
     y_grid = (np.arange(npts) - npts // 2) * step
     delta = np.zeros(npts)
     delta[npts // 2] = 1.0
@@ -661,7 +663,7 @@ def _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru) -> Com
     for x in xts:
         pmf = _pmf_add_taps(pmf, x, levels, step)
     if var_g > 0:
-        half = int(math.ceil(8 * math.sqrt(var_g) / step))
+        half = math.ceil(8 * math.sqrt(var_g) / step)
         g = np.exp(-((np.arange(-half, half + 1) * step) ** 2) / (2 * var_g))
         pmf = _signal.fftconvolve(pmf, g / g.sum(), mode="same")
     cdf = np.cumsum(np.clip(pmf, 0, None))

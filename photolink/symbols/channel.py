@@ -114,7 +114,7 @@ class Channel:
     def from_network(cls, network, symbol_rate_gbd: float, *, ports=None,
                      samples_per_ui: int = _pulse.SAMPLES_PER_UI, span_ui: int = _pulse.SPAN_UI,
                      cursor="peak", precursors: int = 4, n_taps: int = MAX_TAPS,
-                     check: bool = True) -> "Channel":
+                     check: bool = True, tx_package=None, rx_package=None) -> "Channel":
         """A channel from a scikit-rf network (see :mod:`photolink.symbols.pulse`).
 
         Parameters
@@ -132,7 +132,13 @@ class Channel:
         check : bool
             Warn (:class:`photolink.symbols.pulse.ChannelWarning`) when the network is not
             passive (``|Sdd21| > 1`` or a singular value of S above 1) or not causal.
+        tx_package, rx_package : skrf.Network, optional
+            Differential 2-ports cascaded before and after the channel
+            (:func:`photolink.symbols.pulse.package_network` builds one).
         """
+        if tx_package is not None or rx_package is not None:
+            network = _pulse.with_packages(network, tx_package, rx_package, ports)
+            ports = None
         f, h, sv = _pulse.differential_transfer(network, ports)
         if check:
             _pulse.check_network(f, h, sv, name=getattr(network, "name", None) or "network")

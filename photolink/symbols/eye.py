@@ -90,7 +90,7 @@ class StatisticalEye:
     def _interp(self, fn, k_float: float):
         n = self.phases_ui.size
         k_float = min(max(k_float, 0.0), n - 1.0)
-        lo = int(math.floor(k_float))
+        lo = math.floor(k_float)
         hi = min(lo + 1, n - 1)
         w = k_float - lo
         a = fn(lo)

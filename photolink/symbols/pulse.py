@@ -109,6 +109,81 @@ def differential_transfer(network, ports=None):
     return np.asarray(f, dtype=np.float64), np.asarray(h, dtype=np.complex128), sv
 
 
+def differential_network(network, ports=None):
+    """The differential 2-port (Sdd11, Sdd12, Sdd21, Sdd22 at 100 ohm) of ``network``.
+
+    A 2-port is returned as it is; a single-ended 4-port is converted with ``ports`` as in
+    :func:`differential_transfer` (``Sdd_xy = (S_xp,yp - S_xp,yn - S_xn,yp + S_xn,yn) / 2``).
+    """
+    rf = _skrf()
+    s = getattr(network, "s", None)
+    if s is None or np.ndim(s) != 3:
+        raise TypeError(f"network must be a skrf.Network, got {type(network).__name__}")
+    nports = s.shape[1]
+    p = [i - 1 for i in _ports(ports, nports)]
+    if len(p) == 2:
+        sub = s[:, [p[0], p[1]]][:, :, [p[0], p[1]]]
+        return rf.Network(frequency=network.frequency, s=sub, z0=network.z0[:, p])
+    tp, tn, rp, rn = p
+    legs = ((tp, tn), (rp, rn))
+    sdd = np.empty((s.shape[0], 2, 2), dtype=complex)
+    for a, (ap, an) in enumerate(legs):
+        for b, (bp, bn) in enumerate(legs):
+            sdd[:, a, b] = 0.5 * (s[:, ap, bp] - s[:, ap, bn] - s[:, an, bp] + s[:, an, bn])
+    z0 = 2 * np.real(network.z0[:, [tp, rp]])
+    return rf.Network(frequency=network.frequency, s=sdd, z0=z0)
+
+
+def with_packages(network, tx_package=None, rx_package=None, ports=None):
+    """``tx_package ** channel ** rx_package`` as differential 2-ports at 100 ohm.
+
+    The packages (differential 2-ports, port 1 towards the die of the transmitter for
+    ``tx_package``, port 1 towards the channel for ``rx_package``) are interpolated onto the
+    channel's frequencies; everything is renormalised to 100 ohm before the cascade.
+    """
+    chan = differential_network(network, ports)
+    chan.renormalize(100.0)
+    out = chan
+    for name, pkg in (("tx_package", tx_package), ("rx_package", rx_package)):
+        if pkg is None:
+            continue
+        if getattr(pkg, "nports", None) != 2:
+            raise TypeError(f"{name} must be a differential 2-port skrf.Network, got {pkg!r}")
+        pkg = pkg.interpolate(chan.frequency, kind="linear", fill_value="extrapolate") \
+            if not np.array_equal(pkg.f, chan.f) else pkg.copy()
+        pkg.renormalize(100.0)
+        out = pkg ** out if name == "tx_package" else out ** pkg
+    return out
+
+
+def package_network(frequency, *, c_die_ff: float = 60.0, length_mm: float = 12.0,
+                    z_ohm: float = 90.0, c_pad_ff: float = 45.0, loss_db_per_mm_ghz: float = 0.004):
+    """A differential package model (2-port, 100 ohm): die capacitance, a package trace, ball pad.
+
+    ``frequency`` is a ``skrf.Frequency`` (e.g. a channel's ``network.frequency``). The trace is
+    ``length_mm`` of ``z_ohm`` line, effective permittivity 4, loss ``loss_db_per_mm_ghz * f`` dB/mm;
+    port 1 is the die side. Capacitances are differential (half the single-ended value of each leg:
+    the defaults are ~120 fF die and ~90 fF pad per leg, the order of the IEEE 802.3 COM tables).
+    The IEEE 802.3 COM package model in shape (shunt C, line, shunt C), not its exact Annex 93A
+    ladder; with everything 0 it is a thru.
+    """
+    rf = _skrf()
+    for name, value in (("c_die_ff", c_die_ff), ("length_mm", length_mm), ("c_pad_ff", c_pad_ff),
+                        ("loss_db_per_mm_ghz", loss_db_per_mm_ghz)):
+        v.real(name, value, lo=0.0, hi=1e4)
+    v.real("z_ohm", z_ohm, lo=1.0, hi=1000.0)
+    f = frequency.f
+    beta = 2 * np.pi * f * 2.0 / 299792458.0
+    gamma = loss_db_per_mm_ghz * 1e3 / 8.686 * f / 1e9 + 1j * beta
+    ref = rf.media.DefinedGammaZ0(frequency, gamma=gamma, z0=100.0)
+    line = rf.media.DefinedGammaZ0(frequency, gamma=gamma, z0=z_ohm)
+    net = ref.shunt_capacitor(c_die_ff * 1e-15) ** ref.thru()
+    if length_mm > 0:
+        net = net ** ref.impedance_mismatch(100.0, z_ohm) ** line.line(length_mm, "mm") \
+            ** ref.impedance_mismatch(z_ohm, 100.0)
+    return net ** ref.shunt_capacitor(c_pad_ff * 1e-15) ** ref.thru()
+
+
 def check_network(f_hz, h, singular_values=None, *, name: str = "network") -> list[str]:
     """Warn (:class:`ChannelWarning`) when a channel is not passive or not causal; returns the messages.
 

@@ -97,8 +97,12 @@ def test_port_order_convention():
 
 
 def test_active_network_warns():
-    with pytest.warns(pu.ChannelWarning, match=r"\|Sdd21\| = 1\.05"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         pl.Channel.from_network(_loss_network([(sd.Loss("x", 0.0, 0.0), 1.0)], gain=1.05), RS)
+    msgs = [str(w.message) for w in caught if issubclass(w.category, pu.ChannelWarning)]
+    assert any("|Sdd21| = 1.0500" in m for m in msgs)
+    assert any("singular value of S = 1.0500" in m for m in msgs)
 
 
 def test_passive_and_causal_networks_do_not_warn():
@@ -146,3 +150,19 @@ def test_from_pulse_validation():
         pl.Channel.from_pulse(-np.hanning(64), 8, cursor=32)
     with pytest.raises(ValueError, match="oversampled"):
         pl.Channel((1.0, 0.2)).at_phase(1)
+
+
+def test_packages_cascade_onto_the_channel():
+    ntw = _loss_network(LOSSES)
+    bare = pl.Channel.from_network(ntw, RS)
+    nothing = pu.package_network(ntw.frequency, c_die_ff=0, length_mm=0, c_pad_ff=0)
+    same = pl.Channel.from_network(ntw, RS, tx_package=nothing, rx_package=nothing)
+    np.testing.assert_allclose(same.samples, bare.samples, atol=1e-9)
+    pkg = pu.package_network(ntw.frequency)
+    packed = pl.Channel.from_network(ntw, RS, tx_package=pkg, rx_package=pkg)
+    assert packed.main < bare.main                    # capacitances and the trace cost signal
+    # the mixed-mode 2-port of an uncoupled pair is the leg's own 2-port
+    dn = pu.differential_network(ntw)
+    np.testing.assert_allclose(dn.s[:, 1, 0], ntw.s[:, 1, 0])
+    with pytest.raises(TypeError, match="tx_package"):
+        pl.Channel.from_network(ntw, RS, tx_package=ntw)

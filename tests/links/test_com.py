@@ -53,18 +53,21 @@ def _pychopmarg_params(p, fstep_ghz):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("length_m", [0.15, 0.3, 0.5])
-def test_com_agrees_with_pychopmarg(tmp_path, length_m):
+@pytest.mark.parametrize(("length_m", "with_next"), [(0.15, False), (0.3, False), (0.5, False), (0.3, True)])
+def test_com_agrees_with_pychopmarg(tmp_path, length_m, with_next):
     pcm = pytest.importorskip("pychopmarg.com")
     common = pytest.importorskip("pychopmarg.common")
     p = _small()
     pu.synthetic_network(length_m, n_points=600).write_touchstone(str(tmp_path / "thru"))
     pu.synthetic_network(length_m, n_points=600, coupling=0.1).write_touchstone(str(tmp_path / "fext"))
+    pu.synthetic_network(0.2, n_points=600, coupling=0.05).write_touchstone(str(tmp_path / "next"))
     thru = pl.Channel.from_touchstone(tmp_path / "thru.s4p", RS)
     fext = pl.Channel.from_touchstone(tmp_path / "fext.s4p", RS, check=False)
-    ours = C.com(thru, p, fext=[fext])
-    peer = pcm.COM(_pychopmarg_params(p, 0.02),
-                   {"THRU": [tmp_path / "thru.s4p"], "FEXT": [tmp_path / "fext.s4p"], "NEXT": []})
+    nxt = [pl.Channel.from_touchstone(tmp_path / "next.s4p", RS, check=False)] if with_next else []
+    ours = C.com(thru, p, fext=[fext], next=nxt)
+    files = {"THRU": [tmp_path / "thru.s4p"], "FEXT": [tmp_path / "fext.s4p"],
+             "NEXT": [tmp_path / "next.s4p"] if with_next else []}
+    peer = pcm.COM(_pychopmarg_params(p, 0.02), files)
     peer.n_procs = 1
     theirs = peer(opt_mode=common.OptMode.PRZF, norm_mode=common.NormMode.P8023dj, unit_amp=True)
     assert abs(ours.com_db - theirs) < 0.5, (ours.com_db, theirs)
@@ -162,3 +165,36 @@ def test_stream_on_the_com_lane_matches_its_statistical_ber():
     sim = pl.simulate_ber(pl.PAM4, r.snr_in_db, 10**6, seed=3, channel=r.channel,
                           equalizer=r.equalizer, ideal_feedback=True)
     assert sim.ci[0] * 0.8 < ber_eye < sim.ci[1] * 1.25
+
+
+def test_fast_search_equals_the_direct_figure_of_merit():
+    # the vectorised search (only the samples the FFEs touch) against the oversampled evaluation
+    thru, fext = _lane(0.3)
+    nxt = pl.Channel.from_network(pu.synthetic_network(0.2, n_points=600, coupling=0.05), RS, check=False)
+    p = _small()
+    lane = C._Lane(thru, (fext,), (nxt,), p)
+    hc = p.ctle.response(lane.f, -4.0, -2.0)
+    y0 = np.fft.irfft(lane.thru * hc, lane.n)
+    fx = [np.fft.irfft(lane.fext[0] * hc, lane.n)]
+    nx = [np.fft.irfft(lane.next[0] * hc, lane.n)]
+    spu = lane.spu
+    noise_r = C._toeplitz_noise(np.abs(lane.hr * hc) ** 2, lane.f, lane.df, spu, lane.rs, p.rx_ffe_taps)
+    combos = p.tx_ffe.combinations()
+    fast = C._fast_foms(y0, fx, nx, combos, p, spu, 5 / 9, noise_r, 4)
+    shifts = (np.arange(combos.shape[1]) - p.tx_ffe.n_pre) * spu
+    idx = C._fir_index(lane.n // spu, p.rx_ffe_taps, p.rx_ffe_pre)
+    for i, c in enumerate(combos):
+        y = c @ C._rolls(y0, shifts)
+        pk = int(np.argmax(y))
+        w = C._przf(y[pk % spu::spu], pk // spu, p)
+        xts = [c @ C._rolls(fx[0], shifts)] + nx
+        direct, _ = C._evaluate(y, xts, w, p.rx_ffe_pre, p, spu, 5 / 9, noise_r, 4, idx)
+        assert fast[i] == pytest.approx(direct, abs=1e-6)
+
+
+def test_near_end_crosstalk_lowers_com():
+    thru, fext = _lane(0.3)
+    nxt = pl.Channel.from_network(pu.synthetic_network(0.2, n_points=600, coupling=0.05), RS, check=False)
+    quiet = C.com(thru, _small(), fext=[fext])
+    noisy = C.com(thru, _small(), fext=[fext], next=[nxt])
+    assert noisy.com_db < quiet.com_db and noisy.noise_v["crosstalk"] > quiet.noise_v["crosstalk"]

@@ -12,12 +12,18 @@ line style and marker as well as colour.
   points as upper bounds) and the closed form.
 * :func:`slicer_histogram`: the slicer-input distribution per sent level with the decision
   thresholds (the eye at the sampling instant).
-* :func:`bathtub`: BER against sampling offset (dual-Dirac jitter on top of the noise floor).
+* :func:`bathtub`: a *parametric* bathtub: BER against sampling offset from a dual-Dirac jitter
+  model on top of the AWGN floor; it knows no channel and no equaliser (see :func:`eye_bathtub`).
+* :func:`statistical_eye`: the 2-D statistical eye of a channel and equaliser
+  (:func:`photolink.symbols.eye.statistical_eye`), BER contours over phase and voltage.
+* :func:`eye_bathtub`: the bathtub of the same computation (channel, equaliser, ISI, jitter).
+* :func:`pulse_response`: an oversampled channel's pulse response with its cursors marked.
 * :func:`latency_ccdf`: P[latency > x] on a log scale, tail percentiles marked.
 * :func:`energy_bars`: energy per bit of each link, stacked by component.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -26,7 +32,8 @@ from matplotlib.figure import Figure
 
 from ._util import rng as _rng
 from ._util import validate as v
-from .symbols.channel import decision_point
+from .symbols.channel import Channel, decision_point
+from .symbols.eye import StatisticalEye
 from .symbols.formats import PAM, q_function
 from .symbols.stream import BerResult
 
@@ -242,8 +249,12 @@ def bathtub_ber(fmt: PAM, snr_db: float, offset_ui, *, rj_rms_ui: float = 0.015,
 def bathtub(fmt: PAM, snr_db: float, *, rj_rms_ui: float = 0.015, dj_pp_ui: float = 0.1,
             transition_density: float = 0.5, target_ber: float = 1e-12, path=None,
             ax=None) -> Figure:
-    """Bathtub curve (see :func:`bathtub_ber`), with the eye opening at ``target_ber`` marked;
-    ``ax``: an axes to draw on."""
+    """Parametric bathtub (see :func:`bathtub_ber`), with the eye opening at ``target_ber`` marked;
+    ``ax``: an axes to draw on.
+
+    A model of jitter over the AWGN floor: no channel, no equaliser, no ISI. For the bathtub of
+    a real channel and equaliser use :func:`eye_bathtub`.
+    """
     x = np.linspace(0, 1, 801)
     ber = bathtub_ber(fmt, snr_db, x, rj_rms_ui=rj_rms_ui, dj_pp_ui=dj_pp_ui,
                       transition_density=transition_density)
@@ -260,10 +271,82 @@ def bathtub(fmt: PAM, snr_db: float, *, rj_rms_ui: float = 0.015, dj_pp_ui: floa
     ax.set_ylim(max(min(ber.min(), target_ber) / 100, 1e-18), 1)
     ax.set_xlabel("sampling offset in the unit interval (UI)")
     ax.set_ylabel("bit error ratio (BER)")
-    ax.set_title(f"{fmt.name} bathtub at SNR {snr_db:g} dB: RJ {rj_rms_ui:g} UI rms, "
-                 f"DJ {dj_pp_ui:g} UI pp")
+    ax.set_title(f"{fmt.name} parametric bathtub (dual-Dirac, no channel) at SNR {snr_db:g} dB: "
+                 f"RJ {rj_rms_ui:g} UI rms, DJ {dj_pp_ui:g} UI pp", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center")
+    return _done(fig, path)
+
+
+# -- channel eyes -----------------------------------------------------------------------------
+def _axes(ax):
+    """A new figure and axes, or the caller's axes and their figure."""
+    if ax is None:
+        return _figure()
+    return ax.figure, ax
+
+
+def _check_eye(eye):
+    if not isinstance(eye, StatisticalEye):
+        raise TypeError(f"eye must be a photolink.symbols.eye.StatisticalEye, got {type(eye).__name__}")
+
+
+def statistical_eye(eye, *, target_ber: float = 1e-6, floor: float = 1e-15, ax=None,
+                    title: str | None = None, path=None):
+    """2-D statistical eye: log10 of the error probability over sampling phase and slicer voltage.
+
+    Colour map ``cividis`` (colour-blind safe); the contour at ``target_ber`` is drawn and the
+    eye height there is given in the title. ``ax`` draws into the caller's axes.
+    """
+    _check_eye(eye)
+    target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
+    fig, ax = _axes(ax)
+    volts, m = eye.ber_map()
+    logm = np.log10(np.clip(m, floor, 1.0))
+    mesh = ax.pcolormesh(eye.phases_ui, volts, logm.T, cmap="cividis", shading="nearest")
+    fig.colorbar(mesh, ax=ax, label="log10 error probability")
+    ax.contour(eye.phases_ui, volts, logm.T, levels=[math.log10(target)], colors="w", linewidths=1)
+    ax.set_xlabel("sampling phase (UI from the cursor)")
+    ax.set_ylabel("slicer input (level units, cursor = 1)")
+    h = eye.eye_height(target)
+    ax.set_title(title or f"{eye.fmt.name} statistical eye: height {h:.3f} at BER {target:g}, "
+                          f"width {eye.eye_width(target):.3f} UI", fontsize=9)
+    return _done(fig, path)
+
+
+def eye_bathtub(eye, *, target_ber: float = 1e-6, ax=None, title: str | None = None, path=None):
+    """Bathtub of a channel and equaliser: BER at the slicer's thresholds against sampling phase."""
+    _check_eye(eye)
+    target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
+    fig, ax = _axes(ax)
+    ph, ber = eye.bathtub()
+    ax.semilogy(ph, np.clip(ber, 1e-300, 1), "C0-", lw=1.5)
+    ax.axhline(target, color="C3", ls=":", lw=1)
+    ax.set_xlabel("sampling phase (UI from the cursor)")
+    ax.set_ylabel("bit error ratio")
+    ax.set_title(title or f"{eye.fmt.name} bathtub of the channel: width {eye.eye_width(target):.3f} UI "
+                          f"at BER {target:g}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    return _done(fig, path)
+
+
+def pulse_response(channel, *, ax=None, title: str | None = None, path=None):
+    """An oversampled channel's pulse response (time in UI from the cursor), cursors marked."""
+    if not isinstance(channel, Channel) or not channel.oversampled:
+        raise TypeError(f"channel must be an oversampled photolink.Channel, got {channel!r}")
+    fig, ax = _axes(ax)
+    spu = channel.samples_per_ui
+    t = (np.arange(channel.samples.size) - channel.cursor_sample) / spu
+    lo, hi = -(channel.cursor + 2), len(channel.taps) - channel.cursor + 2
+    keep = (t >= lo) & (t <= hi)
+    ax.plot(t[keep], channel.samples[keep], "C0-", lw=1.2)
+    k = np.arange(len(channel.taps)) - channel.cursor
+    ax.plot(k, channel.taps, "C1o", ms=3, label="symbol-spaced taps")
+    ax.axhline(0, color="0.5", lw=0.5)
+    ax.set_xlabel("time (UI from the cursor)")
+    ax.set_ylabel("pulse response (V per V launched)")
+    ax.legend()
+    ax.set_title(title or "pulse response", fontsize=9)
     return _done(fig, path)
 
 

@@ -371,6 +371,9 @@ class Link:
         Fixed propagation delay overriding the medium's (ideal links).
     source : str
         Citations of the docs/references.md rows behind the figures.
+    lane : photolink.links.com.ComResult, optional
+        A measured electrical lane (passive copper only): its slicer SNR, equaliser and eye replace
+        the host-to-host loss formula; ``length_m`` then sets the propagation delay only.
     """
 
     name: str
@@ -405,6 +408,7 @@ class Link:
     interleave: int = 1
     fec_flows: int = 1
     connector_reflectance_db: float = -math.inf
+    lane: object = None
 
     # ---- construction and validation ---------------------------------------------------------
 
@@ -475,6 +479,8 @@ class Link:
         v.real("connector_loss_db", self.connector_loss_db, lo=0.0, hi=10.0)
         if self.connector_reflectance_db != -math.inf:
             v.real("connector_reflectance_db", self.connector_reflectance_db, lo=-100.0, hi=-10.0)
+        if self.lane is not None:
+            _check_lane(self)
         for device, rate in self._symbol_rates():
             if rate > device.max_symbol_rate_gbd:
                 raise ValueError(
@@ -845,6 +851,26 @@ def _electrical(name, link, serdes, losses, rate, extra_snr_db=math.inf) -> Segm
     return Segment(name, link.fmt, rate, r.snr_db, r.snr_in_db, r.channel, r.equalizer, r.eye, detail)
 
 
+def _check_lane(link) -> None:
+    if link.technology != "passive-copper":
+        raise ValueError(f"lane applies to passive-copper links only, got technology={link.technology!r}")
+    for attr in ("snr_db", "snr_in_db", "channel", "equalizer", "eye", "symbol_rate_gbd"):
+        if not hasattr(link.lane, attr):
+            raise TypeError(f"lane must be a photolink.links.com.ComResult (missing {attr!r}), got {link.lane!r}")
+    rate = link.symbol_rate_gbd
+    if abs(link.lane.symbol_rate_gbd - rate) > 1e-3 * rate:
+        raise ValueError(f"lane was computed at {link.lane.symbol_rate_gbd:g} GBd, the link runs "
+                         f"{rate:.4f} GBd")
+
+
+def _measured(name, link, rate) -> Segment:
+    lane = link.lane
+    detail = {"loss_at_nyquist_db": lane.loss_at_nyquist_db, "com_db": lane.com_db,
+              "noise_db": {k: round(x, 2) for k, x in lane.noise_db.items()}}
+    return Segment(name, link.fmt, rate, lane.snr_db, lane.snr_in_db, lane.channel, lane.equalizer,
+                   lane.eye, detail)
+
+
 def _side(pieces) -> list:
     return [(p, 1.0) for p in pieces]
 
@@ -858,6 +884,8 @@ def _segments(link: Link, extra_loss_db: float = 0.0) -> tuple:
     rs = link.line_rate_gbps() / bps
     host, mod = _side(link.host_channel), _side(link.module_channel)
     if link.technology == "passive-copper":
+        if link.lane is not None:
+            return (_measured("host-to-host (measured)", link, rs),)
         cable = [(link.medium.loss, link.length_m)]
         return (_electrical("host-to-host", link, link.host_serdes, host + cable + host, rs),)
     if link.technology == "active-copper":
@@ -1005,7 +1033,7 @@ def _margin_at(link: Link, length: float) -> float:
 @lru_cache(maxsize=256)
 def _reach(link0: Link) -> tuple[float, str]:
     limit = link0.medium.max_length_m
-    f = lambda x: max(min(_margin_at(link0, float(x)), 30.0), -30.0)  # noqa: E731
+    f = lambda x: max(min(_margin_at(link0, float(x)), 30.0), -30.0)
     tol = max(1e-3, 1e-5 * limit)
     if link0.technology == "coherent":
         # The margin jumps up where another amplifier is added: search a grid for the last pass.

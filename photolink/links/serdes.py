@@ -35,6 +35,7 @@ import numpy as np
 from scipy import optimize, signal, special
 
 from .._util import validate as v
+from ..symbols import pulse as _pulse
 from ..symbols.channel import Channel, Equalizer, decision_point
 from ..symbols.formats import PAM, _hamming_matrix
 
@@ -380,11 +381,38 @@ def electrical_lane(fmt: PAM, serdes: SerDes, losses, symbol_rate_gbd: float,
 @lru_cache(maxsize=512)
 def _electrical_lane(fmt, serdes, losses, rs, extra_snr_db) -> ElectricalResult:
     pulse, peak = pulse_response(losses, rs, serdes.rx_bandwidth_ratio)
-    phase = peak % OVERSAMPLE
+    return _lane_from_pulse(fmt, serdes, pulse, peak, OVERSAMPLE, rs,
+                            insertion_loss_db(losses, rs / 2), extra_snr_db)
+
+
+def electrical_lane_on(fmt: PAM, serdes: SerDes, channel: Channel,
+                       extra_snr_db: float = math.inf) -> ElectricalResult:
+    """:func:`electrical_lane` on a measured channel (an oversampled :class:`photolink.Channel`).
+
+    The SerDes receiver filter is applied to the channel's oversampled pulse (from
+    :meth:`photolink.Channel.from_touchstone`, ``from_network`` or ``from_pulse``, with its
+    ``symbol_rate_gbd``); the rest is the same model as for a loss formula.
+    """
+    if not isinstance(channel, Channel) or not channel.oversampled or channel.symbol_rate_gbd is None:
+        raise TypeError("channel must be an oversampled photolink.Channel with symbol_rate_gbd "
+                        f"(Channel.from_touchstone / from_network / from_pulse), got {channel!r}")
+    spu, rs = channel.samples_per_ui, float(channel.symbol_rate_gbd)
+    samples = np.asarray(channel.samples)
+    f_ghz = np.fft.rfftfreq(samples.size, d=1.0 / (spu * rs))
+    pulse = np.fft.irfft(np.fft.rfft(samples) * _butterworth(f_ghz, serdes.rx_bandwidth_ratio * rs),
+                         samples.size)
+    peak = int(np.argmax(pulse))
+    return _lane_from_pulse(fmt, serdes, pulse, peak, spu, rs, _pulse.loss_at_db(samples, spu),
+                            float(extra_snr_db))
+
+
+def _lane_from_pulse(fmt, serdes, pulse, peak, spu, rs, loss_nyquist_db,
+                     extra_snr_db) -> ElectricalResult:
+    phase = peak % spu
     h0 = float(pulse[peak])
-    cursors = pulse[phase::OVERSAMPLE] / h0                    # every cursor, main = 1
-    slope = np.gradient(pulse)[phase::OVERSAMPLE] * OVERSAMPLE / h0   # per UI
-    main = peak // OVERSAMPLE
+    cursors = pulse[phase::spu] / h0                    # every cursor, main = 1
+    slope = np.gradient(pulse)[phase::spu] * spu / h0   # per UI
+    main = peak // spu
     first = max(main - PRECURSORS, 0)
     window = np.zeros(cursors.size, bool)
     window[first:first + KEPT_TAPS] = True
@@ -426,7 +454,7 @@ def _electrical_lane(fmt, serdes, losses, rs, extra_snr_db) -> ElectricalResult:
     if resid > 0:
         noise_db["residual_isi"] = _db(signal_power / resid)
     return ElectricalResult(
-        loss_at_nyquist_db=insertion_loss_db(losses, rs / 2),
+        loss_at_nyquist_db=loss_nyquist_db,
         snr_in_db=_db(pavg * gain2 / slicer_noise),            # white input noise, same slicer variance
         snr_db=_db(signal_power / (slicer_noise + resid)), channel=channel, equalizer=eq,
         noise_db=noise_db, eye=Eye(fmt, dp.cursor, dp.residual_isi, math.sqrt(slicer_noise)))

@@ -15,7 +15,6 @@ The ``link`` and ``path`` kinds need :mod:`photolink.links` and :mod:`photolink.
 """
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 import numbers
@@ -24,7 +23,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .. import links
 from .._util import validate as v
 from .._util.stats import clopper_pearson
 from ..net import path as path_mod

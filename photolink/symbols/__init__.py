@@ -1,7 +1,9 @@
 """Symbols: modulation formats, channels and equalisers, symbol streams, rare-error estimates.
 
 :mod:`~photolink.symbols.formats` (PAM-M, DP-QAM, closed forms), :mod:`~photolink.symbols.channel`
-(pulse responses, FFE/DFE design), :mod:`~photolink.symbols.stream` (the C stream kernels),
+(pulse responses, FFE/DFE design), :mod:`~photolink.symbols.pulse` (S-parameters and Touchstone
+files to oversampled pulse responses), :mod:`~photolink.symbols.eye` (2-D statistical eye, bathtub),
+:mod:`~photolink.symbols.stream` (the C stream kernels),
 :mod:`~photolink.symbols.carrier` and :mod:`~photolink.symbols.coherent` (phase noise, carrier
 recovery, OSNR), :mod:`~photolink.symbols.estimate` (importance sampling, statistical eye).
 """

@@ -1,0 +1,707 @@
+"""A COM-like figure of merit on a measured channel (IEEE 802.3 Annex 93A, 802.3ck/dj reference receiver).
+
+The lane is a thru :class:`photolink.Channel` (oversampled, e.g. from
+:meth:`photolink.Channel.from_touchstone`) and its crosstalk aggressors (far-end: driven with the
+victim's transmitter equaliser; near-end: unequalised), a transmitter with a rise-time filter and
+an FFE, a receiver with a 4th-order Butterworth front end, a CTLE of the 802.3ck/dj family (93A-22:
+a zero/pole pair with DC gain ``g_DC`` and a low-frequency stage ``g_DC2``), an FFE and a DFE.
+
+The optimiser does what COM does [ref:com-annex-93a]: for every CTLE setting and every transmitter
+FFE in the grid it builds the pulse response, forces the receiver FFE onto it (pulse-response zero
+forcing, the DFE taking the first post-cursors within their limits), places the cursor by the
+Mueller-Muller rule (93A-25/26), and keeps the setting with the best figure of merit (93A-36,
+cursor power over ISI, jitter, crosstalk, thermal and transmitter noise). COM is then
+``20 log10(A_s / A_ni)`` with ``A_ni`` the detector-error-ratio quantile ``DER_0`` of the
+convolved residual-ISI, crosstalk, dual-Dirac jitter and Gaussian noise distributions (93A-45).
+
+Deviations from the standard (and from PyChOpMarg's PRZF mode, the oracle of the tests): the
+package is whatever the channel was built with (``tx_package`` / ``rx_package`` of
+:meth:`photolink.Channel.from_network`, e.g. :func:`photolink.symbols.pulse.package_network`), not
+the Annex 93A die and package ladder; the
+receiver FFE's noise gain counts in the figure of merit as it does in COM's final noise budget, and
+pulses span ``Channel.samples`` (256 UI by default) rather than ``1 / f_step``.
+
+The result feeds the rest of photolink: :attr:`ComResult.snr_db` is the slicer SNR (cursor power
+over every noise and residual ISI), :attr:`ComResult.channel` and :attr:`ComResult.equalizer` the
+symbol-spaced lane for :func:`photolink.simulate_ber` at :attr:`ComResult.snr_in_db`, and
+:meth:`ComResult.ber` the statistical-eye BER; a :class:`photolink.links.Link` takes it as its
+``lane``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import signal as _signal
+
+from .._util import validate as v
+from ..symbols.channel import Channel, Equalizer
+from ..symbols.formats import PAM, PAM4
+from ..symbols.pulse import loss_at_db
+from .serdes import Eye
+
+#: Sources of the noise budget, in the order of :attr:`ComResult.noise_v`.
+NOISE_SOURCES = ("isi", "jitter", "crosstalk", "thermal", "tx_noise")
+
+
+@dataclass(frozen=True)
+class Ctle:
+    """Continuous-time linear equaliser of IEEE 802.3 (93A-22), swept over its DC gains.
+
+    ``H(f) = (g1 + j f/f_z)(g2 + j f/f_lf) / ((1 + j f/f_p1)(1 + j f/f_p2)(1 + j f/f_lf))`` with
+    ``g1 = 10^(g_dc_db/20)``, ``g2 = 10^(g_dc2_db/20)``.
+
+    Parameters
+    ----------
+    f_z_ghz, f_p1_ghz, f_p2_ghz, f_lf_ghz : float
+    g_dc_db, g_dc2_db : tuple of float
+        Gains the optimiser tries (<= 0 dB).
+    """
+
+    f_z_ghz: float
+    f_p1_ghz: float
+    f_p2_ghz: float
+    f_lf_ghz: float
+    g_dc_db: tuple = tuple(float(-g) for g in range(13))
+    g_dc2_db: tuple = (0.0,)
+
+    def __post_init__(self):
+        for name in ("f_z_ghz", "f_p1_ghz", "f_p2_ghz", "f_lf_ghz"):
+            v.real(name, getattr(self, name), lo=1e-3, hi=1e4)
+        for name in ("g_dc_db", "g_dc2_db"):
+            vals = v.real_array(name, getattr(self, name), lo=-40.0, hi=0.0)
+            if vals.ndim != 1 or vals.size == 0:
+                raise ValueError(f"{name} must be a non-empty sequence of gains in [-40, 0] dB")
+            object.__setattr__(self, name, tuple(vals.tolist()))
+
+    @classmethod
+    def ieee_802_3ck(cls, symbol_rate_gbd: float = 53.125) -> Ctle:
+        """802.3ck / dj shape scaled to ``symbol_rate_gbd``: f_z = f_p1 = f_b/2.5, f_p2 = f_b,
+        f_lf = f_b/80, g_DC 0 to -20 dB (1 dB steps), g_DC2 0 to -6 dB (1 dB steps) [ref:com-ctle-ck]."""
+        rs = v.real("symbol_rate_gbd", symbol_rate_gbd, lo=0.1, hi=1000.0)
+        return cls(rs / 2.5, rs / 2.5, rs, rs / 80, tuple(float(-g) for g in range(21)),
+                   tuple(float(-g) for g in range(7)))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def response(self, f_ghz, g_dc_db: float, g_dc2_db: float) -> np.ndarray:
+        f = np.asarray(f_ghz, dtype=np.float64)
+        g1, g2 = 10 ** (g_dc_db / 20), 10 ** (g_dc2_db / 20)
+        num = (g1 + 1j * f / self.f_z_ghz) * (g2 + 1j * f / self.f_lf_ghz)
+        den = (1 + 1j * f / self.f_p1_ghz) * (1 + 1j * f / self.f_p2_ghz) * (1 + 1j * f / self.f_lf_ghz)
+        return num / den
+
+
+@dataclass(frozen=True)
+class TxFfe:
+    """Transmitter FFE grid: pre-cursor taps (furthest first), then post-cursor taps.
+
+    Each tap runs ``min`` to ``max`` in ``step`` (step 0: fixed at ``min``); the cursor is
+    ``1 - sum |c|`` and must stay >= ``c0_min``.
+    """
+
+    taps_min: tuple = (-0.2, 0.0)
+    taps_max: tuple = (0.0, 0.0)
+    taps_step: tuple = (0.05, 0.0)
+    n_post: int = 1
+    c0_min: float = 0.6
+
+    def __post_init__(self):
+        lo = v.real_array("taps_min", self.taps_min, lo=-1, hi=1)
+        hi = v.real_array("taps_max", self.taps_max, lo=-1, hi=1)
+        st = v.real_array("taps_step", self.taps_step, lo=0, hi=1)
+        if not (lo.ndim == hi.ndim == st.ndim == 1 and lo.size == hi.size == st.size):
+            raise ValueError("taps_min, taps_max and taps_step must be sequences of one length")
+        if np.any(hi < lo):
+            raise ValueError("taps_max must be >= taps_min")
+        v.integer("n_post", self.n_post, lo=0, hi=lo.size)
+        v.real("c0_min", self.c0_min, lo=0.0, hi=1.0)
+        for name, arr in (("taps_min", lo), ("taps_max", hi), ("taps_step", st)):
+            object.__setattr__(self, name, tuple(arr.tolist()))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def n_pre(self) -> int:
+        return len(self.taps_min) - self.n_post
+
+    def combinations(self) -> np.ndarray:
+        """Every allowed tap set, cursor included (shape: combinations x (taps + 1))."""
+        axes = []
+        for lo, hi, st in zip(self.taps_min, self.taps_max, self.taps_step):
+            n = round((hi - lo) / st) + 1 if st > 0 else 1
+            axes.append(lo + st * np.arange(n))
+        grid = np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(-1, len(axes))
+        c0 = 1.0 - np.abs(grid).sum(axis=1)
+        keep = c0 >= self.c0_min - 1e-12
+        return np.insert(grid[keep], self.n_pre, c0[keep], axis=1)
+
+
+@dataclass(frozen=True)
+class ComParams:
+    """COM parameters (names after IEEE 802.3 Table 93A-1; units in the names).
+
+    Defaults follow 802.3ck (``ieee_802_3ck``) except where noted; the CTLE and transmitter grid
+    are given by :class:`Ctle` and :class:`TxFfe`.
+    """
+
+    ctle: Ctle
+    tx_ffe: TxFfe = field(default_factory=TxFfe)
+    der0: float = 1e-4
+    t_r_ns: float = 0.004
+    rlm: float = 0.95
+    a_v: float = 0.413
+    a_fe: float = 0.413
+    a_ne: float = 0.45
+    a_dd_ui: float = 0.02
+    snr_tx_db: float = 33.0
+    eta0_v2_per_ghz: float = 8.2e-9
+    sigma_rj_ui: float = 0.01
+    f_r: float = 0.75
+    rx_ffe_taps: int = 12
+    rx_ffe_pre: int = 3
+    rx_ffe_min: tuple = ()
+    rx_ffe_max: tuple = ()
+    dfe_min: tuple = (0.0,)
+    dfe_max: tuple = (0.85,)
+
+    def __post_init__(self):
+        if not isinstance(self.ctle, Ctle):
+            raise TypeError(f"ctle must be a photolink.links.com.Ctle, got {type(self.ctle).__name__}")
+        if not isinstance(self.tx_ffe, TxFfe):
+            raise TypeError(f"tx_ffe must be a photolink.links.com.TxFfe, got {type(self.tx_ffe).__name__}")
+        v.real("der0", self.der0, lo=1e-15, hi=0.1)
+        v.real("t_r_ns", self.t_r_ns, lo=0.0, hi=1.0)
+        v.real("rlm", self.rlm, lo=0.5, hi=1.0)
+        for name in ("a_v", "a_fe", "a_ne"):
+            v.real(name, getattr(self, name), lo=0.0, hi=5.0)
+        v.real("a_dd_ui", self.a_dd_ui, lo=0.0, hi=0.5)
+        v.real("snr_tx_db", self.snr_tx_db, lo=0.0, hi=100.0)
+        v.real("eta0_v2_per_ghz", self.eta0_v2_per_ghz, lo=0.0, hi=1e-3)
+        v.real("sigma_rj_ui", self.sigma_rj_ui, lo=0.0, hi=0.5)
+        v.real("f_r", self.f_r, lo=0.1, hi=4.0)
+        n = v.integer("rx_ffe_taps", self.rx_ffe_taps, lo=1, hi=64)
+        v.integer("rx_ffe_pre", self.rx_ffe_pre, lo=0, hi=n - 1)
+        for name, default in (("rx_ffe_min", -0.7), ("rx_ffe_max", 0.7)):
+            arr = v.real_array(name, getattr(self, name) or [default] * n, lo=-10, hi=10)
+            if arr.shape != (n,):
+                raise ValueError(f"{name} must hold rx_ffe_taps={n} limits, got {arr.size}")
+            arr[self.rx_ffe_pre] = 1.0 if name == "rx_ffe_max" else arr[self.rx_ffe_pre]
+            object.__setattr__(self, name, tuple(arr.tolist()))
+        lo = v.real_array("dfe_min", self.dfe_min, lo=-2, hi=2)
+        hi = v.real_array("dfe_max", self.dfe_max, lo=-2, hi=2)
+        if lo.shape != hi.shape or lo.ndim != 1 or np.any(hi < lo) or lo.size > 64:
+            raise ValueError("dfe_min and dfe_max must be sequences of one length (0 to 64), min <= max")
+        if lo.size + self.rx_ffe_pre >= n:
+            raise ValueError(f"rx_ffe_pre + DFE taps must be < rx_ffe_taps={n}")
+        object.__setattr__(self, "dfe_min", tuple(lo.tolist()))
+        object.__setattr__(self, "dfe_max", tuple(hi.tolist()))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def ieee_802_3ck(cls, symbol_rate_gbd: float = 53.125, **changes) -> ComParams:
+        """802.3ck-like host channel parameters [ref:ck-com-parameters] at ``symbol_rate_gbd``
+        (CTLE, transmitter grid c(-2)..c(1), 12-tap receiver FFE with 3 pre-cursors, 1 DFE tap)."""
+        tx = TxFfe((0.0, -0.3, -0.2), (0.1, 0.0, 0.0), (0.05, 0.05, 0.05), n_post=1, c0_min=0.5)
+        return cls(ctle=Ctle.ieee_802_3ck(symbol_rate_gbd), tx_ffe=tx, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class ComResult:
+    """COM, its noise budget, the chosen equaliser and the lane it leaves at the slicer.
+
+    Attributes
+    ----------
+    com_db : float
+        ``20 log10(A_s / A_ni)`` at the detector error ratio ``der0``.
+    fom_db : float
+        Figure of merit of the chosen equaliser (93A-36).
+    snr_db : float
+        Slicer SNR: cursor power (mean over levels) over every noise and residual-ISI power.
+    snr_in_db : float
+        Gaussian noise (thermal, transmitter, jitter, crosstalk) as the white input SNR that gives
+        the same slicer noise through :attr:`equalizer` (the ``snr_db`` of
+        :func:`photolink.simulate_ber` with :attr:`channel` and :attr:`equalizer`).
+    a_s_v, a_ni_v : float
+        Signal amplitude (RLM x cursor / (L - 1)) and noise-plus-interference amplitude.
+    noise_v : dict
+        Standard deviation of each source at the slicer, volts: isi, jitter (random and
+        dual-Dirac), crosstalk, thermal, tx_noise.
+    noise_db : dict
+        The same as SNRs: cursor power over each source's power.
+    tx_taps, rx_ffe, dfe : tuple
+        Transmitter FFE (cursor included), receiver FFE, DFE (relative to the cursor).
+    g_dc_db, g_dc2_db : float
+        CTLE setting.
+    cursor_sample : int
+        Sampling instant in the equalised pulse (its phase is the sampling phase).
+    pulse : numpy.ndarray
+        Equalised pulse (transmitter FFE, CTLE, receiver FFE; no DFE), volts, oversampled.
+    channel : photolink.Channel
+        Symbol-spaced pulse at the receiver FFE input (after the CTLE), main cursor 1.
+    equalizer : photolink.Equalizer
+    eye : photolink.links.serdes.Eye
+    loss_at_nyquist_db : float
+    """
+
+    com_db: float
+    fom_db: float
+    snr_db: float
+    snr_in_db: float
+    a_s_v: float
+    a_ni_v: float
+    noise_v: dict
+    noise_db: dict
+    tx_taps: tuple
+    rx_ffe: tuple
+    dfe: tuple
+    g_dc_db: float
+    g_dc2_db: float
+    cursor_sample: int
+    pulse: np.ndarray = field(repr=False)
+    channel: Channel = field(repr=False)
+    equalizer: Equalizer = field(repr=False)
+    eye: Eye = field(repr=False)
+    loss_at_nyquist_db: float = math.nan
+    symbol_rate_gbd: float = math.nan
+    fmt: PAM | None = field(default=None, repr=False)
+
+    def ber(self, extra_noise_db: float = 0.0) -> float:
+        """Pre-FEC BER, statistical eye with error-free DFE feedback (Gaussian noise raised by ``extra_noise_db``)."""
+        return self.eye.ber(extra_noise_db)
+
+    def to_dict(self) -> dict:
+        return {"com_db": self.com_db, "fom_db": self.fom_db, "snr_db": self.snr_db,
+                "snr_in_db": self.snr_in_db, "a_s_v": self.a_s_v, "a_ni_v": self.a_ni_v,
+                "noise_v": dict(self.noise_v), "noise_db": dict(self.noise_db),
+                "tx_taps": list(self.tx_taps), "rx_ffe": list(self.rx_ffe), "dfe": list(self.dfe),
+                "g_dc_db": self.g_dc_db, "g_dc2_db": self.g_dc2_db,
+                "cursor_sample": self.cursor_sample, "loss_at_nyquist_db": self.loss_at_nyquist_db,
+                "symbol_rate_gbd": self.symbol_rate_gbd}
+
+
+# ---- building blocks -----------------------------------------------------------------------------
+
+def _butterworth4(f_ghz, fc_ghz):
+    x = f_ghz / fc_ghz
+    return 1.0 / (1 - 3.414214 * x**2 + x**4 + 2.613126j * (x - x**3))
+
+
+def _check_channel(name, ch, rs=None, n=None, spu=None):
+    if not isinstance(ch, Channel) or not ch.oversampled or ch.symbol_rate_gbd is None:
+        raise TypeError(f"{name} must be an oversampled photolink.Channel with symbol_rate_gbd "
+                        f"(Channel.from_touchstone / from_network / from_pulse), got {ch!r}")
+    if rs is not None and (abs(ch.symbol_rate_gbd - rs) > 1e-9 * rs or ch.samples.size != n
+                           or ch.samples_per_ui != spu):
+        raise ValueError(f"{name} must share the thru's symbol rate, samples_per_ui and length")
+
+
+def _rolls(p: np.ndarray, shifts_samples) -> np.ndarray:
+    return np.stack([np.roll(p, s) for s in shifts_samples])
+
+
+def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float) -> int:
+    """Mueller-Muller cursor within a UI of the peak, the DFE's first tap anticipated (93A-25/26)."""
+    peak = int(np.argmax(p))
+    idx = np.arange(max(spu, peak - spu), min(p.size - spu, peak + spu))
+    cur = p[idx]
+    ok = cur > 0
+    b1 = np.clip(p[idx + spu] / np.where(ok, cur, 1.0), b_min, b_max)
+    res = np.abs(p[idx - spu] - (p[idx + spu] - b1 * cur))
+    res[~ok] = np.inf
+    exact = np.flatnonzero(res < 1e-3)
+    if exact.size:
+        before = idx[exact][idx[exact] <= peak]
+        return int(before[-1]) if before.size else int(idx[exact][0])
+    return int(idx[int(np.argmin(res))])
+
+
+def _przf(h: np.ndarray, dh: int, params: ComParams) -> np.ndarray:
+    """Receiver FFE by pulse-response zero forcing on symbol-spaced samples ``h`` (cursor at ``dh``)."""
+    n, pre = params.rx_ffe_taps, params.rx_ffe_pre
+    ndfe = len(params.dfe_min)
+    target = np.zeros(h.size)
+    target[dh] = h[dh]
+    post = slice(dh + 1, dh + 1 + ndfe)
+    target[post] = np.clip(h[post], np.asarray(params.dfe_min[:target[post].size]) * h[dh],
+                           np.asarray(params.dfe_max[:target[post].size]) * h[dh])
+    target = np.concatenate([np.zeros(pre), target])[:h.size]
+    conv = np.zeros((h.size, n))
+    for k in range(n):
+        conv[k:, k] = h[:h.size - k]
+    w = np.linalg.lstsq(conv, target, rcond=None)[0]
+    c = w[pre]
+    w = np.clip(w, np.asarray(params.rx_ffe_min) * c, np.asarray(params.rx_ffe_max) * c)
+    w[pre] = c
+    return w / c                                # main tap 1: amplitudes stay in volts at the receiver
+
+
+def _toeplitz_noise(power: np.ndarray, f_ghz: np.ndarray, df_ghz: float, spu: int, rs: float, n: int):
+    """R[m] = sum |H|^2 cos(2 pi f m T) df: thermal noise through an FFE w is w' R w."""
+    m = np.arange(n)
+    return (power[None, :] * np.cos(2 * np.pi * np.outer(m, f_ghz) / rs)).sum(axis=1) * df_ghz
+
+
+def _filt(h: np.ndarray, a_s: float) -> np.ndarray:
+    return h[np.abs(h) > 1e-3 * a_s]
+
+
+def _pmf_add_taps(pmf: np.ndarray, taps: np.ndarray, levels: np.ndarray, step: float) -> np.ndarray:
+    """Convolve ``pmf`` with the distribution of sum(tap_j * a_j), a_j uniform on ``levels``."""
+    for tap in taps:
+        new = np.zeros_like(pmf)
+        for s in np.rint(tap * levels / step).astype(int):
+            if s >= 0:
+                new[s:] += pmf[:pmf.size - s]
+            else:
+                new[:s] += pmf[-s:]
+        pmf = new / levels.size
+    return pmf
+
+
+# ---- the search ----------------------------------------------------------------------------------
+
+class _Lane:
+    """Pulses of the thru and aggressors through Ht and Hr, ready for CTLE and FFE settings."""
+
+    def __init__(self, thru: Channel, fext, next_, params: ComParams):
+        _check_channel("thru", thru)
+        self.rs, self.spu, self.n = float(thru.symbol_rate_gbd), thru.samples_per_ui, thru.samples.size
+        for i, ch in enumerate(fext):
+            _check_channel(f"fext[{i}]", ch, self.rs, self.n, self.spu)
+        for i, ch in enumerate(next_):
+            _check_channel(f"next[{i}]", ch, self.rs, self.n, self.spu)
+        self.f = np.fft.rfftfreq(self.n, d=1.0 / (self.spu * self.rs))          # GHz
+        self.df = self.f[1]
+        ht = np.exp(-2 * (np.pi * self.f * params.t_r_ns / 1.6832) ** 2)      # 93A-46
+        self.hr = _butterworth4(self.f, params.f_r * self.rs)                 # 93A-20
+        base = ht * self.hr
+        self.thru = np.fft.rfft(thru.samples) * base * params.a_v
+        self.fext = [np.fft.rfft(c.samples) * base * params.a_fe for c in fext]
+        self.next = [np.fft.rfft(c.samples) * base * params.a_ne for c in next_]
+
+
+def _fir_index(n_ui: int, n_taps: int, pre: int) -> np.ndarray:
+    """idx[i, k] = (i - k + pre) mod n_ui: the UI that FFE tap k takes to output UI i."""
+    return (np.arange(n_ui)[:, None] - np.arange(n_taps)[None, :] + pre) % n_ui
+
+
+def _fir(y: np.ndarray, w: np.ndarray, idx: np.ndarray, spu: int) -> np.ndarray:
+    """A symbol-spaced FIR on an oversampled pulse (circular), every phase at once."""
+    mat = y.reshape(-1, spu)
+    return np.einsum("k,ikj->ij", w, mat[idx]).ravel()
+
+
+def _evaluate(y, xts, w, pre, params, spu, var_x, noise_r, levels, idx, cursor=None):
+    """Figure of merit of one equaliser; returns (fom_db, details)."""
+    y_eq = _fir(y, w, idx, spu)
+    b_min, b_max = params.dfe_min[0] if params.dfe_min else 0.0, params.dfe_max[0] if params.dfe_max else 0.0
+    c = _mm_cursor(y_eq, spu, b_min, b_max) if cursor is None else cursor
+    h0 = y_eq[c]
+    if h0 <= 0:
+        return -math.inf, None
+    a_s = params.rlm * h0 / (levels - 1)
+    isi = y_eq[c % spu::spu].copy()
+    k0 = c // spu
+    isi[k0] = 0.0
+    ndfe = len(params.dfe_min)
+    post = slice(k0 + 1, k0 + 1 + ndfe)
+    b = np.clip(isi[post] / h0, np.asarray(params.dfe_min[:isi[post].size]),
+                np.asarray(params.dfe_max[:isi[post].size]))
+    isi[post] -= b * h0
+    nxt = np.roll(y_eq, -1)[c % spu::spu]
+    prv = np.roll(y_eq, 1)[c % spu::spu]
+    h_j = (nxt - prv) * spu / 2                                                # slope per UI
+    var_tx = h0**2 * 10 ** (-params.snr_tx_db / 10)
+    var_isi = var_x * float(isi @ isi)
+    var_j = (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * float(h_j @ h_j)
+    var_n = params.eta0_v2_per_ghz * float(w @ _toeplitz(noise_r) @ w)
+    xt_eq = [_fir(x, w, idx, spu) for x in xts]
+    var_xt = var_x * sum(float((x.reshape(-1, spu) ** 2).sum(axis=0).max()) for x in xt_eq)
+    total = var_tx + var_isi + var_j + var_n + var_xt
+    fom = 10 * math.log10(a_s**2 / total) if total > 0 else math.inf
+    return fom, {"y_eq": y_eq, "c": c, "h0": h0, "isi": isi, "b": b, "h_j": h_j, "xt_eq": xt_eq, "var_tx": var_tx,
+                     "var_isi": var_isi, "var_j": var_j, "var_n": var_n, "var_xt": var_xt}
+
+
+def _toeplitz(r: np.ndarray) -> np.ndarray:
+    idx = np.abs(np.subtract.outer(np.arange(r.size), np.arange(r.size)))
+    return r[idx]
+
+
+def _batch_przf(h: np.ndarray, dh: np.ndarray, params: ComParams) -> np.ndarray:
+    """:func:`_przf` for many symbol-spaced pulses at once (rows of ``h``), by normal equations."""
+    nb, nui = h.shape
+    n, pre = params.rx_ffe_taps, params.rx_ffe_pre
+    ndfe = len(params.dfe_min)
+    rows = np.arange(nb)
+    target = np.zeros((nb, nui))
+    h0 = h[rows, dh]
+    target[rows, dh] = h0
+    for j in range(ndfe):
+        k = np.minimum(dh + 1 + j, nui - 1)
+        target[rows, k] = np.clip(h[rows, k], params.dfe_min[j] * h0, params.dfe_max[j] * h0)
+    target = np.concatenate([np.zeros((nb, pre)), target], axis=1)[:, :nui]
+    conv = np.zeros((nb, nui, n))
+    for k in range(n):
+        conv[:, k:, k] = h[:, :nui - k]
+    ct = conv.transpose(0, 2, 1)
+    ata = ct @ conv
+    atb = (ct @ target[..., None])[..., 0]
+    w = np.linalg.solve(ata + 1e-12 * np.trace(ata, axis1=1, axis2=2)[:, None, None] * np.eye(n),
+                        atb[..., None])[..., 0]
+    c = w[:, pre:pre + 1]
+    w = np.clip(w, np.asarray(params.rx_ffe_min)[None, :] * c, np.asarray(params.rx_ffe_max)[None, :] * c)
+    w = np.where(c > 0, np.minimum(w, np.asarray(params.rx_ffe_max)[None, :] * c),
+                 np.minimum(w, np.asarray(params.rx_ffe_min)[None, :] * c))
+    w[:, pre] = c[:, 0]
+    return w / c
+
+
+def _seq(mat: np.ndarray, phase: np.ndarray, u: np.ndarray, off: int) -> np.ndarray:
+    """Symbol-spaced samples at ``phase[b]`` of the FIR ``u[b]`` (tap ``off`` at delay 0) applied to
+    the pulse ``mat`` (UI x phase): out[b, i] = sum_k u[b, k] mat[i - k + off, phase[b]] (circular)."""
+    col = mat[:, phase].T                                       # (b, UI)
+    out = np.zeros_like(col)
+    for k in range(u.shape[1]):
+        out += u[:, k, None] * np.roll(col, k - off, axis=1)
+    return out
+
+
+def _window(y: np.ndarray, centre: int, half: int, u: np.ndarray, off: int, spu: int):
+    """Oversampled samples ``centre - half .. centre + half - 1`` of the FIR ``u[b]`` applied to ``y``."""
+    s = np.arange(centre - half, centre + half)
+    k = np.arange(u.shape[1])
+    gather = y[(s[None, :] - (k[:, None] - off) * spu) % y.size]  # (K, W)
+    return s, u @ gather
+
+
+def _combine(c: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Row-wise convolution of two FIRs (transmitter then receiver: one symbol-spaced FIR)."""
+    out = np.zeros((c.shape[0], c.shape[1] + w.shape[1] - 1))
+    for k in range(w.shape[1]):
+        out[:, k:k + c.shape[1]] += w[:, k, None] * c
+    return out
+
+
+def _lag_energy(x: np.ndarray, spu: int, n_lags: int) -> np.ndarray:
+    """R[k, l, m] = circular autocorrelation at lag |k - l| of the phase-m symbol-spaced samples of x."""
+    mat = x.reshape(-1, spu)
+    spec = np.fft.rfft(mat, axis=0)
+    r = np.fft.irfft(np.abs(spec) ** 2, mat.shape[0], axis=0)[:n_lags]   # (lags, spu)
+    lag = np.abs(np.subtract.outer(np.arange(n_lags), np.arange(n_lags)))
+    return r[lag]
+
+
+def _quad(u: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """q[b, m] = u[b]' r[:, :, m] u[b]."""
+    k = u.shape[1]
+    ur = u @ r.reshape(k, -1)                                   # (b, k*m)
+    return np.einsum("bkm,bk->bm", ur.reshape(u.shape[0], k, -1), u)
+
+
+def _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, levels) -> np.ndarray:
+    """Figure of merit (as :func:`_evaluate`) of every transmitter setting at one CTLE setting.
+
+    The transmitter and receiver FFEs are symbol-spaced FIRs, so only the samples they touch are
+    computed: a window of +-6 UI around the pulse peak, one symbol-spaced phase, and crosstalk
+    energy per phase from autocorrelations (u' R_m u).
+    """
+    nb = combos.shape[0]
+    rows = np.arange(nb)
+    mat = p.reshape(-1, spu)
+    n = p.size
+    pk0 = int(np.argmax(p))
+    half = 6 * spu
+    tx_off = params.tx_ffe.n_pre
+    pre = params.rx_ffe_pre
+    # pre-receiver-FFE pulse: peak, and its symbol-spaced samples at the peak phase (PRZF input)
+    s, yc = _window(p, pk0, half, combos, tx_off, spu)
+    central = slice(half - 3 * spu, half + 3 * spu)
+    peak = s[central][np.argmax(yc[:, central], axis=1)] % n
+    h = _seq(mat, peak % spu, combos, tx_off)
+    w = _batch_przf(h, peak // spu, params)
+    u = _combine(combos, w)
+    u_off = tx_off + pre
+    s, ye = _window(p, pk0, half, u, u_off, spu)
+    # Mueller-Muller cursor within a UI of the equalised peak (93A-25/26)
+    b_min = params.dfe_min[0] if params.dfe_min else 0.0
+    b_max = params.dfe_max[0] if params.dfe_max else 0.0
+    pk = (half - 3 * spu) + np.argmax(ye[:, central], axis=1)          # window index
+    cand = pk[:, None] + np.arange(-spu, spu)[None, :]
+    cur = np.take_along_axis(ye, cand, axis=1)
+    nxt = np.take_along_axis(ye, cand + spu, axis=1)
+    prv = np.take_along_axis(ye, cand - spu, axis=1)
+    ok = cur > 0
+    b1 = np.clip(nxt / np.where(ok, cur, 1.0), b_min, b_max)
+    res = np.abs(prv - (nxt - b1 * cur))
+    res[~ok] = np.inf
+    exact = res < 1e-3
+    before = exact & (cand <= pk[:, None])
+    last_before = np.where(before.any(axis=1), 2 * spu - 1 - np.argmax(before[:, ::-1], axis=1), -1)
+    first_exact = np.where(exact.any(axis=1), np.argmax(exact, axis=1), -1)
+    j = np.where(last_before >= 0, last_before, np.where(first_exact >= 0, first_exact, np.argmin(res, axis=1)))
+    c = s[cand[rows, j]] % n
+    h0 = cur[rows, j]
+    sym = _seq(mat, c % spu, u, u_off)
+    k0 = c // spu
+    isi = sym
+    isi[rows, k0] = 0.0
+    for jj in range(len(params.dfe_min)):
+        k = np.minimum(k0 + 1 + jj, isi.shape[1] - 1)
+        b = np.clip(isi[rows, k] / np.where(h0 > 0, h0, 1.0), params.dfe_min[jj], params.dfe_max[jj])
+        isi[rows, k] -= b * h0
+    nxt_s = _seq(np.roll(p, -1).reshape(-1, spu), c % spu, u, u_off)
+    prv_s = _seq(np.roll(p, 1).reshape(-1, spu), c % spu, u, u_off)
+    h_j = (nxt_s - prv_s) * spu / 2
+    var_tx = h0**2 * 10 ** (-params.snr_tx_db / 10)
+    var_isi = var_x * np.sum(isi**2, axis=1)
+    var_j = (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * np.sum(h_j**2, axis=1)
+    var_n = params.eta0_v2_per_ghz * np.sum((w @ _toeplitz(noise_r)) * w, axis=1)
+    var_xt = np.zeros(nb)
+    for x in fx:                                      # far end: the victim's transmitter FFE too
+        r = _lag_energy(x, spu, u.shape[1])
+        var_xt += var_x * np.max(_quad(u, r), axis=1)
+    for x in nx:                                      # near end: the receiver FFE only
+        r = _lag_energy(x, spu, w.shape[1])
+        var_xt += var_x * np.max(_quad(w, r), axis=1)
+    total = var_tx + var_isi + var_j + var_n + var_xt
+    a_s = params.rlm * h0 / (levels - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((h0 > 0) & (total > 0), 10 * np.log10(a_s**2 / total), -np.inf)
+
+
+def com(thru: Channel, params: ComParams | None = None, *, fext=(), next=(), fmt: PAM | None = None,
+        ) -> ComResult:
+    """COM of a measured lane, with the equaliser chosen the way COM chooses it.
+
+    Parameters
+    ----------
+    thru : photolink.Channel
+        Oversampled thru channel with its symbol rate (:meth:`photolink.Channel.from_touchstone`).
+    params : ComParams, optional
+        Default :meth:`ComParams.ieee_802_3ck` at the thru's symbol rate.
+    fext, next : sequence of photolink.Channel
+        Far-end (victim's transmitter equaliser) and near-end (unequalised) aggressors, built
+        like ``thru`` (same symbol rate, oversampling and span).
+    fmt : PAM, optional
+        Modulation (default PAM4).
+
+    Returns
+    -------
+    ComResult
+    """
+    fmt = PAM4 if fmt is None else fmt
+    if not isinstance(fmt, PAM):
+        raise TypeError(f"fmt must be a photolink PAM format, got {fmt!r}")
+    fext, next_ = tuple(fext), tuple(next)
+    _check_channel("thru", thru)
+    params = ComParams.ieee_802_3ck(thru.symbol_rate_gbd) if params is None else params
+    if not isinstance(params, ComParams):
+        raise TypeError(f"params must be a photolink.links.com.ComParams, got {type(params).__name__}")
+    lane = _Lane(thru, fext, next_, params)
+    spu, L = lane.spu, fmt.M
+    var_x = (L**2 - 1) / (3 * (L - 1) ** 2)                                    # 93A-29
+    combos = params.tx_ffe.combinations()
+    tx_shifts = (np.arange(combos.shape[1]) - params.tx_ffe.n_pre) * spu
+    idx = _fir_index(lane.n // spu, params.rx_ffe_taps, params.rx_ffe_pre)
+    best = (-math.inf, None)
+    for g1 in params.ctle.g_dc_db:
+        for g2 in params.ctle.g_dc2_db:
+            hc = params.ctle.response(lane.f, g1, g2)
+            p = np.fft.irfft(lane.thru * hc, lane.n)
+            fx = [np.fft.irfft(x * hc, lane.n) for x in lane.fext]
+            nx = [np.fft.irfft(x * hc, lane.n) for x in lane.next]
+            noise_r = _toeplitz_noise(np.abs(lane.hr * hc) ** 2, lane.f, lane.df, spu, lane.rs,
+                                      params.rx_ffe_taps)
+            foms = _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, L)
+            i = int(np.argmax(foms))
+            if foms[i] > best[0]:
+                best = (float(foms[i]), (g1, g2, i, p, fx, nx, noise_r))
+    if best[1] is None:
+        raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
+    g1, g2, i, p, fx, nx, noise_r = best[1]
+    y = combos[i] @ _rolls(p, tx_shifts)
+    peak = int(np.argmax(y))
+    w = _przf(y[peak % spu::spu], peak // spu, params)
+    xts = [combos[i] @ _rolls(x, tx_shifts) for x in fx] + nx
+    fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, L, idx)
+    if det is None:
+        raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
+    taps = combos[i]
+    return _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru)
+
+
+def _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru) -> ComResult:
+    spu, L = lane.spu, fmt.M
+    h0, c = det["h0"], det["c"]
+    a_s = params.rlm * h0 / (L - 1)
+    levels = np.linspace(-1.0, 1.0, L)
+    h_dd = _filt(params.a_dd_ui * det["h_j"], a_s)
+    var_g = det["var_tx"] + det["var_n"] + params.sigma_rj_ui**2 * var_x * float(det["h_j"] @ det["h_j"])
+    isi = _filt(det["isi"], a_s)
+    xts = []
+    for x in det["xt_eq"]:
+        m = int(np.argmax([np.sum(x[k::spu] ** 2) for k in range(spu)]))
+        xts.append(_filt(x[m::spu], a_s))
+    step = min(a_s / 1000, 1e-5)
+    support = np.abs(isi).sum() + sum(np.abs(x).sum() for x in xts) + np.abs(h_dd).sum()
+    ymax = max(1.1 * a_s, support + 10 * math.sqrt(var_g) + 2 * step)
+    npts = 2 * math.ceil(ymax / step) + 1
+    y_grid = (np.arange(npts) - npts // 2) * step
+    delta = np.zeros(npts)
+    delta[npts // 2] = 1.0
+    pmf = _pmf_add_taps(delta, isi, levels, step)
+    pmf = _pmf_add_taps(pmf, h_dd, levels, step)
+    for x in xts:
+        pmf = _pmf_add_taps(pmf, x, levels, step)
+    if var_g > 0:
+        half = math.ceil(8 * math.sqrt(var_g) / step)
+        g = np.exp(-((np.arange(-half, half + 1) * step) ** 2) / (2 * var_g))
+        pmf = _signal.fftconvolve(pmf, g / g.sum(), mode="same")
+    cdf = np.cumsum(np.clip(pmf, 0, None))
+    cdf /= cdf[-1]
+    a_ni = -float(y_grid[int(np.searchsorted(cdf, params.der0))])
+    com_db = 20 * math.log10(a_s / a_ni) if a_ni > 0 else math.inf
+    var_xt = var_x * sum(float(x @ x) for x in xts)
+    noise_var = {"isi": var_x * float(isi @ isi),
+                 "jitter": (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * float(det["h_j"] @ det["h_j"]),
+                 "crosstalk": var_xt, "thermal": det["var_n"], "tx_noise": det["var_tx"]}
+    sig = var_x * h0**2
+    noise_db = {k: (10 * math.log10(sig / x) if x > 0 else math.inf) for k, x in noise_var.items()}
+    snr_db = 10 * math.log10(sig / sum(noise_var.values()))
+    # The lane for the stream and the statistical eye, in photolink level units (outer level L-1).
+    pre_ffe = y[c % spu::spu]
+    k0 = c // spu
+    first = max(k0 - 8, 0)
+    kept = pre_ffe[first:first + 64]
+    main = float(kept[k0 - first])
+    if main <= 0:
+        raise ValueError("the cursor of the pulse before the receiver FFE is not positive")
+    channel = Channel(tuple((kept / abs(main)).tolist()), cursor=k0 - first)
+    b = det["b"]
+    eq = Equalizer(ffe=tuple((w * abs(main) / h0).tolist()), ffe_cursor=params.rx_ffe_pre,
+                   dfe=tuple((b).tolist()))
+    gauss = noise_var["jitter"] + noise_var["crosstalk"] + noise_var["thermal"] + noise_var["tx_noise"]
+    unit = h0 / (L - 1)                                                        # volts per level unit
+    sigma_lvl = math.sqrt(gauss) / unit
+    eye = Eye(fmt, 1.0, _filt(det["isi"], a_s) / h0, sigma_lvl)
+    gain2 = float(np.sum(np.square(eq.ffe)))
+    snr_in_db = 10 * math.log10(fmt.mean_power * gain2 / sigma_lvl**2) if gauss > 0 else math.inf
+    return ComResult(
+        com_db=com_db, fom_db=fom, snr_db=snr_db, snr_in_db=snr_in_db, a_s_v=a_s, a_ni_v=a_ni,
+        noise_v={k: math.sqrt(x) for k, x in noise_var.items()}, noise_db=noise_db,
+        tx_taps=tuple(taps.tolist()), rx_ffe=tuple(w.tolist()), dfe=tuple(b.tolist()),
+        g_dc_db=g1, g_dc2_db=g2, cursor_sample=int(c), pulse=det["y_eq"], channel=channel,
+        equalizer=eq, eye=eye, loss_at_nyquist_db=_loss_nyq(thru), symbol_rate_gbd=lane.rs, fmt=fmt)
+
+
+def _loss_nyq(thru: Channel) -> float:
+    return loss_at_db(np.asarray(thru.samples), thru.samples_per_ui)

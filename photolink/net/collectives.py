@@ -51,12 +51,15 @@ MAX_STEPS = 1 << 20
 @dataclass(frozen=True, eq=False)
 class Step:
     """One step of a collective: flows ``src[i] -> dst[i]`` (ranks) of ``bytes_[i]`` bytes, each
-    sent at ``load`` of its source host link's rate (1: back to back)."""
+    sent at ``load`` of its source host link's rate (1: back to back). ``phase`` (packet mode):
+    each flow enters ``phase[i]`` full packets' serialisation times after its rank is ready, so
+    that paced flows interleave instead of bursting together."""
 
     src: np.ndarray
     dst: np.ndarray
     bytes_: np.ndarray
     load: float = 1.0
+    phase: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return {"src": self.src.tolist(), "dst": self.dst.tolist(), "bytes": self.bytes_.tolist(), "load": self.load}
@@ -162,11 +165,16 @@ def pairwise_all_to_all(n_ranks: int, message_bytes: float, *, skew: float = 0.0
 
 def direct_all_to_all(n_ranks: int, message_bytes: float, *, skew: float = 0.0) -> Schedule:
     """Direct all-to-all: one step, every ordered pair, each flow paced at 1/(p - 1) of the host
-    link (so a rank's p - 1 flows together fill its link); bytes as :func:`pairwise_all_to_all`."""
+    link (so a rank's p - 1 flows together fill its link); bytes as :func:`pairwise_all_to_all`.
+
+    Rank r's flow to rank d starts (d - r - 1) mod p packet times late: a sender's flows, and
+    a receiver's, then take turns packet by packet (no synchronised bursts).
+    """
     p, s = _p(n_ranks), _s(message_bytes)
     w = _expert_weights(p, v.real("skew", skew, lo=0.0, hi=10.0))
     i, j = np.nonzero(~np.eye(p, dtype=bool))
-    return Schedule("direct-all-to-all", p, s, (Step(i, j, s / p * w[j], load=1.0 / (p - 1)),))
+    phase = ((j - i - 1) % p).astype(np.float64)
+    return Schedule("direct-all-to-all", p, s, (Step(i, j, s / p * w[j], load=1.0 / (p - 1), phase=phase),))
 
 
 def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: float, alpha_ns: float) -> float:
@@ -266,11 +274,25 @@ def _hosts(fabric: Fabric, schedule: Schedule, hosts) -> np.ndarray:
 def _step_packet(fabric, step, hosts, start_ns, ss, recovery, packet_bytes):
     src, dst = hosts[step.src], hosts[step.dst]
     b = np.asarray(step.bytes_, np.float64)
+    topo = fabric.topology
+    if step.phase is not None:
+        rate = topo.link_rate_gbps[[topo.host_link(int(x)) for x in np.unique(src)]]
+        rate_of = dict(zip(np.unique(src).tolist(), rate.tolist()))
+        start_ns = start_ns + step.phase * 8.0 * packet_bytes / np.array([rate_of[int(x)] for x in src])
+    go = np.isfinite(start_ns)
+    if not np.all(go):  # a rank that never became ready (lost packets upstream) sends nothing
+        end = np.full(b.size, np.nan)
+        if np.any(go):
+            sub = Step(step.src[go], step.dst[go], b[go], step.load)
+            end[go], _, busy, counters = _step_packet(fabric, sub, hosts, start_ns[go], ss, recovery, packet_bytes)
+        else:
+            busy, counters = np.zeros(topo.n_links), (0, 0, 0, np.zeros(topo.n_links), np.zeros(topo.n_links))
+        return end, np.isfinite(end), busy, counters
     n = np.ceil(b / packet_bytes).astype(np.int64)
     flows = Flows(src, dst, "constant", step.load, packet_bytes, b - (n - 1) * packet_bytes, n, start_ns)
     res = fabric.run(flows, seed=ss, recovery=recovery, queue_histograms=False)
-    end = start_ns + res.flows["completion_time_ns"]
     done = res.flows["delivered"] == n
+    end = np.where(done, start_ns + res.flows["completion_time_ns"], np.nan)
     busy = res.links["mean_serialisation_ns"] * res.links["transmissions"]
     counters = (res.llr_retries, res.e2e_retransmissions, res.lost, res.links["retries"], res.links["tail_drops"])
     return end, done, busy, counters

@@ -11,9 +11,12 @@ per store-and-forward switch).
 
 Link capacity is derated by the goodput left by FEC failures and retries: a packet of
 ``packet_bytes`` spans n codewords and fails with P = 1 - (1 - CWER)^n. ``goodput="llr"``: each
-link resends failed packets itself, capacity x (1 - P); ``"e2e"``: a failed packet is resent
-from the source over the whole route, the flow's bytes x 1 / prod over its route of (1 - P);
-``"none"``: no derating.
+link resends failed packets itself and stalls for the replay time r (the fabric's default
+``LLR``: twice the link's fixed latency plus FEC hold) before each resend, so a packet of
+serialisation time s holds the link s + P/(1 - P) x (s + r) on average: capacity x s / that;
+``"e2e"``: a failed packet is resent from the source over the whole route, the flow's bytes x
+1 / prod over its route of (1 - P) (the timeouts' idle time is not modelled: flow mode
+underestimates an end-to-end recovery's tail); ``"none"``: no derating.
 """
 from __future__ import annotations
 
@@ -87,6 +90,11 @@ def route_links(fabric: Fabric, src, dst, salt: int | None = None) -> list:
     return routes
 
 
+def _per_link_fixed_ns(fabric: Fabric) -> np.ndarray:
+    topo = fabric.topology
+    return np.array([m.fixed_latency_ns + m.fec_hold_ns for m in topo.tiers])[topo.link_tier]
+
+
 def _per_link_latency_ns(fabric: Fabric) -> np.ndarray:
     topo = fabric.topology
     fixed = np.array([m.fixed_latency_ns + m.fec_hold_ns for m in topo.tiers])[topo.link_tier]
@@ -144,7 +152,7 @@ def max_min_rates(incidence: csr_matrix, capacity: np.ndarray, cap: np.ndarray) 
         level += delta
         used += n_l * delta
         sat = on & (capacity - used <= _EPS * capacity)
-        frozen = free & ((incidence @ sat.astype(np.float64) > 0) | (cap - level <= _EPS * np.maximum(cap, 1.0)))
+        frozen = free & ((incidence @ sat.astype(np.float64) > 0) | (np.isfinite(cap) & (cap - level <= _EPS * np.maximum(cap, 1.0))))
         if not np.any(frozen):  # pragma: no cover - rounding; freeze the tightest
             frozen = free.copy()
         rate[frozen] = level
@@ -190,7 +198,11 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
                       np.concatenate([[0], np.cumsum(lens)])), shape=(n, topo.n_links))
     rate_bpns = topo.link_rate_gbps / 8.0  # bytes per ns
     pf = packet_failure(fabric, packet_bytes) if goodput != "none" else np.zeros(topo.n_links)
-    capacity = rate_bpns * (1.0 - pf) if goodput == "llr" else rate_bpns.copy()
+    capacity = rate_bpns.copy()
+    if goodput == "llr":
+        ser = packet_bytes / rate_bpns
+        replay = 2.0 * _per_link_fixed_ns(fabric)
+        capacity = rate_bpns * ser / (ser + pf / (1.0 - np.minimum(pf, 1 - 1e-15)) * (ser + replay))
     if goodput == "e2e":
         keep = np.exp(inc @ np.log1p(-np.minimum(pf, 1 - 1e-15)))
         b = b / keep
@@ -200,9 +212,7 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     lat = inc @ per
     if not fabric.switch.cut_through:
         lat = lat + (lens - 1) * 8.0 * packet_bytes / (topo.link_rate_gbps[[r[-1] for r in routes]])
-    busy = (inc.T @ b) / rate_bpns
-    if goodput == "llr":
-        busy = busy / (1.0 - pf)
+    busy = (inc.T @ b) / capacity
     # event loop
     left = b.copy()
     sent_at = np.full(n, np.nan)

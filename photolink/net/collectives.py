@@ -298,7 +298,8 @@ def _step_packet(fabric, step, hosts, start_ns, ss, recovery, packet_bytes):
     return end, done, busy, counters
 
 
-def run(fabric: Fabric, schedule: Schedule, *, seed, mode: str = "packet", recovery="drop", hosts=None,
+def run(fabric: Fabric, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = "packet",
+        recovery: str | LLR | E2E = "drop", hosts=None,
         packet_bytes: float = 4096.0, goodput: str = "llr") -> CollectiveResult:
     """Run a collective over a fabric, step by step (see the module docstring).
 
@@ -447,7 +448,8 @@ def _order_ci(x: np.ndarray, q: float, confidence: float) -> tuple:
     return (float(x[lo]) if lo >= 0 else math.nan, float(x[hi]) if hi < n else math.nan)
 
 
-def completion_stats(fabric: Fabric, schedule: Schedule, *, n_runs: int, seed, confidence: float = 0.95,
+def completion_stats(fabric: Fabric, schedule: Schedule, *, n_runs: int, seed: _rng.SeedLike,
+                     confidence: float = 0.95,
                      **kwargs) -> CompletionStats:
     """Run ``schedule`` ``n_runs`` times (children of ``seed``) and summarise its completion time."""
     n = v.integer("n_runs", n_runs, lo=1, hi=1 << 20)

@@ -14,7 +14,7 @@ Link capacity is derated by the goodput left by FEC failures and retries: a pack
 link resends failed packets itself and stalls for the replay time r (the fabric's default
 ``LLR``: twice the link's fixed latency plus FEC hold) before each resend, so a packet of
 serialisation time s holds the link s + P/(1 - P) x (s + r) on average: capacity x s / that;
-``"e2e"``: a failed packet is resent from the source over the whole route, the flow's bytes x
+([ref:photolink-llr-goodput]); ``"e2e"``: a failed packet is resent from the source over the whole route, the flow's bytes x
 1 / prod over its route of (1 - P) (the timeouts' idle time is not modelled: flow mode
 underestimates an end-to-end recovery's tail); ``"none"``: no derating.
 """

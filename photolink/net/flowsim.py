@@ -65,7 +65,7 @@ def route_links(fabric: Fabric, src, dst, salt: int | None = None) -> list:
     n = src.size
     k = r.target_of[dst].astype(np.int64)
     u = src.copy()
-    routes = [[] for _ in range(n)]
+    hops = []
     live = np.flatnonzero(u != dst)
     salt_u = np.uint64(salt) if salt is not None else None
     for _ in range(topo.n_nodes):
@@ -83,11 +83,23 @@ def route_links(fabric: Fabric, src, dst, salt: int | None = None) -> list:
             pick = (((h & np.uint64(0xFFFFFFFF)) * cnt.astype(np.uint64)) >> np.uint64(32)).astype(np.int64)
         pick = np.where(cnt == 1, 0, pick)
         link = r.route_link[a + pick].astype(np.int64)
-        for f, l in zip(live.tolist(), link.tolist()):
-            routes[f].append(l)
+        hops.append((live, link))
         u[live] = topo.link_dst[link]
         live = live[u[live] != dst[live]]
-    return routes
+    if not hops:
+        return [[] for _ in range(n)]
+    f = np.concatenate([h[0] for h in hops])
+    l = np.concatenate([h[1] for h in hops])
+    order = np.argsort(f, kind="stable")                # hop order kept within a flow
+    return np.split(l[order], np.cumsum(np.bincount(f, minlength=n))[:-1])
+
+
+def _host_links(topo) -> np.ndarray:
+    """The link out of each host node (-1 for switches)."""
+    out = np.full(topo.n_nodes, -1, np.int64)
+    from_host = np.flatnonzero(topo.is_host[topo.link_src])
+    out[topo.link_src[from_host[::-1]]] = from_host[::-1]       # the first such link wins
+    return out
 
 
 def _per_link_fixed_ns(fabric: Fabric) -> np.ndarray:
@@ -123,7 +135,7 @@ def max_min_rates(incidence: csr_matrix, capacity: np.ndarray, cap: np.ndarray) 
     Parameters
     ----------
     incidence : scipy.sparse.csr_matrix
-        Flows x links, 1 where a flow crosses a link.
+        Flows x links, non-zero where a flow crosses a link.
     capacity : numpy.ndarray
         Per link.
     cap : numpy.ndarray
@@ -134,25 +146,35 @@ def max_min_rates(incidence: csr_matrix, capacity: np.ndarray, cap: np.ndarray) 
     numpy.ndarray
         Per flow rate.
     """
-    n_f = incidence.shape[0]
+    inc = csr_matrix(incidence)
+    flow_of = np.repeat(np.arange(inc.shape[0]), np.diff(inc.indptr))
+    return _max_min(flow_of, inc.indices.astype(np.int64), inc.shape[0], np.asarray(capacity, np.float64),
+                    np.asarray(cap, np.float64))
+
+
+def _max_min(flow_of: np.ndarray, link_of: np.ndarray, n_f: int, capacity: np.ndarray,
+             cap: np.ndarray) -> np.ndarray:
+    """Progressive filling on the (flow, link) pairs of the incidence (flat arrays)."""
+    n_l = capacity.size
     rate = np.zeros(n_f)
     free = np.ones(n_f, bool)
-    used = np.zeros(capacity.size)
-    at = incidence.T.tocsr()
+    used = np.zeros(n_l)
+    finite_cap = np.isfinite(cap)
     level = 0.0
     while np.any(free):
-        n_l = at @ free.astype(np.float64)
-        on = n_l > 0
-        room = np.full(capacity.size, np.inf)
-        room[on] = (capacity[on] - used[on]) / n_l[on]
+        live = free[flow_of]
+        cnt = np.bincount(link_of[live], minlength=n_l)
+        on = cnt > 0
+        room = (capacity[on] - used[on]) / cnt[on]
         delta = min(float(room.min()) if room.size else math.inf, float((cap[free] - level).min()))
         if not math.isfinite(delta):
             raise ValueError("a flow crosses no link and has no cap: its rate is unbounded")
         delta = max(delta, 0.0)
         level += delta
-        used += n_l * delta
+        used += cnt * delta
         sat = on & (capacity - used <= _EPS * capacity)
-        frozen = free & ((incidence @ sat.astype(np.float64) > 0) | (np.isfinite(cap) & (cap - level <= _EPS * np.maximum(cap, 1.0))))
+        hit = np.bincount(flow_of[live & sat[link_of]], minlength=n_f) > 0
+        frozen = free & (hit | (finite_cap & (cap - level <= _EPS * np.maximum(cap, 1.0))))
         if not np.any(frozen):  # pragma: no cover - rounding; freeze the tightest
             frozen = free.copy()
         rate[frozen] = level
@@ -194,8 +216,9 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     start = np.broadcast_to(np.asarray(start_ns, np.float64), (n,)).copy()
     routes = route_links(fabric, src, dst, salt)
     lens = np.array([len(r) for r in routes])
-    inc = csr_matrix((np.ones(lens.sum()), np.concatenate(routes).astype(np.int64),
-                      np.concatenate([[0], np.cumsum(lens)])), shape=(n, topo.n_links))
+    link_of = np.concatenate(routes).astype(np.int64)
+    flow_of = np.repeat(np.arange(n), lens)
+    inc = csr_matrix((np.ones(lens.sum()), link_of, np.concatenate([[0], np.cumsum(lens)])), shape=(n, topo.n_links))
     rate_bpns = topo.link_rate_gbps / 8.0  # bytes per ns
     pf = packet_failure(fabric, packet_bytes) if goodput != "none" else np.zeros(topo.n_links)
     capacity = rate_bpns.copy()
@@ -206,7 +229,7 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     if goodput == "e2e":
         keep = np.exp(inc @ np.log1p(-np.minimum(pf, 1 - 1e-15)))
         b = b / keep
-    host_rate = rate_bpns[[topo.host_link(int(h)) for h in src]] if n else np.zeros(0)
+    host_rate = rate_bpns[_host_links(topo)[src]]
     cap = np.broadcast_to(np.asarray(load, np.float64), (n,)) * host_rate
     per = _per_link_latency_ns(fabric)
     lat = inc @ per
@@ -228,7 +251,9 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
         idx = np.flatnonzero(active)
         rate[:] = 0.0
         if idx.size:
-            rate[idx] = max_min_rates(inc[idx], capacity, cap[idx])
+            sub = active[flow_of]
+            local = np.cumsum(active) - 1
+            rate[idx] = _max_min(local[flow_of[sub]], link_of[sub], idx.size, capacity, cap[idx])
         t_start = float(start[order[nxt]]) if nxt < n else math.inf
         with np.errstate(divide="ignore"):
             t_end = t + left[idx] / rate[idx] if idx.size else np.array([math.inf])

@@ -94,6 +94,7 @@ def leaf_spine_with_bad_cable(length_m):
     return topo, C.degrade(topo, [up, down], dac.with_length(length_m), "dac-past-reach"), (up, down)
 
 
+@pytest.mark.slow
 def test_straggler_from_physics_llr_vs_end_to_end():
     topo, bad, cable = leaf_spine_with_bad_cable(2.1)         # CWER ~ 1e-2: past the DAC's reach
     assert bad.tiers[-1].cwer > 1e-3 and topo.tiers[0].cwer < 1e-9

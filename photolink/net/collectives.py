@@ -14,6 +14,8 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 
 - :func:`ring_reduce_scatter`, :func:`ring_all_gather`: p - 1 steps of S/p bytes to the next rank;
 - :func:`ring_all_reduce`: reduce-scatter then all-gather, 2(p - 1) steps;
+- :func:`double_binary_tree_all_reduce`: two complementary binary trees, each reducing then
+  broadcasting half the message (no chunk pipelining);
 - :func:`halving_doubling_all_reduce`: recursive halving reduce-scatter then recursive doubling
   all-gather, 2 log2 p steps (p a power of two);
 - :func:`pairwise_all_to_all`: p - 1 steps, step k rank r to rank r + k;
@@ -41,7 +43,7 @@ from .path import E2E, LLR
 from .topology import Topology
 
 __all__ = ["CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns", "completion_stats",
-           "degrade", "direct_all_to_all", "halving_doubling_all_reduce", "pairwise_all_to_all",
+           "degrade", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "pairwise_all_to_all",
            "ring_all_gather", "ring_all_reduce", "ring_reduce_scatter", "run"]
 
 #: Most steps in a schedule (a ring of 100k ranks has 2e5).
@@ -142,6 +144,66 @@ def halving_doubling_all_reduce(n_ranks: int, message_bytes: float) -> Schedule:
     m = p.bit_length() - 1
     half = [Step(r, r ^ (p >> (k + 1)), np.full(p, s / 2 ** (k + 1))) for k in range(m)]
     return Schedule("halving-doubling-all-reduce", p, s, tuple(half + half[::-1]))
+
+
+def _inorder_tree(lo: int, hi: int, parent: np.ndarray, up: int = -1) -> int:
+    """A balanced binary tree over ranks lo .. hi - 1 in in-order (root: the middle)."""
+    if lo >= hi:
+        return -1
+    mid = (lo + hi) // 2
+    parent[mid] = up
+    _inorder_tree(lo, mid, parent, mid)
+    _inorder_tree(mid + 1, hi, parent, mid)
+    return mid
+
+
+def _heights(parent: np.ndarray) -> np.ndarray:
+    """Height of each node (leaves 0) of a tree given by its parent array."""
+    h = np.zeros(parent.size, np.int64)
+    for _ in range(parent.size):
+        child = np.flatnonzero(parent >= 0)
+        new = h.copy()
+        np.maximum.at(new, parent[child], h[child] + 1)
+        if np.array_equal(new, h):
+            break
+        h = new
+    return h
+
+
+def double_binary_tree_all_reduce(n_ranks: int, message_bytes: float) -> Schedule:
+    """Double binary tree all-reduce ([ref:coll-dbt]), without pipelining.
+
+    Two balanced in-order binary trees, the second the first shifted by one rank (a leaf of one
+    is mostly an inner node of the other), each reducing then broadcasting half of the message:
+    reduce step j sends S/2 from every node of height j to its parent, broadcast step j from
+    every node of depth j to its children; the two trees' step j run together. No chunk
+    pipelining within a tree (so not bandwidth-optimal; NCCL pipelines many chunks).
+    """
+    p, s = _p(n_ranks), _s(message_bytes)
+    base = np.full(p, -1, np.int64)
+    _inorder_tree(0, p, base)
+    trees = [base, np.where(base >= 0, (base + 1) % p, -1)[(np.arange(p) - 1) % p]]
+    up_steps, down_steps = [], []
+    for parent in trees:
+        h = _heights(parent)
+        depth = np.zeros(p, np.int64)
+        for _ in range(p):
+            nd = np.where(parent >= 0, depth[np.maximum(parent, 0)] + 1, 0)
+            if np.array_equal(nd, depth):
+                break
+            depth = nd
+        child = np.flatnonzero(parent >= 0)
+        up_steps.append([(child[h[child] == j], parent[child[h[child] == j]]) for j in range(h.max())])
+        down_steps.append([(parent[child[depth[child] == j + 1]], child[depth[child] == j + 1])
+                           for j in range(depth.max())])
+    steps = []
+    for phase in (up_steps, down_steps):
+        for j in range(max(len(t) for t in phase)):
+            pairs = [t[j] for t in phase if j < len(t)]
+            src = np.concatenate([a for a, _ in pairs])
+            dst = np.concatenate([b for _, b in pairs])
+            steps.append(Step(src, dst, np.full(src.size, s / 2)))
+    return Schedule("double-binary-tree-all-reduce", p, s, tuple(steps))
 
 
 def _expert_weights(p: int, skew: float) -> np.ndarray:

@@ -210,3 +210,26 @@ def test_bad_input():
 
 def test_fabric_is_exported_at_top_level():
     assert pl.Fabric is net.Fabric
+
+
+def test_double_binary_tree_structure_and_closed_form():
+    for p in (5, 8, 16):
+        sch = C.double_binary_tree_all_reduce(p, 1e6)
+        assert sch.total_bytes == pytest.approx(4 * (p - 1) * 0.5e6)     # 2 trees x 2 phases x p - 1 edges
+        src = np.concatenate([s.src for s in sch.steps])
+        dst = np.concatenate([s.dst for s in sch.steps])
+        # every rank but the two roots sends up once and receives down once per tree
+        assert np.bincount(src, minlength=p).sum() == 4 * (p - 1)
+        assert set(np.unique(np.concatenate([src, dst]))) == set(range(p))
+        assert len(sch.steps) <= 2 * (int(np.ceil(np.log2(p + 1))) + 1)
+    # p = 2: each tree is one edge, the two halves cross at once: 2 (alpha + S/(2B))
+    fab = net.Fabric(star(2))
+    r = C.run(fab, C.double_binary_tree_all_reduce(2, 2e6), seed=1)
+    assert r.completion_ns == pytest.approx(2 * (alpha(fab) + 8 * 1e6 / B), rel=0.01)
+
+
+def test_double_binary_tree_flow_mode_agrees_with_packet_mode():
+    fab = net.Fabric(net.topology.leaf_spine(8, 8, 8))
+    sch = C.double_binary_tree_all_reduce(64, 8e6)
+    pkt, flo = C.run(fab, sch, seed=1), C.run(fab, sch, seed=1, mode="flow")
+    assert flo.completion_ns == pytest.approx(pkt.completion_ns, rel=0.05)

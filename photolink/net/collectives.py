@@ -18,6 +18,8 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
   broadcasting half the message (no chunk pipelining);
 - :func:`halving_doubling_all_reduce`: recursive halving reduce-scatter then recursive doubling
   all-gather, 2 log2 p steps (p a power of two);
+- :func:`hierarchical_all_reduce`: rail-optimised clusters, ring reduce-scatter within each
+  server, ring all-reduce across servers per rail, ring all-gather within each server;
 - :func:`pairwise_all_to_all`: p - 1 steps, step k rank r to rank r + k;
 - :func:`direct_all_to_all`: one step, every pair at once, each flow paced at 1/(p - 1) of the
   host link (MoE dispatch / combine), with an optional expert-load skew.
@@ -43,7 +45,7 @@ from .path import E2E, LLR
 from .topology import Topology
 
 __all__ = ["CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns", "completion_stats",
-           "degrade", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "pairwise_all_to_all",
+           "degrade", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "hierarchical_all_reduce", "pairwise_all_to_all",
            "ring_all_gather", "ring_all_reduce", "ring_reduce_scatter", "run"]
 
 #: Most steps in a schedule (a ring of 100k ranks has 2e5).
@@ -144,6 +146,30 @@ def halving_doubling_all_reduce(n_ranks: int, message_bytes: float) -> Schedule:
     m = p.bit_length() - 1
     half = [Step(r, r ^ (p >> (k + 1)), np.full(p, s / 2 ** (k + 1))) for k in range(m)]
     return Schedule("halving-doubling-all-reduce", p, s, tuple(half + half[::-1]))
+
+
+def hierarchical_all_reduce(n_servers: int, gpus_per_server: int, message_bytes: float) -> Schedule:
+    """Hierarchical ring all-reduce for rail-optimised clusters: intra-server then inter-server.
+
+    Ranks numbered server by server (as :func:`photolink.net.topology.rail_optimised` numbers
+    its hosts). A ring reduce-scatter among the G GPUs of each server (G - 1 steps of S/G), a
+    ring all-reduce among the N servers of each rail (local rank g of every server: 2(N - 1)
+    steps of S/(G N), staying on rail leaf g), a ring all-gather within each server. Closed form
+    on a non-blocking fabric: 2(G - 1)(alpha + S/(G B)) + 2(N - 1)(alpha + S/(G N B)).
+    The topology's links carry the intra-server steps (a fabric without NVLink sends them through
+    the rail leaves).
+    """
+    n = v.integer("n_servers", n_servers, lo=1, hi=1 << 20)
+    g = v.integer("gpus_per_server", gpus_per_server, lo=1, hi=1 << 12)
+    s = _s(message_bytes)
+    p = _p(n * g)
+    r = np.arange(p)
+    server, local = r // g, r % g
+    intra = Step(r, server * g + (local + 1) % g, np.full(p, s / g))
+    inter = Step(r, ((server + 1) % n) * g + local, np.full(p, s / (g * n)))
+    steps = ([intra] * (g - 1) if g > 1 else []) + ([inter] * (2 * (n - 1)) if n > 1 else []) + \
+        ([intra] * (g - 1) if g > 1 else [])
+    return Schedule("hierarchical-all-reduce", p, s, tuple(steps))
 
 
 def _inorder_tree(lo: int, hi: int, parent: np.ndarray, up: int = -1) -> int:

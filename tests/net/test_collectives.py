@@ -233,3 +233,22 @@ def test_double_binary_tree_flow_mode_agrees_with_packet_mode():
     sch = C.double_binary_tree_all_reduce(64, 8e6)
     pkt, flo = C.run(fab, sch, seed=1), C.run(fab, sch, seed=1, mode="flow")
     assert flo.completion_ns == pytest.approx(pkt.completion_ns, rel=0.05)
+
+
+def test_hierarchical_all_reduce_closed_form_and_rail_locality():
+    n, g, S = 4, 4, 2.0 ** 21
+    fab = net.Fabric(star(n * g))
+    sch = C.hierarchical_all_reduce(n, g, S)
+    a = alpha(fab)
+    cf = 2 * (g - 1) * (a + 8 * S / g / B) + 2 * (n - 1) * (a + 8 * S / (g * n) / B)
+    assert C.run(fab, sch, seed=1).completion_ns == pytest.approx(cf, rel=0.01)
+    # on a rail-optimised cluster the inter-server steps stay on their rail leaf (2 hops)
+    topo = net.topology.rail_optimised(n, g, 2)
+    rail = net.Fabric(topo)
+    inter = sch.steps[g - 1]
+    routes = flowsim.route_links(rail, inter.src, inter.dst)
+    assert all(len(r) == 2 for r in routes)
+    pkt, flo = C.run(rail, sch, seed=1), C.run(rail, sch, seed=1, mode="flow")
+    assert flo.completion_ns == pytest.approx(pkt.completion_ns, rel=0.05)
+    with pytest.raises(ValueError, match="n_ranks"):
+        C.hierarchical_all_reduce(1, 1, 1e6)

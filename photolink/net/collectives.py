@@ -45,7 +45,7 @@ from .path import E2E, LLR
 from .topology import Topology
 
 __all__ = ["CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns", "completion_stats",
-           "degrade", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "hierarchical_all_reduce", "pairwise_all_to_all",
+           "degrade", "degrade_fraction", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "hierarchical_all_reduce", "pairwise_all_to_all",
            "ring_all_gather", "ring_all_reduce", "ring_reduce_scatter", "run"]
 
 #: Most steps in a schedule (a ring of 100k ranks has 2e5).
@@ -299,6 +299,44 @@ def degrade(topology: Topology, links, model, name: str = "degraded") -> Topolog
                     topology.tiers + (model,), topology.tier_names + (name,), topology.link_cost,
                     topology.link_dim, topology.group, topology.valiant_nodes, topology.host_side,
                     topology.bisection_closed_form_gbps, dict(topology.params))
+
+
+def degrade_fraction(topology: Topology, tier: int, fraction: float, link, length_m: tuple, *,
+                     seed: _rng.SeedLike) -> tuple[Topology, np.ndarray]:
+    """A random ``fraction`` of the cables of ``tier`` rebuilt as ``link`` at random lengths.
+
+    Each chosen cable (both its directed links) gets ``link.with_length(L)``, L uniform in
+    ``length_m`` = (low, high) metres (e.g. a spread around a copper link's reach). ``link``
+    needs a ``with_length`` method and a ``link_model()`` (a ``photolink.Link``).
+
+    Returns
+    -------
+    topology : Topology
+    cables : numpy.ndarray
+        The directed link ids changed (pairs: a link, then its reverse).
+    """
+    if not isinstance(topology, Topology):
+        raise TypeError(f"topology must be a photolink.net.topology.Topology, got {type(topology).__name__}")
+    t = v.integer("tier", tier, lo=0, hi=len(topology.tiers) - 1)
+    f = v.real("fraction", fraction, lo=0.0, hi=1.0)
+    if not callable(getattr(link, "with_length", None)):
+        raise TypeError(f"link must have a with_length(metres) method (a photolink.Link), got {type(link).__name__}")
+    lo, hi = (v.real("length_m[0]", length_m[0], lo=0.0, hi=1e7), v.real("length_m[1]", length_m[1], lo=0.0, hi=1e7))
+    if hi < lo:
+        raise ValueError(f"length_m must be (low, high) with low <= high, got {length_m!r}")
+    src, dst = topology.link_src, topology.link_dst
+    ids = np.flatnonzero((topology.link_tier == t) & (src < dst))   # one direction per cable
+    g = np.random.Generator(_rng.BitGenerator(_rng.seed_sequence(seed)))
+    chosen = np.sort(g.choice(ids, size=int(round(f * ids.size)), replace=False))
+    lengths = g.uniform(lo, hi, chosen.size)
+    out = topology
+    changed = []
+    key = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(src, dst))}
+    for c, length in zip(chosen.tolist(), lengths.tolist()):
+        rev = key[(int(dst[c]), int(src[c]))]
+        out = degrade(out, [c, rev], link.with_length(round(length, 3)), f"{topology.tier_names[t]} {length:.3g} m")
+        changed += [c, rev]
+    return out, np.array(changed, np.int64)
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,7 @@ from .symbols import *  # noqa: F403 (the symbol-stream core: pl.simulate_ber, p
 #: Names imported on first use, and the submodule that defines each.
 _LAZY = {
     "Link": "links", "LinkResult": "links",
-    "E2E": "net", "LLR": "net", "Path": "net", "PathResult": "net", "Switch": "net",
+    "E2E": "net", "Fabric": "net", "LLR": "net", "Path": "net", "PathResult": "net", "Switch": "net",
     "traffic": "net",
     "SweepInterrupted": "studies.sweeps", "SweepResult": "studies.sweeps", "sweep": "studies.sweeps",
 }

@@ -17,6 +17,7 @@ from ..studies.demo import (
     TECHNOLOGIES,
     compare,
 )
+from ..studies import cluster_demo
 from ..studies.sweeps import sweep
 from . import common
 
@@ -29,6 +30,9 @@ LINK_COLUMNS = [("technology", "technology"), ("preset", "preset"), ("m", "lengt
 PATH_COLUMNS = [("technology", "technology"), ("pJ/bit", "path_pj_per_bit"), ("loss", "loss_ratio"),
                 ("95% CI", "loss_ci"), ("llr loss", "llr_loss_ratio"), ("resends", "resends_per_packet"),
                 ("p50 ns", "p50_ns"), ("p99.9 ns", "p999_ns"), ("llr p99.9", "llr_p999_ns")]
+CLUSTER_COLUMNS = [("technology", "technology"), ("AR p50 us", "ar50"), ("AR p99 us", "ar99"),
+                   ("A2A p50 us", "a2a50"), ("A2A p99 us", "a2a99"), ("straggler", "strag"),
+                   ("network W", "w"), ("J/step", "j"), ("pJ/bit", "pj")]
 #: Kept for callers of the previous single table.
 COLUMNS = PATH_COLUMNS
 
@@ -70,11 +74,35 @@ def _compare(n_packets: int, seed: int, progress) -> tuple[list, dict, dict, obj
     return rows, latencies, energy, wf
 
 
+def _cluster(seed: int, say) -> list[dict]:
+    """The cluster section (:mod:`photolink.studies.cluster_demo`): a table and its legend."""
+    rows = cluster_demo.cluster_rows(TECHNOLOGIES, seed=seed)
+    L, H, S = cluster_demo.SHAPE
+    print()
+    say(f"Cluster: {L * H} GPUs on a leaf-spine ({L} leaves of {H}, {S} spines, copper's spine cables "
+        f"pluggable), packet mode with link-level retry, {cluster_demo.N_RUNS} seeds. AR: ring "
+        f"all-reduce of {cluster_demo.ALL_REDUCE_BYTES / 1e6:g} MB; A2A: direct all-to-all of "
+        f"{cluster_demo.ALL_TO_ALL_BYTES / 1e6:g} MB per GPU. straggler: AR time with one GPU cable at "
+        f"the CWER of a DAC 5 % past its reach ({rows[0]['straggler_cwer']:.1e}; its cost in %: the "
+        f"replay round trip grows with the link's latency). Network W: every port and switch core; "
+        f"J and pJ per useful bit of one AR step.")
+    print()
+    cells = [{"technology": r["technology"], "ar50": f"{r['all_reduce_p50_us']:.0f}",
+              "ar99": f"{r['all_reduce_p99_us']:.0f}", "a2a50": f"{r['all_to_all_p50_us']:.1f}",
+              "a2a99": f"{r['all_to_all_p99_us']:.1f}",
+              "strag": f"{r['straggler_us']:.0f} (+{100 * r['straggler_cost']:.0f}%)",
+              "w": f"{r['network_w']:.0f}", "j": f"{r['joules_per_step']:.2f}", "pj": f"{r['pj_per_useful_bit']:.0f}"}
+             for r in rows]
+    print(_table.table(cells, CLUSTER_COLUMNS))
+    return rows
+
+
 def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
-         image_format: str = "png", progress: bool | str = "auto") -> list[dict]:
+         image_format: str = "png", progress: bool | str = "auto", cluster: bool = True) -> list[dict]:
     """Print the comparison tables and write the plots into ``out_dir``; return the rows.
 
-    ``progress``: a bar while it works ("auto": on a terminal or in a notebook).
+    ``progress``: a bar while it works ("auto": on a terminal or in a notebook). ``cluster``:
+    also run collectives on a small cluster per technology (:mod:`photolink.studies.cluster_demo`).
     """
     out = Path(out_dir)
     fmt = image_format
@@ -99,6 +127,8 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
                 f"after a {r['replay_ns']:.0f} ns replay round trip, keep a link busy "
                 f"{100 * r['llr_utilisation']:.0f} % of the time: its queue grows for the whole run "
                 f"(llr max latency {r['llr_max_ns'] / 1e3:.0f} us), so retry cannot carry this load.")
+    if cluster:
+        _cluster(seed, say)
     out.mkdir(parents=True, exist_ok=True)
     lengths = {r["technology"]: r["length_m"] for r in rows}
     bars = {f"{tech}\n{lengths[tech]:g} m": parts for tech, parts in energy.items()}
@@ -127,7 +157,7 @@ def _out_dir(text: str) -> str:
 
 def _cmd_demo(args) -> int:
     demo(args.out_dir, n_packets=args.packets, seed=args.seed, image_format=args.image_format,
-         progress=common.progress_enabled(args))
+         progress=common.progress_enabled(args), cluster=not args.no_cluster)
     return 0
 
 
@@ -138,6 +168,8 @@ def register(sub) -> None:
                    help="directory for the plots (created if its parent exists)")
     p.add_argument("--packets", type=common.int_in(1000, 10**8), default=N_PACKETS, metavar="N",
                    help="packets per path run")
+    p.add_argument("--no-cluster", action="store_true",
+                   help="skip the collectives on a small cluster (saves ~20 s)")
     p.add_argument("--seed", type=common.int_in(0, 2**63 - 1), default=1, help="random seed (>= 0)")
     p.add_argument("--image-format", choices=["png", "svg", "pdf"], default="png",
                    help="file type of the plots")

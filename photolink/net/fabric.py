@@ -332,7 +332,8 @@ class Fabric:
             out.update(list_off=off, times=np.concatenate(flows.times_ns), sizes=np.concatenate(flows.sizes_bytes))
         return out
 
-    def run(self, flows: Flows, *, seed, recovery="drop", return_latencies: bool = False,
+    def run(self, flows: Flows, *, seed: _rng.SeedLike, recovery: str | LLR | E2E = "drop",
+            return_latencies: bool = False,
             queue_histograms: bool = True, confidence: float = 0.95) -> FabricResult:
         """Carry ``flows`` through the fabric until every packet is delivered or lost.
 

@@ -1,0 +1,56 @@
+"""Collectives at scale: completion time beside the alpha-beta closed form, and wall time.
+
+Runs (issue 14 targets in brackets):
+
+- packet mode, ring all-reduce of 64 MB over 1,024 GPUs on a 32 x 32 leaf-spine with 32 spines
+  (non-blocking), 100 Gb/s links [< 60 s];
+- flow mode, the same ring all-reduce, and a direct all-to-all of ``--a2a-ranks`` ranks
+  [16,384 ranks in < 10 s: not reached; the direct all-to-all holds p(p - 1) flows].
+
+No peer runs here (ASTRA-sim and SimAI are not packaged); the closed form is the reference.
+
+    python benchmarks/bench_collectives.py [--ranks 1024] [--a2a-ranks 512] [--skip-packet]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+from photolink import net
+from photolink.net import collectives as C
+from photolink.net import flowsim
+
+
+def leaf_spine_for(p: int) -> net.Topology:
+    side = max(2, int(math.ceil(math.sqrt(p))))
+    return net.topology.leaf_spine(side, side, side)
+
+
+def line(label, fab, sch, mode):
+    t0 = time.perf_counter()
+    r = C.run(fab, sch, seed=1, mode=mode)
+    wall = time.perf_counter() - t0
+    a = float(flowsim.route_latency_ns(fab, [0], [fab.topology.hosts[-1]])[0])
+    cf = C.closed_form_ns(sch.name, sch.n_ranks, sch.message_bytes, 100.0, a)
+    print(f"{label:<44} {mode:<6} {r.completion_ns / 1e3:12.1f} us  closed form {cf / 1e3:12.1f} us "
+          f"({r.completion_ns / cf - 1:+.2%})  wall {wall:7.2f} s")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ranks", type=int, default=1024)
+    ap.add_argument("--a2a-ranks", type=int, default=512)
+    ap.add_argument("--skip-packet", action="store_true")
+    args = ap.parse_args(argv)
+    fab = net.Fabric(leaf_spine_for(args.ranks))
+    ring = C.ring_all_reduce(args.ranks, 64e6)
+    if not args.skip_packet:
+        line(f"ring all-reduce 64 MB, {args.ranks} ranks", fab, ring, "packet")
+    line(f"ring all-reduce 64 MB, {args.ranks} ranks", fab, ring, "flow")
+    fab2 = net.Fabric(leaf_spine_for(args.a2a_ranks))
+    line(f"direct all-to-all 64 MB, {args.a2a_ranks} ranks", fab2, C.direct_all_to_all(args.a2a_ranks, 64e6), "flow")
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,7 @@ SWITCH_LATENCY_NS = 250.0
 SPINE_FALLBACK = {"copper": "dr4-800g"}
 RECOVERY = LLR(max_retries=16)
 #: The straggler's CWER: that of this copper preset at this multiple of its reach.
-STRAGGLER = ("dac-800g", 1.05)
+STRAGGLER = ("dac-800g", 1.45)
 
 
 def cluster_rows(technologies: dict, *, seed: int = 1, n_runs: int = N_RUNS) -> list[dict]:

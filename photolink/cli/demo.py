@@ -83,7 +83,8 @@ def _cluster(seed: int, say) -> list[dict]:
         f"pluggable), packet mode with link-level retry, {cluster_demo.N_RUNS} seeds. AR: ring "
         f"all-reduce of {cluster_demo.ALL_REDUCE_BYTES / 1e6:g} MB; A2A: direct all-to-all of "
         f"{cluster_demo.ALL_TO_ALL_BYTES / 1e6:g} MB per GPU. straggler: AR time with one GPU cable at "
-        f"the CWER of a DAC 5 % past its reach ({rows[0]['straggler_cwer']:.1e}; its cost in %: the "
+        f"the CWER of a DAC {100 * (cluster_demo.STRAGGLER[1] - 1):.0f} % past its reach "
+        f"({rows[0]['straggler_cwer']:.1e}; its cost in %: the "
         f"replay round trip grows with the link's latency). Network W: every port and switch core; "
         f"J and pJ per useful bit of one AR step.")
     print()

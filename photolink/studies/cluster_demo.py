@@ -5,7 +5,7 @@ of 8 GPUs, 8 spines, non-blocking) whose GPU cables are that technology's preset
 leaf-spine cables are too (copper: pluggables, since a DAC does not reach the spine). It runs a
 ring all-reduce and a direct all-to-all in packet mode with link-level retry over a few seeds
 (p50 and p99 of the completion time), the all-reduce again with one GPU cable stretched to the
-FEC failure rate (CWER) of a DAC 5 % past its reach, from the copper physics (the
+FEC failure rate (CWER) of a DAC 45 % past its reach, from the copper physics (the
 straggler: a link at low margin; stretching an optical cable to its km reach would test
 propagation instead), and the fabric's power (every port and switch) with the
 energy of one all-reduce step.

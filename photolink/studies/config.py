@@ -68,7 +68,14 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class ConfigError(ValueError):
-    """A configuration file is missing, is not TOML, or has a bad key or value."""
+    """A configuration file is missing, is not TOML, or has a bad key or value.
+
+    ``path``, ``key`` (the dotted key path) and ``detail`` say where and what, when known.
+    """
+
+    def __init__(self, message: str, *, path=None, key: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.path, self.key, self.detail = path, key, detail
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ class _Ctx:
         self.path = path
 
     def error(self, key: str, msg: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {msg}")
+        return ConfigError(f"{self.path}: {key}: {msg}", path=self.path, key=key, detail=msg)
 
     def table(self, value, key: str) -> dict:
         if not isinstance(value, dict):
@@ -394,7 +401,14 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     def prepare(i, c, point):
         raw = {**base, **fixed, **c, **point}
         if kind == "path":
-            return _resolve_path(ctx, raw, "sweep", links, switches, traffic)
+            try:
+                return _resolve_path(ctx, raw, "sweep", links, switches, traffic)
+            except ConfigError as exc:            # name where the key came from (fixed, grid, ...)
+                head, _, rest = (exc.key or "").removeprefix("sweep.").partition(".")
+                src = where(i).get(head)
+                if exc.key is None or src is None or not exc.key.startswith("sweep."):
+                    raise
+                raise ctx.error(f"{src}.{head}{'.' + rest if rest else ''}", exc.detail) from None
         if kind == "link":
             return _resolve_link(raw, links)
         return raw

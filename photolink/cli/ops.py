@@ -1,6 +1,7 @@
 """Subcommands ``run``, ``sweep``, ``regress`` and ``examples`` (registered by :mod:`photolink.cli`)."""
 from __future__ import annotations
 
+import os
 import re
 
 from .._util import tables as _table
@@ -129,8 +130,9 @@ def _run_sweep(cfg, args, before=()) -> int:
              "chunks_computed": res.computed, "chunks_reused": res.reused}
     if common.emit(args, "sweep", rows, extra=extra):
         return 0
+    where = "no store (results in memory)" if store is None else f"store {os.path.abspath(res.store)}"
     print(f"sweep {plan.name!r}: {len(res.rows)} cases, {res.computed} chunks computed, "
-          f"{res.reused} reused from {res.store} ({res.seconds:.1f} s)")
+          f"{res.reused} reused; {where} ({res.seconds:.1f} s)")
     print(rows_table(plan.kind, res.rows))
     for path in (args.csv, args.json):
         if path:

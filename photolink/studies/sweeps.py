@@ -44,6 +44,16 @@ class SweepInterrupted(RuntimeError):
     """
 
 
+class CaseFailed(RuntimeError):
+    """A case raised while it ran: names the case (``case``), its ``kind``, the ``chunk`` and
+    the original exception (``error``, also ``__cause__``)."""
+
+    def __init__(self, case: str, kind: str, chunk, error: BaseException):
+        super().__init__(f"case {case!r} (kind {kind!r}), chunk {chunk} failed: "
+                         f"{type(error).__name__}: {error}")
+        self.case, self.kind, self.chunk, self.error = case, kind, chunk, error
+
+
 @dataclass(frozen=True)
 class Case:
     """One case of a sweep: its kind, normalised settings, display name and seed identity."""
@@ -468,7 +478,14 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
     workers = workers or os.cpu_count() or 1
     if executor is None and (workers == 1 or len(todo) == 1):
         for task in todo:                     # in this process: Ctrl-C keeps what finished
-            record(task, _run_chunk(*args(task)))
+            try:
+                value = _run_chunk(*args(task))
+            except (ImportError, MemoryError):
+                raise
+            except Exception as exc:
+                c = the_cases[task[0]]
+                raise CaseFailed(c.name, c.kind, task[1], exc) from exc
+            record(task, value)
         return
     own = executor is None
     pool = cf.ProcessPoolExecutor(min(workers, len(todo)), initializer=_worker_init,
@@ -498,8 +515,7 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
                             f"the executor lost a worker ({exc!r}); {len(results)} finished chunks "
                             f"are saved in {db.path}: run the same sweep again to resume") from exc
                     c = the_cases[task[0]]
-                    raise RuntimeError(f"case {c.name!r} (kind {c.kind!r}), chunk {task[1]} failed: "
-                                       f"{type(exc).__name__}: {exc}") from exc
+                    raise CaseFailed(c.name, c.kind, task[1], exc) from exc
                 record(task, value)
         clean = True
     except KeyboardInterrupt:

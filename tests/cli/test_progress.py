@@ -82,3 +82,14 @@ def test_link_simulate_progress_hook_reaches_its_total(preset):
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     with pytest.raises(TypeError, match="progress"):
         pl.links.preset(preset).simulate(20000, seed=1, progress="yes")
+
+
+def test_compare_shows_progress_and_quiet_hides_it(capsys, monkeypatch):
+    argv = ["compare", "dac-800g", "dr4-800g", "cpo-800g"]
+    assert main(argv) == 0
+    assert capsys.readouterr().err == ""
+    _terminal(monkeypatch)
+    assert main(argv) == 0
+    assert "3/3" in capsys.readouterr().err
+    assert main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -7,7 +7,8 @@ receiver FFE with 3 pre-cursors, 1 DFE tap; CTLE g_DC 0 to -20 dB and g_DC2 0 to
 steps), PyChOpMarg in its PRZF mode with its package and die reduced to nothing and a 0.02 GHz
 system grid, on one process. Each contender reads the file, builds its pulses and searches its
 equaliser; the ratio of wall-clock times is what to read (the machine is shared).
-Goal: >= 5x, and photolink under 1 s. Run:  python benchmarks/bench_com.py [--quick]
+Goal: >= 5x, and photolink under 1 s. Run:  python benchmarks/bench_com.py [--quick], or as a
+pytest-benchmark suite: pytest benchmarks/bench_com.py --benchmark-only [--bench-quick]
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import tempfile
 import time
 
 import numpy as np
+from _bench import peer, photolink_seconds, record
 
 import photolink as pl
 from photolink.links import com as C
@@ -56,22 +58,11 @@ def pychopmarg_params(p: C.ComParams, fstep_ghz: float):
         zp_next=tiny, zp_fext=tiny)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a smaller CTLE grid (8 settings)")
-    ap.add_argument("--length-m", type=float, default=0.3)
-    args = ap.parse_args()
-    try:
-        import pychopmarg.com as pcm
-        from pychopmarg.common import NormMode, OptMode
-    except ImportError:
-        print("skipped: PyChOpMarg is not installed (pip install pychopmarg, or pip install -e '.[bench]')")
-        return 0
-    folder = pathlib.Path(tempfile.mkdtemp())
-    pu.synthetic_network(args.length_m, n_points=2000).write_touchstone(str(folder / "thru"))
-    pu.synthetic_network(args.length_m, n_points=2000, coupling=0.1).write_touchstone(str(folder / "fext"))
-    p = params(args.quick)
-    n_eq = len(p.ctle.g_dc_db) * len(p.ctle.g_dc2_db) * len(p.tx_ffe.combinations())
+def _setup(folder: pathlib.Path, length_m: float, quick: bool):
+    """Write the channel's Touchstone files; return (params, ours, theirs-or-None)."""
+    pu.synthetic_network(length_m, n_points=2000).write_touchstone(str(folder / "thru"))
+    pu.synthetic_network(length_m, n_points=2000, coupling=0.1).write_touchstone(str(folder / "fext"))
+    p = params(quick)
 
     def ours():
         thru = pl.Channel.from_touchstone(folder / "thru.s4p", RS)
@@ -79,10 +70,42 @@ def main() -> int:
         return C.com(thru, p, fext=[fext])
 
     def theirs():
+        import pychopmarg.com as pcm
+        from pychopmarg.common import NormMode, OptMode
         peer = pcm.COM(pychopmarg_params(p, 0.02), {"THRU": [folder / "thru.s4p"],
                                                     "FEXT": [folder / "fext.s4p"], "NEXT": []})
         peer.n_procs = 1
         return peer(opt_mode=OptMode.PRZF, norm_mode=NormMode.P8023dj, unit_amp=True)
+
+    return p, ours, theirs
+
+
+def test_com_vs_pychopmarg(benchmark, request, quick, tmp_path):
+    """COM of a 0.3 m 4-port channel (2000 points): COMs per second against PyChOpMarg (goal >= 5x)."""
+    peer("pychopmarg")
+    _, ours, theirs = _setup(tmp_path, 0.3, quick)
+    t_pl = photolink_seconds(benchmark, ours, 3)
+    com_ours = ours().com_db
+    t0 = time.perf_counter()
+    com_peer = theirs()
+    t_peer = time.perf_counter() - t0
+    record(request, benchmark, photolink_rate=1 / t_pl, peer_rate=1 / t_peer, unit="COM/s",
+           target=5.0, peer_name="PyChOpMarg", photolink_com_db=com_ours, peer_com_db=float(com_peer))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a smaller CTLE grid (8 settings)")
+    ap.add_argument("--length-m", type=float, default=0.3)
+    args = ap.parse_args()
+    try:
+        import pychopmarg.com  # noqa: F401
+    except ImportError:
+        print("skipped: PyChOpMarg is not installed (pip install pychopmarg, or pip install -e '.[bench]')")
+        return 0
+    folder = pathlib.Path(tempfile.mkdtemp())
+    p, ours, theirs = _setup(folder, args.length_m, args.quick)
+    n_eq = len(p.ctle.g_dc_db) * len(p.ctle.g_dc2_db) * len(p.tx_ffe.combinations())
 
     ours()                                                  # warm-up (imports, caches)
     t_pl = float("inf")

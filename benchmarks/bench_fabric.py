@@ -19,6 +19,7 @@ Debian's libns3-dev (``apt-get install libns3-dev``); without it the ns-3 column
 a message.
 
     python benchmarks/bench_fabric.py [--packets 2000] [--sizes 64,256] [--memory]
+    pytest benchmarks/bench_fabric.py --benchmark-only [--bench-quick]     # the suite
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
+from _bench import photolink_seconds, record
 
 import photolink as pl
 from photolink import net
@@ -46,20 +49,20 @@ NS3_LIBS = ["-lns3-core", "-lns3-network", "-lns3-internet", "-lns3-point-to-poi
             "-lns3-traffic-control"]
 
 
-def build_ns3(workdir: Path) -> Path | None:
-    """Compile the ns-3 peer; None (with the reason printed) when ns-3 or g++ is absent."""
+def build_ns3(workdir: Path, say=print) -> Path | None:
+    """Compile the ns-3 peer; None (with the reason passed to ``say``) when ns-3 or g++ is absent."""
     if not Path("/usr/include/ns3/core-module.h").exists():
-        print("ns-3 is absent (no /usr/include/ns3/core-module.h): install it with "
-              "`apt-get install libns3-dev`; skipping the ns-3 peer")
+        say("ns-3 is absent (no /usr/include/ns3/core-module.h): install it with "
+            "`apt-get install libns3-dev`; skipping the ns-3 peer")
         return None
     if shutil.which("g++") is None:
-        print("g++ is absent: skipping the ns-3 peer")
+        say("g++ is absent: skipping the ns-3 peer")
         return None
     exe = workdir / "ns3_leaf_spine"
     cmd = ["g++", "-O2", "-std=c++17", str(PEER), "-o", str(exe), "-I/usr/include", *NS3_LIBS]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        print(f"compiling the ns-3 peer failed; skipping it:\n{done.stderr[-2000:]}")
+        say(f"compiling the ns-3 peer failed; skipping it:\n{done.stderr[-2000:]}")
         return None
     return exe
 
@@ -73,7 +76,8 @@ def run_ns3(exe: Path, shape, packets: int, host_load: float, payload: int, seed
     return {k: float(x) for k, x in vals.items()}
 
 
-def run_photolink(shape, packets: int, host_load: float, payload: int, seed: int) -> dict:
+def fabric_and_flows(shape, packets: int, host_load: float, payload: int):
+    """The leaf-spine fabric and its constant-rate flows (every packet crosses the spine)."""
     L, H, S = shape
     link = LinkModel.ideal(100.0, 1000.0, name="100g-1us")
     topo = T.leaf_spine(L, H, S, host_link=link, spine_link=link)
@@ -84,6 +88,36 @@ def run_photolink(shape, packets: int, host_load: float, payload: int, seed: int
     hosts = topo.hosts
     flows = net.Flows.constant((hosts, hosts[(np.arange(n) + H) % n]), load=host_load, packet_bytes=wire,
                                n_packets=packets, start_ns=1000.0 + gap * np.arange(n) / n)
+    return fab, flows
+
+
+@pytest.mark.parametrize("hosts", [64, 256])
+def test_leaf_spine_vs_ns3(benchmark, request, quick, tmp_path, hosts):
+    """Packet-hops per second against ns-3 on the same fabric (goal >= 100x at 64 hosts, >= 300x
+    at 256); mean and p99 latency of both in extra_info (goal: within 3 %)."""
+    reasons: list = []
+    exe = build_ns3(tmp_path, say=reasons.append)
+    if exe is None:
+        pytest.skip(reasons[0] if reasons else "ns-3 peer unavailable")
+    packets, payload, seed = (200 if quick else 2000), 1442, 1
+    shape = SHAPES[hosts]
+    host_load = 0.5 * shape[2] / shape[1]
+    fab, flows = fabric_and_flows(shape, packets, host_load, payload)
+
+    def ours():
+        return fab.run(flows, seed=seed, queue_histograms=False, return_latencies=True)
+    t = photolink_seconds(benchmark, ours, 1 if quick else REPEATS)
+    r = ours()
+    theirs = run_ns3(exe, shape, packets, host_load, payload, seed)
+    record(request, benchmark, photolink_rate=r.packet_hops / t / 1e6,
+           peer_rate=theirs["packet_hops"] / theirs["seconds"] / 1e6, unit="M packet-hops/s",
+           target=100.0 if hosts <= 64 else 300.0, peer_name="ns-3",
+           photolink_mean_ns=r.mean_latency_ns, peer_mean_ns=theirs["mean_ns"],
+           photolink_p99_ns=r.percentile(99), peer_p99_ns=theirs["p99_ns"])
+
+
+def run_photolink(shape, packets: int, host_load: float, payload: int, seed: int) -> dict:
+    fab, flows = fabric_and_flows(shape, packets, host_load, payload)
     seconds = []
     for _ in range(REPEATS):      # the best of a few runs (the machine is shared); each is identical
         t0 = time.perf_counter()

@@ -114,6 +114,7 @@ def test_public_names_stay_where_users_find_them(expr):
     assert eval(expr, {"pl": pl}) is not None
 
 
+@pytest.mark.slow
 def test_python_dash_m_photolink_runs():
     run = subprocess.run([sys.executable, "-m", "photolink", "--help"], capture_output=True, text=True)
     assert run.returncode == 0 and "demo" in run.stdout

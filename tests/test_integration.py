@@ -189,6 +189,7 @@ PRECODED_BIAS = 1.45
     (lambda: dataclasses.replace(links.preset("cpo-1.6t"), tx=dataclasses.replace(
         links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.45)), 6_000_000, True, 1.0),  # Hamming + KP4
 ], ids=["copper-dfe", "copper-precoded-interleaved", "dr4-3-segments", "cpo-1.6t-inner-code"])
+@pytest.mark.slow
 def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty, bias):
     link = make()
     e = link.evaluate(reach=False)

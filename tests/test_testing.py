@@ -56,12 +56,19 @@ def test_vectorised_inverse():
         pl.PAM4.snr_db_for_ber([1e-3, 0.3])
 
 
-def test_sweep_reports_its_default_store(tmp_path, monkeypatch):
+def test_sweep_requires_its_store_and_writes_nothing_unasked(tmp_path, monkeypatch):
+    """Issue 15, item 8: no silent default store in the working directory."""
     monkeypatch.chdir(tmp_path)
-    with pytest.warns(UserWarning, match=r"saved in .*photolink-results.sqlite \(the default\)"):
-        pl.sweep("ber", {"snr_db": [14.0]}, fixed={"format": "PAM4", "n_symbols": 2000}, seed=1,
-                 workers=1, progress=False)
-    assert (tmp_path / "photolink-results.sqlite").exists()
+    kw = dict(fixed={"format": "PAM4", "n_symbols": 2000}, seed=1, workers=1, progress=False)
+    with pytest.raises(TypeError, match="store"):
+        pl.sweep("ber", {"snr_db": [14.0]}, **kw)
+    with pytest.raises(TypeError, match="store must be a file path"):
+        pl.sweep("ber", {"snr_db": [14.0]}, store=3, **kw)
+    res = pl.sweep("ber", {"snr_db": [14.0]}, store=None, **kw)
+    assert list(tmp_path.iterdir()) == [] and res.store == ":memory:"
+    res = pl.sweep("ber", {"snr_db": [14.0]}, store="mine.sqlite", **kw)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.sqlite"]
+    assert res.store.endswith("mine.sqlite")
 
 
 def test_vectorised_required_osnr():

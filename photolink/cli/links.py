@@ -64,12 +64,33 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+class _PercentBar:
+    """A ``progress(done, total)`` hook drawing a percent bar (see photolink._util.progress)."""
+
+    def __init__(self, desc: str, enabled) -> None:
+        self.bar = _progress.bar(total=100, desc=desc, unit="%", enabled=enabled)
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        pct = 100 * done // max(total, 1)
+        self.bar.update(pct - self.shown)
+        self.shown = pct
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _cmd_link(args) -> int:
     link = _link(args)
     sw = SWITCH_ASIC_PJ_PER_BIT if args.switch else None
     if args.simulate:
-        r = link.simulate(args.symbols, seed=args.seed, frame_bytes=args.frame_bytes,
-                          ideal_feedback=args.ideal_feedback, precode=args.precode, switch_pj_per_bit=sw)
+        hook = _PercentBar(f"simulate {link.name}", common.progress_enabled(args))
+        try:
+            r = link.simulate(args.symbols, seed=args.seed, frame_bytes=args.frame_bytes,
+                              ideal_feedback=args.ideal_feedback, precode=args.precode,
+                              switch_pj_per_bit=sw, progress=hook)
+        finally:
+            hook.close()
     else:
         r = link.evaluate(frame_bytes=args.frame_bytes, switch_pj_per_bit=sw)
     if common.emit(args, "link", [r.to_dict()]):

@@ -1,12 +1,12 @@
 """Subcommands ``run``, ``sweep``, ``regress`` and ``examples`` (registered by :mod:`photolink.cli`)."""
 from __future__ import annotations
 
+import os
 import re
 
 from .._util import tables as _table
 from ..studies import regress
-from ..studies.config import example, examples, load
-from ..studies.sweeps import sweep
+from ..studies.config import example, examples, load, run_cases
 from . import common
 
 #: Seconds to wait for a Dask scheduler before giving up.
@@ -98,7 +98,7 @@ def _cmd_run(args) -> int:
         print(f"{cfg.path}: nothing to run (no [ber.*], [links.*], [paths.*] or [sweep])")
         return 0
     for kind, cs in groups.items():
-        res = sweep(kind, cases=[{**c.settings, "name": c.name} for c in cs], seed=cfg.seed,
+        res = run_cases(cfg, kind, cs, seed=cfg.seed,
                     store=None, workers=args.workers, progress=_progress(args), name=cfg.path.stem)
         everything += [{"kind": kind, **r} for r in res.rows]
         if "-" not in (args.csv, args.json):
@@ -117,8 +117,7 @@ def _run_sweep(cfg, args, before=()) -> int:
     store = None if args.no_store else (args.store or plan.store)
     executor, client = _executor(args)
     try:
-        res = sweep(plan.kind, cases=[{**c.settings, "name": c.name} for c in plan.cases],
-                    seed=plan.seed, store=store, executor=executor,
+        res = run_cases(cfg, plan.kind, plan.cases, seed=plan.seed, store=store, executor=executor,
                     workers=args.workers or plan.workers, chunk_symbols=plan.chunk_symbols,
                     progress=_progress(args), name=plan.name)
     finally:
@@ -129,8 +128,9 @@ def _run_sweep(cfg, args, before=()) -> int:
              "chunks_computed": res.computed, "chunks_reused": res.reused}
     if common.emit(args, "sweep", rows, extra=extra):
         return 0
+    where = "no store (results in memory)" if store is None else f"store {os.path.abspath(res.store)}"
     print(f"sweep {plan.name!r}: {len(res.rows)} cases, {res.computed} chunks computed, "
-          f"{res.reused} reused from {res.store} ({res.seconds:.1f} s)")
+          f"{res.reused} reused; {where} ({res.seconds:.1f} s)")
     print(rows_table(plan.kind, res.rows))
     for path in (args.csv, args.json):
         if path:
@@ -147,7 +147,8 @@ def _cmd_sweep(args) -> int:
 
 def _cmd_regress(args) -> int:
     if args.action == "record":
-        doc = regress.record(args.config, args.baseline, seed=args.seed, workers=args.workers)
+        doc = regress.record(args.config, args.baseline, seed=args.seed, workers=args.workers,
+                             progress=_progress(args))
         rows = {}
         for name, c in doc["cases"].items():
             rows.setdefault(c["kind"], []).append(c["row"])
@@ -160,7 +161,7 @@ def _cmd_regress(args) -> int:
               f"in {args.baseline}")
         return 0
     report = regress.check(args.config, args.baseline, seed=args.seed, confidence=args.confidence,
-                           workers=args.workers)
+                           workers=args.workers, progress=_progress(args))
     doc = report.to_dict()
     records = doc.get("cases") if isinstance(doc.get("cases"), list) else [doc]
     rest = {k: x for k, x in doc.items() if k != "cases"} if records is not doc else {}

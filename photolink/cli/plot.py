@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import plot
 from ..studies import demo
-from ..studies.config import load
+from ..studies.config import load, run_cases
 from ..studies.jobs import BerKind, PathKind, parse_format
 from ..studies.sweeps import make_case, sweep
 from . import common
@@ -37,7 +37,7 @@ def _cmd_sweep(args) -> int:
     if cfg.sweep is None or cfg.sweep.kind != "ber":
         raise ValueError(f"{cfg.path}: `plot sweep` draws the waterfall of a [sweep] of kind 'ber'")
     p = cfg.sweep
-    res = sweep("ber", cases=[{**c.settings, "name": c.name} for c in p.cases], seed=p.seed,
+    res = run_cases(cfg, "ber", p.cases, seed=p.seed,
                 store=args.store or p.store, workers=args.workers, chunk_symbols=p.chunk_symbols,
                 progress=common.progress_enabled(args), name=p.name)
     plot.waterfall(res.rows, path=args.out, title=cfg.title or p.name)
@@ -62,7 +62,7 @@ def _cmd_energy(args) -> int:
     links = [c for c in cfg.entries if c.kind == "link"]
     if not links:
         raise ValueError(f"{cfg.path}: has no [links.*] to plot")
-    res = sweep("link", cases=[{**c.settings, "name": c.name} for c in links], seed=cfg.seed,
+    res = run_cases(cfg, "link", links, seed=cfg.seed,
                 store=None, workers=1, progress=common.progress_enabled(args))
     plot.energy_bars({r["name"]: plot.energy_components(r) for r in res.rows}, path=args.out)
     return _wrote(args.out)

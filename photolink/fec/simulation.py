@@ -317,7 +317,8 @@ def _inner_positions(code: ConcatenatedCode, bit_rel, bits_per_word=128):
 
 
 def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, interleave,
-         n_threads, mode, want_flags, options, piece_bits=PIECE_BITS, chunk_symbols=CHUNK_SYMBOLS):
+         n_threads, mode, want_flags, options, piece_bits=PIECE_BITS, chunk_symbols=CHUNK_SYMBOLS,
+         progress=None):
 
     outer = _check_code(code)
     concatenated = isinstance(code, ConcatenatedCode)
@@ -337,6 +338,8 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
     if unknown:
         raise TypeError(f"unknown stream option(s) {unknown}; allowed: {list(STREAM_OPTIONS)}")
     piece_bits = v.integer("_piece_bits", piece_bits, lo=1 << 10, hi=1 << 40)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable progress(done, total) or None, got {progress!r}")
     ss = _rng.seed_sequence(seed)
     # only a non-default chunk size is passed on, so _stream's callers see the usual arguments
     extra = {} if chunk_symbols == CHUNK_SYMBOLS else {"chunk_symbols": chunk_symbols}
@@ -426,6 +429,8 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
                                                cw_i, pos_i, val_i, fail, mis_local, fidx)
         g0 = g1
         piece += 1
+        if progress is not None:
+            progress(g1, groups_total)
 
     total_symbols = stream.position
     line_bits = total_symbols * bps
@@ -467,8 +472,9 @@ def _popcount16(x) -> np.ndarray:
 # ---- public functions ----------------------------------------------------------------------
 
 def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-             precode=False, interleave=1, mode="count", n_threads=1, _piece_bits: int = PIECE_BITS,
-             _chunk_symbols: int = CHUNK_SYMBOLS, **stream_options) -> FecResult:
+             precode=False, interleave=1, mode="count", n_threads=1, progress=None,
+             _piece_bits: int = PIECE_BITS, _chunk_symbols: int = CHUNK_SYMBOLS,
+             **stream_options) -> FecResult:
     """Stream symbols, map their errors onto RS codewords and count the codewords that fail.
 
     Parameters
@@ -493,6 +499,9 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
         ``disagreements`` counts codewords where the two paths disagree (should be 0).
     n_threads : int
         Threads of the stream simulation; results do not depend on it.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each piece of the run (a progress bar's hook;
+        units are groups of codewords).
     **stream_options
         Passed to :class:`photolink.SymbolStream`: ``ideal_feedback`` (PAM),
         ``linewidth_symbol_period``, ``carrier_recovery``, ``differential`` (QAM; cycle slips
@@ -519,7 +528,8 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
     tally, _, line_bits, mean_burst, ss, n_cw, interleave = _run(
         code, fmt, snr_db, n_codewords, seed=seed, channel=channel, equalizer=equalizer,
         precode=precode, interleave=interleave, n_threads=n_threads, mode=mode, want_flags=False,
-        options=stream_options, piece_bits=_piece_bits, chunk_symbols=_chunk_symbols)
+        options=stream_options, piece_bits=_piece_bits, chunk_symbols=_chunk_symbols,
+        progress=progress)
     outer = _check_code(code)
     return FecResult(
         code=code.name, format=fmt.name, snr_db=float(snr_db), interleave=interleave,

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType, SimpleNamespace
@@ -611,7 +612,7 @@ class Link:
     def simulate(self, n_symbols: int, *, seed: _rng.SeedLike, frame_bytes: int = 64,
                  ideal_feedback: bool = False,
                  precode: bool | None = None, n_threads: int = 1, switch_pj_per_bit: float | None = None,
-                 reach: bool = True) -> LinkResult:
+                 reach: bool = True, progress: Callable[[int, int], None] | None = None) -> LinkResult:
         """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.
 
         Each segment streams its own child stream of ``seed``, with real DFE decisions (so DFE
@@ -630,7 +631,12 @@ class Link:
         code covers the optical lane only, which :func:`photolink.fec.simulate` cannot express:
         ``"independent-errors"``) and coherent links (cFEC/oFEC are threshold models, not decoders:
         ``"fec-model"``).
+
+        ``progress``, when given, is called as ``progress(done, total)`` as the run advances
+        (pieces of the codeword stream, or segments): a progress bar's hook.
         """
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be a callable progress(done, total) or None, got {progress!r}")
         base = self.evaluate(frame_bytes, switch_pj_per_bit, reach=reach)
         if precode is None:
             precode = self.precode
@@ -647,7 +653,7 @@ class Link:
                                  f"({seg.detail.get('failure', 'SNR -inf')}): nothing to simulate")
         if self._decoder_simulable(segs):
             return self._simulate_codewords(base, segs, n, ss, frame_bytes, ideal_feedback, precode,
-                                            n_threads)
+                                            n_threads, progress)
         errors, bits, seg_out = 0, 0, []
         for i, seg in enumerate(segs):
             kw = dict(seed=_rng.child(ss, i), n_threads=n_threads)
@@ -660,6 +666,8 @@ class Link:
             bits = r.bits
             seg_out.append({**_segment_dict(seg), "ber": r.ber, "ber_ci": list(r.ci),
                             "bit_errors": r.bit_errors, "bits": r.bits})
+            if progress is not None:
+                progress(i + 1, len(segs))
         ber = errors / bits
         ci = clopper_pearson(errors, bits)
         code = self.fec
@@ -702,13 +710,13 @@ class Link:
         return len(segs) == 1 or isinstance(code, _fec.RS)
 
     def _simulate_codewords(self, base, segs, n, ss, frame_bytes, ideal_feedback, precode,
-                            n_threads) -> LinkResult:
+                            n_threads, progress=None) -> LinkResult:
         code = self.fec
         bps = self.fmt.bits_per_symbol
         n_cw = max(1, -(-n * bps // int(math.ceil(code.codeword_bits))))
         fmt, snr, kw = self._codeword_stream(segs, precode, ideal_feedback)
         n_cw = -(-n_cw // self.interleave) * self.interleave
-        r = _fec.simulate(code, fmt, snr, n_cw, seed=ss, n_threads=n_threads, **kw)
+        r = _fec.simulate(code, fmt, snr, n_cw, seed=ss, n_threads=n_threads, progress=progress, **kw)
         symbols = r.line_bits // bps
         if isinstance(fmt, _SegmentStreams):
             tallies = fmt.tallies

@@ -54,7 +54,7 @@ import tomllib
 
 from .._util import validate as v
 from . import jobs
-from .sweeps import MAX_CASES, Case, expand, make_case, name_cases
+from .sweeps import MAX_CASES, Case, CaseFailed, SweepResult, expand, make_case, name_cases, sweep
 
 TOP_KEYS = ("title", "seed", "ber", "links", "switches", "traffic", "paths", "sweep", "regress")
 SWEEP_KEYS = ("kind", "name", "base", "seed", "store", "chunk_symbols", "workers", "fixed", "grid",
@@ -68,7 +68,14 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class ConfigError(ValueError):
-    """A configuration file is missing, is not TOML, or has a bad key or value."""
+    """A configuration file is missing, is not TOML, or has a bad key or value.
+
+    ``path``, ``key`` (the dotted key path) and ``detail`` say where and what, when known.
+    """
+
+    def __init__(self, message: str, *, path=None, key: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.path, self.key, self.detail = path, key, detail
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,45 @@ class Config:
         """Every case of the file: the named entries, then the sweep's cases."""
         return list(self.entries) + (list(self.sweep.cases) if self.sweep else [])
 
+    def key_of(self, case_name: str) -> str:
+        """Where a case comes from in the file: ``"ber.main"``, ``"sweep (case 'x[snr_db=12]')"``."""
+        for c in self.entries:
+            if c.name == case_name:
+                return f"{_SECTION[c.kind]}.{c.name}"
+        return f"sweep (case {case_name!r})" if self.sweep is not None else repr(case_name)
+
+
+def run_cases(cfg: Config, kind: str, cases, **options) -> SweepResult:
+    """:func:`photolink.sweep` over cases of ``cfg``; an error raised while a case runs names
+    the config file and the case's key.
+
+    Parameters
+    ----------
+    cfg : Config
+    kind : {"ber", "link", "path"}
+    cases : sequence of Case
+        Cases of ``cfg`` (its entries of one kind, or its sweep's cases).
+    **options
+        Passed on to :func:`photolink.sweep` (``seed`` and ``store`` are required).
+
+    Raises
+    ------
+    ConfigError
+        A case raised ValueError, TypeError or ArithmeticError while running (bad input that
+        loading could not see); the message names the file, the key and the case.
+    CaseFailed
+        Any other error of a case, its message prefixed with the file and the key.
+    """
+    try:
+        return sweep(kind, cases=[{**c.settings, "name": c.name} for c in cases], **options)
+    except CaseFailed as exc:
+        key = cfg.key_of(exc.case)
+        msg = f"{cfg.path}: {key}: while running: {type(exc.error).__name__}: {exc.error}"
+        if isinstance(exc.error, (ValueError, TypeError, ArithmeticError)):
+            raise ConfigError(msg, path=cfg.path, key=key, detail=str(exc.error)) from exc
+        exc.args = (f"{msg} (chunk {exc.chunk})",)
+        raise
+
 
 def example(name: str) -> Path:
     """Path of a shipped example config, e.g. ``example("ber_waterfall")``."""
@@ -134,7 +180,7 @@ class _Ctx:
         self.path = path
 
     def error(self, key: str, msg: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {msg}")
+        return ConfigError(f"{self.path}: {key}: {msg}", path=self.path, key=key, detail=msg)
 
     def table(self, value, key: str) -> dict:
         if not isinstance(value, dict):
@@ -394,7 +440,14 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     def prepare(i, c, point):
         raw = {**base, **fixed, **c, **point}
         if kind == "path":
-            return _resolve_path(ctx, raw, "sweep", links, switches, traffic)
+            try:
+                return _resolve_path(ctx, raw, "sweep", links, switches, traffic)
+            except ConfigError as exc:            # name where the key came from (fixed, grid, ...)
+                head, _, rest = (exc.key or "").removeprefix("sweep.").partition(".")
+                src = where(i).get(head)
+                if exc.key is None or src is None or not exc.key.startswith("sweep."):
+                    raise
+                raise ctx.error(f"{src}.{head}{'.' + rest if rest else ''}", exc.detail) from None
         if kind == "link":
             return _resolve_link(raw, links)
         return raw

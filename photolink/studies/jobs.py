@@ -103,7 +103,7 @@ def did_you_mean(word, allowed) -> str:
 def _no_unknown(s, allowed, context=""):
     extra = sorted((str(k) for k in set(s) - set(allowed)))
     if extra:
-        raise SettingError(extra[0], f"is not a setting{context}{did_you_mean(extra[0], allowed)}; "
+        raise SettingError(extra[0], f"unknown key{did_you_mean(extra[0], allowed)}: not a setting{context}; "
                                      f"allowed: {sorted(allowed)}")
 
 
@@ -448,12 +448,23 @@ class PathKind:
             raise SettingError("hops", f"must be a non-empty list of links and switches, got {hops!r}")
         norm = []
         for i, h in enumerate(hops):
+            if isinstance(h, Mapping) and "preset" not in h:
+                try:
+                    _no_unknown(h, {"link", "switch"}, " of a hop (a link preset name, or a table "
+                                                       "with preset, link or switch)")
+                except SettingError as exc:
+                    raise SettingError(f"hops[{i}].{exc.key}", exc.detail) from None
             if isinstance(h, Mapping) and set(h) == {"switch"}:
+                if not isinstance(h["switch"], Mapping):
+                    raise SettingError(f"hops[{i}].switch", f"must be a table, got {h['switch']!r}")
                 sw = dict(h["switch"])
-                _no_unknown(sw, {"latency_ns", "mode"}, " of a switch")
-                spec = {"latency_ns": _real(sw, "latency_ns", lo=0, hi=1e9, required=True)}
-                if "mode" in sw:
-                    spec["mode"] = _str(sw, "mode")
+                try:
+                    _no_unknown(sw, {"latency_ns", "mode"}, " of a switch")
+                    spec = {"latency_ns": _real(sw, "latency_ns", lo=0, hi=1e9, required=True)}
+                    if "mode" in sw:
+                        spec["mode"] = _str(sw, "mode")
+                except SettingError as exc:
+                    raise SettingError(f"hops[{i}].switch.{exc.key}", exc.detail) from None
                 norm.append({"switch": spec})
             else:
                 inner = h["link"] if isinstance(h, Mapping) and set(h) == {"link"} else h

@@ -94,7 +94,8 @@ def apply(obj, table: Mapping, path: str):
         if not isinstance(key, str) or field not in fields:
             allowed = sorted(fields | (set(ALIASES) if type(obj) is links.Link else set()))
             what = "a link" if type(obj) is links.Link else f"a {type(obj).__name__}"
-            raise SpecError(where, f"is not a setting of {what}{_hint(key, allowed)}; allowed: {allowed}")
+            raise SpecError(where, f"unknown key{_hint(key, allowed)}: not a setting of {what}; "
+                                   f"allowed: {allowed}")
         changes[field] = _value(obj, field, value, hints.get(field), where)
     try:
         return dataclasses.replace(obj, **changes)
@@ -173,7 +174,8 @@ def construct(cls, table, path: str):
     kw = {}
     for key, value in table.items():
         if key not in fields:
-            raise SpecError(f"{path}{key}", f"is not a setting of a {cls.__name__}{_hint(key, fields)}; "
+            raise SpecError(f"{path}{key}", f"unknown key{_hint(key, fields)}: not a setting of a "
+                                            f"{cls.__name__}; "
                                             f"allowed: {sorted(fields)}")
         sub = _dataclass_of(hints.get(key))
         kw[key] = construct(sub, value, f"{path}{key}.") if sub and isinstance(value, Mapping) else \

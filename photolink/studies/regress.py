@@ -32,8 +32,7 @@ from scipy import stats as _st
 
 from .._util import tables as _table
 from .._util.version import __version__
-from .config import Config, load
-from .sweeps import sweep as _sweep
+from .config import Config, load, run_cases
 
 BASELINE_FORMAT = "photolink-baseline"
 #: Link figures that are worse when larger / when smaller.
@@ -116,16 +115,17 @@ def worse_p_value(kind: str, current: dict, baseline: dict) -> tuple[float, str]
     return (0.0 if worse else 1.0), ("worse: " + ", ".join(worse) if worse else a["name"])
 
 
-def _run_cases(cfg: Config, seed, workers, executor) -> dict:
+def _run_cases(cfg: Config, seed, workers, executor, progress="auto") -> dict:
     """Run every case of the config (no store): ``{name: (kind, row)}``."""
     out = {}
     groups: dict = {}
     for c in cfg.cases():
         groups.setdefault(c.kind, []).append(c)
     for kind, cs in groups.items():
-        res = _sweep(kind, cases=[{**c.settings, "name": c.name} for c in cs],
+        res = run_cases(cfg, kind, cs,
                      seed=cfg.seed if seed is None else seed, store=None, executor=executor,
-                     workers=workers, progress=False, name=cfg.path.stem)
+                     workers=workers, progress=progress,
+                     name=cfg.path.stem if len(groups) == 1 else f"{cfg.path.stem} {kind}")
         for row in res.rows:
             out[row["name"]] = (kind, row)
     return out
@@ -136,7 +136,7 @@ def _load_config(config) -> Config:
 
 
 def record(config, baseline, *, seed: int | None = None, workers: int | None = 1,
-           executor=None) -> dict:
+           executor=None, progress: bool | str = "auto") -> dict:
     """Run every case of ``config`` and write the baseline file (JSON).
 
     Parameters
@@ -148,6 +148,9 @@ def record(config, baseline, *, seed: int | None = None, workers: int | None = 1
         Seed of the runs (default: the config's).
     workers, executor
         As for :func:`photolink.sweep` (default: this process only).
+    progress : "auto" or bool
+        Progress bar of the runs, as for :func:`photolink.sweep` ("auto": on a terminal or in
+        a notebook).
 
     Returns
     -------
@@ -155,7 +158,7 @@ def record(config, baseline, *, seed: int | None = None, workers: int | None = 1
         What was written.
     """
     cfg = _load_config(config)
-    rows = _run_cases(cfg, seed, workers, executor)
+    rows = _run_cases(cfg, seed, workers, executor, progress)
     doc = {"format": BASELINE_FORMAT, "photolink": __version__, "config": str(cfg.path),
            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "confidence": cfg.confidence,
            "cases": {name: {"kind": kind, "seed": row["seed"], "case_key": row["case_key"],
@@ -341,7 +344,7 @@ class CheckReport:
 
 
 def check(config, baseline, *, seed: int | None = None, confidence: float | None = None,
-          workers: int | None = 1, executor=None) -> CheckReport:
+          workers: int | None = 1, executor=None, progress: bool | str = "auto") -> CheckReport:
     """Rerun every case of ``config`` and compare it with ``baseline``.
 
     Cases are matched by name. A case is ``"WORSE"`` when the one-sided test (see the module
@@ -359,6 +362,8 @@ def check(config, baseline, *, seed: int | None = None, confidence: float | None
         Default: the config's ``[regress] confidence`` (0.99).
     workers, executor
         As for :func:`photolink.sweep`.
+    progress : "auto" or bool
+        Progress bar of the reruns ("auto": on a terminal or in a notebook).
     """
     cfg = _load_config(config)
     base = read_baseline(baseline)
@@ -366,7 +371,7 @@ def check(config, baseline, *, seed: int | None = None, confidence: float | None
     if not 0.5 <= conf < 1:
         raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
     alpha = 1 - conf
-    rows = _run_cases(cfg, seed, workers, executor)
+    rows = _run_cases(cfg, seed, workers, executor, progress)
     out = []
     for name, (kind, row) in rows.items():
         b = base["cases"].get(name)

@@ -22,7 +22,6 @@ import os
 import signal
 import threading
 import time
-import warnings
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,19 +37,21 @@ from .store import Store, StoreError
 
 #: Row keys a sweep sets itself; a figure of the same name gets the kind as prefix ("link_name").
 _RESERVED = ("name", "seed", "case_key")
-class _DefaultStore(str):
-    """The default store's name, told apart from the same name passed on purpose."""
-
-
-#: Default store file of :func:`sweep` (in the working directory); using it warns, naming the file.
-DEFAULT_STORE = _DefaultStore("photolink-results.sqlite")
-
-
 class SweepInterrupted(RuntimeError):
     """The executor broke (a worker was killed, the cluster went away) before the sweep ended.
 
     Every chunk finished before that point is in the store: run the same sweep again to resume.
     """
+
+
+class CaseFailed(RuntimeError):
+    """A case raised while it ran: names the case (``case``), its ``kind``, the ``chunk`` and
+    the original exception (``error``, also ``__cause__``)."""
+
+    def __init__(self, case: str, kind: str, chunk, error: BaseException):
+        super().__init__(f"case {case!r} (kind {kind!r}), chunk {chunk} failed: "
+                         f"{type(error).__name__}: {error}")
+        self.case, self.kind, self.chunk, self.error = case, kind, chunk, error
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ class _Progress:
 
 
 def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | None = None,
-          fixed: Mapping | None = None, seed: int, store: str | os.PathLike | Store | None = DEFAULT_STORE,
+          fixed: Mapping | None = None, seed: int, store: str | os.PathLike | Store | None,
           executor: cf.Executor | None = None,
           workers: int | None = None, chunk_symbols: int = jobs.DEFAULT_CHUNK_SYMBOLS,
           progress: bool | str | Callable[[int, int], None] = "auto", name: str = "sweep",
@@ -362,8 +363,9 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     seed : int
         Seed of the sweep (>= 0): each case's seed derives from it and the case's settings.
     store : str, pathlib.Path, Store or None
-        SQLite result store (default ``photolink-results.sqlite`` in the working directory, with
-        a UserWarning naming the file); ``None`` keeps results in memory (nothing to resume from).
+        SQLite result store, required (no file is written unless named here): a path (created
+        if missing; :attr:`SweepResult.store` reports it) or an open :class:`Store`; ``None``
+        keeps results in memory (nothing to resume from).
     executor : concurrent.futures.Executor, optional
         Where chunks run, e.g. ``distributed.Client(...).get_executor()``. Default: a local
         process pool of ``workers`` processes, or this process when ``workers == 1``.
@@ -417,10 +419,9 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
     sweep_id = _digest({"name": name, "kind": kind, "seed": seed,
                         "cases": [[c.name, c.settings] for c in the_cases], "options": options})[:32]
 
-    if store is DEFAULT_STORE:
-        warnings.warn(f"sweep(): no store given, so finished chunks are saved in "
-                      f"{os.path.abspath(store)} (the default); pass store=None to keep results in "
-                      f"memory, or store=PATH to choose the file", UserWarning, stacklevel=2)
+    if store is not None and not isinstance(store, (str, os.PathLike, Store)):
+        raise TypeError(f"store must be a file path, a photolink Store or None (results in "
+                        f"memory), got {type(store).__name__} {store!r}")
     own_store = not isinstance(store, Store)
     db = Store(":memory:" if store is None else store) if own_store else store
     try:
@@ -477,7 +478,14 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
     workers = workers or os.cpu_count() or 1
     if executor is None and (workers == 1 or len(todo) == 1):
         for task in todo:                     # in this process: Ctrl-C keeps what finished
-            record(task, _run_chunk(*args(task)))
+            try:
+                value = _run_chunk(*args(task))
+            except (ImportError, MemoryError):
+                raise
+            except Exception as exc:
+                c = the_cases[task[0]]
+                raise CaseFailed(c.name, c.kind, task[1], exc) from exc
+            record(task, value)
         return
     own = executor is None
     pool = cf.ProcessPoolExecutor(min(workers, len(todo)), initializer=_worker_init,
@@ -507,8 +515,7 @@ def _execute(todo, the_cases, seed, db, results, bar, executor, workers, max_in_
                             f"the executor lost a worker ({exc!r}); {len(results)} finished chunks "
                             f"are saved in {db.path}: run the same sweep again to resume") from exc
                     c = the_cases[task[0]]
-                    raise RuntimeError(f"case {c.name!r} (kind {c.kind!r}), chunk {task[1]} failed: "
-                                       f"{type(exc).__name__}: {exc}") from exc
+                    raise CaseFailed(c.name, c.kind, task[1], exc) from exc
                 record(task, value)
         clean = True
     except KeyboardInterrupt:

@@ -19,7 +19,8 @@ solver, read by scikit-rf; photolink writes no Touchstone parser):
    frequency), the band-limited impulse response, and the response to a one-UI rectangular
    transmit pulse, rolled so that its peak lies ``lead_ui`` UI from the start.
 
-scikit-rf is needed for networks and Touchstone files only (``pip install photolink[channels]``);
+scikit-rf is needed for networks and Touchstone files only (``pip install scikit-rf``, or in a
+clone of photolink ``pip install -e ".[channels]"``);
 a pulse of one's own needs nothing (:meth:`photolink.Channel.from_pulse`).
 """
 from __future__ import annotations
@@ -54,7 +55,8 @@ def _skrf():
         import skrf
     except ImportError as err:     # pragma: no cover - depends on the environment
         raise ImportError("Touchstone files and networks need scikit-rf: "
-                          "pip install 'photolink[channels]' (or pip install scikit-rf)") from err
+                          "pip install scikit-rf (or, in a clone of photolink, "
+                          "pip install -e \".[channels]\")") from err
     return skrf
 
 

@@ -2,6 +2,7 @@
 writing into tmp_path: the exit code, the key lines of the output and the files."""
 import csv
 import json
+import sys
 
 import pytest
 
@@ -22,8 +23,21 @@ def written(path, min_bytes=1000):
 
 
 @pytest.mark.slow
-def test_demo(tmp_path, capsys):
+@pytest.mark.filterwarnings("error::UserWarning")     # issue 15: no matplotlib loc="best" warning
+def test_demo(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)   # a terminal
+    from photolink.cli import demo
+    bars = {}
+
+    def spy(breakdown, **kw):
+        bars.update(breakdown=breakdown, **kw)
+        return energy_bars(breakdown, **kw)
+    energy_bars = demo.plot.energy_bars
+    monkeypatch.setattr(demo.plot, "energy_bars", spy)
     out = run(capsys, "demo", "--out-dir", tmp_path, "--packets", 20_000)
+    # the bars are at different lengths: each bar says its length, the title says so
+    assert all(label.endswith(" m") for label in bars["breakdown"]) and "length" in bars["title"]
+    assert "demo: 100%" in out                           # its progress bar (stderr)
     for tech in ("copper", "copper @ reach", "copper +50%", "pluggable", "LPO", "CPO"):
         assert f"\n{tech} " in out
     assert "burst-model" in out and "llr p99.9" in out and "95% CI" in out

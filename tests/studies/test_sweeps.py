@@ -256,7 +256,7 @@ def test_exports(tmp_path, reference):
     ({"fixed": {"format": "PAM4", "snr": 3}}, SettingError, "snr.*allowed"),
     ({"fixed": {"format": "PAM4", "n_symbols": -3}}, SettingError, r"n_symbols.*\[1,"),
     ({"fixed": {"format": "PAM4", "method": "importance", "n_symbols": 5}}, SettingError,
-     "n_symbols: is not a setting of method 'importance'"),
+     "n_symbols: unknown key: not a setting of method 'importance'"),
 ])
 def test_bad_arguments(kw, exc, match):
     args = {"seed": 1, "fixed": FIXED, "store": None, "progress": False, **kw}

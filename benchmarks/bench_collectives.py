@@ -10,12 +10,18 @@ Runs (issue 14 targets in brackets):
 No peer runs here (ASTRA-sim and SimAI are not packaged); the closed form is the reference.
 
     python benchmarks/bench_collectives.py [--ranks 1024] [--a2a-ranks 512] [--skip-packet]
+    pytest benchmarks/bench_collectives.py --benchmark-only [--bench-quick]
+
+Under pytest the "peer" is the closed form: the ratio recorded is the simulated completion time
+over the alpha-beta closed form (target <= 1.01), and the wall time against its budget.
 """
 from __future__ import annotations
 
 import argparse
 import math
 import time
+
+from _bench import photolink_seconds, record
 
 from photolink import net
 from photolink.net import collectives as C
@@ -35,6 +41,33 @@ def line(label, fab, sch, mode):
     cf = C.closed_form_ns(sch.name, sch.n_ranks, sch.message_bytes, 100.0, a)
     print(f"{label:<44} {mode:<6} {r.completion_ns / 1e3:12.1f} us  closed form {cf / 1e3:12.1f} us "
           f"({r.completion_ns / cf - 1:+.2%})  wall {wall:7.2f} s")
+
+
+def _completion_over_closed_form(fab, sch, mode) -> float:
+    r = C.run(fab, sch, seed=1, mode=mode)
+    a = float(flowsim.route_latency_ns(fab, [0], [fab.topology.hosts[-1]])[0])
+    return r.completion_ns / C.closed_form_ns(sch.name, sch.n_ranks, sch.message_bytes, 100.0, a)
+
+
+def test_ring_all_reduce_packet_mode(benchmark, request, quick):
+    """1,024-rank (quick: 64) ring all-reduce of 64 MB in packet mode: wall time (< 60 s) and
+    completion time against the alpha-beta closed form."""
+    ranks = 64 if quick else 1024
+    fab, ring = net.Fabric(leaf_spine_for(ranks)), C.ring_all_reduce(ranks, 64e6)
+    seconds = photolink_seconds(benchmark, lambda: C.run(fab, ring, seed=1, mode="packet"), 1)
+    record(request, benchmark, photolink_rate=seconds, peer_rate=None, unit="s wall",
+           ratio=_completion_over_closed_form(fab, ring, "packet"), target=1.01,
+           higher_is_better=False, peer_name="alpha-beta closed form (completion-time ratio)")
+
+
+def test_ring_all_reduce_flow_mode(benchmark, request, quick):
+    """The same ring all-reduce in flow mode (max-min fair sharing)."""
+    ranks = 64 if quick else 1024
+    fab, ring = net.Fabric(leaf_spine_for(ranks)), C.ring_all_reduce(ranks, 64e6)
+    seconds = photolink_seconds(benchmark, lambda: C.run(fab, ring, seed=1, mode="flow"), 1)
+    record(request, benchmark, photolink_rate=seconds, peer_rate=None, unit="s wall",
+           ratio=_completion_over_closed_form(fab, ring, "flow"), target=1.01,
+           higher_is_better=False, peer_name="alpha-beta closed form (completion-time ratio)")
 
 
 def main(argv=None) -> None:

@@ -25,7 +25,10 @@ WIDTH = 99
 
 LINK_COLUMNS = [("technology", "technology"), ("preset", "preset"), ("m", "length_m"),
                 ("reach m", "reach_m"), ("pre-FEC BER", "pre_fec_ber"), ("CWER", "cwer"),
-                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("pJ/bit", "link_pj_per_bit"), ("W", "link_w")]
+                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("margin dB", "margin"), ("pJ/bit", "link_pj_per_bit"),
+                ("W", "link_w")]
+#: How the link table names each technology's margin (``margin_kind``).
+MARGIN_SHORT = {"com-like-db": "COM", "optical-power-db": "opt", "osnr-db": "OSNR", "none": ""}
 PATH_COLUMNS = [("technology", "technology"), ("pJ/bit", "path_pj_per_bit"), ("loss", "loss_ratio"),
                 ("95% CI", "loss_ci"), ("llr loss", "llr_loss_ratio"), ("resends", "resends_per_packet"),
                 ("p50 ns", "p50_ns"), ("p99.9 ns", "p999_ns"), ("llr p99.9", "llr_p999_ns")]
@@ -42,6 +45,8 @@ def _cells(rows):
             c[k] = "0" if r[k] == 0 else f"{r[k]:.1e}"
         c["loss_ci"] = "[" + ", ".join("0" if x == 0 else f"{x:.1e}"
                                        for x in map(float, r["loss_ci"].strip("[]").split(", "))) + "]"
+        if "margin_db" in r:
+            c["margin"] = f"{r['margin_db']:.1f} {MARGIN_SHORT.get(r.get('margin_kind'), '')}".strip()
         for k in ("length_m", "reach_m", "link_pj_per_bit", "link_w", "path_pj_per_bit"):
             c[k] = f"{r[k]:.3g}" if r[k] < 1e4 else f"{r[k]:.2e}"
         for k in ("p50_ns", "p99_ns", "p999_ns", "llr_p999_ns"):

@@ -152,7 +152,7 @@ _add(Link(
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, rated_reach_m=2.0,
+    pcs_ns=40.0, rated_reach_m=2.0, rated_reach_basis="datasheet",
     source="[ref:dac-100g-reach] 100G/lane passive DAC ~1.5-2 m (D); [ref:dac-passive-power] <= 0.1 W (D); "
            "[ref:kp4-code] KP4 (S); [ref:twinax-propagation] <= 4.5 ns/m (D); PCS latency [ref:photolink-pcs-latency] E"))
 
@@ -175,7 +175,7 @@ _add(Link(
            Part("retimer", 6.0, source="[ref:photolink-aec] E (photolink): PAM4 retimer DSP, ~4.8 W per 800G end"),
            Part("misc", w=0.2, source="[ref:photolink-aec] E (photolink): MCU")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=4.5,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=4.5, rated_reach_basis="estimate",
     source="Active electrical cable with a retimer per end [ref:photolink-aec]: no sourced AEC power or reach "
            "(E throughout); [ref:kp4-code] KP4 (S); [ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
@@ -254,7 +254,7 @@ _add(Link(
            Part("driver", w=1.5, source="[ref:photolink-parts] E (photolink)"), Part("tia", w=0.8, source="[ref:photolink-parts] E (photolink)"),
            Part("laser", w=3.0, source="[ref:photolink-parts] E (photolink): tunable ITLA with TEC"),
            Part("misc", w=0.7, source="[ref:photolink-parts] E (photolink): MCU, bias control")),
-    pcs_ns=40.0, rated_reach_m=120_000.0,
+    pcs_ns=40.0, rated_reach_m=120_000.0, rated_reach_basis="estimate",
     source="[ref:zr-module-power] 400ZR module < 20 W (D); [ref:zr-cfec] 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s "
            "line (D); [ref:zr-osnr-threshold] 400ZR OSNR 26 dB at threshold (D), [ref:osnr-to-snr] OSNR -> SNR (S); [ref:zr-module-latency] 400ZR module "
            "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
@@ -269,7 +269,7 @@ _add(Link(
            Part("driver", 4.0, source="[ref:photolink-lpo-16t] E (photolink): linear MZM drivers, 200G/lane"),
            Part("tia", 1.5, source="[ref:photolink-lpo-16t] E (photolink): linear TIA with CTLE, 200G/lane"),
            Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
-    pcs_ns=40.0, rated_reach_m=500.0,
+    pcs_ns=40.0, rated_reach_m=500.0, rated_reach_basis="estimate",
     source="[ref:photolink-lpo-16t] 1.6T LPO: 8 x 200G PAM4 linear drive, host-to-host equalisation and inner code "
            "(E throughout; no sourced 1.6T LPO figures); [ref:lpo-vs-dsp-power] 800G LPO vs DSP (E); "
            "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft)"))
@@ -282,7 +282,7 @@ _add(Link(
            Part("retimer", 5.0, source="[ref:photolink-aec] E (photolink): 200G/lane PAM4 retimer DSP, ~8 W per 1.6T end"),
            Part("misc", w=0.3, source="[ref:photolink-aec] E (photolink): MCU")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=2.5,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=2.5, rated_reach_basis="estimate",
     source="Active electrical cable, 8 x 200G, a retimer per end [ref:photolink-aec] (E throughout); "
            "[ref:dj-com-parameters] 802.3dj COM values (S secondary); [ref:kp4-code] KP4 (S); "
            "[ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))

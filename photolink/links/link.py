@@ -68,6 +68,8 @@ _MARGIN_RANGE = (-30.0, 60.0)
 MARGIN_KINDS = {"passive-copper": ("com-like-db", 3.0), "active-copper": ("com-like-db", 3.0),
                 "dsp-optics": ("optical-power-db", 0.0), "linear-optics": ("optical-power-db", 0.0),
                 "coherent": ("osnr-db", 0.0), "ideal": ("none", 0.0)}
+#: What sets a link's rated reach (Link.rated_reach_basis; LinkResult.rated_reach_limit).
+RATED_REACH_BASES = ("spec", "datasheet", "estimate")
 #: COM's pass mark [ref:com-pass-3db].
 COM_PASS_DB = 3.0
 
@@ -227,6 +229,9 @@ class LinkResult:
         longest length came first; for coherent: the DSP's dispersion tolerance).
     rated_reach_m : float or None
         Reach the product or standard is rated for (``rated_reach_limit`` says which).
+    rated_reach_limit : str
+        What sets ``rated_reach_m``: ``"spec"``, ``"datasheet"`` or ``"estimate"``
+        (:data:`RATED_REACH_BASES`), ``"none"`` without a rating.
     segments : tuple of dict
     warnings : tuple of str
     """
@@ -270,6 +275,7 @@ class LinkResult:
     noise_margin_db: float = math.inf
     ber_error_free_feedback: float = 0.0
     ber_with_propagation: float = 0.0
+    rated_reach_limit: str = "none"
     _code: object = field(default=None, repr=False, compare=False)
     _interleave: int = field(default=1, repr=False, compare=False)
 
@@ -356,6 +362,9 @@ class Link:
     rated_reach_m : float, optional
         Reach the product or standard is rated for (lengths past it are flagged); presets keep it
         within the physics reach (:meth:`reach_m`).
+    rated_reach_basis : str
+        What sets ``rated_reach_m`` (one of :data:`RATED_REACH_BASES`): ``"spec"`` (an IEEE or MSA
+        specification), ``"datasheet"`` (a product rating) or ``"estimate"`` (photolink's own).
     precode : bool
         IEEE 802.3 1/(1+D) mod M precoding on the electrical lanes (802.3ck/dj receivers request
         it in link training [ref:ck-precoding]): a DFE error burst then shows as two data errors
@@ -402,6 +411,7 @@ class Link:
     retimer_ns: float = 0.0
     pcs_overhead: float = 1 / 256
     rated_reach_m: float | None = None
+    rated_reach_basis: str = "spec"
     propagation_ns: float | None = None
     source: str = ""
     precode: bool = False
@@ -431,6 +441,7 @@ class Link:
             v.real("propagation_ns", self.propagation_ns, lo=0.0, hi=1e9)
         if self.rated_reach_m is not None:
             v.real("rated_reach_m", self.rated_reach_m, lo=0.0, hi=1e8)
+        v.choice("rated_reach_basis", self.rated_reach_basis, RATED_REACH_BASES)
         if not (isinstance(self.dsp_snr_db, numbers.Real) and self.dsp_snr_db == math.inf):
             v.real("dsp_snr_db", self.dsp_snr_db, lo=0.0, hi=80.0)
         v.real("lane_rate_gbps", self.lane_rate_gbps, lo=0.0, hi=2000.0, lo_open=True)
@@ -1074,7 +1085,8 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
         energy_pj_per_bit=power / rate * 1000, power_w=power, module_power_w=module_w,
         energy_breakdown_w=watts, energy_breakdown_pj_per_bit={k: x / rate * 1000 for k, x in watts.items()},
         latency_ns=sum(latency.values()), latency_breakdown_ns=latency, frame_bytes=frame_bytes,
-        rated_reach_m=link.rated_reach_m, method="evaluate", symbols=0, bit_errors=0,
+        rated_reach_m=link.rated_reach_m, method="evaluate",
+        rated_reach_limit="none" if link.rated_reach_m is None else link.rated_reach_basis, symbols=0, bit_errors=0,
         pre_fec_ber_ci=None, cwer_ci=None)
     if link.technology == "ideal":
         return LinkResult(

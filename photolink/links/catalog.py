@@ -222,7 +222,7 @@ _add(Link(
 
 _add(Link(
     name="cpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
-    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_CHASE, host_serdes=SERDES_224G,
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_200G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
     parts=(_host(1.5, "[ref:photolink-serdes-energy] E (photolink): 200G short-reach SerDes (112G XSR is 1.1 pJ/b, D)"),
@@ -231,11 +231,11 @@ _add(Link(
            Part("misc", w=0.2, source="[ref:photolink-parts] E (photolink): engine control")),
     pcs_ns=40.0, rated_reach_m=500.0,
     source="[ref:cpo-nvidia-power] CPO vs pluggable (NVIDIA) ~30 W -> ~9 W per 1.6T port, [ref:cpo-host-loss] host "
-           "electrical loss ~22 dB -> ~4 dB at 200G (P); [ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4 (S draft)"))
+           "electrical loss ~22 dB -> ~4 dB at 200G (P); [ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4 (S draft), Chase-2 soft decoding, threshold 4.9e-3 [ref:dj-inner-code-soft] (E, measured)"))
 
 _add(Link(
     name="dr4-1.6t", technology="dsp-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
-    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_CHASE, host_serdes=SERDES_224G,
     module_serdes=SERDES_224G, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     tx=TX_EML_200G, rx=RX_PIN_TIA, connectors=2, connector_loss_db=0.5, dsp_snr_db=22.0,
     parts=(_host(4.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E),
@@ -244,7 +244,7 @@ _add(Link(
            Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
     source="[ref:cpo-nvidia-power] CPO vs pluggable (NVIDIA) ~30 W per 1.6T pluggable port (P); "
-           "[ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft); [ref:dr8-800g-reach] DR 500 m (S/E)"))
+           "[ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft), Chase-2 soft decoding, threshold 4.9e-3 [ref:dj-inner-code-soft] (E, measured); [ref:dr8-800g-reach] DR 500 m (S/E)"))
 
 _add(Link(
     name="zr-400g", technology="coherent", lanes=1, lane_rate_gbps=400.0, fmt=DP_16QAM,
@@ -262,7 +262,7 @@ _add(Link(
 
 _add(Link(
     name="lpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
-    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_CHASE, host_serdes=SERDES_224G,
     host_channel=(HOST_TRACE, CONNECTOR), optics_loss=(LINEAR_OPTICS,),
     tx=TX_SIPH_200G, rx=RX_LINEAR_TIA, connectors=2, connector_loss_db=0.5,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E + " + inner decoder"),
@@ -272,7 +272,7 @@ _add(Link(
     pcs_ns=40.0, rated_reach_m=500.0, rated_reach_basis="estimate",
     source="[ref:photolink-lpo-16t] 1.6T LPO: 8 x 200G PAM4 linear drive, host-to-host equalisation and inner code "
            "(E throughout; no sourced 1.6T LPO figures); [ref:lpo-vs-dsp-power] 800G LPO vs DSP (E); "
-           "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft)"))
+           "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft), Chase-2 soft decoding [ref:dj-inner-code-soft] (E, measured)"))
 
 _add(Link(
     name="aec-1.6t", technology="active-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,

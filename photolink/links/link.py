@@ -708,7 +708,7 @@ class Link:
         code = self.fec
         if not isinstance(self.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
             return False
-        if self._outer().symbol_bits != 10:
+        if self._outer().symbol_bits != 10 or getattr(code, "soft", False):
             return False
         return len(segs) == 1 or isinstance(code, _fec.RS)
 
@@ -942,6 +942,8 @@ def _burst_lanes(link: Link, segs) -> list | None:
     symbols that do not tile the RS symbols)."""
     code = link.fec
     if not isinstance(link.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
+        return None
+    if getattr(code, "soft", False):       # soft inner decoding: mapped by its measured threshold
         return None
     bps = link.fmt.bits_per_symbol
     inner = getattr(code, "inner", None)

@@ -117,6 +117,14 @@ ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementat
                             "(E), sized so that the required OSNR with allowances is the 26 dB/0.1 nm of "
                             "[ref:zr-osnr-threshold] (D); TX OSNR 34 dB [ref:zr-tx-osnr] (E)")
 
+#: 800ZR transceiver: DP-16QAM at ~118 GBd with oFEC [ref:800zr-oif] (E); a typical implementation
+#: SNR of 17 dB (1 dB below 400ZR's at twice the symbol rate) and the same allowances
+#: [ref:photolink-800zr-trx] (E).
+ZR800_TRX = CoherentTrx("800ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=17.0,
+                        max_symbol_rate_gbd=125.0, implementation_allowance_db=2.0, ageing_allowance_db=1.7,
+                        source="[ref:photolink-800zr-trx] typical implementation SNR 17 dB, allowances 2.0 + 1.7 dB (E); "
+                               "TX OSNR 34 dB as 400ZR [ref:zr-tx-osnr] (E); DP-16QAM ~118 GBd, oFEC [ref:800zr-oif] (E)")
+
 # ---- energy parts ------------------------------------------------------------------------------
 _FEC_E = "[ref:photolink-fec-logic-energy] E (photolink): RS decoder logic"
 
@@ -259,6 +267,20 @@ _add(Link(
            "line (D); [ref:zr-osnr-threshold] 400ZR OSNR 26 dB at threshold (D), [ref:osnr-to-snr] OSNR -> SNR (S); [ref:zr-module-latency] 400ZR module "
            "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
 
+
+_add(Link(
+    name="zr-800g", technology="coherent", lanes=1, lane_rate_gbps=800.0, fmt=DP_16QAM,
+    medium=DCI_LINE, length_m=80_000.0, fec=fec.OFEC_800ZR, coherent=ZR800_TRX, pcs_overhead=0.0,
+    parts=(_host(3.0, "[ref:photolink-serdes-energy] E (photolink): 800GAUI-8 C2M SerDes"),
+           Part("dsp", w=15.0, source=_DSP + " of a ~28 W module [ref:800zr-module-power] (E)"),
+           Part("driver", w=2.5, source="[ref:photolink-parts] E (photolink), scaled from 400ZR"),
+           Part("tia", w=1.2, source="[ref:photolink-parts] E (photolink), scaled from 400ZR"),
+           Part("laser", w=3.0, source="[ref:photolink-parts] E (photolink): tunable ITLA with TEC"),
+           Part("misc", w=1.0, source="[ref:photolink-parts] E (photolink): MCU, bias control")),
+    pcs_ns=40.0, rated_reach_m=80_000.0, rated_reach_basis="estimate",
+    source="[ref:800zr-oif] OIF 800ZR: DP-16QAM ~118 GBd, oFEC, amplified DCI links to ~80-120 km (E, not checked "
+           "against the IA's text); [ref:openzr-ofec] oFEC 2.0e-2 -> 1e-15 (S secondary); [ref:800zr-module-power] "
+           "module ~28 W (E); line and CD tolerance as 400ZR [ref:zr-cd-tolerance] (E)"))
 
 _add(Link(
     name="lpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,

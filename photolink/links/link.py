@@ -70,6 +70,8 @@ MARGIN_KINDS = {"passive-copper": ("com-like-db", 3.0), "active-copper": ("com-l
                 "coherent": ("osnr-db", 0.0), "ideal": ("none", 0.0)}
 #: What sets a link's rated reach (Link.rated_reach_basis; LinkResult.rated_reach_limit).
 RATED_REACH_BASES = ("spec", "datasheet", "estimate")
+#: PMA multiplexing of FEC streams onto a lane (Link.pma_mux).
+PMA_MUXES = ("symbol", "bit")
 #: COM's pass mark [ref:com-pass-3db].
 COM_PASS_DB = 3.0
 
@@ -376,6 +378,13 @@ class Link:
     fec_flows : int
         Independent FEC flows the lanes carry (800GbE: two 400G flows [ref:800g-two-flows]); the
         FEC hold is ``interleave x codeword bits / (line rate / fec_flows)``.
+    pma_mux : {"symbol", "bit"}
+        How the PMA puts the FEC streams onto a lane (one of :data:`PMA_MUXES`): ``"symbol"``
+        (default) keeps whole RS symbols on consecutive line bits; ``"bit"`` bit-multiplexes
+        (bit j of every PAM symbol from FEC stream j, as the 802.3 clause 120 PMA does with two
+        PCS lanes per PAM4 lane), so a DFE burst of k symbols spreads over the streams' codewords
+        and an RS symbol spans 10 line symbols. The burst model, :meth:`simulate`'s codeword
+        mapping and a path's exact codeword failures honour it. RS codes and PAM formats only.
     propagation_ns : float, optional
         Fixed propagation delay overriding the medium's (ideal links).
     source : str
@@ -419,6 +428,7 @@ class Link:
     fec_flows: int = 1
     connector_reflectance_db: float = -math.inf
     lane: object = None
+    pma_mux: str = "symbol"
 
     # ---- construction and validation ---------------------------------------------------------
 
@@ -480,6 +490,10 @@ class Link:
         if self.interleave != 1 and not isinstance(self.fec, _fec.RS):
             raise ValueError(f"interleave must be 1 unless fec is a Reed-Solomon code (a concatenated "
                              f"code's inner code already groups its symbols), got {self.interleave!r}")
+        v.choice("pma_mux", self.pma_mux, PMA_MUXES)
+        if self.pma_mux == "bit" and not (isinstance(self.fec, _fec.RS) and isinstance(self.fmt, PAM)):
+            raise ValueError(f"pma_mux='bit' needs a Reed-Solomon code and a PAM format (a concatenated "
+                             f"code fixes its own bit mapping), got fec {self.fec!r}, fmt {self.fmt!r}")
         needs = {"passive-copper": ("host_serdes",), "active-copper": ("host_serdes", "module_serdes"),
                  "dsp-optics": ("host_serdes", "module_serdes", "tx", "rx"),
                  "linear-optics": ("host_serdes", "tx", "rx"), "coherent": ("coherent",)}[self.technology]
@@ -615,7 +629,8 @@ class Link:
         rep = _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
         if cwer_interval and rep.cwer_method == "burst-model":
             segs = self.segments()
-            ci = _bursts.cwer_interval(_burst_lanes(self, segs), self.fec, interleave=self.interleave)
+            ci = _bursts.cwer_interval(_burst_lanes(self, segs), self.fec, interleave=self.interleave,
+                                       bit_mux=self.pma_mux == "bit")
             rep = dataclasses.replace(rep, cwer_ci=(min(ci[0], rep.cwer), max(ci[1], rep.cwer)))
         return rep
 
@@ -741,6 +756,8 @@ class Link:
         """(fmt, snr_db, options) for photolink.fec.simulate / codeword_failures of the link."""
         precode = self.precode if precode is None else bool(precode)
         il = {"interleave": self.interleave} if self.interleave != 1 else {}
+        if self.pma_mux == "bit":
+            il["bit_mux"] = True
         if len(segs) == 1:
             seg = segs[0]
             if seg.channel is not None:
@@ -968,7 +985,8 @@ def _statistical_cwer(link: Link, segs, ber: float):
         return 1.0, "independent-errors", none
     lanes = _burst_lanes(link, segs)
     if lanes is not None:
-        return (_bursts.cwer(lanes, link.fec, interleave=link.interleave), "burst-model",
+        return (_bursts.cwer(lanes, link.fec, interleave=link.interleave, bit_mux=link.pma_mux == "bit"),
+                "burst-model",
                 [ep for ep, _ in lanes])
     method = "fec-model" if isinstance(link.fec, _fec.CoherentFEC) else "independent-errors"
     return float(link.fec.cwer_from_ber(min(ber, 0.5))), method, none

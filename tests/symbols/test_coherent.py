@@ -135,6 +135,7 @@ def test_bad_input_names_the_parameter():
         co.required_osnr_db(pl.DP_16QAM, 60.0, 1e-3, penalty_db=float("nan"))
 
 
+@pytest.mark.slow
 def test_default_recovery_at_400zr_linewidth_does_not_cycle_slip():
     """At the 400ZR operating SNR (DP-16QAM at the cFEC threshold 1.25e-2, 13.5 dB) and a
     200 kHz combined linewidth at 59.84 GBd, the 21-symbol window slips ~290 times per 1e6

@@ -25,7 +25,7 @@ WIDTH = 99
 
 LINK_COLUMNS = [("technology", "technology"), ("preset", "preset"), ("m", "length_m"),
                 ("reach m", "reach_m"), ("pre-FEC BER", "pre_fec_ber"), ("CWER", "cwer"),
-                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("margin dB", "margin"), ("pJ/bit", "link_pj_per_bit"),
+                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("margin", "margin"), ("pJ/bit", "link_pj_per_bit"),
                 ("W", "link_w")]
 #: How the link table names each technology's margin (``margin_kind``).
 MARGIN_SHORT = {"com-like-db": "COM", "optical-power-db": "opt", "osnr-db": "OSNR", "none": ""}

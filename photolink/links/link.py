@@ -385,6 +385,7 @@ class Link:
         PCS lanes per PAM4 lane), so a DFE burst of k symbols spreads over the streams' codewords
         and an RS symbol spans 10 line symbols. The burst model, :meth:`simulate`'s codeword
         mapping and a path's exact codeword failures honour it. RS codes and PAM formats only.
+        802.3ck/dj PMAs symbol-mux, so the presets keep the default [ref:pma-symbol-mux].
     propagation_ns : float, optional
         Fixed propagation delay overriding the medium's (ideal links).
     source : str

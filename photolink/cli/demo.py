@@ -87,7 +87,8 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
     cells = _cells(rows)
     say = lambda text: print(textwrap.fill(text, WIDTH))  # noqa: E731
     say(f"Links: one 800G link each. CWER by the {rows[0]['cwer_method']} (DFE error bursts "
-        f"included); FLR: frame loss ratio; pJ/bit and W per port.")
+        f"included); FLR: frame loss ratio; margin in dB, each technology's own: COM = COM-like "
+        f"(copper, passes at >= 3), opt = optical loss margin (IM-DD); pJ/bit and W per port.")
     print()
     print(_table.table(cells, LINK_COLUMNS))
     print()

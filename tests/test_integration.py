@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import photolink as pl
-from photolink import links
+from photolink import fec, links
 from photolink._util.stats import clopper_pearson
 
 CONF = 0.999
@@ -186,9 +186,11 @@ PRECODED_BIAS = 1.45
     (lambda: plain_dac().with_length(3.1), 12_000_000, True, 1.0),                   # KP4 behind a DFE
     (lambda: links.preset("dac-800g").with_length(3.3), 12_000_000, True, PRECODED_BIAS),  # precoded, 2-way
     (lambda: weak_dr4(-7.5), 12_000_000, False, 1.0),                      # three segments
-    (lambda: dataclasses.replace(links.preset("cpo-1.6t"), tx=dataclasses.replace(
+    (lambda: dataclasses.replace(links.preset("cpo-1.6t"), fec=fec.KP4_INNER_HAMMING, tx=dataclasses.replace(
         links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.45)), 6_000_000, True, 1.0),  # Hamming + KP4
-], ids=["copper-dfe", "copper-precoded-interleaved", "dr4-3-segments", "cpo-1.6t-inner-code"])
+    (lambda: dataclasses.replace(plain_dac().with_length(3.1), pma_mux="bit"), 12_000_000, True, 1.0),
+], ids=["copper-dfe", "copper-precoded-interleaved", "dr4-3-segments", "cpo-1.6t-inner-code",
+        "copper-dfe-bit-muxed"])
 @pytest.mark.slow
 def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty, bias):
     link = make()

@@ -26,7 +26,10 @@ WIDTH = 99
 
 LINK_COLUMNS = [("technology", "technology"), ("preset", "preset"), ("m", "length_m"),
                 ("reach m", "reach_m"), ("pre-FEC BER", "pre_fec_ber"), ("CWER", "cwer"),
-                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("pJ/bit", "link_pj_per_bit"), ("W", "link_w")]
+                (f"FLR {PACKET_BYTES}B", "frame_loss"), ("margin", "margin"), ("pJ/bit", "link_pj_per_bit"),
+                ("W", "link_w")]
+#: How the link table names each technology's margin (``margin_kind``).
+MARGIN_SHORT = {"com-like-db": "COM", "optical-power-db": "opt", "osnr-db": "OSNR", "none": ""}
 PATH_COLUMNS = [("technology", "technology"), ("pJ/bit", "path_pj_per_bit"), ("loss", "loss_ratio"),
                 ("95% CI", "loss_ci"), ("llr loss", "llr_loss_ratio"), ("resends", "resends_per_packet"),
                 ("p50 ns", "p50_ns"), ("p99.9 ns", "p999_ns"), ("llr p99.9", "llr_p999_ns")]
@@ -46,6 +49,8 @@ def _cells(rows):
             c[k] = "0" if r[k] == 0 else f"{r[k]:.1e}"
         c["loss_ci"] = "[" + ", ".join("0" if x == 0 else f"{x:.1e}"
                                        for x in map(float, r["loss_ci"].strip("[]").split(", "))) + "]"
+        if "margin_db" in r:
+            c["margin"] = f"{r['margin_db']:.1f} {MARGIN_SHORT.get(r.get('margin_kind'), '')}".strip()
         for k in ("length_m", "reach_m", "link_pj_per_bit", "link_w", "path_pj_per_bit"):
             c[k] = f"{r[k]:.3g}" if r[k] < 1e4 else f"{r[k]:.2e}"
         for k in ("p50_ns", "p99_ns", "p999_ns", "llr_p999_ns"):
@@ -111,7 +116,8 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
     cells = _cells(rows)
     say = lambda text: print(textwrap.fill(text, WIDTH))  # noqa: E731
     say(f"Links: one 800G link each. CWER by the {rows[0]['cwer_method']} (DFE error bursts "
-        f"included); FLR: frame loss ratio; pJ/bit and W per port.")
+        f"included); FLR: frame loss ratio; margin in dB, each technology's own: COM = COM-like "
+        f"(copper, passes at >= 3), opt = optical loss margin (IM-DD); pJ/bit and W per port.")
     print()
     print(_table.table(cells, LINK_COLUMNS))
     print()

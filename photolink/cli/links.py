@@ -16,17 +16,38 @@ COLUMNS = (
     ("W/port", "power_w", "{:.2f}"),
     ("module W", "module_power_w", "{:.2f}"),
     ("latency ns", "latency_ns", "{:.1f}"),
+    ("rated m", "rated_reach_m", "{:.4g}"),
+    ("rated by", "rated_reach_limit", "{}"),
     ("reach m", "reach_m", "{:.4g}"),
+    ("limited by", "reach_limit", "{}"),
     ("pre-FEC BER", "pre_fec_ber", "{:.2e}"),
     ("frame loss", "frame_loss", "{:.1e}"),
     ("margin dB", "margin_db", "{:.2f}"),
+    ("margin of", "margin_kind", "{}"),
     ("status", "ok", "{}"),
 )
 
 
+#: Short names of what limits a reach (``reach_limit``: physics; ``rated_reach_limit``: the rating).
+LIMIT_NAMES = {"com-3db": "COM 3 dB", "fec-threshold": "FEC threshold", "dispersion": "dispersion",
+               "medium": "medium", "spec": "spec", "datasheet": "datasheet", "estimate": "estimate",
+               "none": "-", "not computed": "-"}
+#: Short names of the margin kinds (``margin_kind``).
+MARGIN_NAMES = {"com-like-db": "COM-like", "optical-power-db": "optical loss", "osnr-db": "OSNR",
+                "none": "-"}
+
+
 def _value(report, key):
     v = getattr(report, key)
-    return ("ok" if v else "FAIL") if key == "ok" else v
+    if key == "ok":
+        return "ok" if v else "FAIL"
+    if key in ("reach_limit", "rated_reach_limit"):
+        return LIMIT_NAMES.get(v, v)
+    if key == "margin_kind":
+        return MARGIN_NAMES.get(v, v)
+    if key == "rated_reach_m" and v is None:
+        return float("nan")
+    return v
 
 
 def _link(args):

@@ -7,13 +7,13 @@
 :mod:`~photolink.fec.bursts` (the statistical DFE error-burst model),
 :mod:`~photolink.fec.chase` (Chase-2 soft decoding of the inner code in C, and its measured threshold).
 """
-from .coherent import CFEC_400ZR, OFEC, CoherentFEC, q_db_from_ber
-from .inner import KP4_INNER_HAMMING, ConcatenatedCode, ExtendedHamming
+from .coherent import CFEC_400ZR, OFEC, OFEC_800ZR, CoherentFEC, q_db_from_ber
+from .inner import KP4_INNER_CHASE, KP4_INNER_HAMMING, ConcatenatedCode, ExtendedHamming
 from .rs import KP4, KR4, RS, RS272, DecodeResult
 from .simulation import FecResult, codeword_failures, simulate
 
 __all__ = [
     "RS", "DecodeResult", "KR4", "KP4", "RS272", "ExtendedHamming", "ConcatenatedCode",
-    "KP4_INNER_HAMMING", "CoherentFEC", "CFEC_400ZR", "OFEC", "q_db_from_ber", "FecResult",
+    "KP4_INNER_HAMMING", "KP4_INNER_CHASE", "CoherentFEC", "CFEC_400ZR", "OFEC", "OFEC_800ZR", "q_db_from_ber", "FecResult",
     "simulate", "codeword_failures",
 ]

@@ -264,31 +264,34 @@ MASK_SYMBOLS = 6
 MAX_ONSETS_PER_STEP = 3
 
 
-def _rs_patterns(ep: Episodes, symbol_bits: int, interleave: int):
+def _rs_patterns(ep: Episodes, symbol_bits: int, interleave: int, stream: int | None = None):
     """Hit patterns of one episode on one codeword: (mask, extra, prob) per sample x alignment.
 
     Bit b of ``mask`` is the codeword's symbol b steps after the onset's step; hits more than
-    MASK_SYMBOLS steps ahead are only counted (``extra``).
+    MASK_SYMBOLS steps ahead are only counted (``extra``). ``stream`` (bit-muxing): bit j of
+    every line symbol belongs to stream j and the codeword sits on stream ``stream``, so an RS
+    symbol spans ``symbol_bits`` line symbols and only that stream's bit errors hit it.
     """
     bps = ep.bits_per_symbol
     if symbol_bits % bps:
         raise ValueError(f"RS symbols of {symbol_bits} bits do not hold whole {bps}-bit line symbols")
-    spr = symbol_bits // bps
-    hit = ep.error_bits != 0
+    spr = symbol_bits if stream is not None else symbol_bits // bps
     masks, extras = [], []
-    for off in range(spr * interleave):
-        lane_rs = (off + np.arange(hit.shape[1])) // spr            # lane RS symbol of each line symbol
-        mine = lane_rs % interleave == 0
-        step = lane_rs // interleave                                 # the codeword's symbol index
-        n_steps = int(step[-1]) + 1
-        per = np.zeros((hit.shape[0], n_steps), bool)
-        for st in range(n_steps):
-            sel = (step == st) & mine
-            if sel.any():
-                per[:, st] = hit[:, sel].any(axis=1)
-        low = per[:, :MASK_SYMBOLS]
-        masks.append(low @ (1 << np.arange(low.shape[1])))
-        extras.append(per[:, MASK_SYMBOLS:].sum(axis=1))
+    for _ in (0,):
+        hit = ep.error_bits != 0 if stream is None else ((ep.error_bits >> stream) & 1) != 0
+        for off in range(spr * interleave):
+            lane_rs = (off + np.arange(hit.shape[1])) // spr            # lane RS symbol of each line symbol
+            mine = lane_rs % interleave == 0
+            step = lane_rs // interleave                                 # the codeword's symbol index
+            n_steps = int(step[-1]) + 1
+            per = np.zeros((hit.shape[0], n_steps), bool)
+            for st in range(n_steps):
+                sel = (step == st) & mine
+                if sel.any():
+                    per[:, st] = hit[:, sel].any(axis=1)
+            low = per[:, :MASK_SYMBOLS]
+            masks.append(low @ (1 << np.arange(low.shape[1])))
+            extras.append(per[:, MASK_SYMBOLS:].sum(axis=1))
     n_off = spr * interleave
     return np.concatenate(masks), np.concatenate(extras), np.tile(ep.weights, n_off) / n_off
 
@@ -449,7 +452,7 @@ def _walk(kernel, n, t) -> float:
 
 
 def cwer_interval(lanes, code, *, interleave: int = 1, confidence: float = 0.95,
-                  n_boot: int = 20, seed: int = 1) -> tuple[float, float]:
+                  n_boot: int = 20, seed: int = 1, bit_mux: bool = False) -> tuple[float, float]:
     """Bootstrap interval of :func:`cwer` over the importance samples of the episodes.
 
     Each replicate redraws every lane's episode samples uniformly with replacement (keeping
@@ -463,7 +466,7 @@ def cwer_interval(lanes, code, *, interleave: int = 1, confidence: float = 0.95,
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     parts = [(x, True) if isinstance(x, Episodes) else (x[0], bool(x[1])) for x in lanes]
     # lanes whose own CWER is a negligible share are held fixed (added to both ends)
-    solo = [cwer([p], code, interleave=interleave) for p in parts]
+    solo = [cwer([p], code, interleave=interleave, bit_mux=bit_mux) for p in parts]
     top = max(solo) if solo else 0.0
     major = [p for p, c in zip(parts, solo) if c >= 1e-3 * top and top > 0]
     minor = sum(c for c, p in zip(solo, parts) if p not in major)
@@ -478,14 +481,31 @@ def cwer_interval(lanes, code, *, interleave: int = 1, confidence: float = 0.95,
             w = ep.weights[pick]
             w = w / w.sum() if w.sum() > 0 else np.full(n, 1.0 / n)
             boot.append((Episodes(ep.bits_per_symbol, ep.onset_rate, ep.error_bits[pick], w), covered))
-        reps.append(cwer(boot, code, interleave=interleave))
+        reps.append(cwer(boot, code, interleave=interleave, bit_mux=bit_mux))
     if not reps:
         return minor, minor
     lo, hi = np.quantile(reps, [(1 - conf) / 2, (1 + conf) / 2])
     return float(lo) + minor, float(hi) + minor
 
 
-def cwer(lanes, code, *, interleave: int = 1) -> float:
+def _rs_kernel(ep, outer, interleave, stream):
+    """Onset kernel of one segment's episodes on an RS codeword (on bit stream ``stream``)."""
+    spr = outer.symbol_bits if stream is not None else outer.symbol_bits / ep.bits_per_symbol
+    mu = ep.onset_rate * spr * interleave                          # onsets per RS symbol step
+    masks, extras, probs = _rs_patterns(ep, outer.symbol_bits, interleave, stream)
+    return _onset_kernel(*_with_tail(masks, extras, probs, outer.t), mu, outer.t)
+
+
+def _rs_cwer(parts, outer, interleave, stream) -> float:
+    kernel = None
+    for ep, _ in parts:
+        if ep.onset_rate > 0:
+            k = _rs_kernel(ep, outer, interleave, stream)
+            kernel = k if kernel is None else _compose(kernel, k, outer.t)
+    return _walk(kernel, outer.n, outer.t) if kernel is not None else 0.0
+
+
+def cwer(lanes, code, *, interleave: int = 1, bit_mux: bool = False) -> float:
     """Codeword error ratio of ``code`` under independent error-episode processes.
 
     Parameters
@@ -496,6 +516,9 @@ def cwer(lanes, code, *, interleave: int = 1) -> float:
     code : photolink.fec.RS or photolink.fec.ConcatenatedCode
     interleave : int
         RS symbol interleaving (1, 2, 4; RS codes only).
+    bit_mux : bool
+        PMA bit-muxing (RS codes; see :func:`photolink.fec.simulate`): a codeword sits on one bit
+        stream, and the CWER is the mean over the streams; False is symbol-muxing.
 
     Examples
     --------
@@ -511,6 +534,12 @@ def cwer(lanes, code, *, interleave: int = 1) -> float:
     parts = [(x, True) if isinstance(x, Episodes) else (x[0], bool(x[1])) for x in lanes]
     if inner is not None and interleave != 1:
         raise ValueError(f"interleave must be 1 with a concatenated code, got {interleave!r}")
+    if inner is not None and bit_mux:
+        raise ValueError("bit_mux applies to RS codes only (a concatenated code fixes its own bit mapping)")
+    bps = {ep.bits_per_symbol for ep, _ in parts}
+    if bit_mux and len(bps) == 1 and max(bps) > 1:
+        # the codeword sits on one bit stream for all its symbols: average the CWER over streams
+        return float(np.mean([_rs_cwer(parts, outer, interleave, j) for j in range(max(bps))]))
     rs_kernel, pool = None, []
     for ep, covered in parts:
         if ep.onset_rate <= 0:
@@ -518,9 +547,7 @@ def cwer(lanes, code, *, interleave: int = 1) -> float:
         if inner is not None and covered:       # through the inner decoder: pooled below
             pool.append((ep, ep.onset_rate))
             continue
-        mu = ep.onset_rate * outer.symbol_bits * interleave / ep.bits_per_symbol   # per RS symbol
-        masks, extras, probs = _rs_patterns(ep, outer.symbol_bits, interleave)
-        k = _onset_kernel(*_with_tail(masks, extras, probs, t), mu, t)
+        k = _rs_kernel(ep, outer, interleave, None)
         rs_kernel = k if rs_kernel is None else _compose(rs_kernel, k, t)
     kernels = [rs_kernel]
     if pool:

@@ -126,3 +126,11 @@ OFEC = CoherentFEC(
     decode_ns=8000.0,
     source="[ref:openzr-ofec] OpenZR+ oFEC 2.0e-2 -> 1e-15, ~15.3 % overhead (S, secondary copy); "
            "latency taken as the 400ZR module's ~8 us [ref:zr-module-latency] (D, assumed alike); waterfall slope [ref:photolink-fec-waterfall] E (model)")
+#: 800ZR's oFEC: the OpenZR+ code's threshold, with the line overhead of 800ZR (DP-16QAM at
+#: 118.2 GBd carries 945.6 Gb/s for 800GbE: FEC parity and framing, 18.2 %) [ref:800zr-oif].
+OFEC_800ZR = CoherentFEC(
+    name="800ZR oFEC (model)", threshold_ber=2.0e-2, overhead=118.2 * 8 / 800.0 - 1.0,
+    decode_ns=8000.0,
+    source="[ref:800zr-oif] 800ZR: DP-16QAM 118.2 GBd, oFEC (E); [ref:openzr-ofec] oFEC 2.0e-2 -> 1e-15 (S, secondary "
+           "copy); latency taken as the 400ZR module's ~8 us [ref:zr-module-latency] (D, assumed alike); waterfall "
+           "slope [ref:photolink-fec-waterfall] E (model)")

@@ -25,13 +25,20 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from scipy import stats as _st
 
 from .._util import validate as v
 from .rs import KP4, ber_at_cwer
+
+#: Inner decoders a :class:`ConcatenatedCode` offers.
+INNER_DECODERS = ("hard", "chase")
+#: Line BER at which Chase-2 decoding (6 test bits, max-log reliabilities, PAM4 over AWGN) of the
+#: inner code leaves KP4 at a 1e-12 codeword error ratio: measured by
+#: :func:`photolink.fec.chase.measured_threshold` ([ref:dj-inner-code-soft], E).
+CHASE_THRESHOLD_BER = 4.9e-3
 
 
 def _hamming_columns() -> np.ndarray:
@@ -158,6 +165,12 @@ class ExtendedHamming:
         return float(out) if out.ndim == 0 else out
 
 
+@lru_cache(maxsize=8)
+def _hard_threshold(outer, inner) -> float:
+    """Line BER of a 1e-12 outer codeword error ratio with the hard inner decoder."""
+    return ConcatenatedCode(outer, inner, name="hard").threshold_ber
+
+
 @dataclass(frozen=True)
 class ConcatenatedCode:
     """An outer RS code over an inner code whose codewords each carry symbols of distinct
@@ -168,19 +181,30 @@ class ConcatenatedCode:
     ``message_bits``, ``codeword_bits`` (line bits per outer codeword), ``n``, ``k``, ``t``,
     ``symbol_bits`` (of the outer code), ``source``. ``ber`` is always the line (pre-inner) BER.
 
+    ``inner_decoder="chase"`` models Chase-2 soft decoding of the inner code by its measured
+    threshold: the hard decoder's map evaluated at the equivalent BER
+    ``ber x (hard threshold / CHASE_THRESHOLD_BER)``, so the code's threshold is the measured
+    :data:`CHASE_THRESHOLD_BER` ([ref:dj-inner-code-soft]); the curve's shape away from the
+    threshold is the hard decoder's (an approximation). Soft decisions need the channel's
+    reliabilities, so links map the line BER through this model (no burst model, no error
+    pattern decoding: :meth:`ExtendedHamming.decode_errors` stays the hard decoder).
+
     Parameters
     ----------
     outer : photolink.fec.RS
     inner : ExtendedHamming
     name, source : str
+    inner_decoder : {"hard", "chase"}
     """
 
     outer: object
     inner: ExtendedHamming
     name: str = ""
     source: str = ""
+    inner_decoder: str = "hard"
 
     def __post_init__(self):
+        v.choice("inner_decoder", self.inner_decoder, INNER_DECODERS)
         if not self.name:
             object.__setattr__(self, "name", f"{self.outer.name} + Hamming(128,120)")
 
@@ -200,13 +224,25 @@ class ConcatenatedCode:
         """Line bits per outer codeword, inner parity included (5802.7 for KP4)."""
         return self.outer.codeword_bits * self.inner.n / self.inner.k
 
+    @property
+    def soft(self) -> bool:
+        """True with a soft-decision (Chase-2) inner decoder."""
+        return self.inner_decoder == "chase"
+
+    def _hard_equivalent_ber(self, ber):
+        """The line BER at which the hard decoder does what this code's decoder does at ``ber``."""
+        ber = v.real_array("ber", ber, lo=0.0, hi=0.5)
+        if not self.soft:
+            return ber
+        return np.minimum(ber * (_hard_threshold(self.outer, self.inner) / CHASE_THRESHOLD_BER), 0.5)
+
     def symbol_error_rate(self, ber):
         """Outer symbol error rate at the outer decoder's input (after the inner decoder)."""
-        return self.inner.symbol_error_rate(ber)
+        return self.inner.symbol_error_rate(self._hard_equivalent_ber(ber))
 
     def outer_input_ber(self, ber):
         """Bit error ratio at the outer (KP4) decoder's input, after the inner decoder."""
-        return self.inner.output_ber(ber)
+        return self.inner.output_ber(self._hard_equivalent_ber(ber))
 
     def cwer_from_ber(self, ber):
         """Outer codeword error ratio for independent line bit errors at ``ber``."""
@@ -248,3 +284,10 @@ KP4_INNER_HAMMING = ConcatenatedCode(
     source="[ref:dj-inner-code] 802.3dj 200G/lane inner code extended Hamming(128,120), 12 RS symbols "
            "from 12 KP4 codewords per inner codeword, ~6.7 % / ~12.9 % overhead (S draft); [ref:kp4-code] [ref:kp4-latency] KP4 rows "
            "(S, latency E); inner decode latency [ref:photolink-fec-decode-latency] E (photolink estimate)")
+
+#: The same scheme with Chase-2 soft decoding of the inner code, as 802.3dj intends for 200G/lane
+#: optics: threshold 4.9e-3 measured by simulation (against 1.46e-3 hard) [ref:dj-inner-code-soft].
+KP4_INNER_CHASE = ConcatenatedCode(
+    KP4, ExtendedHamming(), name="KP4 RS(544,514) + Hamming(128,120) Chase-2", inner_decoder="chase",
+    source=KP4_INNER_HAMMING.source + "; Chase-2 soft decoding (6 test bits), threshold 4.9e-3 measured by "
+           "photolink.fec.chase.measured_threshold [ref:dj-inner-code-soft] E")

@@ -316,9 +316,23 @@ def _inner_positions(code: ConcatenatedCode, bit_rel, bits_per_word=128):
     return uk // outer.n, uk % outer.n, merged.astype(np.uint16)
 
 
+def _bit_muxed(r, bit0, bps, piece_symbols):
+    """(absolute line bit index, 1) of every error bit, with the piece's bits regrouped by stream.
+
+    Bit-muxing: bit j of every line symbol belongs to FEC stream j; stream j's bits, in symbol
+    order, fill the j-th ``piece_symbols`` bits of the piece, so each codeword sits on one stream.
+    """
+    eidx, ebits = np.asarray(r.error_index, np.int64), np.asarray(r.error_bits, np.int64)
+    hit = (ebits[:, None] >> np.arange(bps)[None, :]) & 1
+    rows, cols = np.nonzero(hit)
+    rel = cols * piece_symbols + (eidx[rows] - bit0 // bps)
+    rel.sort()
+    return np.ascontiguousarray(bit0 + rel, np.int64), np.ones(rel.size, np.uint16)
+
+
 def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, interleave,
          n_threads, mode, want_flags, options, piece_bits=PIECE_BITS, chunk_symbols=CHUNK_SYMBOLS,
-         progress=None):
+         progress=None, bit_mux=False):
 
     outer = _check_code(code)
     concatenated = isinstance(code, ConcatenatedCode)
@@ -332,6 +346,10 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
                          f"spreads each outer codeword over {code.inner.symbols_per_codeword}-way "
                          f"groups), got {interleave!r}")
     v.choice("mode", mode, {"count", "full"})
+    if not isinstance(bit_mux, (bool, np.bool_)):
+        raise TypeError(f"bit_mux must be a bool, got {bit_mux!r}")
+    if bit_mux and concatenated:
+        raise ValueError("bit_mux applies to RS codes only (the inner code fixes its own bit mapping)")
     if not isinstance(precode, (bool, np.bool_)):
         raise TypeError(f"precode must be a bool, got {precode!r}")
     unknown = sorted(set(options) - set(STREAM_OPTIONS))
@@ -357,6 +375,8 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
         group_bits = n * interleave * 10
     # groups per piece: a multiple of bps, so every piece ends on a stream-symbol boundary
     step = bps // math.gcd(bps, group_bits)
+    if bit_mux:      # every stream's share of a piece holds whole groups
+        step = bps
     groups_total = -(-n_cw // group_cw)
     per_piece = max(step, (piece_bits // group_bits) // step * step)
     if isinstance(stream, _OneShotStream):
@@ -393,8 +413,12 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
             msgm = pos_i < k
             np.add.at(msg_bits, cw_i[msgm], _popcount16(val_i[msgm]))
         else:
-            q, val = _rs.symbol_errors(np.ascontiguousarray(r.error_index, np.int64),
-                                        np.ascontiguousarray(r.error_bits, np.uint16), bps)
+            if bit_mux and bps > 1:
+                idx, bits = _bit_muxed(r, bit0, bps, (bit1 - bit0) // bps)
+                q, val = _rs.symbol_errors(idx, bits, 1)
+            else:
+                q, val = _rs.symbol_errors(np.ascontiguousarray(r.error_index, np.int64),
+                                            np.ascontiguousarray(r.error_bits, np.uint16), bps)
             q_rel = q - bit0 // 10
             inside = q_rel >= 0
             q_rel, val = np.ascontiguousarray(q_rel[inside]), np.ascontiguousarray(val[inside])
@@ -472,7 +496,7 @@ def _popcount16(x) -> np.ndarray:
 # ---- public functions ----------------------------------------------------------------------
 
 def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-             precode=False, interleave=1, mode="count", n_threads=1, progress=None,
+             precode=False, interleave=1, mode="count", n_threads=1, progress=None, bit_mux: bool = False,
              _piece_bits: int = PIECE_BITS, _chunk_symbols: int = CHUNK_SYMBOLS,
              **stream_options) -> FecResult:
     """Stream symbols, map their errors onto RS codewords and count the codewords that fail.
@@ -493,6 +517,11 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
         See :class:`photolink.SymbolStream`. A DFE makes error bursts.
     interleave : int
         1, 2 or 4-way symbol interleaving of codewords on the lane.
+    bit_mux : bool
+        PMA bit-muxing (RS codes, multi-bit symbols): bit j of every line symbol belongs to FEC
+        stream j, and a codeword sits on one stream (so an RS symbol spans ``symbol_bits`` line
+        symbols, one bit of each); False (default) is symbol-muxing, whole RS symbols on
+        consecutive line bits.
     mode : {"count", "full"}
         ``"count"``: outcomes from error positions (C), decoding only failed codewords.
         ``"full"``: also encode random messages and decode every codeword; the result's
@@ -529,7 +558,7 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
         code, fmt, snr_db, n_codewords, seed=seed, channel=channel, equalizer=equalizer,
         precode=precode, interleave=interleave, n_threads=n_threads, mode=mode, want_flags=False,
         options=stream_options, piece_bits=_piece_bits, chunk_symbols=_chunk_symbols,
-        progress=progress)
+        progress=progress, bit_mux=bit_mux)
     outer = _check_code(code)
     return FecResult(
         code=code.name, format=fmt.name, snr_db=float(snr_db), interleave=interleave,
@@ -544,8 +573,9 @@ def simulate(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=No
 
 
 def codeword_failures(code, fmt, snr_db, n_codewords, *, seed, channel=None, equalizer=None,
-                      precode=False, interleave=1, n_threads=1, _piece_bits: int = PIECE_BITS,
-                      _chunk_symbols: int = CHUNK_SYMBOLS, **stream_options) -> np.ndarray:
+                      precode=False, interleave=1, n_threads=1, bit_mux: bool = False,
+                      _piece_bits: int = PIECE_BITS, _chunk_symbols: int = CHUNK_SYMBOLS,
+                      **stream_options) -> np.ndarray:
     """Per-codeword failure flags (bool array of length ``n_codewords``) of a simulated stream.
 
     The same stream and mapping as :func:`simulate` with the same arguments (a failure is a
@@ -559,5 +589,5 @@ def codeword_failures(code, fmt, snr_db, n_codewords, *, seed, channel=None, equ
     _, flags, *_ = _run(code, fmt, snr_db, n_codewords, seed=seed, channel=channel,
                         equalizer=equalizer, precode=precode, interleave=interleave,
                         n_threads=n_threads, mode="count", want_flags=True, options=stream_options,
-                        piece_bits=_piece_bits, chunk_symbols=_chunk_symbols)
+                        piece_bits=_piece_bits, chunk_symbols=_chunk_symbols, bit_mux=bit_mux)
     return np.concatenate(flags)

@@ -117,6 +117,14 @@ ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementat
                             "(E), sized so that the required OSNR with allowances is the 26 dB/0.1 nm of "
                             "[ref:zr-osnr-threshold] (D); TX OSNR 34 dB [ref:zr-tx-osnr] (E)")
 
+#: 800ZR transceiver: DP-16QAM at ~118 GBd with oFEC [ref:800zr-oif] (E); a typical implementation
+#: SNR of 17 dB (1 dB below 400ZR's at twice the symbol rate) and the same allowances
+#: [ref:photolink-800zr-trx] (E).
+ZR800_TRX = CoherentTrx("800ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=17.0,
+                        max_symbol_rate_gbd=125.0, implementation_allowance_db=2.0, ageing_allowance_db=1.7,
+                        source="[ref:photolink-800zr-trx] typical implementation SNR 17 dB, allowances 2.0 + 1.7 dB (E); "
+                               "TX OSNR 34 dB as 400ZR [ref:zr-tx-osnr] (E); DP-16QAM ~118 GBd, oFEC [ref:800zr-oif] (E)")
+
 # ---- energy parts ------------------------------------------------------------------------------
 _FEC_E = "[ref:photolink-fec-logic-energy] E (photolink): RS decoder logic"
 
@@ -152,7 +160,7 @@ _add(Link(
     parts=(_host(5.0, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, rated_reach_m=2.0,
+    pcs_ns=40.0, rated_reach_m=2.0, rated_reach_basis="datasheet",
     source="[ref:dac-100g-reach] 100G/lane passive DAC ~1.5-2 m (D); [ref:dac-passive-power] <= 0.1 W (D); "
            "[ref:kp4-code] KP4 (S); [ref:twinax-propagation] <= 4.5 ns/m (D); PCS latency [ref:photolink-pcs-latency] E"))
 
@@ -175,7 +183,7 @@ _add(Link(
            Part("retimer", 6.0, source="[ref:photolink-aec] E (photolink): PAM4 retimer DSP, ~4.8 W per 800G end"),
            Part("misc", w=0.2, source="[ref:photolink-aec] E (photolink): MCU")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=4.5,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=4.5, rated_reach_basis="estimate",
     source="Active electrical cable with a retimer per end [ref:photolink-aec]: no sourced AEC power or reach "
            "(E throughout); [ref:kp4-code] KP4 (S); [ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))
 
@@ -222,7 +230,7 @@ _add(Link(
 
 _add(Link(
     name="cpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
-    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_CHASE, host_serdes=SERDES_224G,
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_200G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
     parts=(_host(1.5, "[ref:photolink-serdes-energy] E (photolink): 200G short-reach SerDes (112G XSR is 1.1 pJ/b, D)"),
@@ -231,11 +239,11 @@ _add(Link(
            Part("misc", w=0.2, source="[ref:photolink-parts] E (photolink): engine control")),
     pcs_ns=40.0, rated_reach_m=500.0,
     source="[ref:cpo-nvidia-power] CPO vs pluggable (NVIDIA) ~30 W -> ~9 W per 1.6T port, [ref:cpo-host-loss] host "
-           "electrical loss ~22 dB -> ~4 dB at 200G (P); [ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4 (S draft)"))
+           "electrical loss ~22 dB -> ~4 dB at 200G (P); [ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4 (S draft), Chase-2 soft decoding, threshold 4.9e-3 [ref:dj-inner-code-soft] (E, measured)"))
 
 _add(Link(
     name="dr4-1.6t", technology="dsp-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
-    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_CHASE, host_serdes=SERDES_224G,
     module_serdes=SERDES_224G, host_channel=(HOST_TRACE, CONNECTOR), module_channel=(MODULE_TRACE,),
     tx=TX_EML_200G, rx=RX_PIN_TIA, connectors=2, connector_loss_db=0.5, dsp_snr_db=22.0,
     parts=(_host(4.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E),
@@ -244,7 +252,7 @@ _add(Link(
            Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
     source="[ref:cpo-nvidia-power] CPO vs pluggable (NVIDIA) ~30 W per 1.6T pluggable port (P); "
-           "[ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft); [ref:dr8-800g-reach] DR 500 m (S/E)"))
+           "[ref:dj-inner-code] 802.3dj inner Hamming(128,120) + KP4, ~12.9 % overhead (S draft), Chase-2 soft decoding, threshold 4.9e-3 [ref:dj-inner-code-soft] (E, measured); [ref:dr8-800g-reach] DR 500 m (S/E)"))
 
 _add(Link(
     name="zr-400g", technology="coherent", lanes=1, lane_rate_gbps=400.0, fmt=DP_16QAM,
@@ -254,25 +262,39 @@ _add(Link(
            Part("driver", w=1.5, source="[ref:photolink-parts] E (photolink)"), Part("tia", w=0.8, source="[ref:photolink-parts] E (photolink)"),
            Part("laser", w=3.0, source="[ref:photolink-parts] E (photolink): tunable ITLA with TEC"),
            Part("misc", w=0.7, source="[ref:photolink-parts] E (photolink): MCU, bias control")),
-    pcs_ns=40.0, rated_reach_m=120_000.0,
+    pcs_ns=40.0, rated_reach_m=120_000.0, rated_reach_basis="estimate",
     source="[ref:zr-module-power] 400ZR module < 20 W (D); [ref:zr-cfec] 400ZR cFEC 1.25e-2 -> 1e-15, 478.75 Gb/s "
            "line (D); [ref:zr-osnr-threshold] 400ZR OSNR 26 dB at threshold (D), [ref:osnr-to-snr] OSNR -> SNR (S); [ref:zr-module-latency] 400ZR module "
            "DSP + FEC ~8 us (D, in the cFEC latency); rated reach 120 km [ref:photolink-rated-reach] E"))
 
 
 _add(Link(
+    name="zr-800g", technology="coherent", lanes=1, lane_rate_gbps=800.0, fmt=DP_16QAM,
+    medium=DCI_LINE, length_m=80_000.0, fec=fec.OFEC_800ZR, coherent=ZR800_TRX, pcs_overhead=0.0,
+    parts=(_host(3.0, "[ref:photolink-serdes-energy] E (photolink): 800GAUI-8 C2M SerDes"),
+           Part("dsp", w=15.0, source=_DSP + " of a ~28 W module [ref:800zr-module-power] (E)"),
+           Part("driver", w=2.5, source="[ref:photolink-parts] E (photolink), scaled from 400ZR"),
+           Part("tia", w=1.2, source="[ref:photolink-parts] E (photolink), scaled from 400ZR"),
+           Part("laser", w=3.0, source="[ref:photolink-parts] E (photolink): tunable ITLA with TEC"),
+           Part("misc", w=1.0, source="[ref:photolink-parts] E (photolink): MCU, bias control")),
+    pcs_ns=40.0, rated_reach_m=80_000.0, rated_reach_basis="estimate",
+    source="[ref:800zr-oif] OIF 800ZR: DP-16QAM ~118 GBd, oFEC, amplified DCI links to ~80-120 km (E, not checked "
+           "against the IA's text); [ref:openzr-ofec] oFEC 2.0e-2 -> 1e-15 (S secondary); [ref:800zr-module-power] "
+           "module ~28 W (E); line and CD tolerance as 400ZR [ref:zr-cd-tolerance] (E)"))
+
+_add(Link(
     name="lpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
-    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_HAMMING, host_serdes=SERDES_224G,
+    medium=SMF_OBAND, length_m=100.0, fec=fec.KP4_INNER_CHASE, host_serdes=SERDES_224G,
     host_channel=(HOST_TRACE, CONNECTOR), optics_loss=(LINEAR_OPTICS,),
     tx=TX_SIPH_200G, rx=RX_LINEAR_TIA, connectors=2, connector_loss_db=0.5,
     parts=(_host(5.0, _LR), Part("fec_logic", 0.3, in_module=False, source=_FEC_E + " + inner decoder"),
            Part("driver", 4.0, source="[ref:photolink-lpo-16t] E (photolink): linear MZM drivers, 200G/lane"),
            Part("tia", 1.5, source="[ref:photolink-lpo-16t] E (photolink): linear TIA with CTLE, 200G/lane"),
            Part("misc", w=0.4, source="[ref:photolink-parts] E (photolink): MCU, monitoring")),
-    pcs_ns=40.0, rated_reach_m=500.0,
+    pcs_ns=40.0, rated_reach_m=500.0, rated_reach_basis="estimate",
     source="[ref:photolink-lpo-16t] 1.6T LPO: 8 x 200G PAM4 linear drive, host-to-host equalisation and inner code "
            "(E throughout; no sourced 1.6T LPO figures); [ref:lpo-vs-dsp-power] 800G LPO vs DSP (E); "
-           "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft)"))
+           "[ref:dj-inner-code] inner Hamming(128,120) + KP4 (S draft), Chase-2 soft decoding [ref:dj-inner-code-soft] (E, measured)"))
 
 _add(Link(
     name="aec-1.6t", technology="active-copper", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,
@@ -282,7 +304,7 @@ _add(Link(
            Part("retimer", 5.0, source="[ref:photolink-aec] E (photolink): 200G/lane PAM4 retimer DSP, ~8 W per 1.6T end"),
            Part("misc", w=0.3, source="[ref:photolink-aec] E (photolink): MCU")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=2.5,
+    pcs_ns=40.0, retimer_ns=80.0, rated_reach_m=2.5, rated_reach_basis="estimate",
     source="Active electrical cable, 8 x 200G, a retimer per end [ref:photolink-aec] (E throughout); "
            "[ref:dj-com-parameters] 802.3dj COM values (S secondary); [ref:kp4-code] KP4 (S); "
            "[ref:twinax-propagation] twinax <= 4.5 ns/m (D)"))

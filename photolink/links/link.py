@@ -69,6 +69,10 @@ _MARGIN_RANGE = (-30.0, 60.0)
 MARGIN_KINDS = {"passive-copper": ("com-like-db", 3.0), "active-copper": ("com-like-db", 3.0),
                 "dsp-optics": ("optical-power-db", 0.0), "linear-optics": ("optical-power-db", 0.0),
                 "coherent": ("osnr-db", 0.0), "ideal": ("none", 0.0)}
+#: What sets a link's rated reach (Link.rated_reach_basis; LinkResult.rated_reach_limit).
+RATED_REACH_BASES = ("spec", "datasheet", "estimate")
+#: PMA multiplexing of FEC streams onto a lane (Link.pma_mux).
+PMA_MUXES = ("symbol", "bit")
 #: COM's pass mark [ref:com-pass-3db].
 COM_PASS_DB = 3.0
 
@@ -228,6 +232,9 @@ class LinkResult:
         longest length came first; for coherent: the DSP's dispersion tolerance).
     rated_reach_m : float or None
         Reach the product or standard is rated for (``rated_reach_limit`` says which).
+    rated_reach_limit : str
+        What sets ``rated_reach_m``: ``"spec"``, ``"datasheet"`` or ``"estimate"``
+        (:data:`RATED_REACH_BASES`), ``"none"`` without a rating.
     segments : tuple of dict
     warnings : tuple of str
     """
@@ -271,6 +278,7 @@ class LinkResult:
     noise_margin_db: float = math.inf
     ber_error_free_feedback: float = 0.0
     ber_with_propagation: float = 0.0
+    rated_reach_limit: str = "none"
     _code: object = field(default=None, repr=False, compare=False)
     _interleave: int = field(default=1, repr=False, compare=False)
 
@@ -357,6 +365,9 @@ class Link:
     rated_reach_m : float, optional
         Reach the product or standard is rated for (lengths past it are flagged); presets keep it
         within the physics reach (:meth:`reach_m`).
+    rated_reach_basis : str
+        What sets ``rated_reach_m`` (one of :data:`RATED_REACH_BASES`): ``"spec"`` (an IEEE or MSA
+        specification), ``"datasheet"`` (a product rating) or ``"estimate"`` (photolink's own).
     precode : bool
         IEEE 802.3 1/(1+D) mod M precoding on the electrical lanes (802.3ck/dj receivers request
         it in link training [ref:ck-precoding]): a DFE error burst then shows as two data errors
@@ -368,6 +379,14 @@ class Link:
     fec_flows : int
         Independent FEC flows the lanes carry (800GbE: two 400G flows [ref:800g-two-flows]); the
         FEC hold is ``interleave x codeword bits / (line rate / fec_flows)``.
+    pma_mux : {"symbol", "bit"}
+        How the PMA puts the FEC streams onto a lane (one of :data:`PMA_MUXES`): ``"symbol"``
+        (default) keeps whole RS symbols on consecutive line bits; ``"bit"`` bit-multiplexes
+        (bit j of every PAM symbol from FEC stream j, as the 802.3 clause 120 PMA does with two
+        PCS lanes per PAM4 lane), so a DFE burst of k symbols spreads over the streams' codewords
+        and an RS symbol spans 10 line symbols. The burst model, :meth:`simulate`'s codeword
+        mapping and a path's exact codeword failures honour it. RS codes and PAM formats only.
+        802.3ck/dj PMAs symbol-mux, so the presets keep the default [ref:pma-symbol-mux].
     propagation_ns : float, optional
         Fixed propagation delay overriding the medium's (ideal links).
     source : str
@@ -403,6 +422,7 @@ class Link:
     retimer_ns: float = 0.0
     pcs_overhead: float = 1 / 256
     rated_reach_m: float | None = None
+    rated_reach_basis: str = "spec"
     propagation_ns: float | None = None
     source: str = ""
     precode: bool = False
@@ -410,6 +430,7 @@ class Link:
     fec_flows: int = 1
     connector_reflectance_db: float = -math.inf
     lane: object = None
+    pma_mux: str = "symbol"
 
     # ---- construction and validation ---------------------------------------------------------
 
@@ -432,6 +453,7 @@ class Link:
             v.real("propagation_ns", self.propagation_ns, lo=0.0, hi=1e9)
         if self.rated_reach_m is not None:
             v.real("rated_reach_m", self.rated_reach_m, lo=0.0, hi=1e8)
+        v.choice("rated_reach_basis", self.rated_reach_basis, RATED_REACH_BASES)
         if not (isinstance(self.dsp_snr_db, numbers.Real) and self.dsp_snr_db == math.inf):
             v.real("dsp_snr_db", self.dsp_snr_db, lo=0.0, hi=80.0)
         v.real("lane_rate_gbps", self.lane_rate_gbps, lo=0.0, hi=2000.0, lo_open=True)
@@ -470,6 +492,10 @@ class Link:
         if self.interleave != 1 and not isinstance(self.fec, _fec.RS):
             raise ValueError(f"interleave must be 1 unless fec is a Reed-Solomon code (a concatenated "
                              f"code's inner code already groups its symbols), got {self.interleave!r}")
+        v.choice("pma_mux", self.pma_mux, PMA_MUXES)
+        if self.pma_mux == "bit" and not (isinstance(self.fec, _fec.RS) and isinstance(self.fmt, PAM)):
+            raise ValueError(f"pma_mux='bit' needs a Reed-Solomon code and a PAM format (a concatenated "
+                             f"code fixes its own bit mapping), got fec {self.fec!r}, fmt {self.fmt!r}")
         needs = {"passive-copper": ("host_serdes",), "active-copper": ("host_serdes", "module_serdes"),
                  "dsp-optics": ("host_serdes", "module_serdes", "tx", "rx"),
                  "linear-optics": ("host_serdes", "tx", "rx"), "coherent": ("coherent",)}[self.technology]
@@ -605,7 +631,8 @@ class Link:
         rep = _evaluate(self, frame_bytes, switch_pj_per_bit, bool(reach))
         if cwer_interval and rep.cwer_method == "burst-model":
             segs = self.segments()
-            ci = _bursts.cwer_interval(_burst_lanes(self, segs), self.fec, interleave=self.interleave)
+            ci = _bursts.cwer_interval(_burst_lanes(self, segs), self.fec, interleave=self.interleave,
+                                       bit_mux=self.pma_mux == "bit")
             rep = dataclasses.replace(rep, cwer_ci=(min(ci[0], rep.cwer), max(ci[1], rep.cwer)))
         return rep
 
@@ -705,7 +732,7 @@ class Link:
         code = self.fec
         if not isinstance(self.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
             return False
-        if self._outer().symbol_bits != 10:
+        if self._outer().symbol_bits != 10 or getattr(code, "soft", False):
             return False
         return len(segs) == 1 or isinstance(code, _fec.RS)
 
@@ -738,6 +765,8 @@ class Link:
         """(fmt, snr_db, options) for photolink.fec.simulate / codeword_failures of the link."""
         precode = self.precode if precode is None else bool(precode)
         il = {"interleave": self.interleave} if self.interleave != 1 else {}
+        if self.pma_mux == "bit":
+            il["bit_mux"] = True
         if len(segs) == 1:
             seg = segs[0]
             if seg.channel is not None:
@@ -940,6 +969,8 @@ def _burst_lanes(link: Link, segs) -> list | None:
     code = link.fec
     if not isinstance(link.fmt, PAM) or not isinstance(code, (_fec.RS, _fec.ConcatenatedCode)):
         return None
+    if getattr(code, "soft", False):       # soft inner decoding: mapped by its measured threshold
+        return None
     bps = link.fmt.bits_per_symbol
     inner = getattr(code, "inner", None)
     if link._outer().symbol_bits % bps or (inner is not None and inner.n % bps):
@@ -963,7 +994,8 @@ def _statistical_cwer(link: Link, segs, ber: float):
         return 1.0, "independent-errors", none
     lanes = _burst_lanes(link, segs)
     if lanes is not None:
-        return (_bursts.cwer(lanes, link.fec, interleave=link.interleave), "burst-model",
+        return (_bursts.cwer(lanes, link.fec, interleave=link.interleave, bit_mux=link.pma_mux == "bit"),
+                "burst-model",
                 [ep for ep, _ in lanes])
     method = "fec-model" if isinstance(link.fec, _fec.CoherentFEC) else "independent-errors"
     return float(link.fec.cwer_from_ber(min(ber, 0.5))), method, none
@@ -1082,7 +1114,8 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
         energy_pj_per_bit=power / rate * 1000, power_w=power, module_power_w=module_w,
         energy_breakdown_w=watts, energy_breakdown_pj_per_bit={k: x / rate * 1000 for k, x in watts.items()},
         latency_ns=sum(latency.values()), latency_breakdown_ns=latency, frame_bytes=frame_bytes,
-        rated_reach_m=link.rated_reach_m, method="evaluate", symbols=0, bit_errors=0,
+        rated_reach_m=link.rated_reach_m, method="evaluate",
+        rated_reach_limit="none" if link.rated_reach_m is None else link.rated_reach_basis, symbols=0, bit_errors=0,
         pre_fec_ber_ci=None, cwer_ci=None)
     if link.technology == "ideal":
         return LinkResult(

@@ -41,7 +41,8 @@ FORMATS = {"NRZ": _formats.NRZ, "PAM2": _formats.NRZ, "PAM4": _formats.PAM4, "PA
 #: FEC names a table may give (case and "-"/"_"/"+" do not matter).
 FECS = {"KP4": _fec.KP4, "KR4": _fec.KR4, "RS272": _fec.RS272,
         "KP4_HAMMING": _fec.KP4_INNER_HAMMING, "KP4_INNER_HAMMING": _fec.KP4_INNER_HAMMING,
-        "CFEC_400ZR": _fec.CFEC_400ZR, "OFEC": _fec.OFEC}
+        "KP4_CHASE": _fec.KP4_INNER_CHASE, "KP4_INNER_CHASE": _fec.KP4_INNER_CHASE,
+        "CFEC_400ZR": _fec.CFEC_400ZR, "OFEC": _fec.OFEC, "OFEC_800ZR": _fec.OFEC_800ZR}
 #: Element type of the tuple fields given as lists of tables.
 LIST_FIELDS = {"parts": Part, "host_channel": Loss, "module_channel": Loss, "optics_loss": Loss}
 #: Table keys that name another field.

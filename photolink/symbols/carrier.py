@@ -17,6 +17,13 @@ from .formats import QAM
 MAX_WINDOW = 1023
 MAX_TEST_PHASES = 256
 CPR_METHODS = ("viterbi-viterbi", "blind-phase-search")
+#: Linewidth x symbol period up to which :meth:`CarrierRecovery.for_format` picks the long 16-QAM
+#: window: 400ZR/800ZR-class lasers (combined linewidth up to ~1 MHz at 60-120 GBd: <= 1.7e-5).
+LONG_WINDOW_MAX_LINEWIDTH = 2e-5
+#: Blind-phase-search window of 16-QAM at such linewidths: at the 400ZR operating SNR (the
+#: cFEC threshold, 13.5 dB) the 21-symbol window cycle-slips ~290 times per 1e6 symbols, this one
+#: none in 1e6 (tests/symbols/test_coherent.py).
+LONG_WINDOW_16QAM = 61
 
 
 def linewidth_symbol_period(combined_linewidth_khz: float, symbol_rate_gbd: float) -> float:
@@ -74,17 +81,26 @@ class CarrierRecovery:
         object.__setattr__(self, "test_phases", b)
 
     @classmethod
-    def for_format(cls, fmt: QAM) -> "CarrierRecovery":
+    def for_format(cls, fmt: QAM, linewidth_symbol_period: float | None = None) -> "CarrierRecovery":
         """A reasonable default: Viterbi-Viterbi over 31 symbols for QPSK; blind phase search
         with 32 (16-QAM) or 64 (64/256-QAM) test phases over 21, 33 or 41 symbols. Each costs
         about 0.1 dB at zero linewidth (BER 1e-3) and about 1 dB, with differential coding, at
-        the linewidths Pfau et al. (2009) report for a 1 dB penalty."""
+        the linewidths Pfau et al. (2009) report for a 1 dB penalty.
+
+        Given a ``linewidth_symbol_period`` of at most :data:`LONG_WINDOW_MAX_LINEWIDTH` (the
+        narrow lasers of 400ZR/800ZR), 16-QAM gets the longer :data:`LONG_WINDOW_16QAM`-symbol
+        window: the short one cycle-slips every few thousand symbols at the low SNR a
+        soft-decision FEC runs at, the long one averages the noise out while the phase barely
+        moves over it."""
         if not isinstance(fmt, QAM):
             raise TypeError(f"fmt must be a photolink QAM format, got {type(fmt).__name__} {fmt!r}")
+        if linewidth_symbol_period is not None:
+            linewidth_symbol_period = v.real("linewidth_symbol_period", linewidth_symbol_period, lo=0.0, hi=0.1)
         if fmt.M == 4:
             return cls("viterbi-viterbi", 31)
         if fmt.M == 16:
-            return cls("blind-phase-search", 21, 32)
+            narrow = linewidth_symbol_period is not None and linewidth_symbol_period <= LONG_WINDOW_MAX_LINEWIDTH
+            return cls("blind-phase-search", LONG_WINDOW_16QAM if narrow else 21, 32)
         return cls("blind-phase-search", 33 if fmt.M == 64 else 41, 64)
 
     def check_format(self, fmt: QAM) -> None:

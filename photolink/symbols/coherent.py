@@ -150,7 +150,7 @@ def phase_noise_penalty(fmt: QAM, linewidth_symbol_period: float, target_ber: fl
     target_ber : float
         1e-6 to 0.1.
     carrier_recovery : CarrierRecovery, optional
-        Default :meth:`CarrierRecovery.for_format`.
+        Default :meth:`CarrierRecovery.for_format` for the linewidth.
     differential : bool
         Quadrant differential coding.
     n_symbols : int, optional
@@ -169,7 +169,7 @@ def phase_noise_penalty(fmt: QAM, linewidth_symbol_period: float, target_ber: fl
         raise TypeError(f"fmt must be a photolink QAM format, got {type(fmt).__name__} {fmt!r}")
     lw = v.real("linewidth_symbol_period", linewidth_symbol_period, lo=0.0, hi=0.1)
     target = v.real("target_ber", target_ber, lo=1e-6, hi=0.1)
-    cr = CarrierRecovery.for_format(fmt) if carrier_recovery is None else carrier_recovery
+    cr = CarrierRecovery.for_format(fmt, lw) if carrier_recovery is None else carrier_recovery
     if not isinstance(cr, CarrierRecovery):
         raise TypeError(f"carrier_recovery must be a CarrierRecovery or None, got {cr!r}")
     cr.check_format(fmt)

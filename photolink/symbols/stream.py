@@ -204,7 +204,8 @@ class SymbolStream:
         2 pi linewidth_symbol_period, common to both polarisations.
     carrier_recovery : CarrierRecovery, optional
         QAM only: carrier-phase recovery. None is an ideal carrier with zero linewidth, and
-        ``CarrierRecovery.for_format(fmt)`` with phase noise.
+        ``CarrierRecovery.for_format(fmt, linewidth_symbol_period)`` with phase noise (a longer
+        window at 400ZR-class linewidths).
     differential : bool
         QAM only: quadrant differential coding (a cycle slip then costs one symbol, not a
         burst to the next slip).
@@ -260,7 +261,7 @@ class SymbolStream:
             raise TypeError(f"differential must be a bool, got {self.differential!r}")
         cr = self.carrier_recovery
         if cr is None and self.linewidth_symbol_period > 0:
-            cr = CarrierRecovery.for_format(self.fmt)
+            cr = CarrierRecovery.for_format(self.fmt, self.linewidth_symbol_period)
         if cr is not None:
             if not isinstance(cr, CarrierRecovery):
                 raise TypeError(f"carrier_recovery must be a photolink.symbols.coherent.CarrierRecovery or None, "

@@ -75,8 +75,8 @@ def test_compare_link_fabric(tmp_path, capsys):
     out = run(capsys, "compare", "--csv", tmp_path / "c.csv", "--json", tmp_path / "c.json")
     assert "dac-800g" in out and "zr-400g" in out
     rows = list(csv.reader(open(tmp_path / "c.csv")))
-    assert len(rows) == 1 + 11
-    assert len(json.loads((tmp_path / "c.json").read_text())["rows"]) == 11
+    assert len(rows) == 1 + 12
+    assert len(json.loads((tmp_path / "c.json").read_text())["rows"]) == 12
     out = run(capsys, "compare", "dac-800g", "cpo-800g", "--switch")
     assert "cpo-800g" in out
     out = run(capsys, "link", "dac-800g", "--length-m", 3.2)

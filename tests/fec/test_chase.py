@@ -72,3 +72,20 @@ def test_simulation_is_reproducible_and_nrz_works():
     a = chase.simulate_inner(NRZ, 9.0, 2000, seed=5)
     b = chase.simulate_inner(NRZ, 9.0, 2000, seed=5)
     assert a == b and a.channel_bit_errors > 0 and a.symbol_errors < a.channel_bit_errors
+
+
+def test_chase_link_code_has_the_measured_threshold_and_tracks_the_simulation():
+    """KP4_INNER_CHASE is the link FEC option: its threshold is the measured 4.9e-3
+    [ref:dj-inner-code-soft], 3.4x the hard decoder's, and near the threshold its post-inner
+    symbol error ratio follows the Chase-2 simulation within a factor 1.5."""
+    from photolink import fec
+    soft, hard = fec.KP4_INNER_CHASE, fec.KP4_INNER_HAMMING
+    assert soft.threshold_ber == pytest.approx(fec.inner.CHASE_THRESHOLD_BER, rel=1e-3)
+    assert soft.threshold_ber / hard.threshold_ber == pytest.approx(3.36, rel=0.02)
+    assert soft.overhead == hard.overhead and soft.codeword_bits == hard.codeword_bits
+    r = chase.simulate_inner(PAM4, 14.7, 20_000, seed=5)
+    model = soft.symbol_error_rate(r.channel_ber)
+    assert r.symbol_error_ci[0] / 1.5 < model < r.symbol_error_ci[1] * 1.5
+    assert hard.symbol_error_rate(r.channel_ber) > 3 * r.symbol_error_ci[1]  # hard is far worse
+    with pytest.raises(ValueError, match="inner_decoder"):
+        fec.ConcatenatedCode(fec.KP4, fec.ExtendedHamming(), inner_decoder="soft")

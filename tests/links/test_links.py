@@ -36,7 +36,7 @@ def test_catalogue_has_the_required_presets_with_sources():
         assert required in names
     for name in names:
         assert "[ref:" in links.preset(name).source
-    assert links.preset("dr4-1.6t").fec is fec.KP4_INNER_HAMMING        # the inner code
+    assert links.preset("dr4-1.6t").fec is fec.KP4_INNER_CHASE        # the inner code
     assert links.preset("zr-400g").fec is fec.CFEC_400ZR
 
 

@@ -230,7 +230,7 @@ def test_16t_lpo_and_aec_presets():
     assert "lpo-1.6t" in names and "aec-1.6t" in names
     lpo, aec = links.preset("lpo-1.6t"), links.preset("aec-1.6t")
     assert lpo.net_rate_gbps == aec.net_rate_gbps == 1600.0
-    assert lpo.technology == "linear-optics" and lpo.fec is fec.KP4_INNER_HAMMING
+    assert lpo.technology == "linear-optics" and lpo.fec is fec.KP4_INNER_CHASE
     assert aec.technology == "active-copper" and aec.precode and aec.interleave == 2
     for link in (lpo, aec):
         r = link.evaluate()

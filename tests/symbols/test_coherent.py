@@ -133,3 +133,23 @@ def test_bad_input_names_the_parameter():
         co.required_osnr_db(pl.PAM4, 60.0, 1e-3)
     with pytest.raises(ValueError, match="penalty_db"):
         co.required_osnr_db(pl.DP_16QAM, 60.0, 1e-3, penalty_db=float("nan"))
+
+
+@pytest.mark.slow
+def test_default_recovery_at_400zr_linewidth_does_not_cycle_slip():
+    """At the 400ZR operating SNR (DP-16QAM at the cFEC threshold 1.25e-2, 13.5 dB) and a
+    200 kHz combined linewidth at 59.84 GBd, the 21-symbol window slips ~290 times per 1e6
+    symbols (one every ~3,500, issue 11); the default for that linewidth (61 symbols) slips at
+    most a few times, and its BER is no worse."""
+    from photolink.fec import CFEC_400ZR
+    from photolink.links.link import _required_snr_db
+    snr = _required_snr_db(pl.DP_16QAM, CFEC_400ZR.threshold_ber)
+    assert snr == pytest.approx(13.55, abs=0.05)
+    lw = carrier.linewidth_symbol_period(200.0, 59.84375)
+    kw = dict(seed=1, linewidth_symbol_period=lw, differential=True)
+    short = pl.simulate_ber(pl.DP_16QAM, snr, 1_000_000, carrier_recovery=CarrierRecovery("blind-phase-search", 21, 32), **kw)
+    default = pl.simulate_ber(pl.DP_16QAM, snr, 1_000_000, **kw)
+    assert CarrierRecovery.for_format(pl.DP_16QAM, lw).window == carrier.LONG_WINDOW_16QAM
+    assert CarrierRecovery.for_format(pl.DP_16QAM, 1e-4).window == 21       # wide lasers: short
+    assert short.cycle_slips > 150
+    assert default.cycle_slips <= 5 and default.ber < short.ber

@@ -138,7 +138,9 @@ def with_packages(network, tx_package=None, rx_package=None, ports=None):
     """``tx_package ** channel ** rx_package`` as differential 2-ports at 100 ohm.
 
     The packages (differential 2-ports, port 1 towards the die of the transmitter for
-    ``tx_package``, port 1 towards the channel for ``rx_package``) are interpolated onto the
+    ``tx_package``, port 1 towards the channel for ``rx_package``; or
+    :class:`photolink.symbols.package.DevicePackage`, the Annex 93A die-and-package model, built
+    on the channel's frequencies and flipped at the receiver) are interpolated onto the
     channel's frequencies; everything is renormalised to 100 ohm before the cascade.
     """
     chan = differential_network(network, ports)
@@ -147,6 +149,8 @@ def with_packages(network, tx_package=None, rx_package=None, ports=None):
     for name, pkg in (("tx_package", tx_package), ("rx_package", rx_package)):
         if pkg is None:
             continue
+        if callable(getattr(pkg, "network", None)):        # a DevicePackage (Annex 93A model)
+            pkg = pkg.network(chan.frequency, rx=name == "rx_package")
         if getattr(pkg, "nports", None) != 2:
             raise TypeError(f"{name} must be a differential 2-port skrf.Network, got {pkg!r}")
         pkg = pkg.interpolate(chan.frequency, kind="linear", fill_value="extrapolate") \

@@ -7,6 +7,7 @@ import pytest
 
 import photolink as pl
 from photolink.links import com as C
+from photolink.symbols.package import DevicePackage
 
 rf = pytest.importorskip("skrf")
 pu = pytest.importorskip("photolink.symbols.pulse")
@@ -28,7 +29,7 @@ def _lane(length_m, n_points=600):
     return thru, fext
 
 
-def _pychopmarg_params(p, fstep_ghz):
+def _pychopmarg_params(p, fstep_ghz, pkg=None):
     """The same parameters for PyChOpMarg, with its package and die reduced to nothing: R_d = R_0
     (no reflection at the terminations), every capacitance, inductance and package length at the
     smallest value its checks allow (1 fF, 10 pH, 1 um)."""
@@ -38,6 +39,16 @@ def _pychopmarg_params(p, fstep_ghz):
     pad = [0.0] * (3 - t.n_post)
     tx_min, tx_max, tx_step = (list(x) + pad for x in (t.taps_min, t.taps_max, t.taps_step))
     tiny = [0.001]
+    if pkg is not None:      # the Annex 93A package at both ends, R_d = R_0 as photolink takes it
+        seg = [z for _, z in pkg.segments]
+        die = dict(C_d=[list(pkg.c_d_nf)] * 2, L_s=[list(pkg.l_s_nh)] * 2, C_b=[pkg.c_b_nf] * 2,
+                   C_p=[pkg.c_p_nf] * 2, z_c=[zc for zc, _ in pkg.segments], z_p=seg[:1],
+                   z_pB=seg[-1], gamma0=pkg.gamma0_per_mm, a1=pkg.a1, a2=pkg.a2,
+                   tau=pkg.tau_ns_per_mm, zp_tx=seg, zp_rx=seg, zp_next=seg, zp_fext=seg)
+    else:
+        die = dict(C_d=[1e-6, 1e-6], C_b=[0.0, 0.0], C_p=[1e-6, 1e-6], L_s=[0.01, 0.01],
+                   z_c=[50.0, 50.0], z_p=tiny, gamma0=1e-7, a1=1e-7, a2=1e-7, tau=1e-7,
+                   zp_tx=tiny, zp_rx=tiny, zp_next=tiny, zp_fext=tiny)
     return tmpl.COMParams(
         fb=RS, fstep=fstep_ghz, L=4, M=32, DER_0=p.der0, T_r=p.t_r_ns, RLM=p.rlm, A_v=p.a_v,
         A_fe=p.a_fe, A_ne=p.a_ne, R_0=50.0, A_DD=p.a_dd_ui, SNR_TX=p.snr_tx_db,
@@ -46,10 +57,7 @@ def _pychopmarg_params(p, fstep_ghz):
         g_DC2=list(p.ctle.g_dc2_db), tx_taps_min=tx_min, tx_taps_max=tx_max,
         tx_taps_step=tx_step, c0_min=t.c0_min, f_r=p.f_r, dfe_min=np.array(p.dfe_min),
         dfe_max=np.array(p.dfe_max), rx_taps_min=np.array(p.rx_ffe_min),
-        rx_taps_max=np.array(p.rx_ffe_max), dw=p.rx_ffe_pre, R_d=np.array([50.0]),
-        C_d=[1e-6, 1e-6], C_b=[0.0, 0.0], C_p=[1e-6, 1e-6], L_s=[0.01, 0.01], z_c=[50.0, 50.0],
-        z_p=tiny, gamma0=1e-7, a1=1e-7, a2=1e-7, tau=1e-7, zp_tx=tiny, zp_rx=tiny, zp_next=tiny,
-        zp_fext=tiny)
+        rx_taps_max=np.array(p.rx_ffe_max), dw=p.rx_ffe_pre, R_d=np.array([50.0]), **die)
 
 
 @pytest.mark.slow
@@ -68,6 +76,32 @@ def test_com_agrees_with_pychopmarg(tmp_path, length_m, with_next):
     files = {"THRU": [tmp_path / "thru.s4p"], "FEXT": [tmp_path / "fext.s4p"],
              "NEXT": [tmp_path / "next.s4p"] if with_next else []}
     peer = pcm.COM(_pychopmarg_params(p, 0.02), files)
+    peer.n_procs = 1
+    theirs = peer(opt_mode=common.OptMode.PRZF, norm_mode=common.NormMode.P8023dj, unit_amp=True)
+    assert abs(ours.com_db - theirs) < 0.5, (ours.com_db, theirs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("length_m", "with_next"), [(0.1, False), (0.25, True), (0.4, False)])
+def test_com_with_the_annex_93a_package_agrees_with_pychopmarg(tmp_path, length_m, with_next):
+    """The 802.3dj class A die and package (12 mm + 1.8 mm lines) at both ends, in both tools."""
+    pcm = pytest.importorskip("pychopmarg.com")
+    common = pytest.importorskip("pychopmarg.common")
+    pkg = DevicePackage.ieee_802_3dj_class_a(12.0)
+    p = _small()
+    pu.synthetic_network(length_m, n_points=600).write_touchstone(str(tmp_path / "thru"))
+    pu.synthetic_network(length_m, n_points=600, coupling=0.1).write_touchstone(str(tmp_path / "fext"))
+    pu.synthetic_network(0.2, n_points=600, coupling=0.05).write_touchstone(str(tmp_path / "next"))
+    opts = {"tx_package": pkg, "rx_package": pkg}
+    thru = pl.Channel.from_touchstone(tmp_path / "thru.s4p", RS, **opts)
+    bare = pl.Channel.from_touchstone(tmp_path / "thru.s4p", RS)
+    fext = pl.Channel.from_touchstone(tmp_path / "fext.s4p", RS, check=False, **opts)
+    nxt = [pl.Channel.from_touchstone(tmp_path / "next.s4p", RS, check=False, **opts)] if with_next else []
+    ours = C.com(thru, p, fext=[fext], next=nxt)
+    assert ours.loss_at_nyquist_db > C.com(bare, p, fext=[fext], next=nxt).loss_at_nyquist_db + 1.0
+    files = {"THRU": [tmp_path / "thru.s4p"], "FEXT": [tmp_path / "fext.s4p"],
+             "NEXT": [tmp_path / "next.s4p"] if with_next else []}
+    peer = pcm.COM(_pychopmarg_params(p, 0.02, pkg), files)
     peer.n_procs = 1
     theirs = peer(opt_mode=common.OptMode.PRZF, norm_mode=common.NormMode.P8023dj, unit_amp=True)
     assert abs(ours.com_db - theirs) < 0.5, (ours.com_db, theirs)

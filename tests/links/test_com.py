@@ -232,3 +232,59 @@ def test_near_end_crosstalk_lowers_com():
     quiet = C.com(thru, _small(), fext=[fext])
     noisy = C.com(thru, _small(), fext=[fext], next=[nxt])
     assert noisy.com_db < quiet.com_db and noisy.noise_v["crosstalk"] > quiet.noise_v["crosstalk"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("length_m", [0.15, 0.3, 0.5])
+def test_mmse_receiver_agrees_with_pychopmarg_mmse(tmp_path, length_m):
+    """802.3dj (178A) MMSE receiver FFE against PyChOpMarg's MMSE mode on the same channels."""
+    pcm = pytest.importorskip("pychopmarg.com")
+    common = pytest.importorskip("pychopmarg.common")
+    p = dataclasses.replace(_small(), rx_ffe_mode="mmse", mmse_candidates=6)
+    pu.synthetic_network(length_m, n_points=600).write_touchstone(str(tmp_path / "thru"))
+    pu.synthetic_network(length_m, n_points=600, coupling=0.1).write_touchstone(str(tmp_path / "fext"))
+    thru = pl.Channel.from_touchstone(tmp_path / "thru.s4p", RS)
+    fext = pl.Channel.from_touchstone(tmp_path / "fext.s4p", RS, check=False)
+    ours = C.com(thru, p, fext=[fext])
+    files = {"THRU": [tmp_path / "thru.s4p"], "FEXT": [tmp_path / "fext.s4p"], "NEXT": []}
+    peer = pcm.COM(_pychopmarg_params(p, 0.02), files)
+    peer.n_procs = 1
+    theirs = peer(opt_mode=common.OptMode.MMSE, norm_mode=common.NormMode.P8023dj, unit_amp=True)
+    assert abs(ours.com_db - theirs) < 0.5, (ours.com_db, theirs)
+
+
+def test_mmse_taps_minimise_the_error_with_the_cursor_held():
+    """The MMSE solution is the constrained minimum: no tap change that keeps the cursor lowers the error."""
+    rng = np.random.default_rng(12)
+    h = np.array([0.0, 0.05, 0.2, 1.0, 0.45, 0.2, 0.1, 0.05, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    p = dataclasses.replace(C.ComParams.ieee_802_3ck(RS), rx_ffe_min=(-10.0,) * 12, rx_ffe_max=(10.0,) * 12)
+    n, pre, dh, var_x = p.rx_ffe_taps, p.rx_ffe_pre, 3, 5 / 9
+    cov = 1e-3 * C._toeplitz(0.5 ** np.arange(n))
+    w = C._mmse(h, dh, p, var_x, cov)
+    conv = C._conv_matrix(h, n)
+    keep = np.ones(h.size, dtype=bool)
+    keep[dh + pre:dh + pre + 2] = False
+
+    def err(x):
+        return var_x * np.sum((conv[keep] @ x) ** 2) + x @ cov @ x
+
+    c = conv[dh + pre]
+    assert w[pre] == 1.0
+    w_unit = w * h[dh] / (c @ w)                       # scaled back to unit cursor gain
+    for _ in range(200):
+        d = rng.normal(size=n) * 1e-2
+        d -= c * (c @ d) / (c @ c)                     # keep (H w)[cursor]
+        assert err(w_unit + d) >= err(w_unit) - 1e-15
+    # zero forcing leaves more error (it ignores the noise)
+    zf = C._przf(h, dh, p)
+    assert err(zf * h[dh] / (c @ zf)) > err(w_unit)
+
+
+def test_mmse_mode_is_selectable_and_not_worse_than_zero_forcing():
+    thru, fext = _lane(0.3)
+    zf = C.com(thru, _small(eta0_v2_per_ghz=8e-8), fext=[fext])
+    mm = C.com(thru, _small(eta0_v2_per_ghz=8e-8, rx_ffe_mode="mmse"), fext=[fext])
+    assert mm.fom_db >= zf.fom_db - 0.05
+    assert mm.rx_ffe != zf.rx_ffe
+    with pytest.raises(ValueError, match="rx_ffe_mode"):
+        _small(rx_ffe_mode="lms")

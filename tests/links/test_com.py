@@ -190,6 +190,24 @@ def test_link_on_a_measured_lane():
         dataclasses.replace(dac, lane=3)
 
 
+def test_link_on_a_measured_lane_has_a_fixed_channel():
+    """length_m of a measured lane sets the delay only: with_length refuses, reach is NaN, the report says so."""
+    from photolink import links
+    thru, _ = _lane(0.3)
+    r = C.com(thru, _small())
+    link = dataclasses.replace(links.preset("dac-800g"), lane=r, length_m=1.0)
+    with pytest.raises(ValueError, match="measured lane"):
+        link.with_length(2.0)
+    assert link.with_length(1.0) == link
+    rep = link.evaluate()
+    assert math.isnan(rep.reach_m) and rep.reach_limit == links.link.MEASURED_LANE
+    assert any("measured lane" in w and "delay only" in w for w in rep.warnings)
+    # the delay follows length_m, the error figures do not
+    longer = dataclasses.replace(link, length_m=2.0).evaluate()
+    assert longer.pre_fec_ber == rep.pre_fec_ber
+    assert longer.latency_ns > rep.latency_ns
+
+
 def test_stream_on_the_com_lane_matches_its_statistical_ber():
     # raise the noise so that errors are countable; the stream runs the COM lane's channel and FFE
     thru, _ = _lane(0.3)

@@ -306,3 +306,26 @@ def test_mmse_mode_is_selectable_and_not_worse_than_zero_forcing():
     assert mm.rx_ffe != zf.rx_ffe
     with pytest.raises(ValueError, match="rx_ffe_mode"):
         _small(rx_ffe_mode="lms")
+
+
+def test_crosstalk_budget_adds_over_several_aggressors():
+    """Two FEXT and one NEXT aggressor: with the equaliser fixed (one CTLE and transmitter setting,
+    zero forcing on the thru) the crosstalk power is the sum of each aggressor's, and it reaches the
+    eye and COM."""
+    thru, fext = _lane(0.3)
+    fext2 = pl.Channel.from_network(pu.synthetic_network(0.25, n_points=600, coupling=0.08), RS, check=False)
+    nxt = pl.Channel.from_network(pu.synthetic_network(0.2, n_points=600, coupling=0.05), RS, check=False)
+    p = _small()
+    p = dataclasses.replace(p, ctle=dataclasses.replace(p.ctle, g_dc_db=(-4.0,), g_dc2_db=(0.0,)),
+                            tx_ffe=C.TxFfe((-0.1, 0.0), (-0.1, 0.0), (0.0, 0.0), n_post=1))
+    alone = C.com(thru, p)
+    parts = [C.com(thru, p, fext=[fext]), C.com(thru, p, fext=[fext2]), C.com(thru, p, next=[nxt])]
+    both = C.com(thru, p, fext=[fext, fext2], next=[nxt])
+    assert alone.noise_v["crosstalk"] == 0.0
+    assert all(r.rx_ffe == both.rx_ffe for r in parts)
+    assert both.noise_v["crosstalk"] ** 2 == pytest.approx(sum(r.noise_v["crosstalk"] ** 2 for r in parts),
+                                                          rel=1e-9)
+    for k in ("isi", "thermal", "jitter"):
+        assert both.noise_v[k] == pytest.approx(alone.noise_v[k], rel=1e-9)
+    assert both.com_db < min(r.com_db for r in parts) < alone.com_db
+    assert both.ber() > max(r.ber() for r in parts)

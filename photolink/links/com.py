@@ -163,6 +163,11 @@ class ComParams:
     merit and the best ``mmse_candidates`` transmitter settings of every CTLE setting are
     re-equalised by MMSE; the best of those is kept (a shortcut against 178A, which runs MMSE on
     every setting).
+
+    Floating taps (802.3dj, 178A.1.8.1): with ``float_groups > 0`` the receiver FFE spans
+    ``rx_ffe_taps`` positions, of which the first ``rx_ffe_fixed`` are always used and
+    ``float_groups`` groups of ``float_taps`` contiguous taps are placed, one group at a time, where
+    they give the best figure of merit (MMSE only; the other positions are 0).
     """
 
     ctle: Ctle
@@ -186,6 +191,9 @@ class ComParams:
     dfe_max: tuple = (0.85,)
     rx_ffe_mode: str = "przf"
     mmse_candidates: int = 3
+    rx_ffe_fixed: int | None = None
+    float_groups: int = 0
+    float_taps: int = 0
 
     def __post_init__(self):
         if not isinstance(self.ctle, Ctle):
@@ -221,6 +229,12 @@ class ComParams:
         if self.rx_ffe_mode not in RX_FFE_MODES:
             raise ValueError(f"rx_ffe_mode must be one of {RX_FFE_MODES}, got {self.rx_ffe_mode!r}")
         v.integer("mmse_candidates", self.mmse_candidates, lo=1, hi=10_000)
+        g = v.integer("float_groups", self.float_groups, lo=0, hi=16)
+        if g:
+            fixed = v.integer("rx_ffe_fixed", self.rx_ffe_fixed, lo=self.rx_ffe_pre + 1, hi=n - 1)
+            v.integer("float_taps", self.float_taps, lo=1, hi=n - fixed)
+            if self.rx_ffe_mode != "mmse":
+                raise ValueError(f"float_groups={g} needs rx_ffe_mode='mmse', got {self.rx_ffe_mode!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -371,7 +385,8 @@ def _conv_matrix(h: np.ndarray, n: int) -> np.ndarray:
     return conv
 
 
-def _mmse(h: np.ndarray, dh: int, params: ComParams, var_x: float, noise_cov: np.ndarray) -> np.ndarray:
+def _mmse(h: np.ndarray, dh: int, params: ComParams, var_x: float, noise_cov: np.ndarray,
+          cols=None) -> np.ndarray:
     """Receiver FFE of minimum mean-square error with unit gain on the cursor (Annex 178A style).
 
     ``h``: symbol-spaced pulse at the sampling phase (cursor at ``dh``); ``noise_cov``: covariance
@@ -379,20 +394,24 @@ def _mmse(h: np.ndarray, dh: int, params: ComParams, var_x: float, noise_cov: np
     ``var_x |H_isi w|^2 + w' noise_cov w`` subject to ``(H w)[dh + pre] = h[dh]``, where ``H_isi``
     omits the cursor and the UIs the DFE cancels. Returns the taps with the main tap 1 (then the
     limits ``rx_ffe_min`` / ``rx_ffe_max`` applied as for zero forcing), or zero forcing's taps
-    when the solution has no positive main tap.
+    when the solution has no positive main tap. ``cols``: the tap positions in use (floating
+    taps; default all), the others held at 0.
     """
     n, pre = params.rx_ffe_taps, params.rx_ffe_pre
+    cols = np.arange(n) if cols is None else np.asarray(cols)
     conv = _conv_matrix(h, n)
     d = dh + pre
     if d >= h.size:
         return _przf(h, dh, params)
     keep = np.ones(h.size, dtype=bool)
     keep[d:d + 1 + len(params.dfe_min)] = False
-    a = var_x * conv[keep].T @ conv[keep] + noise_cov
-    a += 1e-12 * np.trace(a) * np.eye(n)
-    c = conv[d]
+    sub = conv[:, cols]
+    a = var_x * sub[keep].T @ sub[keep] + noise_cov[np.ix_(cols, cols)]
+    a += 1e-12 * np.trace(a) * np.eye(cols.size)
+    c = sub[d]
     z = np.linalg.solve(a, c)
-    w = h[dh] * z / float(c @ z)
+    w = np.zeros(n)
+    w[cols] = h[dh] * z / float(c @ z)
     if w[pre] <= 0:
         return _przf(h, dh, params)
     w = w / w[pre]
@@ -416,9 +435,33 @@ def _mmse_fom(taps, p, fx, nx, tx_shifts, params, spu, var_x, noise_r, levels, i
         m = int(np.argmax((x.reshape(-1, spu) ** 2).sum(axis=0)))
         xc = _conv_matrix(x[m::spu], n)
         cov = cov + var_x * (xc.T @ xc)
-    w = _mmse(y[ph::spu], dh, params, var_x, cov)
-    fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, levels, idx)
-    return (fom, w) if det is not None else (-math.inf, w)
+    if not params.float_groups:
+        w = _mmse(y[ph::spu], dh, params, var_x, cov)
+        fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, levels, idx)
+        return (fom, w) if det is not None else (-math.inf, w)
+    return _floating(y, xts, ph, dh, params, spu, var_x, cov, noise_r, levels, idx)
+
+
+def _floating(y, xts, ph, dh, params, spu, var_x, cov, noise_r, levels, idx):
+    """MMSE with floating tap groups placed greedily by figure of merit (178A.1.8.1)."""
+    n, nf, size = params.rx_ffe_taps, params.rx_ffe_fixed, params.float_taps
+    chosen: list[int] = []
+    best = (-math.inf, None)
+    for _ in range(params.float_groups):
+        best = (-math.inf, None)
+        for start in range(nf, n - size + 1):
+            group = list(range(start, start + size))
+            if any(c in chosen for c in group):
+                continue
+            cols = list(range(nf)) + sorted(chosen + group)
+            w = _mmse(y[ph::spu], dh, params, var_x, cov, cols)
+            fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, levels, idx)
+            if det is not None and fom > best[0]:
+                best = (fom, w, group)
+        if best[1] is None:
+            break
+        chosen += best[2]
+    return (best[0], best[1]) if best[1] is not None else (-math.inf, _przf(y[ph::spu], dh, params))
 
 
 def _toeplitz_noise(power: np.ndarray, f_ghz: np.ndarray, df_ghz: float, spu: int, rs: float, n: int):

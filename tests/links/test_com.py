@@ -329,3 +329,41 @@ def test_crosstalk_budget_adds_over_several_aggressors():
         assert both.noise_v[k] == pytest.approx(alone.noise_v[k], rel=1e-9)
     assert both.com_db < min(r.com_db for r in parts) < alone.com_db
     assert both.ber() > max(r.ber() for r in parts)
+
+
+def _floating(p, **changes):
+    return dataclasses.replace(p, rx_ffe_mode="mmse", mmse_candidates=2, rx_ffe_taps=24, rx_ffe_min=(),
+                               rx_ffe_max=(), rx_ffe_fixed=8, float_groups=2, float_taps=3, **changes)
+
+
+@pytest.mark.slow
+def test_floating_taps_agree_with_pychopmarg(tmp_path):
+    """802.3dj floating receiver FFE taps (8 fixed + 2 groups of 3 over 24 positions), MMSE."""
+    pcm = pytest.importorskip("pychopmarg.com")
+    common = pytest.importorskip("pychopmarg.common")
+    p = _floating(_small())
+    pu.synthetic_network(0.3, n_points=600).write_touchstone(str(tmp_path / "thru"))
+    pu.synthetic_network(0.3, n_points=600, coupling=0.1).write_touchstone(str(tmp_path / "fext"))
+    thru = pl.Channel.from_touchstone(tmp_path / "thru.s4p", RS)
+    fext = pl.Channel.from_touchstone(tmp_path / "fext.s4p", RS, check=False)
+    ours = C.com(thru, p, fext=[fext])
+    cp = dataclasses.replace(_pychopmarg_params(p, 0.02), Nfix=8, Nwg=2, Nwf=3)
+    peer = pcm.COM(cp, {"THRU": [tmp_path / "thru.s4p"], "FEXT": [tmp_path / "fext.s4p"], "NEXT": []})
+    peer.n_procs = 1
+    theirs = peer(opt_mode=common.OptMode.MMSE, norm_mode=common.NormMode.P8023dj, unit_amp=True)
+    assert abs(ours.com_db - theirs) < 0.5, (ours.com_db, theirs)
+
+
+def test_floating_taps_use_fixed_plus_groups_and_help():
+    thru, fext = _lane(0.3)
+    p = _floating(_small())
+    r = C.com(thru, p, fext=[fext])
+    used = [i for i, x in enumerate(r.rx_ffe) if x != 0]
+    assert set(range(8)) <= set(used) and len(used) <= 8 + 2 * 3
+    fixed = C.com(thru, dataclasses.replace(_small(), rx_ffe_mode="mmse", mmse_candidates=2, rx_ffe_taps=8,
+                                            rx_ffe_min=(), rx_ffe_max=()), fext=[fext])
+    assert r.fom_db >= fixed.fom_db
+    with pytest.raises(ValueError, match="rx_ffe_mode"):
+        dataclasses.replace(_floating(_small()), rx_ffe_mode="przf")
+    with pytest.raises(ValueError, match="rx_ffe_fixed"):
+        dataclasses.replace(_floating(_small()), rx_ffe_fixed=2)

@@ -14,7 +14,9 @@ The package line's propagation constant per mm (f in GHz) is, as 93A-9..11,
 segment's S-parameters follow from ``rho = (z_c - 2 R_0) / (z_c + 2 R_0)`` (93A-13, 14).
 Parameters of :meth:`DevicePackage.ieee_802_3dj_class_a` come from the P802.3dj tables
 [ref:dj-package-model]. The die terminations ``R_d`` are taken equal to ``R_0`` (no reflection at
-the die), a simplification against COM, which reflects at ``R_d != R_0``.
+the die; so is 802.3dj, R_d = R_0 = 46.25 ohm: pass ``r0_ohm=46.25`` and the channel is
+renormalised to 92.5 ohm before the cascade), a simplification against the 93A tables whose
+R_d differs from R_0.
 """
 from __future__ import annotations
 

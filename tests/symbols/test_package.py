@@ -59,3 +59,17 @@ def test_bad_package_input():
     with pytest.raises(ValueError, match="c_p_nf"):
         DevicePackage(c_p_nf=-1.0)
     assert DevicePackage().to_dict()["segments"] == ((87.5, 12.0), (92.5, 1.8))
+
+
+def test_package_reference_impedance_is_two_r0():
+    """802.3dj's R_0 = R_d = 46.25 ohm: the channel is renormalised to 92.5 ohm before the cascade."""
+    net = pu.synthetic_network(0.2, n_points=200)
+    pkg = DevicePackage.ieee_802_3dj_class_a(r0_ohm=46.25)
+    got = pu.with_packages(net, pkg, pkg)
+    chan = pu.differential_network(net)
+    chan.renormalize(92.5)
+    expect = pkg.network(chan.frequency) ** chan ** pkg.network(chan.frequency, rx=True)
+    np.testing.assert_allclose(got.s, expect.s, atol=1e-12)
+    assert np.allclose(got.z0, 92.5)
+    with pytest.raises(ValueError, match="r0_ohm"):
+        pu.with_packages(net, pkg, DevicePackage.ieee_802_3dj_class_a())

@@ -14,10 +14,13 @@ cursor power over ISI, jitter, crosstalk, thermal and transmitter noise). COM is
 ``20 log10(A_s / A_ni)`` with ``A_ni`` the detector-error-ratio quantile ``DER_0`` of the
 convolved residual-ISI, crosstalk, dual-Dirac jitter and Gaussian noise distributions (93A-45).
 
-Deviations from the standard (and from PyChOpMarg's PRZF mode, the oracle of the tests): the
-package is whatever the channel was built with (``tx_package`` / ``rx_package`` of
-:meth:`photolink.Channel.from_network`, e.g. :func:`photolink.symbols.pulse.package_network`), not
-the Annex 93A die and package ladder; the
+With ``ComParams(rx_ffe_mode="mmse")`` the receiver FFE is the 802.3dj (Annex 178A) minimum
+mean-square-error one instead [ref:com-178a-mmse].
+
+Deviations from the standard (and from PyChOpMarg, the oracle of the tests): the package is
+whatever the channel was built with (``tx_package`` / ``rx_package`` of
+:meth:`photolink.Channel.from_network`): the Annex 93A / 178A die-and-package model
+:class:`photolink.symbols.package.DevicePackage` (die terminations R_d = R_0) or any 2-port; the
 receiver FFE's noise gain counts in the figure of merit as it does in COM's final noise budget, and
 pulses span ``Channel.samples`` (256 UI by default) rather than ``1 / f_step``.
 
@@ -45,6 +48,10 @@ from .serdes import Eye
 
 #: Sources of the noise budget, in the order of :attr:`ComResult.noise_v`.
 NOISE_SOURCES = ("isi", "jitter", "crosstalk", "thermal", "tx_noise")
+
+#: Receiver FFE optimisations: pulse-response zero forcing (802.3ck COM) and minimum mean-square
+#: error (802.3dj COM, Annex 178A).
+RX_FFE_MODES = ("przf", "mmse")
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,19 @@ class ComParams:
 
     Defaults follow 802.3ck (``ieee_802_3ck``) except where noted; the CTLE and transmitter grid
     are given by :class:`Ctle` and :class:`TxFfe`.
+
+    ``rx_ffe_mode`` chooses the receiver FFE: ``"przf"`` (pulse-response zero forcing, 802.3ck
+    COM) or ``"mmse"`` (minimum mean-square error with the cursor held at unit gain, as the 802.3dj
+    COM of Annex 178A: residual ISI outside the DFE's reach, jitter, crosstalk and thermal noise
+    weighed together). In ``"mmse"`` mode the grid is searched with the fast zero-forcing figure of
+    merit and the best ``mmse_candidates`` transmitter settings of every CTLE setting are
+    re-equalised by MMSE; the best of those is kept (a shortcut against 178A, which runs MMSE on
+    every setting).
+
+    Floating taps (802.3dj, 178A.1.8.1): with ``float_groups > 0`` the receiver FFE spans
+    ``rx_ffe_taps`` positions, of which the first ``rx_ffe_fixed`` are always used and
+    ``float_groups`` groups of ``float_taps`` contiguous taps are placed, one group at a time, where
+    they give the best figure of merit (MMSE only; the other positions are 0).
     """
 
     ctle: Ctle
@@ -169,6 +189,11 @@ class ComParams:
     rx_ffe_max: tuple = ()
     dfe_min: tuple = (0.0,)
     dfe_max: tuple = (0.85,)
+    rx_ffe_mode: str = "przf"
+    mmse_candidates: int = 3
+    rx_ffe_fixed: int | None = None
+    float_groups: int = 0
+    float_taps: int = 0
 
     def __post_init__(self):
         if not isinstance(self.ctle, Ctle):
@@ -201,6 +226,15 @@ class ComParams:
             raise ValueError(f"rx_ffe_pre + DFE taps must be < rx_ffe_taps={n}")
         object.__setattr__(self, "dfe_min", tuple(lo.tolist()))
         object.__setattr__(self, "dfe_max", tuple(hi.tolist()))
+        if self.rx_ffe_mode not in RX_FFE_MODES:
+            raise ValueError(f"rx_ffe_mode must be one of {RX_FFE_MODES}, got {self.rx_ffe_mode!r}")
+        v.integer("mmse_candidates", self.mmse_candidates, lo=1, hi=10_000)
+        g = v.integer("float_groups", self.float_groups, lo=0, hi=16)
+        if g:
+            fixed = v.integer("rx_ffe_fixed", self.rx_ffe_fixed, lo=self.rx_ffe_pre + 1, hi=n - 1)
+            v.integer("float_taps", self.float_taps, lo=1, hi=n - fixed)
+            if self.rx_ffe_mode != "mmse":
+                raise ValueError(f"float_groups={g} needs rx_ffe_mode='mmse', got {self.rx_ffe_mode!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -341,6 +375,93 @@ def _przf(h: np.ndarray, dh: int, params: ComParams) -> np.ndarray:
     w = np.clip(w, np.asarray(params.rx_ffe_min) * c, np.asarray(params.rx_ffe_max) * c)
     w[pre] = c
     return w / c                                # main tap 1: amplitudes stay in volts at the receiver
+
+
+def _conv_matrix(h: np.ndarray, n: int) -> np.ndarray:
+    """(H w)[i] = sum_k w[k] h[i - k]: the symbol-spaced FIR ``w`` (n taps) on the sequence ``h``."""
+    conv = np.zeros((h.size, n))
+    for k in range(n):
+        conv[k:, k] = h[:h.size - k]
+    return conv
+
+
+def _mmse(h: np.ndarray, dh: int, params: ComParams, var_x: float, noise_cov: np.ndarray,
+          cols=None) -> np.ndarray:
+    """Receiver FFE of minimum mean-square error with unit gain on the cursor (Annex 178A style).
+
+    ``h``: symbol-spaced pulse at the sampling phase (cursor at ``dh``); ``noise_cov``: covariance
+    of the noise at the FFE's taps (thermal, jitter, crosstalk; volts^2). Minimises
+    ``var_x |H_isi w|^2 + w' noise_cov w`` subject to ``(H w)[dh + pre] = h[dh]``, where ``H_isi``
+    omits the cursor and the UIs the DFE cancels. Returns the taps with the main tap 1 (then the
+    limits ``rx_ffe_min`` / ``rx_ffe_max`` applied as for zero forcing), or zero forcing's taps
+    when the solution has no positive main tap. ``cols``: the tap positions in use (floating
+    taps; default all), the others held at 0.
+    """
+    n, pre = params.rx_ffe_taps, params.rx_ffe_pre
+    cols = np.arange(n) if cols is None else np.asarray(cols)
+    conv = _conv_matrix(h, n)
+    d = dh + pre
+    if d >= h.size:
+        return _przf(h, dh, params)
+    keep = np.ones(h.size, dtype=bool)
+    keep[d:d + 1 + len(params.dfe_min)] = False
+    sub = conv[:, cols]
+    a = var_x * sub[keep].T @ sub[keep] + noise_cov[np.ix_(cols, cols)]
+    a += 1e-12 * np.trace(a) * np.eye(cols.size)
+    c = sub[d]
+    z = np.linalg.solve(a, c)
+    w = np.zeros(n)
+    w[cols] = h[dh] * z / float(c @ z)
+    if w[pre] <= 0:
+        return _przf(h, dh, params)
+    w = w / w[pre]
+    w = np.clip(w, np.asarray(params.rx_ffe_min), np.asarray(params.rx_ffe_max))
+    w[pre] = 1.0
+    return w
+
+
+def _mmse_fom(taps, p, fx, nx, tx_shifts, params, spu, var_x, noise_r, levels, idx):
+    """Figure of merit (:func:`_evaluate`) of one transmitter setting with the MMSE receiver FFE."""
+    y = taps @ _rolls(p, tx_shifts)
+    peak = int(np.argmax(y))
+    ph, dh = peak % spu, peak // spu
+    n = params.rx_ffe_taps
+    cov = params.eta0_v2_per_ghz * _toeplitz(noise_r)
+    h_j = (np.roll(y, -1)[ph::spu] - np.roll(y, 1)[ph::spu]) * spu / 2
+    jit = _conv_matrix(h_j, n)
+    cov = cov + (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * (jit.T @ jit)
+    xts = [taps @ _rolls(x, tx_shifts) for x in fx] + list(nx)
+    for x in xts:
+        m = int(np.argmax((x.reshape(-1, spu) ** 2).sum(axis=0)))
+        xc = _conv_matrix(x[m::spu], n)
+        cov = cov + var_x * (xc.T @ xc)
+    if not params.float_groups:
+        w = _mmse(y[ph::spu], dh, params, var_x, cov)
+        fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, levels, idx)
+        return (fom, w) if det is not None else (-math.inf, w)
+    return _floating(y, xts, ph, dh, params, spu, var_x, cov, noise_r, levels, idx)
+
+
+def _floating(y, xts, ph, dh, params, spu, var_x, cov, noise_r, levels, idx):
+    """MMSE with floating tap groups placed greedily by figure of merit (178A.1.8.1)."""
+    n, nf, size = params.rx_ffe_taps, params.rx_ffe_fixed, params.float_taps
+    chosen: list[int] = []
+    best = (-math.inf, None)
+    for _ in range(params.float_groups):
+        best = (-math.inf, None)
+        for start in range(nf, n - size + 1):
+            group = list(range(start, start + size))
+            if any(c in chosen for c in group):
+                continue
+            cols = list(range(nf)) + sorted(chosen + group)
+            w = _mmse(y[ph::spu], dh, params, var_x, cov, cols)
+            fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, levels, idx)
+            if det is not None and fom > best[0]:
+                best = (fom, w, group)
+        if best[1] is None:
+            break
+        chosen += best[2]
+    return (best[0], best[1]) if best[1] is not None else (-math.inf, _przf(y[ph::spu], dh, params))
 
 
 def _toeplitz_noise(power: np.ndarray, f_ghz: np.ndarray, df_ghz: float, spu: int, rs: float, n: int):
@@ -622,15 +743,24 @@ def com(thru: Channel, params: ComParams | None = None, *, fext=(), next=(), fmt
             noise_r = _toeplitz_noise(np.abs(lane.hr * hc) ** 2, lane.f, lane.df, spu, lane.rs,
                                       params.rx_ffe_taps)
             foms = _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, L)
+            if params.rx_ffe_mode == "mmse":
+                for i in np.argsort(foms)[::-1][:params.mmse_candidates]:
+                    if not np.isfinite(foms[i]):
+                        break
+                    fom, w = _mmse_fom(combos[i], p, fx, nx, tx_shifts, params, spu, var_x, noise_r, L, idx)
+                    if fom > best[0]:
+                        best = (fom, (g1, g2, int(i), p, fx, nx, noise_r, w))
+                continue
             i = int(np.argmax(foms))
             if foms[i] > best[0]:
-                best = (float(foms[i]), (g1, g2, i, p, fx, nx, noise_r))
+                best = (float(foms[i]), (g1, g2, i, p, fx, nx, noise_r, None))
     if best[1] is None:
         raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
-    g1, g2, i, p, fx, nx, noise_r = best[1]
+    g1, g2, i, p, fx, nx, noise_r, w = best[1]
     y = combos[i] @ _rolls(p, tx_shifts)
-    peak = int(np.argmax(y))
-    w = _przf(y[peak % spu::spu], peak // spu, params)
+    if w is None:
+        peak = int(np.argmax(y))
+        w = _przf(y[peak % spu::spu], peak // spu, params)
     xts = [combos[i] @ _rolls(x, tx_shifts) for x in fx] + nx
     fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, L, idx)
     if det is None:

@@ -393,7 +393,11 @@ class Link:
         Citations of the docs/references.md rows behind the figures.
     lane : photolink.links.com.ComResult, optional
         A measured electrical lane (passive copper only): its slicer SNR, equaliser and eye replace
-        the host-to-host loss formula; ``length_m`` then sets the propagation delay only.
+        the host-to-host loss formula. Its loss, reflections and crosstalk are those of the channel
+        it was computed on (a Touchstone file describes one channel of one length, connectors and
+        vias included), so ``length_m`` then sets the propagation delay only: :meth:`with_length`
+        refuses another length, :meth:`reach_m` is NaN ("measured lane"), and the evaluation
+        says so in its warnings. For another length, compute a lane on that channel.
     """
 
     name: str
@@ -527,7 +531,16 @@ class Link:
                    propagation_ns=propagation_ns, pcs_overhead=0.0)
 
     def with_length(self, metres: float) -> "Link":
-        """A copy at another length (validated like the original)."""
+        """A copy at another length (validated like the original).
+
+        Refused (ValueError) for a link on a measured ``lane`` at any other length: scaling a
+        measured channel's transfer function per metre would stretch its connectors, vias and
+        package with the cable, which no signal-integrity engineer would accept.
+        """
+        if self.lane is not None and metres != self.length_m:
+            raise ValueError(f"metres={metres!r}: this link runs on a measured lane (a fixed channel, "
+                             f"length_m={self.length_m!r} sets its delay only); compute a lane on the "
+                             f"channel of that length (Channel.from_touchstone, links.com.com) instead")
         return dataclasses.replace(self, length_m=metres)
 
     # ---- rates --------------------------------------------------------------------------------
@@ -594,6 +607,8 @@ class Link:
         """(longest length meeting the FEC threshold, what limits it: fec-threshold or medium)."""
         if self.technology == "ideal":
             return math.inf, "medium"
+        if self.lane is not None:
+            return math.nan, MEASURED_LANE
         return _reach(dataclasses.replace(self, length_m=0.0))
 
     # ---- results ------------------------------------------------------------------------------
@@ -888,6 +903,10 @@ def _electrical(name, link, serdes, losses, rate, extra_snr_db=math.inf) -> Segm
     return Segment(name, link.fmt, rate, r.snr_db, r.snr_in_db, r.channel, r.equalizer, r.eye, detail)
 
 
+#: What limits the reach of a link on a measured lane: its channel's length is fixed.
+MEASURED_LANE = "measured lane (fixed channel)"
+
+
 def _check_lane(link) -> None:
     if link.technology != "passive-copper":
         raise ValueError(f"lane applies to passive-copper links only, got technology={link.technology!r}")
@@ -1155,6 +1174,10 @@ def _evaluate(link: Link, frame_bytes: int, switch_pj_per_bit, with_reach: bool)
                         f"the FEC threshold (an error-free-feedback, independent-error criterion); "
                         f"errors per burst up to "
                         f"{max(b.mean_burst_symbols for b in seg_bursts if b is not None):.1f}")
+    if link.lane is not None:
+        warnings.append(f"measured lane: loss, reflections and crosstalk are those of the measured "
+                        f"channel (COM {link.lane.com_db:.2f} dB); length_m={link.length_m:g} m sets "
+                        f"the propagation delay only")
     if link.rated_reach_m is not None and link.length_m > link.rated_reach_m:
         warnings.append(f"length {link.length_m:g} m is past the rated reach of {link.rated_reach_m:g} m")
     if with_reach and link.rated_reach_m is not None and link.rated_reach_m > reach * (1 + 1e-6):

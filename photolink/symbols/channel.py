@@ -132,9 +132,11 @@ class Channel:
         check : bool
             Warn (:class:`photolink.symbols.pulse.ChannelWarning`) when the network is not
             passive (``|Sdd21| > 1`` or a singular value of S above 1) or not causal.
-        tx_package, rx_package : skrf.Network, optional
+        tx_package, rx_package : skrf.Network or DevicePackage, optional
             Differential 2-ports cascaded before and after the channel
-            (:func:`photolink.symbols.pulse.package_network` builds one).
+            (:func:`photolink.symbols.pulse.package_network` builds a simple one), or the IEEE 802.3
+            Annex 93A / 178A die-and-package model
+            :class:`photolink.symbols.package.DevicePackage` (built on the channel's frequencies).
         """
         if tx_package is not None or rx_package is not None:
             network = _pulse.with_packages(network, tx_package, rx_package, ports)

@@ -132,11 +132,14 @@ class StatisticalEye:
     def _quantiles(self, k, target):
         """Inner edges of the ISI + noise distribution at probability ``target`` (low, high)."""
         span = float(np.max(np.abs(self.values[k]))) + 12 * float(self.sigma[k]) + 1e-12
-        x = np.linspace(-span, span, 4001)
+        x = np.linspace(-span, span, 257)
         cdf = self._cdf(k, x)
-        lo = float(np.interp(target, cdf, x))
-        hi = float(np.interp(1 - target, cdf, x))
-        return lo, hi
+        out = []
+        for p in (target, 1 - target):          # bracket on a coarse grid, then refine inside
+            i = int(np.clip(np.searchsorted(cdf, p), 1, x.size - 1))
+            xf = np.linspace(x[i - 1], x[i], 257)
+            out.append(float(np.interp(p, self._cdf(k, xf), xf)))
+        return out[0], out[1]
 
     def eye_height(self, target_ber: float = 1e-6, phase_ui: float = 0.0) -> float:
         """Smallest vertical opening of the inner eyes at ``phase_ui`` where the BER of a level's

@@ -137,23 +137,33 @@ def differential_network(network, ports=None):
 
 
 def with_packages(network, tx_package=None, rx_package=None, ports=None):
-    """``tx_package ** channel ** rx_package`` as differential 2-ports at 100 ohm.
+    """``tx_package ** channel ** rx_package`` as differential 2-ports at 100 ohm (or 2 R_0).
 
     The packages (differential 2-ports, port 1 towards the die of the transmitter for
-    ``tx_package``, port 1 towards the channel for ``rx_package``) are interpolated onto the
-    channel's frequencies; everything is renormalised to 100 ohm before the cascade.
+    ``tx_package``, port 1 towards the channel for ``rx_package``; or
+    :class:`photolink.symbols.package.DevicePackage`, the Annex 93A die-and-package model, built
+    on the channel's frequencies and flipped at the receiver) are interpolated onto the
+    channel's frequencies; everything is renormalised to 100 ohm before the cascade, or to the
+    device packages' ``2 R_0`` (e.g. 92.5 ohm in 802.3dj, whose die terminations are R_d = R_0), so
+    that the result's S21 is the transfer between matched die terminations.
     """
+    refs = {2 * float(p.r0_ohm) for p in (tx_package, rx_package) if hasattr(p, "r0_ohm")}
+    if len(refs) > 1:
+        raise ValueError(f"tx_package and rx_package must share r0_ohm, got {sorted(r / 2 for r in refs)}")
+    z_ref = refs.pop() if refs else 100.0
     chan = differential_network(network, ports)
-    chan.renormalize(100.0)
+    chan.renormalize(z_ref)
     out = chan
     for name, pkg in (("tx_package", tx_package), ("rx_package", rx_package)):
         if pkg is None:
             continue
+        if callable(getattr(pkg, "network", None)):        # a DevicePackage (Annex 93A model)
+            pkg = pkg.network(chan.frequency, rx=name == "rx_package")
         if getattr(pkg, "nports", None) != 2:
             raise TypeError(f"{name} must be a differential 2-port skrf.Network, got {pkg!r}")
         pkg = pkg.interpolate(chan.frequency, kind="linear", fill_value="extrapolate") \
             if not np.array_equal(pkg.f, chan.f) else pkg.copy()
-        pkg.renormalize(100.0)
+        pkg.renormalize(z_ref)
         out = pkg ** out if name == "tx_package" else out ** pkg
     return out
 

@@ -111,3 +111,19 @@ def test_bad_input(lane):
     e = E.statistical_eye(ch, pl.PAM4, 20.0, equalizer=eq, phases=4)
     with pytest.raises(ValueError, match="target_ber"):
         e.eye_height(0.9)
+
+
+def test_two_aggressors_convolve_exactly_into_the_eye():
+    """Two aggressors with no ISI of their own: BER = mean over their signs of Q((1 + s1 a1 + s2 a2) / sigma)."""
+    victim = _ideal()
+    a1, a2 = 0.2, 0.15
+    aggressors = [pl.Channel.from_pulse(a * np.asarray(victim.samples), 16, symbol_rate_gbd=RS)
+                  for a in (a1, a2)]
+    snr = 16.0
+    sigma = pl.PAM2.noise_sigma(snr)
+    eye = E.statistical_eye(victim, pl.PAM2, snr, crosstalk=aggressors)
+    expect = np.mean([stats.norm.sf((1 + s1 * a1 + s2 * a2) / sigma) for s1 in (-1, 1) for s2 in (-1, 1)])
+    assert eye.ber() == pytest.approx(expect, rel=1e-3)
+    one = E.statistical_eye(victim, pl.PAM2, snr, crosstalk=aggressors[:1])
+    assert one.ber() < eye.ber()
+    assert eye.eye_height(1e-6) < one.eye_height(1e-6) < E.statistical_eye(victim, pl.PAM2, snr).eye_height(1e-6)

@@ -56,6 +56,54 @@ def test_one_chain_one_flow_is_path_run_exactly(mode, recovery):
     assert int(f.links["tail_drops"][1]) == r.hops[1].tail_drops
 
 
+def bursty_failures(n, seed):
+    """A codeword failure process with bursts (runs of 1 to 4 failed codewords), not Bernoulli."""
+    g = np.random.default_rng(seed)
+    starts = g.random(n) < 4e-4
+    out = np.zeros(n, bool)
+    for run in range(4):
+        out[run:] |= starts[: n - run] & (g.random(n - run) < 0.7 ** run)
+    return out
+
+
+@pytest.mark.parametrize("recovery", ["drop", "llr", pl.E2E(timeout_ns=30_000, max_retries=2)], ids=["drop", "llr", "e2e"])
+def test_one_chain_one_flow_is_path_run_exactly_in_exact_mode(recovery):
+    """Exact mode: each link's codeword outcomes come from its codeword_failures (a bursty process,
+    a Bernoulli cwer, and an error-free link), refilled block by block: the fabric equals Path.run."""
+    bursty = LinkModel("b", 100.0, {"propagation": 10.0}, 5140, 1e-3, 20, codeword_failures=bursty_failures)
+    links = [bursty, fec_link(3e-3, 5, 200), LinkModel.ideal(100.0)]
+    sw = pl.Switch(100, "store-and-forward", buffer_bytes=20_000)
+    n = 12_000                                              # > EXACT_BLOCK codewords per link: refills
+    times, sizes = poisson_trace(n, 0.85, 1500)
+    path = pl.Path([links[0], sw, links[1], sw, links[2]])
+    r = path.run(pl.traffic.Trace(times, sizes), n, seed=4, mode="exact", recovery=recovery, return_latencies=True)
+    fab = net.Fabric(chain(links), routing="ecmp", switch=sw)
+    flows = net.Flows.listed(([0], [3]), [times], [sizes])
+    f = fab.run(flows, seed=4, mode="exact", recovery=recovery, return_latencies=True)
+    assert r.lost > 0 or r.retries > 0
+    np.testing.assert_array_equal(f.latencies_ns, r.latencies_ns)
+    assert (f.lost, f.lost_tail_drop, f.lost_corrupted, f.llr_retries, f.e2e_retransmissions) == \
+        (r.lost, r.lost_tail_drop, r.lost_corrupted, r.llr_retries, r.e2e_retransmissions)
+    links_of_path = [h for h in r.hops if h.element == "link"]
+    assert list(f.links["failed_transmissions"]) == [h.failed_transmissions for h in links_of_path]
+    # and the exact outcomes are not the statistical ones
+    s = fab.run(flows, seed=4, mode="statistical", recovery=recovery, return_latencies=True)
+    assert list(s.links["failed_transmissions"]) != list(f.links["failed_transmissions"])
+
+
+def test_exact_mode_on_a_shared_fabric_counts_every_packet_and_is_reproducible():
+    fec = LinkModel("b", 100.0, {"propagation": 10.0}, 5140, 2e-3, 20, codeword_failures=bursty_failures)
+    topo = T.leaf_spine(2, 4, 2, host_link=fec, spine_link=fec)
+    fab = net.Fabric(topo, routing="spray", switch=pl.Switch(100, buffer_bytes=1e5))
+    flows = net.Flows.poisson(net.flows.permutation(topo, seed=2), load=0.6, n_packets=3000)
+    a = fab.run(flows, seed=9, mode="exact", recovery="llr")
+    b = fab.run(flows, seed=9, mode="exact", recovery="llr")
+    assert a.delivered + a.lost == a.n_packets and a.llr_retries > 0
+    assert a.to_dict() == b.to_dict()
+    with pytest.raises(ValueError, match="mode"):
+        fab.run(flows, seed=9, mode="exactly")
+
+
 # ---- queues against theory --------------------------------------------------------------
 
 def star(n_senders, sender_rate, port_rate):

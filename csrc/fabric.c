@@ -339,6 +339,12 @@ static inline double flow_size(const pl_flow *F, int64_t j)
 static inline double next_gap(const pl_flow *F, bitgen_t *arrival_rng)
 {
     if (F->arrivals == PL_ARRIVAL_CONSTANT) return F->gap_ns;
+    if (F->arrivals == PL_ARRIVAL_ONOFF) {
+        double gap = F->spacing_ns;     /* within a burst; a new burst first waits an idle time */
+        if (arrival_rng->next_double(arrival_rng->state) < F->p_start)
+            gap += -log(1.0 - arrival_rng->next_double(arrival_rng->state)) * F->idle_ns;
+        return gap;
+    }
     return -log(1.0 - arrival_rng->next_double(arrival_rng->state)) * F->gap_ns;
 }
 
@@ -443,7 +449,10 @@ static int check_config(const pl_fabric_config *cfg)
         if (F->src < 0 || F->src >= cfg->n_nodes || F->dst < 0 || F->dst >= cfg->n_nodes || F->src == F->dst
             || !cfg->is_host[F->src] || !cfg->is_host[F->dst] || cfg->target_of[F->dst] < 0
             || cfg->target_of[F->src] < 0 || F->n_packets < 1 || F->arrivals < PL_ARRIVAL_POISSON
-            || F->arrivals > PL_ARRIVAL_LISTED)
+            || F->arrivals > PL_ARRIVAL_ONOFF)
+            return 0;
+        if (F->arrivals == PL_ARRIVAL_ONOFF && (!pl_finite_pos(F->spacing_ns) || !pl_finite_nonneg(F->idle_ns)
+                                                || !(F->p_start > 0.0 && F->p_start <= 1.0)))
             return 0;
         if (F->arrivals == PL_ARRIVAL_LISTED) {
             if (!F->times || !F->sizes) return 0;

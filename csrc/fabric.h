@@ -40,12 +40,14 @@
 
 enum { PL_CHOICE_HASH = 0, PL_CHOICE_SPRAY = 1 };
 enum { PL_PATHS_MINIMAL = 0, PL_PATHS_VALIANT = 1, PL_PATHS_UGAL = 2 };
-enum { PL_ARRIVAL_POISSON = 0, PL_ARRIVAL_CONSTANT = 1, PL_ARRIVAL_LISTED = 2 };
+enum { PL_ARRIVAL_POISSON = 0, PL_ARRIVAL_CONSTANT = 1, PL_ARRIVAL_LISTED = 2, PL_ARRIVAL_ONOFF = 3 };
 
 typedef struct {               /* one flow: packets from host src to host dst */
     int32_t src, dst;          /* node ids (both targets of the routing table) */
     int arrivals;              /* PL_ARRIVAL_*: Poisson (exponential gaps of mean gap_ns), constant
-                                  gaps of gap_ns, or listed entry times */
+                                  gaps of gap_ns, listed entry times, or on/off: each gap is
+                                  spacing_ns, plus (with probability p_start: a new burst) an
+                                  exponential idle time of mean idle_ns */
     double start_ns;           /* entry of the first packet (POISSON, CONSTANT) */
     double gap_ns;             /* mean gap or gap between entries, ns */
     double packet_bytes;       /* size of every packet but the last (POISSON, CONSTANT) */
@@ -53,6 +55,7 @@ typedef struct {               /* one flow: packets from host src to host dst */
     int64_t n_packets;         /* >= 1 */
     const double *times;       /* LISTED: n_packets entry times, non-decreasing */
     const double *sizes;       /* LISTED: n_packets sizes (bytes) */
+    double spacing_ns, idle_ns, p_start;   /* ONOFF (see arrivals) */
 } pl_flow;
 
 typedef struct {

@@ -55,6 +55,7 @@ cdef extern from "fabric.h":
         int64_t n_packets
         const double *times
         const double *sizes
+        double spacing_ns, idle_ns, p_start
 
     ctypedef struct pl_fabric_config:
         int32_t n_nodes, n_links, n_flows, n_targets
@@ -141,7 +142,7 @@ MAX_NODES = PL_FABRIC_MAX_NODES
 MAX_HOPS = PL_FABRIC_MAX_HOPS
 CHOICE = {"hash": 0, "spray": 1}
 PATHS = {"minimal": 0, "valiant": 1, "ugal": 2}
-ARRIVALS = {"poisson": 0, "constant": 1, "listed": 2}
+ARRIVALS = {"poisson": 0, "constant": 1, "listed": 2, "onoff": 3}
 RECOVERY = {"drop": 0, "llr": 1, "e2e": 2}
 #: Per-link input arrays (csrc/pl_link.h: pl_link); the kernel derives the rest.
 LINK_FIELDS = ("rate_gbps", "fixed_ns", "hold_ns", "codeword_bits", "cwer", "errors", "replay_ns",
@@ -292,6 +293,9 @@ cdef class FabricKernel:
         self.cfg.flows = self.flows
 
         fc = {k: flows[k] for k in FLOW_FIELDS}
+        onoff = [arr(flows.get(k, np.zeros(n_flows)), np.float64) for k in ("spacing_ns", "idle_ns", "p_start")]
+        if any(a.shape[0] != n_flows for a in onoff):
+            raise ValueError("on/off fields must have one entry per flow")
         list_off = arr(flows.get("list_off", np.zeros(n_flows + 1, np.int64)), np.int64)
         times = arr(flows.get("times", np.zeros(1)), np.float64)
         sizes = arr(flows.get("sizes", np.zeros(1)), np.float64)
@@ -314,6 +318,9 @@ cdef class FabricKernel:
             self.flows[i].n_packets = fc["n_packets"][i]
             self.flows[i].times = NULL
             self.flows[i].sizes = NULL
+            self.flows[i].spacing_ns = onoff[0][i]
+            self.flows[i].idle_ns = onoff[1][i]
+            self.flows[i].p_start = onoff[2][i]
             if self.flows[i].arrivals == ARRIVALS["listed"]:
                 if list_off[i + 1] - list_off[i] != fc["n_packets"][i] or list_off[i + 1] > times.shape[0]:
                     raise ValueError(f"flow {i}: listed times must hold n_packets entries")

@@ -336,6 +336,10 @@ class Fabric:
             "start_ns": flows.start_ns, "gap_ns": _gaps(flows, host_rate),
             "packet_bytes": flows.packet_bytes, "last_bytes": flows.last_bytes, "n_packets": flows.n_packets,
         }
+        if flows.arrivals == "onoff":   # as photolink.net.traffic.OnOff
+            spacing = 8.0 * flows.packet_bytes / (flows.peak_load * host_rate)
+            out.update(spacing_ns=spacing, idle_ns=flows.burst_packets * np.maximum(out["gap_ns"] - spacing, 0.0),
+                       p_start=1.0 / flows.burst_packets)
         if flows.arrivals == "listed":
             off = np.zeros(flows.n_flows + 1, np.int64)
             np.cumsum(flows.n_packets, out=off[1:])

@@ -542,7 +542,8 @@ TOPOLOGIES = {
     "leaf_spine": (topology_mod.leaf_spine, {"n_leaves": None, "hosts_per_leaf": None, "n_spines": None,
                                              "uplinks_per_spine": 1}, ("host", "spine")),
     "fat_tree": (topology_mod.fat_tree, {"k": None, "hosts_per_edge": 0}, ("host", "agg", "core")),
-    "dragonfly": (topology_mod.dragonfly, {"a": None, "p": None, "h": None}, ("host", "local", "global")),
+    "dragonfly": (topology_mod.dragonfly, {"a": None, "p": None, "h": None, "groups": 0},
+                  ("host", "local", "global")),
     "torus": (topology_mod.torus, {"k": None, "n": None, "hosts_per_node": 1}, ("host", "")),
     "hypercube": (topology_mod.hypercube, {"n": None, "hosts_per_node": 1}, ("host", "")),
     "rail_optimised": (topology_mod.rail_optimised, {"n_servers": None, "gpus_per_server": None,
@@ -550,7 +551,7 @@ TOPOLOGIES = {
                        ("host", "spine")),
 }
 PATTERNS = ("permutation", "uniform", "incast", "all_to_all", "adversarial")
-FABRIC_ARRIVALS = ("poisson", "constant")
+FABRIC_ARRIVALS = ("poisson", "constant", "onoff")
 #: Most packets one fabric case may offer (every flow together).
 MAX_FABRIC_PACKETS = 10**10
 
@@ -580,7 +581,8 @@ class FabricKind:
         ``permutation``, ``uniform`` (``flows_per_host``), ``incast`` (``n_senders``, default all
         other hosts), ``all_to_all`` or ``adversarial`` (dragonfly group i to group i + 1).
     arrivals, load, packet_bytes, packets_per_flow
-        Poisson or constant gaps within each flow at ``load`` of the source host link's rate.
+        Poisson or constant gaps within each flow at ``load`` of the source host link's rate, or
+        ``"onoff"`` bursts (``burst_packets`` mean packets at ``peak_load``, default 16 and 1).
     switch_latency_ns, switch_mode, buffer_bytes
         Every switch (default 0 ns, cut-through, unbounded buffers).
     mode, recovery : str, optional
@@ -591,7 +593,8 @@ class FabricKind:
     budget_keys = ()
     statistic = "lost packets"
     COMMON = ("topology", "links", "lengths_m", "routing", "pattern", "flows_per_host", "n_senders",
-              "arrivals", "load", "packet_bytes", "packets_per_flow", "switch_latency_ns", "switch_mode",
+              "arrivals", "load", "packet_bytes", "packets_per_flow", "burst_packets", "peak_load",
+              "switch_latency_ns", "switch_mode",
               "buffer_bytes", "mode", "recovery", "timeout_ns", "max_retries")
 
     def normalize(self, s: Mapping) -> dict:
@@ -645,6 +648,13 @@ class FabricKind:
         out["load"] = _real(s, "load", lo=1e-6, hi=1.0, required=True)
         out["packet_bytes"] = _int(s, "packet_bytes", lo=1, hi=10**7, default=4096)
         out["packets_per_flow"] = _int(s, "packets_per_flow", lo=1, hi=10**9, default=1000)
+        if out["arrivals"] == "onoff":
+            out["burst_packets"] = _real(s, "burst_packets", lo=1.0, hi=1e9, default=16.0)
+            out["peak_load"] = _real(s, "peak_load", lo=out["load"], hi=1.0, default=1.0)
+        else:
+            for key in ("burst_packets", "peak_load"):
+                if key in s:
+                    raise SettingError(key, f"applies to arrivals 'onoff', not {out['arrivals']!r}")
         out["switch_latency_ns"] = _real(s, "switch_latency_ns", lo=0.0, hi=1e9, default=0.0)
         out["switch_mode"] = _choice(s, "switch_mode", SWITCH_MODES, default="cut-through")
         if "buffer_bytes" in s:
@@ -708,8 +718,12 @@ class FabricKind:
     def run_chunk(self, s, ss, chunk) -> dict:
         fab = self.fabric(s)
         pairs = self.pairs(s, fab.topology, _rng.child(ss, 0))
-        make = flows_mod.Flows.poisson if s["arrivals"] == "poisson" else flows_mod.Flows.constant
-        flows = make(pairs, load=s["load"], packet_bytes=float(s["packet_bytes"]), n_packets=s["packets_per_flow"])
+        kw = {"load": s["load"], "packet_bytes": float(s["packet_bytes"]), "n_packets": s["packets_per_flow"]}
+        if s["arrivals"] == "onoff":
+            flows = flows_mod.Flows.onoff(pairs, burst_packets=s["burst_packets"], peak_load=s["peak_load"], **kw)
+        else:
+            make = flows_mod.Flows.poisson if s["arrivals"] == "poisson" else flows_mod.Flows.constant
+            flows = make(pairs, **kw)
         recovery = s["recovery"]
         if recovery == "e2e":
             recovery = path_mod.E2E(timeout_ns=s["timeout_ns"], max_retries=s["max_retries"])

@@ -1,6 +1,8 @@
 """Fabric engine: one chain and one flow against Path.run (exactly), queues against
 Pollaczek-Khinchine, loss over routes, routing and traffic on whole topologies, results, bad input."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -246,3 +248,33 @@ def test_the_kernel_refuses_inconsistent_arrays_without_crashing():
         make(route_off=r.route_off[:-1])
     with pytest.raises(ValueError, match="fabric kernel"):
         make(flows=dict(kf, n_packets=np.array([0])))
+
+
+# ---- on/off arrivals within flows ---------------------------------------------------------
+
+def test_onoff_flows_have_the_gap_mean_and_variance_of_their_bursts():
+    """Each flow alone on its route (host -> leaf -> next host of the leaf, bursts at line rate:
+    no queueing), so completion time - latency is the sum of its n - 1 gaps. A gap is the spacing
+    s, plus with probability 1/B an exponential idle of mean I = B (mean gap - s): mean 4 s and
+    variance 2 I^2 / B - (I / B)^2 = 279 s^2 at load 1/4, B = 16 (Poisson: 16 s^2)."""
+    from scipy import stats
+    L, H, n, B, load, size = 8, 8, 2000, 16.0, 0.25, 1500.0
+    topo = T.leaf_spine(L, H, 1)
+    hosts = topo.hosts
+    dst = hosts[(hosts % H + 1) % H + (hosts // H) * H]
+    flows = net.Flows.onoff((hosts, dst), load=load, packet_bytes=size, n_packets=n, burst_packets=B)
+    r = net.Fabric(topo, switch=pl.Switch(0)).run(flows, seed=8)
+    assert r.delivered == r.n_packets
+    np.testing.assert_allclose(r.flows["max_latency_ns"], r.flows["min_latency_ns"], rtol=1e-9)  # no queueing
+    sums = r.flows["completion_time_ns"] - r.flows["min_latency_ns"]
+    s = 8 * size / 100.0
+    idle = B * (s / load - s)
+    mean, var = (n - 1) * s / load, (n - 1) * (2 * idle**2 / B - (idle / B) ** 2)
+    k = sums.size
+    assert abs(sums.mean() - mean) < 4 * math.sqrt(var / k)
+    lo, hi = stats.chi2.ppf([0.0005, 0.9995], k - 1) / (k - 1)
+    assert lo * var < sums.var(ddof=1) < hi * var
+    with pytest.raises(ValueError, match="peak_load"):
+        net.Flows.onoff((hosts, dst), load=0.5, n_packets=10, peak_load=0.4)
+    with pytest.raises(ValueError, match="burst_packets"):
+        net.Flows.onoff((hosts, dst), load=0.5, n_packets=10, burst_packets=0.5)

@@ -146,4 +146,9 @@ def test_topology_parameters_are_required_per_generator():
     s = kind.normalize({"topology": "hypercube", "n": 3, "links": {"host": "cpo-800g", "link": "cpo-800g"}, "load": 0.2,
                         "routing": "dimension-order", "packets_per_flow": 50})
     row = kind.run_chunk(s, np.random.SeedSequence(1), [0, 0])
+    bursts = kind.normalize({"topology": "dragonfly", "a": 4, "p": 2, "h": 2, "groups": 5, "load": 0.2,
+                             "arrivals": "onoff", "burst_packets": 8, "packets_per_flow": 50})
+    assert kind.run_chunk(bursts, np.random.SeedSequence(1), [0, 0])["n_packets"] == 40 * 50
+    with pytest.raises(jobs.SettingError, match="^burst_packets: applies to arrivals 'onoff'"):
+        kind.normalize({**SMALL, "burst_packets": 8})
     assert row["n_hosts"] == 8 and row["bisection_gbps"] == 4 * 800.0 and not math.isnan(row["mean_latency_ns"])

@@ -46,18 +46,26 @@ static inline void sift_up(pl_fevent *heap, int64_t i, pl_fevent e)
     heap[i] = e;
 }
 
+/* Put e at the root of a heap of n entries whose root slot is free. Bottom-up (Floyd): the hole
+ * walks down to a leaf along the smaller children (one comparison a level, taken without a
+ * branch), then e climbs back up. An entry put at the root is nearly always one of the latest
+ * (the next event of a link's FIFO, the last entry of the heap), so it climbs little: about half
+ * the comparisons of the textbook sift-down and no mispredicted branch on the way down. Keys
+ * (time, seq) are unique, so the order of events does not depend on the heap's layout. */
 static inline void sift_down(pl_fevent *heap, int64_t n, pl_fevent e)
 {
-    int64_t i = 0;
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && before(&heap[c + 1], &heap[c])) c++;
-        if (!before(&heap[c], &e)) break;
+    int64_t i = 0, c = 1;
+    while (c + 1 < n) {
+        c += before(&heap[c + 1], &heap[c]);
+        heap[i] = heap[c];
+        i = c;
+        c = 2 * i + 1;
+    }
+    if (c < n) {                  /* a last parent with one child */
         heap[i] = heap[c];
         i = c;
     }
-    heap[i] = e;
+    sift_up(heap, i, e);
 }
 
 static inline pl_fevent make_event(double time, uint64_t seq, int32_t id)
@@ -261,6 +269,22 @@ static inline void lose(const pl_fabric_config *cfg, pl_fabric_state *st, int32_
     release(st, k);
 }
 
+/* Exact mode: are enough outcomes of link l known for every attempt a packet of `size` bytes may
+ * make on it (as pl_path_run's ready())? If not, say how many are missing. */
+static int exact_ready(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t l, double size)
+{
+    const pl_link *L = &cfg->links[l];
+    pl_link_state *s = &st->links[l];
+    const int64_t attempts = 1 + (cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : 0);
+    const int64_t per_tx = L->inv_codeword_bits > 0.0
+        ? pl_ceil_i64(8.0 * size * L->inv_codeword_bits, &s->range_error) + 1 : 1;
+    const int64_t want = per_tx > INT64_MAX / attempts ? INT64_MAX : per_tx * attempts;
+    if (s->known - s->consumed >= want) return 1;
+    st->need_link = l;
+    st->need_count = want - (s->known - s->consumed);
+    return 0;
+}
+
 /* Packet k becomes eligible in the queue of link l at time t. */
 static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
                               bitgen_t *route_rng, int32_t k, int32_t l, double t)
@@ -272,6 +296,14 @@ static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, 
     const int32_t dst = cfg->flows[p->flow].dst;
     int32_t next = -1;
     int out;
+    if (L->errors == 2 && !exact_ready(cfg, st, l, p->size)) {
+        /* nothing done yet: the hop is replayed as is after the refill */
+        st->stalled = 1;
+        st->stall_packet = k;
+        st->stall_link = l;
+        st->stall_time = t;
+        return;
+    }
     st->packet_hops++;
     if (st->qhist) st->qhist[(int64_t)l * PL_QHIST_BUCKETS + pl_qhist_index(backlog_bytes(L, s, t))]++;
     if (v != dst) {
@@ -307,6 +339,12 @@ static inline double flow_size(const pl_flow *F, int64_t j)
 static inline double next_gap(const pl_flow *F, bitgen_t *arrival_rng)
 {
     if (F->arrivals == PL_ARRIVAL_CONSTANT) return F->gap_ns;
+    if (F->arrivals == PL_ARRIVAL_ONOFF) {
+        double gap = F->spacing_ns;     /* within a burst; a new burst first waits an idle time */
+        if (arrival_rng->next_double(arrival_rng->state) < F->p_start)
+            gap += -log(1.0 - arrival_rng->next_double(arrival_rng->state)) * F->idle_ns;
+        return gap;
+    }
     return -log(1.0 - arrival_rng->next_double(arrival_rng->state)) * F->gap_ns;
 }
 
@@ -380,7 +418,6 @@ static int check_config(const pl_fabric_config *cfg)
         if (cfg->link_src[l] < 0 || cfg->link_src[l] >= cfg->n_nodes || cfg->link_dst[l] < 0
             || cfg->link_dst[l] >= cfg->n_nodes || cfg->link_src[l] == cfg->link_dst[l])
             return 0;
-        if (cfg->links[l].errors == 2) return 0;     /* exact mode: not in fabrics */
     }
     {
         int32_t count = 0;
@@ -412,7 +449,10 @@ static int check_config(const pl_fabric_config *cfg)
         if (F->src < 0 || F->src >= cfg->n_nodes || F->dst < 0 || F->dst >= cfg->n_nodes || F->src == F->dst
             || !cfg->is_host[F->src] || !cfg->is_host[F->dst] || cfg->target_of[F->dst] < 0
             || cfg->target_of[F->src] < 0 || F->n_packets < 1 || F->arrivals < PL_ARRIVAL_POISSON
-            || F->arrivals > PL_ARRIVAL_LISTED)
+            || F->arrivals > PL_ARRIVAL_ONOFF)
+            return 0;
+        if (F->arrivals == PL_ARRIVAL_ONOFF && (!pl_finite_pos(F->spacing_ns) || !pl_finite_nonneg(F->idle_ns)
+                                                || !(F->p_start > 0.0 && F->p_start <= 1.0)))
             return 0;
         if (F->arrivals == PL_ARRIVAL_LISTED) {
             if (!F->times || !F->sizes) return 0;
@@ -462,6 +502,11 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     st->batch_sum = 0.0;
     st->n_batches = 0;
     st->n_raw = 0;
+    st->stalled = 0;
+    st->stall_packet = st->stall_link = -1;
+    st->stall_time = 0.0;
+    st->need_link = -1;
+    st->need_count = 0;
     for (int32_t i = 0; i < cfg->n_flows; i++) {
         const pl_flow *F = &cfg->flows[i];
         pl_flow_state *f = &st->flows[i];
@@ -489,6 +534,11 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
                   bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns)
 {
     if (!cfg || !st || !rngs || !route_rng || !arrival_rng || until_ns != until_ns) return PL_EINVAL;
+    if (st->stalled) {
+        st->stalled = 0;
+        enter_link(cfg, st, rngs, route_rng, st->stall_packet, st->stall_link, st->stall_time);
+        if (st->stalled) return PL_EMORE;
+    }
     while (st->heap_len > 0 || st->retx_len > 0) {
         if (st->retx_len > 0 && (st->heap_len == 0 || before(&st->retx[0], &st->heap[0]))) {
             /* an end-to-end retransmission enters its source queue */
@@ -499,6 +549,7 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
             st->retx_len--;
             if (st->retx_len > 0) sift_down(st->retx, st->retx_len, st->retx[st->retx_len]);
             start_copy(cfg, st, rngs, route_rng, r.id, rt);
+            if (st->stalled) return PL_EMORE;
             continue;
         }
         const pl_fevent top = st->heap[0];
@@ -524,6 +575,27 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
             }
             enter_link(cfg, st, rngs, route_rng, k, p->ev_link, time);
         }
+        if (st->stalled) return PL_EMORE;
     }
     return range_status(cfg, st);
+}
+
+int pl_fabric_refill(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t link,
+                     const int64_t *fail_pos, int64_t n_fail_pos, int64_t known)
+{
+    pl_link_state *s;
+    if (!cfg || !st || link < 0 || link >= cfg->n_links || cfg->links[link].errors != 2
+        || n_fail_pos < 0 || (n_fail_pos > 0 && !fail_pos))
+        return PL_EINVAL;
+    s = &st->links[link];
+    if (known < s->known || (n_fail_pos > 0 && (fail_pos[0] < s->consumed || fail_pos[n_fail_pos - 1] >= known)))
+        return PL_EINVAL;
+    for (int64_t i = 1; i < n_fail_pos; i++)
+        if (fail_pos[i] <= fail_pos[i - 1]) return PL_EINVAL;
+    s->fail_pos = fail_pos;
+    s->n_fail_pos = n_fail_pos;
+    s->fail_idx = 0;
+    s->next_fail = n_fail_pos > 0 ? fail_pos[0] : PL_NEVER;
+    s->known = known;
+    return PL_OK;
 }

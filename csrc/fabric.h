@@ -6,7 +6,8 @@
  * the queue of a link (a switch's output port, or a host's NIC). Each link is the shared link
  * model of pl_link.h: a FIFO with a byte buffer and tail drop (the Lindley recursion, valid
  * because each queue sees its arrivals in time order), serialisation, fixed latency, FEC hold,
- * the codeword grid with its statistical failure process, link-level retry, and the
+ * the codeword grid with its failure process (statistical, or exact outcomes handed in by the
+ * caller block by block as in pl_path_run), link-level retry, and the
  * cut-through or store-and-forward switch at its far end. A fabric made of one chain and one
  * flow evolves exactly as pl_path_run does.
  *
@@ -39,12 +40,14 @@
 
 enum { PL_CHOICE_HASH = 0, PL_CHOICE_SPRAY = 1 };
 enum { PL_PATHS_MINIMAL = 0, PL_PATHS_VALIANT = 1, PL_PATHS_UGAL = 2 };
-enum { PL_ARRIVAL_POISSON = 0, PL_ARRIVAL_CONSTANT = 1, PL_ARRIVAL_LISTED = 2 };
+enum { PL_ARRIVAL_POISSON = 0, PL_ARRIVAL_CONSTANT = 1, PL_ARRIVAL_LISTED = 2, PL_ARRIVAL_ONOFF = 3 };
 
 typedef struct {               /* one flow: packets from host src to host dst */
     int32_t src, dst;          /* node ids (both targets of the routing table) */
     int arrivals;              /* PL_ARRIVAL_*: Poisson (exponential gaps of mean gap_ns), constant
-                                  gaps of gap_ns, or listed entry times */
+                                  gaps of gap_ns, listed entry times, or on/off: each gap is
+                                  spacing_ns, plus (with probability p_start: a new burst) an
+                                  exponential idle time of mean idle_ns */
     double start_ns;           /* entry of the first packet (POISSON, CONSTANT) */
     double gap_ns;             /* mean gap or gap between entries, ns */
     double packet_bytes;       /* size of every packet but the last (POISSON, CONSTANT) */
@@ -52,6 +55,7 @@ typedef struct {               /* one flow: packets from host src to host dst */
     int64_t n_packets;         /* >= 1 */
     const double *times;       /* LISTED: n_packets entry times, non-decreasing */
     const double *sizes;       /* LISTED: n_packets sizes (bytes) */
+    double spacing_ns, idle_ns, p_start;   /* ONOFF (see arrivals) */
 } pl_flow;
 
 typedef struct {
@@ -147,6 +151,13 @@ typedef struct {
     double *raw;               /* optional: latencies in delivery order */
     int32_t *raw_flow;         /*           and their flows */
     int64_t raw_cap, n_raw;
+    /* exact mode: a packet's hop waiting for codeword outcomes (PL_EMORE), resumed first by the
+     * next pl_fabric_run once pl_fabric_refill has given them */
+    int stalled;
+    int32_t stall_packet, stall_link;
+    double stall_time;
+    int32_t need_link;         /* OUT with PL_EMORE: the link short of outcomes */
+    int64_t need_count;        /* OUT with PL_EMORE: outcomes it lacks for the packet (>= 1) */
 } pl_fabric_state;
 
 /* Check the configuration, derive the links' constants, reset the state and schedule every
@@ -157,10 +168,17 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
 /* Process events up to and including time until_ns (INFINITY: until every packet is delivered
  * or lost). route_rng: spraying, Valiant and UGAL draws; arrival_rng: Poisson gaps. Returns
  * PL_OK; PL_ENOMEM when the heap, the packet pool or the raw buffer is full (grow it and call
- * again); PL_EINVAL for a NULL argument; PL_ERANGE when a codeword index reached
- * PL_LINK_MAX_INDEX. */
+ * again); PL_EMORE when an exact-mode link lacks codeword outcomes for the next packet
+ * (need_link, need_count: pl_fabric_refill it and call again); PL_EINVAL for a NULL argument;
+ * PL_ERANGE when a codeword index reached PL_LINK_MAX_INDEX. */
 int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
                   bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns);
+
+/* Exact mode (links with errors == 2): hand link `link` its failure positions (counts of touched
+ * codewords, sorted, >= the outcomes already consumed) and the count `known` below which outcomes
+ * are now known. The caller keeps fail_pos alive until the next refill of that link. */
+int pl_fabric_refill(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t link,
+                     const int64_t *fail_pos, int64_t n_fail_pos, int64_t known);
 
 /* Queue-depth bucket of a backlog in bytes (see PL_QHIST_*). */
 int64_t pl_qhist_index(double bytes);

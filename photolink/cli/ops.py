@@ -23,6 +23,10 @@ LINK_COLUMNS = [("link", "name"), ("preset", "preset"), ("pre-FEC BER", "pre_fec
                 ("margin dB", "margin_db")]
 PATH_COLUMNS = [("path", "name"), ("load", "load"), ("packets", "n_packets"), ("loss ratio", "loss_ratio"),
                 ("95% CI", "ci"), ("mean latency ns", "mean_latency_ns")]
+FABRIC_COLUMNS = [("fabric", "name"), ("topology", "topology"), ("routing", "routing"), ("load", "load"),
+                  ("packets", "n_packets"), ("loss ratio", "loss_ratio"), ("95% CI", "ci"),
+                  ("mean latency ns", "mean_latency_ns"), ("p99 ns", "latency_p99_ns"),
+                  ("Gb/s", "throughput_gbps"), ("max util", "max_link_utilisation")]
 
 
 def rows_table(kind: str, rows) -> str:
@@ -41,6 +45,8 @@ def rows_table(kind: str, rows) -> str:
         cols = BER_COLUMNS
     elif kind == "link":
         cols = LINK_COLUMNS
+    elif kind == "fabric":
+        cols = FABRIC_COLUMNS
     else:
         keys = dict.fromkeys(k for r in rows for k in r)
         pct = [(m.group(1), k) for k in keys

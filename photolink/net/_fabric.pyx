@@ -11,7 +11,7 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memset
 from numpy.random cimport bitgen_t
 
-from .._pl_common cimport PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status
+from .._pl_common cimport PL_EMORE, PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status
 
 import numpy as np
 
@@ -34,6 +34,9 @@ cdef extern from "fabric.h":
 
     ctypedef struct pl_link_state:
         double free_at
+        int64_t consumed
+        int64_t known
+        int64_t fail_idx
         uint64_t packets
         uint64_t tail_drops
         uint64_t transmissions
@@ -52,6 +55,7 @@ cdef extern from "fabric.h":
         int64_t n_packets
         const double *times
         const double *sizes
+        double spacing_ns, idle_ns, p_start
 
     ctypedef struct pl_fabric_config:
         int32_t n_nodes, n_links, n_flows, n_targets
@@ -120,11 +124,16 @@ cdef extern from "fabric.h":
         double *raw
         int32_t *raw_flow
         int64_t raw_cap, n_raw
+        int stalled
+        int32_t need_link
+        int64_t need_count
 
     int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t **rngs) noexcept nogil
     int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t **rngs,
                       bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns) noexcept nogil
     int64_t pl_qhist_index(double bytes) noexcept nogil
+    int pl_fabric_refill(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t link,
+                         const int64_t *fail_pos, int64_t n_fail_pos, int64_t known) noexcept nogil
 
 
 QHIST_BUCKETS = PL_QHIST_BUCKETS
@@ -133,7 +142,7 @@ MAX_NODES = PL_FABRIC_MAX_NODES
 MAX_HOPS = PL_FABRIC_MAX_HOPS
 CHOICE = {"hash": 0, "spray": 1}
 PATHS = {"minimal": 0, "valiant": 1, "ugal": 2}
-ARRIVALS = {"poisson": 0, "constant": 1, "listed": 2}
+ARRIVALS = {"poisson": 0, "constant": 1, "listed": 2, "onoff": 3}
 RECOVERY = {"drop": 0, "llr": 1, "e2e": 2}
 #: Per-link input arrays (csrc/pl_link.h: pl_link); the kernel derives the rest.
 LINK_FIELDS = ("rate_gbps", "fixed_ns", "hold_ns", "codeword_bits", "cwer", "errors", "replay_ns",
@@ -182,6 +191,7 @@ cdef class FabricKernel:
     cdef bitgen_t **rngs
     cdef list keep
     cdef list bit_generators
+    cdef list fail_arrays
     cdef readonly object hist, ipdv_pos, ipdv_neg, qhist, batch_means, raw, raw_flow
     cdef object link_states_buf, flow_states_buf
 
@@ -239,6 +249,7 @@ cdef class FabricKernel:
             self.links[i].buffer_bytes = cols["buffer_bytes"][i]
             self.links[i].cut_through = <int> cols["cut_through"][i]
         self.bit_generators = list(bit_generators)
+        self.fail_arrays = [None] * n_links
         for i, bg in enumerate(self.bit_generators):
             self.rngs[i] = bitgen_of(bg) if bg is not None else NULL
 
@@ -282,6 +293,9 @@ cdef class FabricKernel:
         self.cfg.flows = self.flows
 
         fc = {k: flows[k] for k in FLOW_FIELDS}
+        onoff = [arr(flows.get(k, np.zeros(n_flows)), np.float64) for k in ("spacing_ns", "idle_ns", "p_start")]
+        if any(a.shape[0] != n_flows for a in onoff):
+            raise ValueError("on/off fields must have one entry per flow")
         list_off = arr(flows.get("list_off", np.zeros(n_flows + 1, np.int64)), np.int64)
         times = arr(flows.get("times", np.zeros(1)), np.float64)
         sizes = arr(flows.get("sizes", np.zeros(1)), np.float64)
@@ -304,6 +318,9 @@ cdef class FabricKernel:
             self.flows[i].n_packets = fc["n_packets"][i]
             self.flows[i].times = NULL
             self.flows[i].sizes = NULL
+            self.flows[i].spacing_ns = onoff[0][i]
+            self.flows[i].idle_ns = onoff[1][i]
+            self.flows[i].p_start = onoff[2][i]
             if self.flows[i].arrivals == ARRIVALS["listed"]:
                 if list_off[i + 1] - list_off[i] != fc["n_packets"][i] or list_off[i + 1] > times.shape[0]:
                     raise ValueError(f"flow {i}: listed times must hold n_packets entries")
@@ -389,8 +406,9 @@ cdef class FabricKernel:
         self.st.packet_cap = 2 * cap
         return 0
 
-    def run(self, double until_ns=INFINITY, route_bit_generator=None, arrival_bit_generator=None):
-        """Process events up to ``until_ns`` (all of them by default)."""
+    def run(self, double until_ns=INFINITY, route_bit_generator=None, arrival_bit_generator=None, exact=None):
+        """Process events up to ``until_ns`` (all of them by default); ``exact`` (an object with
+        ``refill(kernel, link)``) is asked for codeword outcomes when an exact-mode link runs short."""
         cdef bitgen_t *route_rng = bitgen_of(route_bit_generator)
         cdef bitgen_t *arrival_rng = bitgen_of(arrival_bit_generator)
         cdef int status
@@ -399,6 +417,11 @@ cdef class FabricKernel:
                 status = pl_fabric_run(&self.cfg, &self.st, self.rngs, route_rng, arrival_rng, until_ns)
             if status == PL_OK:
                 return
+            if status == PL_EMORE:
+                if exact is None:
+                    raise ValueError("fabric kernel: exact-mode links need an exact refill source")
+                exact.refill(self, self.st.need_link)
+                continue
             if status == PL_ENOMEM:
                 if self.st.raw != NULL and self.st.n_raw + self.st.packet_cap - self.st.n_free + 1 > self.st.raw_cap:
                     raise MemoryError("fabric kernel: raw latency buffer full (a sizing gap)")
@@ -407,6 +430,32 @@ cdef class FabricKernel:
             check_status(status, "fabric kernel", "its arguments (links leaving one node must share "
                          "node_latency_ns)", "a codeword index passed 2^62 (simulated time too long for "
                          "a link's codeword rate)" if status == PL_ERANGE else None)
+
+    @property
+    def need_count(self):
+        """After a refill request: codeword outcomes the link lacks for the waiting packet."""
+        return self.st.need_count
+
+    def exact_state(self, int link):
+        """``(consumed, known, remaining failure positions)`` of an exact-mode link."""
+        if not 0 <= link < self.cfg.n_links:
+            raise IndexError(f"link must be in [0, {self.cfg.n_links}), got {link}")
+        cdef pl_link_state *s = &self.st.links[link]
+        arr = self.fail_arrays[link]
+        rest = arr[s.fail_idx:] if arr is not None else np.empty(0, np.int64)
+        return s.consumed, s.known, rest
+
+    def refill(self, int link, positions, int64_t known):
+        """Hand an exact-mode link its failure positions below ``known`` (see csrc/fabric.h)."""
+        if not 0 <= link < self.cfg.n_links:
+            raise IndexError(f"link must be in [0, {self.cfg.n_links}), got {link}")
+        arr = np.ascontiguousarray(positions, dtype=np.int64)
+        cdef const int64_t[::1] pos = arr
+        cdef int status
+        status = pl_fabric_refill(&self.cfg, &self.st, link, &pos[0] if pos.shape[0] else NULL,
+                                  pos.shape[0], known)
+        check_status(status, "fabric kernel", "an exact-mode refill")
+        self.fail_arrays[link] = arr      # C keeps a pointer into it
 
     def totals(self):
         """Run-wide counters as a dict of plain values."""

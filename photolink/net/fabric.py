@@ -9,10 +9,12 @@ and one flow reproduces ``Path.run`` exactly (same seed, same error streams). Ro
 come from :func:`photolink.net.routing.build_routes`; flows from :mod:`photolink.net.flows`.
 
 Errors are statistical (geometric skips over each link's codeword grid, as ``Path``'s
-``mode="statistical"``); recovery is ``drop``, ``llr`` or ``e2e`` (the source retransmits a
+``mode="statistical"``) or exact (each touched codeword's outcome taken in order from the link's
+``LinkModel.codeword_failures``, fetched block by block as ``Path``'s ``mode="exact"``); recovery is ``drop``, ``llr`` or ``e2e`` (the source retransmits a
 lost packet ``timeout_ns`` after the lost copy entered its queue). Seeds: a run's ``SeedSequence`` has
 children 0 (Poisson arrivals), 2 (link l's failures: child l of it, chunk 0, the same stream as
-link l of a ``Path``), 3 (spraying, Valiant and UGAL draws) and 4 (the ECMP hash salt).
+link l of a ``Path``), 3 (spraying, Valiant and UGAL draws: its chunk 0; exact mode: block b of
+link l's outcomes from child b of child l, as in a ``Path``) and 4 (the ECMP hash salt).
 """
 from __future__ import annotations
 
@@ -30,11 +32,15 @@ from . import _fabric
 from .flows import Flows, _gaps
 from .path import (
     E2E,
+    EXACT_BLOCK,
+    MODES,
     IPDV_QUANTILES,
     LATENCY_QUANTILES,
     LLR,
     N_BATCHES,
     Switch,
+    _bernoulli,
+    _Exact,
     _Histogram,
     _ipdv_quantiles,
     _quantiles_from_counts,
@@ -292,7 +298,7 @@ class Fabric:
     def routes(self) -> Routes:
         return self._routes
 
-    def _kernel_links(self, llr: LLR | None) -> dict:
+    def _kernel_links(self, llr: LLR | None, mode: str = "statistical") -> dict:
         topo = self.topology
         models = topo.tiers
         tier = topo.link_tier
@@ -301,13 +307,17 @@ class Fabric:
         fixed = col(lambda m: m.fixed_latency_ns)
         hold = col(lambda m: float(m.fec_hold_ns))
         cwer = col(lambda m: float(m.cwer))
+        if mode == "exact":   # as Path: a link with a failure process or a cwer draws outcomes
+            errors = 2.0 * col(lambda m: m.cwer > 0 or m.codeword_failures is not None)
+        else:
+            errors = (cwer > 0).astype(np.float64)
         replay = np.zeros(tier.size)
         if llr is not None:
             replay = np.full(tier.size, llr.replay_ns) if llr.replay_ns is not None else 2.0 * (fixed + hold)
         return {
             "rate_gbps": col(lambda m: float(m.rate_gbps)), "fixed_ns": fixed, "hold_ns": hold,
             "codeword_bits": col(lambda m: float(m.codeword_bits)), "cwer": cwer,
-            "errors": (cwer > 0).astype(np.float64), "replay_ns": replay,
+            "errors": errors, "replay_ns": replay,
             "node_latency_ns": np.where(from_switch, self.switch.latency_ns, 0.0),
             "buffer_bytes": np.where(from_switch, self.switch.buffer_bytes, self.host_buffer_bytes),
             "cut_through": (from_switch & self.switch.cut_through).astype(np.float64),
@@ -326,6 +336,10 @@ class Fabric:
             "start_ns": flows.start_ns, "gap_ns": _gaps(flows, host_rate),
             "packet_bytes": flows.packet_bytes, "last_bytes": flows.last_bytes, "n_packets": flows.n_packets,
         }
+        if flows.arrivals == "onoff":   # as photolink.net.traffic.OnOff
+            spacing = 8.0 * flows.packet_bytes / (flows.peak_load * host_rate)
+            out.update(spacing_ns=spacing, idle_ns=flows.burst_packets * np.maximum(out["gap_ns"] - spacing, 0.0),
+                       p_start=1.0 / flows.burst_packets)
         if flows.arrivals == "listed":
             off = np.zeros(flows.n_flows + 1, np.int64)
             np.cumsum(flows.n_packets, out=off[1:])
@@ -333,7 +347,7 @@ class Fabric:
         return out
 
     def run(self, flows: Flows, *, seed: _rng.SeedLike, recovery: str | LLR | E2E = "drop",
-            return_latencies: bool = False,
+            mode: str = "statistical", return_latencies: bool = False,
             queue_histograms: bool = True, confidence: float = 0.95) -> FabricResult:
         """Carry ``flows`` through the fabric until every packet is delivered or lost.
 
@@ -344,6 +358,10 @@ class Fabric:
         recovery : {"drop", "llr"}, LLR or E2E
             ``E2E`` needs an explicit ``timeout_ns`` in a fabric (from a copy entering its
             source queue to its retransmission).
+        mode : {"statistical", "exact"}
+            Statistical: geometric skips over each link's codeword grid at its ``cwer``. Exact:
+            every touched codeword's outcome from its tier's ``LinkModel.codeword_failures`` (a
+            Bernoulli(cwer) draw where it has none), fetched ``EXACT_BLOCK`` outcomes at a time.
         return_latencies : bool
             Keep every latency and its flow (delivery order).
         queue_histograms : bool
@@ -367,6 +385,7 @@ class Fabric:
         else:
             v.choice("recovery", recovery, {"drop", "llr"})
             llr = LLR() if recovery == "llr" else None
+        mode = v.choice("mode", mode, MODES)
         return_latencies = v.boolean("return_latencies", return_latencies)
         queue_histograms = v.boolean("queue_histograms", queue_histograms)
         confidence = v.real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
@@ -374,10 +393,10 @@ class Fabric:
         if total > MAX_PACKETS or (return_latencies and total > 10**9):
             raise ValueError(f"flows offer {total} packets; at most {MAX_PACKETS} (1e9 with return_latencies)")
         r = self._routes
-        links = self._kernel_links(llr)
+        links = self._kernel_links(llr, mode)
         ss = _rng.seed_sequence(seed)
         ss_errors = _rng.child(ss, 2)
-        bgs = [_rng.chunk_bit_generator(_rng.child(ss_errors, l), 0) if e else None
+        bgs = [_rng.chunk_bit_generator(_rng.child(ss_errors, l), 0) if e == 1 else None
                for l, e in enumerate(links["errors"])]
         salt = int(_rng.child(ss, 4).generate_state(1, np.uint64)[0])
         kernel = _fabric.FabricKernel(
@@ -389,8 +408,9 @@ class Fabric:
             ugal_threshold_bytes=self.ugal_threshold_bytes, hash_salt=salt,
             batch_len=max(1, total // N_BATCHES), batch_cap=N_BATCHES + 1,
             raw_cap=total if return_latencies else 0, queue_histograms=queue_histograms, bit_generators=bgs)
+        exact = _FabricExact(self.topology, _rng.child(ss, 3)) if mode == "exact" else None
         kernel.run(math.inf, _rng.chunk_bit_generator(_rng.child(ss, 3), 0),
-                   _rng.chunk_bit_generator(_rng.child(ss, 0), 0))
+                   _rng.chunk_bit_generator(_rng.child(ss, 0), 0), exact)
         recovery = "llr" if llr else ("e2e" if e2e else "drop")
         return self._result(kernel, flows, total, recovery, confidence, ss, return_latencies, queue_histograms)
 
@@ -466,3 +486,20 @@ class Fabric:
             routing=self.routing, recovery=recovery, confidence=confidence,
             seed_entropy=ss.entropy if not ss.spawn_key else None, latencies_ns=raw, latency_flows=raw_flow,
             _hist=hist)
+
+
+class _FabricExact(_Exact):
+    """Exact-mode outcomes of each directed link from its tier's ``codeword_failures``: the
+    blocks and seeds of :class:`photolink.net.path._Exact`, with links numbered as the topology's."""
+
+    def __init__(self, topology: Topology, ss, block_size: int = EXACT_BLOCK):
+        self.ss = ss
+        self.block_size = block_size
+        self.blocks = {}
+        self.functions = {}
+        for l, t in enumerate(topology.link_tier.tolist()):
+            m = topology.tiers[t]
+            f = m.codeword_failures
+            if f is None and m.cwer > 0:
+                f = _bernoulli(m.cwer)
+            self.functions[l] = f

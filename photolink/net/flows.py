@@ -4,8 +4,9 @@ Patterns return ``(src, dst)`` arrays of host node ids of a
 :class:`~photolink.net.topology.Topology`: :func:`permutation`, :func:`uniform_random`,
 :func:`incast`, :func:`all_to_all`, :func:`dragonfly_adversarial` (group i to group i + 1).
 :class:`Flows` adds the arrivals: Poisson or constant gaps at a load (a fraction of the source
-host's link rate), listed times and sizes (a trace), or :func:`flow_list` (start time, src,
-dst, bytes: each flow cut into packets sent back to back).
+host's link rate), on/off bursts (as :class:`photolink.net.traffic.OnOff`), listed times and
+sizes (a trace), or :func:`flow_list` (start time, src, dst, bytes: each flow cut into packets
+sent back to back).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .topology import Topology
 __all__ = ["Flows", "all_to_all", "dragonfly_adversarial", "flow_list", "incast", "permutation",
            "uniform_random"]
 
-ARRIVALS = ("poisson", "constant", "listed")
+ARRIVALS = ("poisson", "constant", "listed", "onoff")
 MAX_FLOWS = 1 << 24
 
 
@@ -88,13 +89,13 @@ def dragonfly_adversarial(topo: Topology, shift: int = 1) -> tuple[np.ndarray, n
 class Flows:
     """Flows and their packet arrivals.
 
-    Build with :meth:`poisson`, :meth:`constant`, :meth:`listed` or :func:`flow_list`.
+    Build with :meth:`poisson`, :meth:`constant`, :meth:`onoff`, :meth:`listed` or :func:`flow_list`.
 
     Attributes
     ----------
     src, dst : numpy.ndarray
         Host node ids.
-    arrivals : {"poisson", "constant", "listed"}
+    arrivals : {"poisson", "constant", "listed", "onoff"}
     load : numpy.ndarray
         Per flow: offered rate as a fraction of the source host link's rate (not for listed).
     packet_bytes : numpy.ndarray
@@ -106,6 +107,9 @@ class Flows:
         Entry of each flow's first packet.
     times_ns, sizes_bytes : tuple of numpy.ndarray
         Listed flows: entry times (non-decreasing) and sizes of each flow's packets.
+    burst_packets, peak_load : numpy.ndarray
+        On/off flows: mean packets per burst (geometric, >= 1) and the rate within a burst as a
+        fraction of the source host link's rate (>= load).
     """
 
     src: np.ndarray
@@ -118,6 +122,8 @@ class Flows:
     start_ns: np.ndarray
     times_ns: tuple = ()
     sizes_bytes: tuple = ()
+    burst_packets: np.ndarray = 1.0
+    peak_load: np.ndarray = 1.0
 
     def __post_init__(self):
         src = np.asarray(self.src, np.int64)
@@ -137,6 +143,14 @@ class Flows:
             cols[name] = a
         if np.any(cols["load"] > 1e3):
             raise ValueError("load must be at most 1000 (a fraction of the host link rate)")
+        for name in ("burst_packets", "peak_load"):
+            cols[name] = np.broadcast_to(np.asarray(getattr(self, name), np.float64), (n,)).copy()
+        if self.arrivals == "onoff":
+            b, peak = cols["burst_packets"], cols["peak_load"]
+            if not (np.all(np.isfinite(b)) and np.all(b >= 1) and np.all(b <= 1e9)):
+                raise ValueError("burst_packets must be in [1, 1e9] for every flow")
+            if not (np.all(np.isfinite(peak)) and np.all(peak <= 1e3)) or np.any(peak < cols["load"]):
+                raise ValueError("peak_load must be finite, >= load and <= 1000 for every flow")
         npk = np.broadcast_to(np.asarray(self.n_packets), (n,)).astype(np.int64)
         if np.any(npk < 1) or np.any(npk > 10**12):
             raise ValueError("n_packets must be in [1, 1e12] for every flow")
@@ -176,6 +190,16 @@ class Flows:
         """Evenly spaced arrivals at ``load``; load 1 is back to back at the host link's rate."""
         src, dst = pairs
         return cls(src, dst, "constant", load, packet_bytes, packet_bytes, n_packets, start_ns)
+
+    @classmethod
+    def onoff(cls, pairs, *, load, packet_bytes=4096.0, n_packets, burst_packets=16.0, peak_load=1.0,
+              start_ns=0.0) -> Flows:
+        """Bursts within each flow, as :class:`photolink.net.traffic.OnOff`: a geometric number of
+        packets (mean ``burst_packets``) spaced at ``peak_load`` of the source host link's rate,
+        bursts separated by exponential idle times whose mean makes the long-run rate ``load``."""
+        src, dst = pairs
+        return cls(src, dst, "onoff", load, packet_bytes, packet_bytes, n_packets, start_ns,
+                   burst_packets=burst_packets, peak_load=peak_load)
 
     @classmethod
     def listed(cls, pairs, times_ns, sizes_bytes) -> Flows:

@@ -349,21 +349,28 @@ def torus(k: int, n: int, *, hosts_per_node: int = 1, host_link=DEFAULT_LINK, li
                      host_side=side)
 
 
-def dragonfly(a: int, p: int, h: int, *, host_link=DEFAULT_LINK, local_link=DEFAULT_LINK,
-              global_link=DEFAULT_LINK) -> Topology:
-    """Dragonfly ([ref:dragonfly-topology] (S)): g = a h + 1 groups of a routers, p hosts and h
-    global links per router, routers of a group fully connected, one global link per pair of
-    groups (group G's global port j, router j // h, goes to group G + j + 1 mod g).
+def dragonfly(a: int, p: int, h: int, *, groups: int | None = None, host_link=DEFAULT_LINK,
+              local_link=DEFAULT_LINK, global_link=DEFAULT_LINK) -> Topology:
+    """Dragonfly ([ref:dragonfly-topology] (S)): g groups of a routers, p hosts and h global links
+    per router, routers of a group fully connected. By default g = a h + 1 and one global link
+    joins each pair of groups; with fewer ``groups`` (g - 1 dividing a h) each pair of groups is
+    joined by m = a h / (g - 1) global links ([ref:photolink-dragonfly-parallel-global] (E)).
+    Group G's global port j (router j // h) goes to group G + (j mod (g - 1)) + 1 mod g, as its
+    copy j // (g - 1): the m links of a pair leave from different ports, spread over the routers.
 
     Global links cost :data:`GLOBAL_COST` for routing (minimal = one global hop at most;
     [ref:photolink-dragonfly-global-cost] (E)).
     Bisection (closed form, halves = the first floor(g/2) groups and the rest):
-    min(N/2 x B_host, floor(g/2) ceil(g/2) x B_global).
+    min(N/2 x B_host, floor(g/2) ceil(g/2) m x B_global).
     """
     a = _count("a", a, 1, 256)
     p = _count("p", p, 1, 256)
     h = _count("h", h, 1, 256)
-    g = a * h + 1
+    g = a * h + 1 if groups is None else _count("groups", groups, 2, a * h + 1)
+    if (a * h) % (g - 1):
+        raise ValueError(f"groups - 1 must divide a h = {a * h} (each pair of groups joined by the same "
+                         f"number of global links), got groups={g}")
+    m = (a * h) // (g - 1)
     if g * a > 1 << 18:
         raise ValueError(f"a dragonfly of {g * a} routers is too large (at most 2^18)")
     hl, ll, gl = _model(host_link, "host_link"), _model(local_link, "local_link"), _model(global_link, "global_link")
@@ -378,16 +385,18 @@ def dragonfly(a: int, p: int, h: int, *, host_link=DEFAULT_LINK, local_link=DEFA
             b.cable(router[G * a + ri], router[G * a + rj], 1)
     G, j = np.meshgrid(np.arange(g), np.arange(a * h), indexing="ij")
     G, j = G.ravel(), j.ravel()
-    G2 = (G + j + 1) % g
-    j2 = (G - G2 - 1) % g
+    d = j % (g - 1) + 1                  # group offset of port j
+    G2 = (G + d) % g
+    j2 = (j // (g - 1)) * (g - 1) + (g - d) - 1   # the same copy's port at G2, back by g - d
     keep = G < G2
     b.cable(router[G[keep] * a + j[keep] // h], router[G2[keep] * a + j2[keep] // h], 2, cost=GLOBAL_COST)
     group = np.concatenate([np.arange(N) // (a * p), np.arange(R) // a])
     side = np.zeros(N + R, bool)
     side[:N] = group[:N] < g // 2
-    closed = min(N / 2 * hl.rate_gbps, (g // 2) * (g - g // 2) * gl.rate_gbps)
+    closed = min(N / 2 * hl.rate_gbps, (g // 2) * (g - g // 2) * m * gl.rate_gbps)
     return _topology("dragonfly", N, R, b, (hl, ll, gl), ("host", "local", "global"), closed,
-                     {"a": a, "p": p, "h": h, "groups": g}, group=group, host_side=side)
+                     {"a": a, "p": p, "h": h, "groups": g, "global_links_per_pair": m}, group=group,
+                     host_side=side)
 
 
 def rail_optimised(n_servers: int, gpus_per_server: int, n_spines: int, *, host_link=DEFAULT_LINK,

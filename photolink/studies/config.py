@@ -27,8 +27,20 @@ file, the key (as a dotted path) and what is allowed. Layout (all tables optiona
     traffic = "bulk"                  # a [traffic.*] name or an inline table
     n_packets = 100_000
 
+    [fabric.pod]                      # a generated topology under a traffic pattern
+    topology = "leaf_spine"           # settings of photolink.studies.jobs.FabricKind
+    n_leaves = 8
+    hosts_per_leaf = 8
+    n_spines = 4
+    links = { host = "copper", spine = "dr4-800g" }   # per tier: a [links.*] name or a preset
+    lengths_m = { spine = 30 }
+    routing = "ecmp"
+    pattern = "permutation"
+    load = 0.5
+    packets_per_flow = 1000
+
     [sweep]
-    kind = "ber"                      # "ber", "link" or "path"
+    kind = "ber"                      # "ber", "link", "path" or "fabric"
     base = "main"                     # optional: start every case from a named entry
     seed = 1                          # default: the top-level seed
     store = "waterfall.sqlite"        # default: <config name>.sqlite in the working directory
@@ -56,7 +68,7 @@ from .._util import validate as v
 from . import jobs
 from .sweeps import MAX_CASES, Case, CaseFailed, SweepResult, expand, make_case, name_cases, sweep
 
-TOP_KEYS = ("title", "seed", "ber", "links", "switches", "traffic", "paths", "sweep", "regress")
+TOP_KEYS = ("title", "seed", "ber", "links", "switches", "traffic", "paths", "fabric", "sweep", "regress")
 SWEEP_KEYS = ("kind", "name", "base", "seed", "store", "chunk_symbols", "workers", "fixed", "grid",
               "cases")
 SWITCH_KEYS = ("latency_ns", "mode")
@@ -261,10 +273,14 @@ def load(path) -> Config:
     for name, t in raw_paths.items():
         settings = _resolve_path(ctx, t, f"paths.{name}", links, switches, traffic)
         entries.append(ctx.case("path", settings, name, f"paths.{name}"))
+    raw_fabrics = ctx.named_tables(doc, "fabric")
+    for name, t in raw_fabrics.items():
+        entries.append(ctx.case("fabric", _resolve_fabric(ctx, t, f"fabric.{name}", links), name,
+                                f"fabric.{name}"))
     names = [e.name for e in entries]
     for n in names:
         if names.count(n) > 1:
-            raise ctx.error(n, "two entries ([ber.*], [links.*], [paths.*]) share this name")
+            raise ctx.error(n, "two entries ([ber.*], [links.*], [paths.*], [fabric.*]) share this name")
 
     regress = ctx.table(doc.get("regress", {}), "regress")
     ctx.keys(regress, REGRESS_KEYS, "regress")
@@ -272,7 +288,8 @@ def load(path) -> Config:
     plan = None
     if "sweep" in doc:
         plan = _sweep(ctx, ctx.table(doc["sweep"], "sweep"), seed, path,
-                      {"ber": ctx.named_tables(doc, "ber"), "link": links, "path": raw_paths},
+                      {"ber": ctx.named_tables(doc, "ber"), "link": links, "path": raw_paths,
+                       "fabric": raw_fabrics},
                       links, switches, traffic)
     if plan is not None:
         for c in plan.cases:
@@ -450,6 +467,8 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
                 raise ctx.error(f"{src}.{head}{'.' + rest if rest else ''}", exc.detail) from None
         if kind == "link":
             return _resolve_link(raw, links)
+        if kind == "fabric":
+            return _resolve_fabric(ctx, raw, "sweep", links)
         return raw
 
     def where(i):
@@ -507,7 +526,19 @@ def _resolve_link(raw: Mapping, links: Mapping) -> dict:
     return dict(raw)
 
 
-_SECTION = {"ber": "ber", "link": "links", "path": "paths"}
+def _resolve_fabric(ctx, t: Mapping, key: str, links: Mapping) -> dict:
+    """A ``[fabric.*]``-style table to settings of the ``fabric`` case kind: a tier's link may
+    name a ``[links.*]`` table."""
+    out = dict(t)
+    if "links" in out:
+        tiers = ctx.table(out["links"], f"{key}.links")
+        out["links"] = {tier: ({k: x for k, x in links[spec].items() if k != "frame_bytes"}
+                               if isinstance(spec, str) and spec in links else spec)
+                        for tier, spec in tiers.items()}
+    return out
+
+
+_SECTION = {"ber": "ber", "link": "links", "path": "paths", "fabric": "fabric"}
 
 
 def points_of(grid: Mapping) -> range:

@@ -10,8 +10,9 @@ A *case* is a flat mapping of plain settings (str, int, float, bool, lists of th
 * ``combine`` the chunks' partial results into the row's figures.
 
 Kinds: ``"ber"`` (:func:`photolink.simulate_ber` and :func:`photolink.estimate_ber`),
-``"link"`` (a link preset's evaluation report) and ``"path"`` (a multi-hop path under traffic).
-The ``link`` and ``path`` kinds need :mod:`photolink.links` and :mod:`photolink.net.path`.
+``"link"`` (a link preset's evaluation report), ``"path"`` (a multi-hop path under traffic) and
+``"fabric"`` (a generated topology carrying many flows, :class:`photolink.net.fabric.Fabric`).
+The ``link``, ``path`` and ``fabric`` kinds need :mod:`photolink.links` and :mod:`photolink.net`.
 """
 from __future__ import annotations
 
@@ -23,9 +24,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
+from ..net import fabric as fabric_mod
+from ..net import flows as flows_mod
 from ..net import path as path_mod
+from ..net import routing as routing_mod
+from ..net import topology as topology_mod
 from ..net import traffic as traffic_mod
 from ..symbols import estimate as _estimate
 from ..symbols import stream as _stream
@@ -540,10 +546,241 @@ class PathKind:
         return dict(parts[0])
 
 
-KINDS = {k.name: k for k in (BerKind(), LinkKind(), PathKind())}
+# -- the fabric kind -------------------------------------------------------------------------
+#: Topology generators of a fabric case: their integer parameters (required ones first, with
+#: None as default) and their tiers (the ``<tier>_link`` keywords).
+TOPOLOGIES = {
+    "leaf_spine": (topology_mod.leaf_spine, {"n_leaves": None, "hosts_per_leaf": None, "n_spines": None,
+                                             "uplinks_per_spine": 1}, ("host", "spine")),
+    "fat_tree": (topology_mod.fat_tree, {"k": None, "hosts_per_edge": 0}, ("host", "agg", "core")),
+    "dragonfly": (topology_mod.dragonfly, {"a": None, "p": None, "h": None, "groups": 0},
+                  ("host", "local", "global")),
+    "torus": (topology_mod.torus, {"k": None, "n": None, "hosts_per_node": 1}, ("host", "")),
+    "hypercube": (topology_mod.hypercube, {"n": None, "hosts_per_node": 1}, ("host", "")),
+    "rail_optimised": (topology_mod.rail_optimised, {"n_servers": None, "gpus_per_server": None,
+                                                     "n_spines": None, "uplinks_per_spine": 1},
+                       ("host", "spine")),
+}
+PATTERNS = ("permutation", "uniform", "incast", "all_to_all", "adversarial")
+FABRIC_ARRIVALS = ("poisson", "constant", "onoff")
+#: Most packets one fabric case may offer (every flow together).
+MAX_FABRIC_PACKETS = 10**10
 
 
-def kind(name) -> BerKind | LinkKind | PathKind:
+def _tier_name(t: str) -> str:
+    return "link" if t == "" else t
+
+
+class FabricKind:
+    """A generated topology carrying a traffic pattern (:meth:`photolink.net.fabric.Fabric.run`).
+
+    Settings
+    --------
+    topology : str
+        A generator of :data:`TOPOLOGIES` (required); its integer parameters are settings of
+        their own (``n_leaves``, ``hosts_per_leaf``, ``n_spines``, ``k``, ``a``, ``p``, ``h``, ...),
+        so that a sweep can vary them.
+    links : table
+        Each tier's link (``host``, ``spine``, ``agg``, ``core``, ``local``, ``global``, or ``link``
+        for tori and hypercubes): a preset name or a table ``{preset = ..., length_m = ...,
+        overrides}``; a tier not given is the generator's ideal 100 Gb/s link.
+    lengths_m : table, optional
+        Cable length per tier, merged into that tier's link as ``length_m``.
+    routing : str
+        One of :data:`photolink.net.routing.ROUTINGS` (default ``"ecmp"``).
+    pattern : str
+        ``permutation``, ``uniform`` (``flows_per_host``), ``incast`` (``n_senders``, default all
+        other hosts), ``all_to_all`` or ``adversarial`` (dragonfly group i to group i + 1).
+    arrivals, load, packet_bytes, packets_per_flow
+        Poisson or constant gaps within each flow at ``load`` of the source host link's rate, or
+        ``"onoff"`` bursts (``burst_packets`` mean packets at ``peak_load``, default 16 and 1).
+    switch_latency_ns, switch_mode, buffer_bytes
+        Every switch (default 0 ns, cut-through, unbounded buffers).
+    mode, recovery : str, optional
+        As :meth:`Fabric.run` (recovery ``"e2e"`` needs ``timeout_ns``).
+    """
+
+    name = "fabric"
+    budget_keys = ()
+    statistic = "lost packets"
+    COMMON = ("topology", "links", "lengths_m", "routing", "pattern", "flows_per_host", "n_senders",
+              "arrivals", "load", "packet_bytes", "packets_per_flow", "burst_packets", "peak_load",
+              "switch_latency_ns", "switch_mode",
+              "buffer_bytes", "mode", "recovery", "timeout_ns", "max_retries")
+
+    def normalize(self, s: Mapping) -> dict:
+        s = dict(s)
+        topo = _choice(s, "topology", tuple(TOPOLOGIES), required=True)
+        _, params, tiers = TOPOLOGIES[topo]
+        _no_unknown(s, set(self.COMMON) | set(params), f" of a {topo} fabric")
+        out: dict[str, Any] = {"topology": topo}
+        for key, default in params.items():
+            x = _int(s, key, lo=1, hi=1 << 16, required=default is None, default=default)
+            if x:
+                out[key] = x
+        names = [_tier_name(t) for t in tiers]
+        for key in ("links", "lengths_m"):
+            t = s.get(key, {})
+            if not isinstance(t, Mapping):
+                raise SettingError(key, f"must be a table keyed by tier {names}, got {t!r}")
+            for tier in t:
+                if tier not in names:
+                    raise SettingError(f"{key}.{tier}", f"is not a tier of a {topo} fabric"
+                                                        f"{did_you_mean(tier, names)}; tiers: {names}")
+        links = {tier: _link_spec(spec, f"links.{tier}") for tier, spec in s.get("links", {}).items()}
+        for tier, length in s.get("lengths_m", {}).items():
+            x = _real(s["lengths_m"], tier, lo=0.0, hi=1e7, required=True)
+            links.setdefault(tier, None)
+            if links[tier] is None:
+                raise SettingError(f"lengths_m.{tier}", "needs a link preset for that tier in links")
+            links[tier] = {**links[tier], "length_m": x}
+        for tier, spec in links.items():
+            try:
+                _link_from(spec, self.name)
+            except SettingError as exc:
+                raise SettingError(f"links.{tier}.{exc.key}", exc.detail) from None
+        if links:
+            out["links"] = {tier: links[tier] for tier in names if tier in links}
+        out["routing"] = _choice(s, "routing", routing_mod.ROUTINGS, default="ecmp")
+        out["pattern"] = _choice(s, "pattern", PATTERNS, default="permutation")
+        if out["pattern"] == "adversarial" and topo != "dragonfly":
+            raise SettingError("pattern", f"'adversarial' (group i to group i + 1) needs topology 'dragonfly', "
+                                          f"not {topo!r}")
+        if out["pattern"] == "uniform":
+            out["flows_per_host"] = _int(s, "flows_per_host", lo=1, hi=4096, default=1)
+        elif "flows_per_host" in s:
+            raise SettingError("flows_per_host", f"applies to pattern 'uniform', not {out['pattern']!r}")
+        if out["pattern"] == "incast":
+            if "n_senders" in s:
+                out["n_senders"] = _int(s, "n_senders", lo=1, hi=1 << 24)
+        elif "n_senders" in s:
+            raise SettingError("n_senders", f"applies to pattern 'incast', not {out['pattern']!r}")
+        out["arrivals"] = _choice(s, "arrivals", FABRIC_ARRIVALS, default="poisson")
+        out["load"] = _real(s, "load", lo=1e-6, hi=1.0, required=True)
+        out["packet_bytes"] = _int(s, "packet_bytes", lo=1, hi=10**7, default=4096)
+        out["packets_per_flow"] = _int(s, "packets_per_flow", lo=1, hi=10**9, default=1000)
+        if out["arrivals"] == "onoff":
+            out["burst_packets"] = _real(s, "burst_packets", lo=1.0, hi=1e9, default=16.0)
+            out["peak_load"] = _real(s, "peak_load", lo=out["load"], hi=1.0, default=1.0)
+        else:
+            for key in ("burst_packets", "peak_load"):
+                if key in s:
+                    raise SettingError(key, f"applies to arrivals 'onoff', not {out['arrivals']!r}")
+        out["switch_latency_ns"] = _real(s, "switch_latency_ns", lo=0.0, hi=1e9, default=0.0)
+        out["switch_mode"] = _choice(s, "switch_mode", SWITCH_MODES, default="cut-through")
+        if "buffer_bytes" in s:
+            out["buffer_bytes"] = _real(s, "buffer_bytes", lo=1.0, hi=1e15)
+        out["mode"] = _choice(s, "mode", PATH_MODES, default="statistical")
+        out["recovery"] = _choice(s, "recovery", RECOVERIES, default="drop")
+        if out["recovery"] == "e2e":
+            out["timeout_ns"] = _real(s, "timeout_ns", lo=1e-3, hi=1e15, required=True)
+        elif "timeout_ns" in s:
+            raise SettingError("timeout_ns", f"applies to recovery 'e2e', not {out['recovery']!r}")
+        if out["recovery"] != "drop":
+            out["max_retries"] = _int(s, "max_retries", lo=0, hi=64, default=3)
+        elif "max_retries" in s:
+            raise SettingError("max_retries", "applies to recovery 'llr' or 'e2e', not 'drop'")
+        try:                                    # what the API would refuse at run time
+            fab = self.fabric(out)
+            n_flows = self.pairs(out, fab.topology, 0)[0].size
+        except SettingError:
+            raise
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            key = next((k for k in (*params, "n_senders", "flows_per_host", "routing", "pattern")
+                        if msg.startswith(k)), "topology")
+            raise SettingError(key, msg) from None
+        if n_flows * out["packets_per_flow"] > MAX_FABRIC_PACKETS:
+            raise SettingError("packets_per_flow", f"{n_flows} flows x {out['packets_per_flow']} packets is "
+                                                   f"more than {MAX_FABRIC_PACKETS:g}")
+        return out
+
+    @staticmethod
+    def fabric(s: Mapping) -> fabric_mod.Fabric:
+        """The ``photolink.net.Fabric`` a normalised case describes."""
+        make, params, tiers = TOPOLOGIES[s["topology"]]
+        kw = {k: s[k] for k in params if k in s}
+        for tier in tiers:
+            spec = s.get("links", {}).get(_tier_name(tier))
+            if spec is not None:
+                kw[f"{tier}_link" if tier else "link"] = _link_from(spec, "fabric")
+        topo = make(**kw)
+        sw = path_mod.Switch(s["switch_latency_ns"], s["switch_mode"],
+                             buffer_bytes=s.get("buffer_bytes", math.inf))
+        return fabric_mod.Fabric(topo, routing=s["routing"], switch=sw)
+
+    @staticmethod
+    def pairs(s: Mapping, topo, seed):
+        """The (src, dst) host pairs of the case's pattern."""
+        pattern = s["pattern"]
+        if pattern == "permutation":
+            return flows_mod.permutation(topo, seed=seed)
+        if pattern == "uniform":
+            return flows_mod.uniform_random(topo, s["flows_per_host"], seed=seed)
+        if pattern == "incast":
+            return flows_mod.incast(topo, s.get("n_senders", topo.n_hosts - 1))
+        if pattern == "all_to_all":
+            return flows_mod.all_to_all(topo)
+        return flows_mod.dragonfly_adversarial(topo)
+
+    def chunks(self, s, options):
+        return [[0, 0]]
+
+    def run_chunk(self, s, ss, chunk) -> dict:
+        fab = self.fabric(s)
+        pairs = self.pairs(s, fab.topology, _rng.child(ss, 0))
+        kw = {"load": s["load"], "packet_bytes": float(s["packet_bytes"]), "n_packets": s["packets_per_flow"]}
+        if s["arrivals"] == "onoff":
+            flows = flows_mod.Flows.onoff(pairs, burst_packets=s["burst_packets"], peak_load=s["peak_load"], **kw)
+        else:
+            make = flows_mod.Flows.poisson if s["arrivals"] == "poisson" else flows_mod.Flows.constant
+            flows = make(pairs, **kw)
+        recovery = s["recovery"]
+        if recovery == "e2e":
+            recovery = path_mod.E2E(timeout_ns=s["timeout_ns"], max_retries=s["max_retries"])
+        elif recovery == "llr":
+            recovery = path_mod.LLR(max_retries=s["max_retries"])
+        r = fab.run(flows, seed=_rng.child(ss, 1), recovery=recovery, mode=s["mode"])
+        d = r.to_dict()
+        flows_t, links_t = d.pop("flows"), d.pop("links")
+        d["recovery"] = s["recovery"]
+        d.pop("seed_entropy", None)
+        util = np.asarray(links_t["utilisation"], np.float64)
+        fct = np.asarray(flows_t["completion_time_ns"], np.float64)
+        hot = int(np.argmax(np.nan_to_num(util, nan=-1.0)))
+        d.update({
+            "n_flows": len(flows_t["src"]), "n_hosts": int(fab.topology.n_hosts),
+            "n_links": int(fab.topology.n_links), "bisection_gbps": float(fab.topology.bisection_closed_form_gbps),
+            "max_link_utilisation": float(util[hot]), "hot_link": hot,
+            "hot_link_src": int(links_t["src"][hot]), "hot_link_dst": int(links_t["dst"][hot]),
+            "max_queue_p99_bytes": float(np.nanmax(links_t["queue_p99_bytes"])),
+            "link_tail_drops": int(np.sum(links_t["tail_drops"])),
+            "mean_completion_time_ns": float(np.nanmean(fct)) if np.any(np.isfinite(fct)) else math.nan,
+            "max_completion_time_ns": float(np.nanmax(fct)) if np.any(np.isfinite(fct)) else math.nan,
+        })
+        return _flatten(d)
+
+    def check_chunk(self, s, chunk, result) -> None:
+        """Raise ValueError when a stored chunk ``result`` cannot be this case's."""
+        _check_plain(result)
+        n_flows = _count(result, "n_flows", MAX_FABRIC_PACKETS)
+        n = _count(result, "n_packets")
+        if n != n_flows * s["packets_per_flow"]:
+            raise ValueError(f"n_packets = {n}, but {n_flows} flows of {s['packets_per_flow']} packets offer "
+                             f"{n_flows * s['packets_per_flow']}")
+        lost = _count(result, "lost", n)
+        if _count(result, "delivered", n) + lost != n:
+            raise ValueError(f"delivered + lost differs from n_packets = {n}")
+        _prob(result, "loss_ratio")
+
+    def combine(self, s, parts) -> dict:
+        return dict(parts[0])
+
+
+KINDS = {k.name: k for k in (BerKind(), LinkKind(), PathKind(), FabricKind())}
+
+
+def kind(name) -> BerKind | LinkKind | PathKind | FabricKind:
     """The case kind called ``name``."""
     if not isinstance(name, str) or name not in KINDS:
         raise ValueError(f"kind must be one of {sorted(KINDS)}, got {name!r}"

@@ -352,7 +352,7 @@ def sweep(kind: str, grid: Mapping | None = None, *, cases: Sequence[Mapping] | 
 
     Parameters
     ----------
-    kind : {"ber", "link", "path"}
+    kind : {"ber", "link", "path", "fabric"}
         What a case computes (see :mod:`photolink.studies.jobs` for each kind's settings).
     grid : mapping of str to list, optional
         Settings to sweep: the cases are the cartesian product of the lists.

@@ -1,6 +1,8 @@
 """Fabric engine: one chain and one flow against Path.run (exactly), queues against
 Pollaczek-Khinchine, loss over routes, routing and traffic on whole topologies, results, bad input."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,54 @@ def test_one_chain_one_flow_is_path_run_exactly(mode, recovery):
     assert list(f.links["retries"]) == [h.retries for h in links_of_path]
     # the switch's queue is reported by the switch hop in a Path
     assert int(f.links["tail_drops"][1]) == r.hops[1].tail_drops
+
+
+def bursty_failures(n, seed):
+    """A codeword failure process with bursts (runs of 1 to 4 failed codewords), not Bernoulli."""
+    g = np.random.default_rng(seed)
+    starts = g.random(n) < 4e-4
+    out = np.zeros(n, bool)
+    for run in range(4):
+        out[run:] |= starts[: n - run] & (g.random(n - run) < 0.7 ** run)
+    return out
+
+
+@pytest.mark.parametrize("recovery", ["drop", "llr", pl.E2E(timeout_ns=30_000, max_retries=2)], ids=["drop", "llr", "e2e"])
+def test_one_chain_one_flow_is_path_run_exactly_in_exact_mode(recovery):
+    """Exact mode: each link's codeword outcomes come from its codeword_failures (a bursty process,
+    a Bernoulli cwer, and an error-free link), refilled block by block: the fabric equals Path.run."""
+    bursty = LinkModel("b", 100.0, {"propagation": 10.0}, 5140, 1e-3, 20, codeword_failures=bursty_failures)
+    links = [bursty, fec_link(3e-3, 5, 200), LinkModel.ideal(100.0)]
+    sw = pl.Switch(100, "store-and-forward", buffer_bytes=20_000)
+    n = 12_000                                              # > EXACT_BLOCK codewords per link: refills
+    times, sizes = poisson_trace(n, 0.85, 1500)
+    path = pl.Path([links[0], sw, links[1], sw, links[2]])
+    r = path.run(pl.traffic.Trace(times, sizes), n, seed=4, mode="exact", recovery=recovery, return_latencies=True)
+    fab = net.Fabric(chain(links), routing="ecmp", switch=sw)
+    flows = net.Flows.listed(([0], [3]), [times], [sizes])
+    f = fab.run(flows, seed=4, mode="exact", recovery=recovery, return_latencies=True)
+    assert r.lost > 0 or r.retries > 0
+    np.testing.assert_array_equal(f.latencies_ns, r.latencies_ns)
+    assert (f.lost, f.lost_tail_drop, f.lost_corrupted, f.llr_retries, f.e2e_retransmissions) == \
+        (r.lost, r.lost_tail_drop, r.lost_corrupted, r.llr_retries, r.e2e_retransmissions)
+    links_of_path = [h for h in r.hops if h.element == "link"]
+    assert list(f.links["failed_transmissions"]) == [h.failed_transmissions for h in links_of_path]
+    # and the exact outcomes are not the statistical ones
+    s = fab.run(flows, seed=4, mode="statistical", recovery=recovery, return_latencies=True)
+    assert list(s.links["failed_transmissions"]) != list(f.links["failed_transmissions"])
+
+
+def test_exact_mode_on_a_shared_fabric_counts_every_packet_and_is_reproducible():
+    fec = LinkModel("b", 100.0, {"propagation": 10.0}, 5140, 2e-3, 20, codeword_failures=bursty_failures)
+    topo = T.leaf_spine(2, 4, 2, host_link=fec, spine_link=fec)
+    fab = net.Fabric(topo, routing="spray", switch=pl.Switch(100, buffer_bytes=1e5))
+    flows = net.Flows.poisson(net.flows.permutation(topo, seed=2), load=0.6, n_packets=3000)
+    a = fab.run(flows, seed=9, mode="exact", recovery="llr")
+    b = fab.run(flows, seed=9, mode="exact", recovery="llr")
+    assert a.delivered + a.lost == a.n_packets and a.llr_retries > 0
+    assert a.to_dict() == b.to_dict()
+    with pytest.raises(ValueError, match="mode"):
+        fab.run(flows, seed=9, mode="exactly")
 
 
 # ---- queues against theory --------------------------------------------------------------
@@ -198,3 +248,33 @@ def test_the_kernel_refuses_inconsistent_arrays_without_crashing():
         make(route_off=r.route_off[:-1])
     with pytest.raises(ValueError, match="fabric kernel"):
         make(flows=dict(kf, n_packets=np.array([0])))
+
+
+# ---- on/off arrivals within flows ---------------------------------------------------------
+
+def test_onoff_flows_have_the_gap_mean_and_variance_of_their_bursts():
+    """Each flow alone on its route (host -> leaf -> next host of the leaf, bursts at line rate:
+    no queueing), so completion time - latency is the sum of its n - 1 gaps. A gap is the spacing
+    s, plus with probability 1/B an exponential idle of mean I = B (mean gap - s): mean 4 s and
+    variance 2 I^2 / B - (I / B)^2 = 279 s^2 at load 1/4, B = 16 (Poisson: 16 s^2)."""
+    from scipy import stats
+    L, H, n, B, load, size = 8, 8, 2000, 16.0, 0.25, 1500.0
+    topo = T.leaf_spine(L, H, 1)
+    hosts = topo.hosts
+    dst = hosts[(hosts % H + 1) % H + (hosts // H) * H]
+    flows = net.Flows.onoff((hosts, dst), load=load, packet_bytes=size, n_packets=n, burst_packets=B)
+    r = net.Fabric(topo, switch=pl.Switch(0)).run(flows, seed=8)
+    assert r.delivered == r.n_packets
+    np.testing.assert_allclose(r.flows["max_latency_ns"], r.flows["min_latency_ns"], rtol=1e-9)  # no queueing
+    sums = r.flows["completion_time_ns"] - r.flows["min_latency_ns"]
+    s = 8 * size / 100.0
+    idle = B * (s / load - s)
+    mean, var = (n - 1) * s / load, (n - 1) * (2 * idle**2 / B - (idle / B) ** 2)
+    k = sums.size
+    assert abs(sums.mean() - mean) < 4 * math.sqrt(var / k)
+    lo, hi = stats.chi2.ppf([0.0005, 0.9995], k - 1) / (k - 1)
+    assert lo * var < sums.var(ddof=1) < hi * var
+    with pytest.raises(ValueError, match="peak_load"):
+        net.Flows.onoff((hosts, dst), load=0.5, n_packets=10, peak_load=0.4)
+    with pytest.raises(ValueError, match="burst_packets"):
+        net.Flows.onoff((hosts, dst), load=0.5, n_packets=10, burst_packets=0.5)

@@ -39,10 +39,14 @@ B = 100.0   # Gb/s of the default link
     (lambda: T.dragonfly(4, 2, 2), 4 * 5 * B),
     (lambda: T.dragonfly(2, 2, 1), 1 * 2 * B),
     (lambda: T.dragonfly(4, 4, 2, global_link=LinkModel.ideal(200)), 4 * 5 * 200),
+    # fewer groups, m = a h / (g - 1) global links per pair: floor(g/2) ceil(g/2) m
+    (lambda: T.dragonfly(4, 2, 2, groups=5), 2 * 3 * 2 * B),
+    (lambda: T.dragonfly(4, 4, 2, groups=3), 1 * 2 * 4 * B),
     # rail-optimised: traffic between the server halves stays on its rail leaf
     (lambda: T.rail_optimised(8, 4, 2), 32 / 2 * B),
 ], ids=["ft4", "ft8", "ft4-oversub", "ls-8x8x4", "ls-8x4x4", "ls-400g-up", "cube4", "cube6", "torus4x4",
-        "torus6x6", "torus4^3", "torus2^3", "df-4-2-2", "df-2-2-1", "df-200g-global", "rail"])
+        "torus6x6", "torus4^3", "torus2^3", "df-4-2-2", "df-2-2-1", "df-200g-global", "df-g5-m2",
+        "df-g3-m4", "rail"])
 def test_bisection_of_each_generator_matches_its_closed_form(make, expected_gbps):
     topo = make()
     assert topo.bisection_closed_form_gbps == pytest.approx(expected_gbps)
@@ -160,6 +164,26 @@ def test_dragonfly_adversarial_minimal_valiant_ugal():
     assert 0.45 <= valiant <= 0.55
     assert minimal + 0.1 < ugal < valiant
     assert rv.valiant_packets == rv.n_packets and 0 < ru.valiant_packets < ru.n_packets
+
+
+def test_dragonfly_with_several_global_links_per_group_pair():
+    # g = 5 groups of a = 4 routers with h = 2 global ports: m = a h / (g - 1) = 2 links per pair,
+    # from different routers; every router keeps h global ports
+    a, p, h = 4, 2, 2
+    df = T.dragonfly(a, p, h, groups=5)
+    assert df.params["global_links_per_pair"] == 2
+    glob = df.link_tier == 2
+    pair = df.group[df.link_src[glob]] * 5 + df.group[df.link_dst[glob]]
+    assert np.all(np.bincount(pair, minlength=25).reshape(5, 5)[~np.eye(5, dtype=bool)] == 2)
+    assert np.all(np.bincount(df.link_src[glob] - df.n_hosts, minlength=20) == h)
+    # minimal routing under the adversarial pattern now saturates at m/(a p): the m links share
+    # a group's traffic ([ref:photolink-dragonfly-parallel-global])
+    minimal, _ = saturation(df, "minimal", F.dragonfly_adversarial(df))
+    assert minimal == pytest.approx(2 / (a * p), rel=0.03)
+    with pytest.raises(ValueError, match="groups - 1 must divide"):
+        T.dragonfly(4, 2, 2, groups=4)
+    with pytest.raises(ValueError, match="groups"):
+        T.dragonfly(4, 2, 2, groups=10)
 
 
 def test_incast_and_uniform_patterns_are_well_formed():

@@ -60,7 +60,7 @@ BASE = '[ber.a]\nformat = "PAM4"\nsnr_db = 17.0\n'
     (BASE + 'equalizer = "mmse"\nffe = [1.0]\n', "ber.a.ffe", "applies to equalizer 'custom'"),
     (BASE + "channel = [0.1, 'x']\n", "ber.a.channel", "list of numbers"),
     ("ber = 3\n", "ber", "must be a table"),
-    ('[sweep]\nkind = "bers"\n', "sweep.kind", "['ber', 'link', 'path']"),
+    ('[sweep]\nkind = "bers"\n', "sweep.kind", "['ber', 'fabric', 'link', 'path']"),
     ('[sweep]\nkind = "ber"\ngrid = { snr_db = 17 }\n', "sweep.grid.snr_db", "non-empty list"),
     ('[sweep]\nkind = "ber"\nfixed = { format = "PAM4" }\ngrid = { snr_db = [17, "x"] }\n',
      "sweep.grid.snr_db", "number in [-30"),

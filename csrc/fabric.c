@@ -583,19 +583,6 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
 int pl_fabric_refill(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t link,
                      const int64_t *fail_pos, int64_t n_fail_pos, int64_t known)
 {
-    pl_link_state *s;
-    if (!cfg || !st || link < 0 || link >= cfg->n_links || cfg->links[link].errors != 2
-        || n_fail_pos < 0 || (n_fail_pos > 0 && !fail_pos))
-        return PL_EINVAL;
-    s = &st->links[link];
-    if (known < s->known || (n_fail_pos > 0 && (fail_pos[0] < s->consumed || fail_pos[n_fail_pos - 1] >= known)))
-        return PL_EINVAL;
-    for (int64_t i = 1; i < n_fail_pos; i++)
-        if (fail_pos[i] <= fail_pos[i - 1]) return PL_EINVAL;
-    s->fail_pos = fail_pos;
-    s->n_fail_pos = n_fail_pos;
-    s->fail_idx = 0;
-    s->next_fail = n_fail_pos > 0 ? fail_pos[0] : PL_NEVER;
-    s->known = known;
-    return PL_OK;
+    if (!cfg || !st || link < 0 || link >= cfg->n_links) return PL_EINVAL;
+    return pl_link_refill(&cfg->links[link], &st->links[link], fail_pos, n_fail_pos, known);
 }

@@ -352,4 +352,23 @@ static inline int pl_link_state_reset(const pl_link *L, pl_link_state *s, bitgen
     return PL_OK;
 }
 
+/* Hand an exact-mode link its next block of codeword outcomes: the failed codeword indices
+ * fail_pos (strictly increasing, not before the codewords already consumed, below known), valid
+ * up to codeword `known`. The caller keeps fail_pos alive until the next refill. */
+static inline int pl_link_refill(const pl_link *L, pl_link_state *s, const int64_t *fail_pos,
+                                 int64_t n_fail_pos, int64_t known)
+{
+    if (L->errors != 2 || n_fail_pos < 0 || (n_fail_pos > 0 && !fail_pos) || known < s->known
+        || (n_fail_pos > 0 && (fail_pos[0] < s->consumed || fail_pos[n_fail_pos - 1] >= known)))
+        return PL_EINVAL;
+    for (int64_t i = 1; i < n_fail_pos; i++)
+        if (fail_pos[i] <= fail_pos[i - 1]) return PL_EINVAL;
+    s->fail_pos = fail_pos;
+    s->n_fail_pos = n_fail_pos;
+    s->fail_idx = 0;
+    s->next_fail = n_fail_pos > 0 ? fail_pos[0] : PL_NEVER;
+    s->known = known;
+    return PL_OK;
+}
+
 #endif

@@ -87,3 +87,42 @@ cdef inline tuple tally_close(pl_error_tally *tally, object index, object bits):
         index = index[:tally.n_errors_stored].copy()
         bits = bits[:tally.n_errors_stored].copy()
     return (tally.symbols, tally.symbol_errors, tally.bit_errors, tally.cycle_slips, index, bits)
+
+
+cdef extern from "pl_link.h":
+    # The link model shared by the path and fabric kernels.
+    ctypedef struct pl_link:
+        # IN: filled here
+        double rate_gbps
+        double fixed_ns
+        double hold_ns
+        double codeword_bits
+        double cwer
+        int errors
+        double replay_ns
+        double node_latency_ns
+        double buffer_bytes
+        int cut_through
+        # the other fields are derived by pl_path_init / pl_fabric_init (pl_link_derive)
+
+    ctypedef struct pl_link_state:
+        double free_at
+        int64_t consumed
+        int64_t last_codeword
+        int last_failed
+        int64_t next_fail
+        double fail_bit
+        const int64_t *fail_pos
+        int64_t n_fail_pos
+        int64_t fail_idx
+        int64_t known
+        uint64_t packets
+        uint64_t tail_drops
+        uint64_t transmissions
+        uint64_t failed_transmissions
+        uint64_t retries
+        uint64_t lost_corrupted
+        double wait_sum
+        double wait_max
+        double busy_ns
+        double service_sum

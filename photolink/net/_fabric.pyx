@@ -11,7 +11,8 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memset
 from numpy.random cimport bitgen_t
 
-from .._pl_common cimport PL_EMORE, PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status
+from .._pl_common cimport (PL_EMORE, PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status, pl_link,
+                          pl_link_state)
 
 import numpy as np
 
@@ -19,34 +20,6 @@ import numpy as np
 cdef extern from "fabric.h":
     int PL_HIST_BUCKETS, PL_IPDV_BUCKETS, PL_QHIST_BUCKETS, PL_QHIST_SUB_BITS, PL_QHIST_MAX_EXP
     int PL_FABRIC_MAX_NODES, PL_FABRIC_MAX_HOPS
-
-    ctypedef struct pl_link:
-        double rate_gbps
-        double fixed_ns
-        double hold_ns
-        double codeword_bits
-        double cwer
-        int errors
-        double replay_ns
-        double node_latency_ns
-        double buffer_bytes
-        int cut_through
-
-    ctypedef struct pl_link_state:
-        double free_at
-        int64_t consumed
-        int64_t known
-        int64_t fail_idx
-        uint64_t packets
-        uint64_t tail_drops
-        uint64_t transmissions
-        uint64_t failed_transmissions
-        uint64_t retries
-        uint64_t lost_corrupted
-        double wait_sum
-        double wait_max
-        double busy_ns
-        double service_sum
 
     ctypedef struct pl_flow:
         int32_t src, dst

@@ -10,7 +10,8 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy, memset
 from numpy.random cimport bitgen_t
 
-from .._pl_common cimport PL_EMORE, PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status
+from .._pl_common cimport (PL_EMORE, PL_ENOMEM, PL_ERANGE, PL_OK, bitgen_of, check_status, pl_link,
+                          pl_link_state)
 
 import numpy as np
 
@@ -20,48 +21,12 @@ cdef extern from "path.h":
     int PL_PATH_MAX_LINKS, PL_HIST_SUB_BITS, PL_HIST_MIN_EXP, PL_HIST_MAX_EXP, PL_HIST_BUCKETS
     int PL_IPDV_SUB_BITS, PL_IPDV_BUCKETS
 
-    ctypedef struct pl_link:
-        # IN: filled here
-        double rate_gbps
-        double fixed_ns
-        double hold_ns
-        double codeword_bits
-        double cwer
-        int errors
-        double replay_ns
-        double node_latency_ns
-        double buffer_bytes
-        int cut_through
-        # the other fields are derived by pl_path_init (pl_link_derive)
-
     ctypedef struct pl_path_config:
         int n_links
         pl_link *links
         int recovery
         int max_retries
         double timeout_ns
-
-    ctypedef struct pl_link_state:
-        double free_at
-        int64_t consumed
-        int64_t last_codeword
-        int last_failed
-        int64_t next_fail
-        double fail_bit
-        const int64_t *fail_pos
-        int64_t n_fail_pos
-        int64_t fail_idx
-        int64_t known
-        uint64_t packets
-        uint64_t tail_drops
-        uint64_t transmissions
-        uint64_t failed_transmissions
-        uint64_t retries
-        uint64_t lost_corrupted
-        double wait_sum
-        double wait_max
-        double busy_ns
-        double service_sum
 
     ctypedef struct pl_pending:
         double time

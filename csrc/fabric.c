@@ -190,16 +190,6 @@ static inline void ugal_decide(const pl_fabric_config *cfg, pl_fabric_state *st,
 
 /* ---- statistics ---------------------------------------------------------------------------- */
 
-static inline void record_ipdv(pl_fabric_state *st, double d)
-{
-    double a = fabs(d);
-    uint64_t *h = d > 0 ? st->ipdv_pos : st->ipdv_neg;
-    st->ipdv_min = d < st->ipdv_min ? d : st->ipdv_min;
-    st->ipdv_max = d > st->ipdv_max ? d : st->ipdv_max;
-    if (a < PL_HIST_LO) st->ipdv_zero++;
-    else h[pl_ipdv_bucket(a)]++;
-}
-
 static inline void deliver(pl_fabric_state *st, const pl_fpacket *p, double t)
 {
     pl_flow_state *f = &st->flows[p->flow];
@@ -218,15 +208,10 @@ static inline void deliver(pl_fabric_state *st, const pl_fpacket *p, double t)
     if (lat > f->latency_max) f->latency_max = lat;
     if (t > f->last_delivery) f->last_delivery = t;
     /* RFC 3393 IPDV within a flow, consecutive packets only */
-    if (f->prev_seq >= 0 && p->seq == f->prev_seq + 1) record_ipdv(st, lat - f->prev_latency);
+    if (f->prev_seq >= 0 && p->seq == f->prev_seq + 1) PL_RECORD_IPDV(st, lat - f->prev_latency);
     f->prev_seq = p->seq;
     f->prev_latency = lat;
-    st->batch_sum += lat;
-    if (++st->batch_count == st->batch_len) {
-        if (st->n_batches < st->batch_cap) st->batch_means[st->n_batches++] = st->batch_sum / (double)st->batch_len;
-        st->batch_sum = 0.0;
-        st->batch_count = 0;
-    }
+    PL_ADD_TO_BATCH(st, lat);
     if (st->raw) {
         st->raw[st->n_raw] = lat;
         if (st->raw_flow) st->raw_flow[st->n_raw] = p->flow;

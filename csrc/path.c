@@ -50,16 +50,6 @@ static void lose(const pl_path_config *cfg, pl_path_state *st, double t_enq, dou
     }
 }
 
-static inline void record_ipdv(pl_path_state *st, double d)
-{
-    double a = fabs(d);
-    uint64_t *h = d > 0 ? st->ipdv_pos : st->ipdv_neg;   /* random signs: keep it branch-free */
-    st->ipdv_min = d < st->ipdv_min ? d : st->ipdv_min;
-    st->ipdv_max = d > st->ipdv_max ? d : st->ipdv_max;
-    if (a < PL_HIST_LO) st->ipdv_zero++;
-    else h[pl_ipdv_bucket(a)]++;
-}
-
 static inline void deliver(pl_path_state *st, double arrival, double t, double size, int64_t seq)
 {
     double lat = t - arrival;
@@ -72,15 +62,10 @@ static inline void deliver(pl_path_state *st, double arrival, double t, double s
     st->hist[pl_hist_bucket(lat)]++;
     /* RFC 3393 IPDV with the consecutive-packets selection: packet seq delivered right after
      * packet seq - 1 (pairs broken by a loss or by reordering are not formed). */
-    if (st->prev_seq >= 0 && seq == st->prev_seq + 1) record_ipdv(st, lat - st->prev_latency);
+    if (st->prev_seq >= 0 && seq == st->prev_seq + 1) PL_RECORD_IPDV(st, lat - st->prev_latency);
     st->prev_seq = seq;
     st->prev_latency = lat;
-    st->batch_sum += lat;
-    if (++st->batch_count == st->batch_len) {
-        if (st->n_batches < st->batch_cap) st->batch_means[st->n_batches++] = st->batch_sum / (double)st->batch_len;
-        st->batch_sum = 0.0;
-        st->batch_count = 0;
-    }
+    PL_ADD_TO_BATCH(st, lat);
     if (st->raw) st->raw[st->n_raw++] = lat;
 }
 

@@ -352,6 +352,28 @@ static inline int pl_link_state_reset(const pl_link *L, pl_link_state *s, bitgen
     return PL_OK;
 }
 
+/* Delivery statistics kept the same way by the path and fabric states (any state struct with
+ * the fields named here). IPDV: RFC 3393 delay variation d, its sign chosen without a branch
+ * (random signs defeat the predictor); batches: means of batch_len consecutive latencies. */
+#define PL_RECORD_IPDV(st, d) do {                                                   \
+        const double d_ = (d), a_ = fabs(d_);                                        \
+        uint64_t *h_ = d_ > 0 ? (st)->ipdv_pos : (st)->ipdv_neg;                     \
+        (st)->ipdv_min = d_ < (st)->ipdv_min ? d_ : (st)->ipdv_min;                  \
+        (st)->ipdv_max = d_ > (st)->ipdv_max ? d_ : (st)->ipdv_max;                  \
+        if (a_ < PL_HIST_LO) (st)->ipdv_zero++;                                      \
+        else h_[pl_ipdv_bucket(a_)]++;                                               \
+    } while (0)
+
+#define PL_ADD_TO_BATCH(st, x) do {                                                  \
+        (st)->batch_sum += (x);                                                      \
+        if (++(st)->batch_count == (st)->batch_len) {                                \
+            if ((st)->n_batches < (st)->batch_cap)                                   \
+                (st)->batch_means[(st)->n_batches++] = (st)->batch_sum / (double)(st)->batch_len; \
+            (st)->batch_sum = 0.0;                                                   \
+            (st)->batch_count = 0;                                                   \
+        }                                                                            \
+    } while (0)
+
 /* Hand an exact-mode link its next block of codeword outcomes: the failed codeword indices
  * fail_pos (strictly increasing, not before the codewords already consumed, below known), valid
  * up to codeword `known`. The caller keeps fail_pos alive until the next refill. */

@@ -33,10 +33,10 @@ from .flows import Flows, _gaps
 from .path import (
     E2E,
     EXACT_BLOCK,
-    MODES,
     IPDV_QUANTILES,
     LATENCY_QUANTILES,
     LLR,
+    MODES,
     N_BATCHES,
     Switch,
     _bernoulli,
@@ -45,6 +45,8 @@ from .path import (
     _ipdv_quantiles,
     _quantiles_from_counts,
     _raw_percentiles,
+    latency_fields,
+    loss_fields,
 )
 from .routing import ROUTINGS, Routes, build_routes
 from .topology import Topology
@@ -226,15 +228,10 @@ class FabricResult:
     def to_dict(self) -> dict:
         """Plain values (JSON-ready): totals, percentiles, and the flow and link tables."""
         return {
-            "n_packets": self.n_packets, "delivered": self.delivered, "lost": self.lost,
-            "loss_ratio": self.loss_ratio, "loss_ci_low": self.ci[0], "loss_ci_high": self.ci[1],
-            "lost_tail_drop": self.lost_tail_drop, "lost_corrupted": self.lost_corrupted,
+            **loss_fields(self),
             "lost_no_route": self.lost_no_route, "llr_retries": self.llr_retries,
             "e2e_retransmissions": self.e2e_retransmissions,
-            **{f"latency_{k}_ns": x for k, x in self.latency_percentiles_ns.items()},
-            "mean_latency_ns": self.mean_latency_ns,
-            "mean_latency_ci_low": self.mean_latency_ci[0], "mean_latency_ci_high": self.mean_latency_ci[1],
-            "min_latency_ns": self.min_latency_ns,
+            **latency_fields(self),
             **{f"ipdv_{k}_ns": x for k, x in self.ipdv_percentiles_ns.items()},
             "throughput_gbps": self.throughput_gbps, "offered_gbps": self.offered_gbps,
             "duration_ns": self.duration_ns, "packet_hops": self.packet_hops,

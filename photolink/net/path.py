@@ -49,11 +49,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from . import _path
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
 from ..links.model import LinkModel
+from . import _path
 from .traffic import MAX_TIME_NS, Trace, Traffic
 
 #: Packets per chunk (one set of random streams each); default of ``Path._run``'s private
@@ -283,6 +283,26 @@ def _quantiles_from_counts(values: np.ndarray, counts: np.ndarray, qs, lo: float
     return out
 
 
+def loss_fields(result) -> dict:
+    """Packet counts and loss with its interval: the head of a path's or fabric's ``to_dict()``."""
+    return {
+        "n_packets": result.n_packets, "delivered": result.delivered, "lost": result.lost,
+        "loss_ratio": result.loss_ratio, "loss_ci_low": result.ci[0], "loss_ci_high": result.ci[1],
+        "lost_tail_drop": result.lost_tail_drop, "lost_corrupted": result.lost_corrupted,
+    }
+
+
+def latency_fields(result) -> dict:
+    """Latency percentiles, mean with its interval and minimum, ns (path and fabric results)."""
+    return {
+        **{f"latency_{k}_ns": x for k, x in result.latency_percentiles_ns.items()},
+        "mean_latency_ns": result.mean_latency_ns,
+        "mean_latency_ci_low": result.mean_latency_ci[0],
+        "mean_latency_ci_high": result.mean_latency_ci[1],
+        "min_latency_ns": result.min_latency_ns,
+    }
+
+
 @dataclass(frozen=True, eq=False)
 class PathResult:
     """Packets through a path: loss, latency, jitter, retries, per hop.
@@ -393,15 +413,10 @@ class PathResult:
     def to_dict(self) -> dict:
         """Plain values (raw latencies left out)."""
         return {
-            "n_packets": self.n_packets, "delivered": self.delivered, "lost": self.lost,
-            "loss_ratio": self.loss_ratio, "loss_ci_low": self.ci[0], "loss_ci_high": self.ci[1],
-            "lost_tail_drop": self.lost_tail_drop, "lost_corrupted": self.lost_corrupted,
+            **loss_fields(self),
             "llr_retries": self.llr_retries, "e2e_retransmissions": self.e2e_retransmissions,
             "retries": self.retries,
-            **{f"latency_{k}_ns": x for k, x in self.latency_percentiles_ns.items()},
-            "mean_latency_ns": self.mean_latency_ns,
-            "mean_latency_ci_low": self.mean_latency_ci[0], "mean_latency_ci_high": self.mean_latency_ci[1],
-            "min_latency_ns": self.min_latency_ns,
+            **latency_fields(self),
             **{f"pdv_{k}_ns": x for k, x in self.pdv_percentiles_ns.items()},
             **{f"ipdv_{k}_ns": x for k, x in self.ipdv_percentiles_ns.items()},
             "goodput_gbps": self.goodput_gbps, "duration_ns": self.duration_ns,

@@ -140,3 +140,21 @@ def detail(name: str, exc: Exception) -> str:
     put the name elsewhere (a config's key path: ``links.dac.length_m: must be ...``)."""
     text = str(exc)
     return text[len(name) + 1:] if text.startswith(name + " ") else text
+
+
+#: Largest per-item result an option may ask for (error records, raw latencies), bytes.
+MAX_RESULT_BYTES = 2 << 30
+
+
+def within_result_cap(name: str, n: int, bytes_each: int, what: str, hint: str, *,
+                      upper_bound: bool = False) -> None:
+    """Refuse, before any work, ``n`` items of ``bytes_each`` bytes of ``what`` above
+    :data:`MAX_RESULT_BYTES`; the message says how much the run would (``upper_bound``: could)
+    need and what to do."""
+    if n * bytes_each > MAX_RESULT_BYTES:
+        gib = 1 << 30
+        raise ValueError(
+            f"{name}={n} {'could need' if upper_bound else 'needs'} {n * bytes_each / gib:.3g} GiB "
+            f"of {what} ({bytes_each} bytes each); "
+            f"the cap is {MAX_RESULT_BYTES / gib:.3g} GiB, so {name} must be in "
+            f"[1, {MAX_RESULT_BYTES // bytes_each}]: {hint}")

@@ -68,7 +68,7 @@ MAX_EXACT_OUTCOMES = 1 << 20
 MAX_PACKETS = 10**13
 #: Most memory the raw latencies of one ``return_latencies=True`` run may take (2 GiB, 8 bytes a
 #: packet), checked before the run starts.
-MAX_LATENCY_BYTES = 2 << 30
+MAX_LATENCY_BYTES = v.MAX_RESULT_BYTES
 MAX_PACKETS_WITH_LATENCIES = MAX_LATENCY_BYTES // 8
 #: Batches for the batch-means confidence interval of the mean latency.
 N_BATCHES = 32
@@ -657,12 +657,10 @@ class Path:
         if not isinstance(return_latencies, (bool, np.bool_)):
             raise TypeError(f"return_latencies must be a bool, got {return_latencies!r}")
         n = v.integer("n_packets", n_packets, lo=1, hi=MAX_PACKETS)
-        if return_latencies and n > MAX_PACKETS_WITH_LATENCIES:
-            raise ValueError(
-                f"n_packets={n} with return_latencies=True needs {n * 8 / (1 << 30):.3g} GiB for the "
-                f"latencies (8 bytes a packet); the cap is {MAX_LATENCY_BYTES / (1 << 30):.3g} GiB, so "
-                f"n_packets must be in [1, {MAX_PACKETS_WITH_LATENCIES}]: leave return_latencies off "
-                f"(percentiles from the histogram are within 0.05 %) or run fewer packets")
+        if return_latencies:
+            v.within_result_cap("n_packets", n, 8, "latencies with return_latencies=True",
+                                "leave return_latencies off (percentiles from the histogram are "
+                                "within 0.05 %) or run fewer packets")
         mode = v.choice("mode", mode, MODES)
         policy = _policy(recovery)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)

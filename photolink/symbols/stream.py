@@ -38,15 +38,11 @@ BURST_BINS = 64
 MAX_SYMBOLS = 10**14
 #: Most memory the error records of one ``return_errors=True`` run may need (2 GiB), checked
 #: before the run starts against the worst case (one error per symbol).
-MAX_ERROR_RECORD_BYTES = 2 << 30
+MAX_ERROR_RECORD_BYTES = v.MAX_RESULT_BYTES
 #: Bytes of one error record: its index (int64) and its bit pattern (uint16).
 ERROR_RECORD_BYTES = 10
 #: Largest run whose error positions may be returned (MAX_ERROR_RECORD_BYTES / 10 bytes).
 MAX_SYMBOLS_WITH_ERRORS = MAX_ERROR_RECORD_BYTES // ERROR_RECORD_BYTES
-
-
-def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / (1 << 30):.3g} GiB"
 
 
 class _Grow:
@@ -310,13 +306,11 @@ class SymbolStream:
         if not isinstance(return_errors, (bool, np.bool_)):
             raise TypeError(f"return_errors must be a bool, got {type(return_errors).__name__} {return_errors!r}")
         n = v.integer("n_symbols", n_symbols, lo=1, hi=MAX_SYMBOLS)
-        if return_errors and n > MAX_SYMBOLS_WITH_ERRORS:
-            raise ValueError(
-                f"n_symbols={n} with return_errors=True could need {_gib(n * ERROR_RECORD_BYTES)} of "
-                f"error records ({ERROR_RECORD_BYTES} bytes per symbol error, up to one per symbol); "
-                f"the cap is {_gib(MAX_ERROR_RECORD_BYTES)}, so n_symbols must be in "
-                f"[1, {MAX_SYMBOLS_WITH_ERRORS}]: run the stream in pieces (SymbolStream.run "
-                f"continues where the last call stopped)")
+        if return_errors:
+            v.within_result_cap("n_symbols", n, ERROR_RECORD_BYTES,
+                                "error records with return_errors=True, up to one per symbol,",
+                                "run the stream in pieces (SymbolStream.run continues where the "
+                                "last call stopped)", upper_bound=True)
         n_threads = v.integer("n_threads", n_threads, lo=1, hi=256)
         start, stop = self.position, self.position + n
         chunk = self._chunk_symbols

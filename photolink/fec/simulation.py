@@ -221,15 +221,18 @@ def _stream(fmt, snr_db, seed, channel, equalizer, precode, *, chunk_symbols=CHU
     if callable(getattr(fmt, "stream", None)):
         return fmt.stream(snr_db, seed=seed, channel=channel, equalizer=equalizer, precode=precode,
                           **options)
-    return _OneShotStream(fmt, snr_db, seed, channel, equalizer, precode, **options)
+    return _OneShotStream(fmt, snr_db, seed, channel, equalizer, precode,
+                          chunk_symbols=chunk_symbols, **options)
 
 
 class _OneShotStream:
     """SymbolStream's ``run``/``position`` over one call of ``photolink.simulate_ber``."""
 
-    def __init__(self, fmt, snr_db, seed, channel, equalizer, precode, **options):
+    def __init__(self, fmt, snr_db, seed, channel, equalizer, precode, *,
+                 chunk_symbols=CHUNK_SYMBOLS, **options):
         self.args = (fmt, snr_db)
-        self.kwargs = dict(seed=seed, channel=channel, equalizer=equalizer, precode=precode, **options)
+        self.kwargs = dict(seed=seed, channel=channel, equalizer=equalizer, precode=precode,
+                           _chunk_symbols=chunk_symbols, **options)
         self.position = 0
         self.total = None
         self.result = None
@@ -359,9 +362,8 @@ def _run(code, fmt, snr_db, n_codewords, *, seed, channel, equalizer, precode, i
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable progress(done, total) or None, got {progress!r}")
     ss = _rng.seed_sequence(seed)
-    # only a non-default chunk size is passed on, so _stream's callers see the usual arguments
-    extra = {} if chunk_symbols == CHUNK_SYMBOLS else {"chunk_symbols": chunk_symbols}
-    stream = _stream(fmt, snr_db, _rng.child(ss, 0), channel, equalizer, bool(precode), **extra, **options)
+    stream = _stream(fmt, snr_db, _rng.child(ss, 0), channel, equalizer, bool(precode),
+                     chunk_symbols=chunk_symbols, **options)
     msg_ss = _rng.child(ss, 1)
     bps = fmt.bits_per_symbol
     n, k, t = outer.n, outer.k, outer.t

@@ -220,13 +220,18 @@ int64_t pl_qam_workspace(const pl_qam_config *cfg)
         return -1;
     if (cfg->cpr == PL_CPR_BPS && (cfg->test_phases < 1 || cfg->test_phases > PL_QAM_MAX_TEST_PHASES))
         return -1;
+    if (cfg->pilot_period != 0
+        && (cfg->pilot_period < 2 || cfg->pilot_period > PL_QAM_MAX_PILOT_PERIOD || cfg->cpr == PL_CPR_NONE
+            || cfg->differential || cfg->pilot_average < 1 || cfg->pilot_average > PL_QAM_MAX_PILOT_AVERAGE))
+        return -1;
+    const int64_t pilots = cfg->pilot_period ? 2 * (int64_t)cfg->pilot_average + 2 : 0;
     const int64_t ring = ring_size(cfg->cpr ? cfg->window : 1);
     const int64_t width = metric_width(cfg);
     const int64_t pol = cfg->polarizations;
     const int64_t table = cfg->cpr == PL_CPR_BPS ? 2 * (int64_t)cfg->test_phases : 0;
     /* per polarisation: metric ring, running sums, received ring (2), label ring; theta ring;
      * test-phase cos/sin table */
-    return pol * (ring * width + width + 3 * ring) + ring + table + 1;
+    return pol * (ring * width + width + 3 * ring + pilots) + ring + table + 1;
 }
 
 typedef struct {
@@ -239,7 +244,52 @@ typedef struct {
     int slip_quadrant;    /* round((estimate - true phase) / (pi/2)) of the previous symbol */
     unsigned tx_quadrant; /* differential coding state */
     unsigned rx_quadrant;
-} pol_state;
+    double *pilot_ring;   /* pilot_average complex residuals (re, im) of the last pilots */
+    double *pilot_sum;    /* their sum (re, im) */
+    int pilots_seen;      /* pilots entered so far (the ring is full at pilot_average) */
+}
+pol_state;
+
+/* Rotate (re, im) by -k pi/2 in place. */
+static inline void rotate_back(double *z, int k)
+{
+    const double a = z[0], b = z[1];
+    switch (k & 3) {
+    case 1: z[0] = b;  z[1] = -a; break;
+    case 2: z[0] = -a; z[1] = -b; break;
+    case 3: z[0] = -b; z[1] = a;  break;
+    default: break;
+    }
+}
+
+/* Pilot-aided slip correction at a pilot: enter the pilot's residual phasor (received sample
+ * times the pilot's conjugate, rotated back by the full estimate est) into the running average;
+ * return the quadrants k by which the estimate has slipped (0 when the average's angle is within
+ * [-pi/4, pi/4]) and rotate the stored residuals by -k pi/2, i.e. onto the corrected estimate. */
+static int pilot_correction(pol_state *q, int average, double rr, double ri, double si, double sq,
+                            double est)
+{
+    const double zr = rr * si + ri * sq, zi = ri * si - rr * sq;    /* r s* */
+    const double c = cos(est), s = sin(est);
+    double *slot = q->pilot_ring + 2 * (q->pilots_seen % average);
+    if (q->pilots_seen >= average) {
+        q->pilot_sum[0] -= slot[0];
+        q->pilot_sum[1] -= slot[1];
+    }
+    slot[0] = zr * c + zi * s;
+    slot[1] = zi * c - zr * s;
+    q->pilot_sum[0] += slot[0];
+    q->pilot_sum[1] += slot[1];
+    q->pilots_seen++;
+    const double angle = atan2(q->pilot_sum[1], q->pilot_sum[0]);
+    const int k = (int)floor(0.5 + angle / HALF_PI);
+    if (k != 0) {
+        const int held = q->pilots_seen < average ? q->pilots_seen : average;
+        for (int j = 0; j < held; j++) rotate_back(q->pilot_ring + 2 * j, k);
+        rotate_back(q->pilot_sum, k);
+    }
+    return k;
+}
 
 static void add_metric(const pl_qam_config *cfg, pol_state *ps, int slot, double rr, double ri,
                        const double *cs, double levels, double top)
@@ -302,7 +352,15 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
         ps[p].rx = w; w += 2 * ring;
         ps[p].label = w; w += ring;
         memset(ps[p].sum, 0, sizeof(double) * (size_t)width);
+        ps[p].pilot_ring = ps[p].pilot_sum = NULL;
+        ps[p].pilots_seen = 0;
+        if (cfg->pilot_period) {
+            ps[p].pilot_ring = w; w += 2 * (int64_t)cfg->pilot_average;
+            ps[p].pilot_sum = w; w += 2;
+            ps[p].pilot_sum[0] = ps[p].pilot_sum[1] = 0.0;
+        }
     }
+    const int period = cfg->pilot_period;
     double *theta_ring = w; w += ring;
     double *cs = w;
     if (cpr == PL_CPR_BPS) {
@@ -337,10 +395,16 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
             if (tn > 0 && cfg->phase_sigma > 0.0) theta += cfg->phase_sigma * pl_draw_normal(&np, rng);
             theta_ring[slot] = theta;
             const double c = cos(theta), s = sin(theta);
+            const int tx_pilot = period && tn % period == 0;
             for (int p = 0; p < pol; p++) {
-                const unsigned ui = pl_draw_bits(&bp, rng, bits), uq = pl_draw_bits(&bp, rng, bits);
+                unsigned ui = pl_draw_bits(&bp, rng, bits), uq = pl_draw_bits(&bp, rng, bits);
                 point pt;
-                if (cfg->differential) {
+                if (tx_pilot) {                 /* QPSK on the outer corners: the sign bits */
+                    pt.i = (ui >> (bits - 1)) ? utop : 0u;
+                    pt.q = (uq >> (bits - 1)) ? utop : 0u;
+                    ui = pl_gray(pt.i);
+                    uq = pl_gray(pt.q);
+                } else if (cfg->differential) {
                     const unsigned inc = QUAD_OF_SIGNS[((ui >> (bits - 1)) << 1) | (uq >> (bits - 1))];
                     ps[p].tx_quadrant = (ps[p].tx_quadrant + inc) & 3u;
                     point first = {gray_inverse((1u << (bits - 1)) | (ui & inner_mask)),
@@ -364,6 +428,7 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
         if (m >= to && ts->run == 0) break;
         const int slot = (int)(m & rmask);
         const int in_range = m >= from && m < to;
+        const int rx_pilot = period && m % period == 0;
         unsigned xr = 0;
         for (int p = 0; p < pol; p++) {
             pol_state *q = &ps[p];
@@ -384,12 +449,23 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
                 }
                 q->unwrap += (int)floor(0.5 + (q->raw_prev - raw) / HALF_PI);
                 q->raw_prev = raw;
+                int repaired = 0;
+                if (rx_pilot) {
+                    const unsigned lab = (unsigned)q->label[slot];
+                    const double si = 2.0 * gray_inverse(lab >> bits) - top;
+                    const double sq = 2.0 * gray_inverse(lab & ((1u << bits) - 1u)) - top;
+                    const int k = pilot_correction(q, cfg->pilot_average, rr, ri, si, sq,
+                                                   raw + HALF_PI * q->unwrap);
+                    q->unwrap += k;
+                    repaired = k != 0;
+                }
                 const double yr = rr * c + ri * s, yi = ri * c - rr * s;
                 rr = yr;
                 ri = yi;
                 const int quadrant = (int)floor(0.5 + (raw + HALF_PI * q->unwrap - theta_ring[slot]) / HALF_PI);
                 if (quadrant != q->slip_quadrant) {
-                    if (in_range) t->cycle_slips++;
+                    /* a pilot repair back onto the true quadrant is not a slip */
+                    if (in_range && !(repaired && quadrant == 0)) t->cycle_slips++;
                     q->slip_quadrant = quadrant;
                 }
             }
@@ -408,7 +484,7 @@ static void stream_general(const pl_qam_config *cfg, bitgen_t *rng, int64_t n, i
             }
             xr = (xr << (2 * bits)) | (label ^ (unsigned)q->label[slot]);
         }
-        pl_tally_symbol(ts, xr, in_range, offset + m);
+        if (!rx_pilot) pl_tally_symbol(ts, xr, in_range, offset + m);
     }
 }
 

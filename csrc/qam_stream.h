@@ -13,6 +13,13 @@
  * With differential coding the two sign-bit positions of a polarisation carry the Gray-coded
  * quadrant increment (I-MSB, Q-MSB) = 11: 0, 01: +90 deg, 00: 180 deg, 10: 270 deg, and the other
  * bits the position inside the quadrant after rotating it back to the first quadrant.
+ *
+ * Pilot-aided slip correction (pilot_period > 0): at every pilot the residual phase of the pilot
+ * after the carrier estimate, r s* e^{-j est}, is averaged (as a complex sum) over the last
+ * pilot_average pilots of the polarisation; when the average's angle leaves [-pi/4, pi/4] the
+ * estimate has slipped by a quadrant and its unwrap count is corrected (a repair that restores the
+ * true quadrant is not counted as a cycle slip). Pilots are not counted symbols: a chunk's
+ * `symbols` tally holds its data symbols only, and recorded error indices are line positions.
  */
 #ifndef PL_QAM_STREAM_H
 #define PL_QAM_STREAM_H
@@ -25,6 +32,8 @@
 #define PL_QAM_MAX_M 256            /* 256-QAM at most: 16 label bits for two polarisations */
 #define PL_QAM_MAX_WINDOW 1023      /* longest carrier-recovery window (odd) */
 #define PL_QAM_MAX_TEST_PHASES 256  /* most blind-phase-search test phases */
+#define PL_QAM_MAX_PILOT_PERIOD 65536 /* longest pilot period (symbols) */
+#define PL_QAM_MAX_PILOT_AVERAGE 64 /* most pilots averaged by the slip detector */
 
 enum {
     PL_CPR_NONE = 0,   /* no carrier recovery: decide the received samples as they are */
@@ -41,6 +50,10 @@ typedef struct {
     int window;            /* odd length of the centred averaging window (CPR only) */
     int test_phases;       /* number of test phases (BPS only) */
     int differential;      /* quadrant differential coding */
+    int pilot_period;      /* 0: none; else every pilot_period-th symbol of a chunk (index 0, P, 2P,
+                            * ...) is a known QPSK pilot on the constellation's outer corners,
+                            * neither decided nor counted (CPR only, not with differential) */
+    int pilot_average;     /* pilots averaged by the pilot-aided slip correction (1..64) */
 } pl_qam_config;
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import math
 
 from .. import fec
+from ..symbols.carrier import ZR_PILOT_PERIOD, CarrierRecovery
 from ..symbols.formats import DP_16QAM, PAM4
 from .energy import Part
 from .link import Link
@@ -107,23 +108,36 @@ DCI_LINE = CoherentLine("amplified SMF, C-band (DCI)", attenuation_db_per_km=0.2
                         cd_tolerance_ps_per_nm=2400.0,
                         source="[ref:cband-fibre] E (textbook attenuation/NF); [ref:zr-cd-tolerance] 400ZR CD tolerance "
                                "2400 ps/nm, OIF (E)")
+#: Carrier recovery of the 400ZR/800ZR presets: blind phase search over 61 symbols (64 test phases)
+#: with pilot-aided slip correction on the 400ZR DSP frame's pilots, one QPSK pilot every 32
+#: symbols [ref:zr-dsp-frame-pilots] (S secondary), averaged over 2 pilots [ref:pilot-aided-cpr].
+ZR_CARRIER_RECOVERY = CarrierRecovery("blind-phase-search", 61, 64, pilot_period=ZR_PILOT_PERIOD,
+                                      pilot_average=2)
+#: Combined (transmitter + local oscillator) linewidth of the 400ZR/800ZR presets: two ~100 kHz
+#: tunable lasers [ref:photolink-zr-linewidth] (E).
+ZR_LINEWIDTH_KHZ = 200.0
 #: 400ZR transceiver: a typical (beginning-of-life) implementation SNR of 18 dB, so back to back
 #: (TX OSNR 34 dB) the pre-FEC BER is ~3e-4, far below the cFEC threshold, and the typical module
 #: needs ~22.3 dB OSNR; implementation (2.0 dB) and ageing (1.7 dB) allowances bring the required
 #: OSNR to the 26 dB / 0.1 nm end-of-life figure of [ref:zr-osnr-threshold] (D).
 ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=18.0,
                      max_symbol_rate_gbd=64.0, implementation_allowance_db=2.0, ageing_allowance_db=1.7,
+                     linewidth_khz=ZR_LINEWIDTH_KHZ, carrier_recovery=ZR_CARRIER_RECOVERY,
                      source="[ref:photolink-zr-typical-snr] typical implementation SNR 18 dB and allowances 2.0 + 1.7 dB "
                             "(E), sized so that the required OSNR with allowances is the 26 dB/0.1 nm of "
-                            "[ref:zr-osnr-threshold] (D); TX OSNR 34 dB [ref:zr-tx-osnr] (E)")
+                            "[ref:zr-osnr-threshold] (D); TX OSNR 34 dB [ref:zr-tx-osnr] (E); combined linewidth "
+                            "200 kHz [ref:photolink-zr-linewidth] (E); BPS 61 + pilots every 32 symbols "
+                            "[ref:zr-dsp-frame-pilots] (S secondary), [ref:pilot-aided-cpr]")
 
 #: 800ZR transceiver: DP-16QAM at ~118 GBd with oFEC [ref:800zr-oif] (E); a typical implementation
 #: SNR of 17 dB (1 dB below 400ZR's at twice the symbol rate) and the same allowances
 #: [ref:photolink-800zr-trx] (E).
 ZR800_TRX = CoherentTrx("800ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=17.0,
                         max_symbol_rate_gbd=125.0, implementation_allowance_db=2.0, ageing_allowance_db=1.7,
+                        linewidth_khz=ZR_LINEWIDTH_KHZ, carrier_recovery=ZR_CARRIER_RECOVERY,
                         source="[ref:photolink-800zr-trx] typical implementation SNR 17 dB, allowances 2.0 + 1.7 dB (E); "
-                               "TX OSNR 34 dB as 400ZR [ref:zr-tx-osnr] (E); DP-16QAM ~118 GBd, oFEC [ref:800zr-oif] (E)")
+                               "TX OSNR 34 dB as 400ZR [ref:zr-tx-osnr] (E); DP-16QAM ~118 GBd, oFEC [ref:800zr-oif] (E); "
+                               "linewidth and carrier recovery as 400ZR (the 800ZR DSP frame not checked)")
 
 # ---- energy parts ------------------------------------------------------------------------------
 _FEC_E = "[ref:photolink-fec-logic-energy] E (photolink): RS decoder logic"

@@ -654,7 +654,8 @@ class Link:
     def simulate(self, n_symbols: int, *, seed: _rng.SeedLike, frame_bytes: int = 64,
                  ideal_feedback: bool = False,
                  precode: bool | None = None, n_threads: int = 1, switch_pj_per_bit: float | None = None,
-                 reach: bool = True, progress: Callable[[int, int], None] | None = None) -> LinkResult:
+                 reach: bool = True, progress: Callable[[int, int], None] | None = None,
+                 phase_noise: bool = True) -> LinkResult:
         """Monte Carlo: about ``n_symbols`` symbols through every segment of the link.
 
         Each segment streams its own child stream of ``seed``, with real DFE decisions (so DFE
@@ -674,6 +675,15 @@ class Link:
         ``"independent-errors"``) and coherent links (cFEC/oFEC are threshold models, not decoders:
         ``"fec-model"``).
 
+        Coherent links stream their symbols through the transceiver's laser phase noise (a Wiener
+        process from ``coherent.linewidth_khz``, combined Tx + LO) and its carrier recovery
+        (``coherent.carrier_recovery``: blind phase search, pilot-aided where the preset has
+        pilots, whose symbols are not counted as data); the line segment's record carries the
+        cycle slips counted, ``linewidth_symbol_period`` and ``carrier_recovery``.
+        ``phase_noise=False`` streams an ideal carrier instead, which is what :meth:`evaluate`
+        models: the two then agree within the Monte-Carlo interval, and the difference with
+        ``phase_noise=True`` is the phase-recovery penalty.
+
         ``progress``, when given, is called as ``progress(done, total)`` as the run advances
         (pieces of the codeword stream, or segments): a progress bar's hook.
         """
@@ -684,6 +694,8 @@ class Link:
             precode = self.precode
         if not isinstance(precode, (bool, np.bool_)):
             raise TypeError(f"precode must be a bool or None, got {type(precode).__name__} {precode!r}")
+        if not isinstance(phase_noise, (bool, np.bool_)):
+            raise TypeError(f"phase_noise must be a bool, got {type(phase_noise).__name__} {phase_noise!r}")
         if self.technology == "ideal":
             return dataclasses.replace(base, method="simulate")
         n = v.integer("n_symbols", n_symbols, lo=1, hi=10**13)
@@ -703,11 +715,18 @@ class Link:
                 r = simulate_ber(seg.fmt, seg.snr_in_db, n, channel=seg.channel, equalizer=seg.equalizer,
                                  ideal_feedback=ideal_feedback, precode=precode, **kw)
             else:
-                r = simulate_ber(seg.fmt, seg.snr_db, n, **kw)
+                carrier = self._carrier(seg) if phase_noise else {}
+                r = simulate_ber(seg.fmt, seg.snr_db, n, **carrier, **kw)
             errors += r.bit_errors
             bits = r.bits
+            extra = {}
+            if self.technology == "coherent":
+                cr = carrier.get("carrier_recovery")
+                extra = {"linewidth_symbol_period": carrier.get("linewidth_symbol_period", 0.0),
+                         "carrier_recovery": cr.to_dict() if cr is not None else None,
+                         "cycle_slips": int(r.cycle_slips), "data_symbols": int(r.symbols)}
             seg_out.append({**_segment_dict(seg), "ber": r.ber, "ber_ci": list(r.ci),
-                            "bit_errors": r.bit_errors, "bits": r.bits})
+                            "bit_errors": r.bit_errors, "bits": r.bits, **extra})
             if progress is not None:
                 progress(i + 1, len(segs))
         ber = errors / bits
@@ -716,8 +735,19 @@ class Link:
         cwer = float(code.cwer_from_ber(ber))
         cwer_ci = (float(code.cwer_from_ber(ci[0])), float(code.cwer_from_ber(ci[1])))
         method = "fec-model" if isinstance(code, _fec.CoherentFEC) else "independent-errors"
+        slips = sum(s.get("cycle_slips", 0) for s in seg_out)
+        extra_warnings = [f"{slips} cycle slips of the carrier recovery in {n} symbols "
+                          f"({seg_out[0]['carrier_recovery']})"] if slips else []
         return self._simulated_report(base, ber, ci, n, errors, bits, cwer, cwer_ci, method,
-                                      frame_bytes, seg_out, [])
+                                      frame_bytes, seg_out, extra_warnings)
+
+    def _carrier(self, seg) -> dict:
+        """simulate_ber's laser phase noise and carrier recovery for a coherent segment ({} for
+        other technologies and for an ideal carrier, zero linewidth)."""
+        if self.technology != "coherent" or self.coherent.linewidth_khz == 0:
+            return {}
+        return {"linewidth_symbol_period": self.coherent.linewidth_symbol_period(seg.symbol_rate_gbd),
+                "carrier_recovery": self.coherent.recovery(seg.fmt, seg.symbol_rate_gbd)}
 
     def _simulated_report(self, base, ber, ci, symbols, errors, bits, cwer, cwer_ci, method,
                           frame_bytes, seg_out, extra_warnings) -> LinkResult:

@@ -20,7 +20,9 @@ infinite, i.e. the link is dispersion-limited, once ``4 eps >= 1``.
 Coherent: OSNR after ``n`` equal amplified spans, ``58 + P_ch - span_loss - NF - 10 log10 n`` dB in
 0.1 nm (the 58 dB is -10 log10(h nu * 12.5 GHz) in dBm at 1550 nm), combined with the transmitter
 OSNR, turned into symbol SNR by :func:`photolink.symbols.coherent.snr_from_osnr` and combined with the
-transceiver's own SNR ceiling.
+transceiver's own SNR ceiling. The transceiver's lasers (combined linewidth) and carrier-phase
+recovery are what :meth:`photolink.links.Link.simulate` streams through (laser phase noise, cycle
+slips); :meth:`~photolink.links.Link.evaluate` and the SNR ceiling assume an ideal carrier.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import math
 from dataclasses import dataclass
 
 from .._util import validate as v
+from ..symbols.carrier import CarrierRecovery, linewidth_symbol_period
 from ..symbols.coherent import snr_from_osnr
 
 #: Electron charge, C.
@@ -346,14 +349,21 @@ class CoherentTrx:
     tx_osnr_db : float
         Transmitter OSNR in 0.1 nm.
     implementation_snr_db : float
-        SNR ceiling of the transceiver itself (DAC/ADC, drivers, laser phase noise, DSP): a
-        typical, beginning-of-life figure (the back-to-back BER follows from it).
+        SNR ceiling of the transceiver itself (DAC/ADC, drivers, DSP) with an ideal carrier: a
+        typical, beginning-of-life figure (the back-to-back BER follows from it). Laser phase
+        noise is not in it: it is simulated from ``linewidth_khz`` and ``carrier_recovery``.
     max_symbol_rate_gbd : float
     implementation_allowance_db, ageing_allowance_db : float
         OSNR allowances (dB) added to the OSNR the typical transceiver needs at the FEC threshold:
         line impairments the model leaves out (CD/PMD/PDL/filtering penalties, temperature) and
         end-of-life ageing. The OSNR margin is taken against the required OSNR with both.
     source : str
+    linewidth_khz : float
+        Combined linewidth of the transmitter laser and the local oscillator (kHz), 0 to 1e5;
+        0 is an ideal carrier.
+    carrier_recovery : CarrierRecovery, optional
+        The receiver's carrier-phase recovery; None picks
+        :meth:`~photolink.symbols.carrier.CarrierRecovery.for_format` for the linewidth.
     """
 
     name: str
@@ -363,6 +373,8 @@ class CoherentTrx:
     source: str = ""
     implementation_allowance_db: float = 0.0
     ageing_allowance_db: float = 0.0
+    linewidth_khz: float = 0.0
+    carrier_recovery: CarrierRecovery | None = None
 
     def __post_init__(self):
         v.real("tx_osnr_db", self.tx_osnr_db, lo=0.0, hi=80.0)
@@ -370,11 +382,25 @@ class CoherentTrx:
         v.real("max_symbol_rate_gbd", self.max_symbol_rate_gbd, lo=0.1, hi=1000.0)
         v.real("implementation_allowance_db", self.implementation_allowance_db, lo=0.0, hi=20.0)
         v.real("ageing_allowance_db", self.ageing_allowance_db, lo=0.0, hi=20.0)
+        v.real("linewidth_khz", self.linewidth_khz, lo=0.0, hi=1e5)
+        if self.carrier_recovery is not None and not isinstance(self.carrier_recovery, CarrierRecovery):
+            raise TypeError(f"carrier_recovery must be a photolink CarrierRecovery or None, got "
+                            f"{type(self.carrier_recovery).__name__} {self.carrier_recovery!r}")
 
     @property
     def allowances_db(self) -> float:
         """OSNR allowances on top of the typical transceiver's need (implementation + ageing)."""
         return self.implementation_allowance_db + self.ageing_allowance_db
+
+    def linewidth_symbol_period(self, symbol_rate_gbd: float) -> float:
+        """Combined linewidth x symbol period at ``symbol_rate_gbd``."""
+        return linewidth_symbol_period(self.linewidth_khz, symbol_rate_gbd)
+
+    def recovery(self, fmt, symbol_rate_gbd: float) -> CarrierRecovery:
+        """The carrier recovery that runs at ``symbol_rate_gbd`` (the preset's or the default)."""
+        if self.carrier_recovery is not None:
+            return self.carrier_recovery
+        return CarrierRecovery.for_format(fmt, self.linewidth_symbol_period(symbol_rate_gbd))
 
     def snr_db(self, osnr_db: float, symbol_rate_gbd: float) -> float:
         """Symbol SNR (per polarisation) at the decision point for a received OSNR."""

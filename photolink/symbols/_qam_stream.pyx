@@ -14,7 +14,7 @@ import numpy as np
 
 
 cdef extern from "qam_stream.h":
-    int PL_QAM_MAX_WINDOW, PL_QAM_MAX_TEST_PHASES
+    int PL_QAM_MAX_WINDOW, PL_QAM_MAX_TEST_PHASES, PL_QAM_MAX_PILOT_PERIOD, PL_QAM_MAX_PILOT_AVERAGE
     int PL_CPR_NONE, PL_CPR_VV, PL_CPR_BPS
 
     ctypedef struct pl_qam_config:
@@ -26,6 +26,8 @@ cdef extern from "qam_stream.h":
         int window
         int test_phases
         int differential
+        int pilot_period
+        int pilot_average
 
     int64_t pl_qam_workspace(const pl_qam_config *cfg) noexcept nogil
     int pl_qam_stream(const pl_qam_config *cfg, bitgen_t *rng, int64_t chunk_symbols,
@@ -35,6 +37,8 @@ cdef extern from "qam_stream.h":
 
 MAX_WINDOW = PL_QAM_MAX_WINDOW
 MAX_TEST_PHASES = PL_QAM_MAX_TEST_PHASES
+MAX_PILOT_PERIOD = PL_QAM_MAX_PILOT_PERIOD
+MAX_PILOT_AVERAGE = PL_QAM_MAX_PILOT_AVERAGE
 #: Carrier-recovery codes of the C kernel.
 CPR_CODES = {None: PL_CPR_NONE, "viterbi-viterbi": PL_CPR_VV, "blind-phase-search": PL_CPR_BPS}
 
@@ -52,7 +56,8 @@ cdef class QamKernel:
     cdef list free_work                         # workspaces not in use by a running chunk
 
     def __init__(self, *, int m, int polarizations, double noise_sigma, double phase_sigma=0.0,
-                 int cpr=PL_CPR_NONE, int window=1, int test_phases=1, bint differential=False):
+                 int cpr=PL_CPR_NONE, int window=1, int test_phases=1, bint differential=False,
+                 int pilot_period=0, int pilot_average=1):
         self.cfg.m = m                                  # IN
         self.cfg.polarizations = polarizations          # IN
         self.cfg.noise_sigma = noise_sigma              # IN
@@ -61,6 +66,8 @@ cdef class QamKernel:
         self.cfg.window = window                        # IN
         self.cfg.test_phases = test_phases              # IN
         self.cfg.differential = differential            # IN
+        self.cfg.pilot_period = pilot_period            # IN: 0 = no pilots
+        self.cfg.pilot_average = pilot_average          # IN
         self.workspace_len = pl_qam_workspace(&self.cfg)
         if self.workspace_len < 0:
             check_status(PL_EINVAL, "QamKernel", "its configuration")

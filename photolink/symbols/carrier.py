@@ -16,6 +16,12 @@ from .formats import QAM
 #: Largest carrier-recovery window and test-phase count (those of the C kernel).
 MAX_WINDOW = 1023
 MAX_TEST_PHASES = 256
+#: Longest pilot period and most pilots averaged (those of the C kernel).
+MAX_PILOT_PERIOD = 65536
+MAX_PILOT_AVERAGE = 64
+#: Pilot period of the OIF 400ZR DSP frame: one QPSK pilot every 32 symbols (3712-symbol
+#: sub-frames, 49 to a super-frame) [ref:zr-dsp-frame-pilots].
+ZR_PILOT_PERIOD = 32
 CPR_METHODS = ("viterbi-viterbi", "blind-phase-search")
 #: Linewidth x symbol period up to which :meth:`CarrierRecovery.for_format` picks the long 16-QAM
 #: window: 400ZR/800ZR-class lasers (combined linewidth up to ~1 MHz at 60-120 GBd: <= 1.7e-5).
@@ -54,6 +60,16 @@ class CarrierRecovery:
       the squared distances to the decisions are summed over the window; the angle with the
       least sum is the estimate.
 
+    With ``pilot_period`` > 0 the estimate is also *pilot-aided*: every ``pilot_period``-th
+    symbol of each polarisation is a known QPSK pilot on the outer corners of the constellation
+    (as the OIF 400ZR DSP frame inserts one every 32 symbols, [ref:zr-dsp-frame-pilots]); at each
+    pilot the residual phasor r s* exp(-j estimate) is averaged over the last ``pilot_average``
+    pilots and, when the average's angle leaves [-pi/4, pi/4], the estimate's quadrant count is
+    corrected. A cycle slip then costs the symbols up to its detection (about ``pilot_average``/2
+    pilot periods) instead of a burst up to the next slip, without the BER doubling of
+    differential decoding (Magarini et al., pilot-symbols-aided carrier-phase recovery, IEEE PTL
+    2012, [ref:pilot-aided-cpr]). Pilots are neither decided nor counted as data.
+
     The estimate is unwrapped symbol to symbol (Pfau's unwrapping, ambiguity pi/2); a genie
     (a preamble) sets the start of every chunk of the stream (:data:`photolink.symbols.stream.CHUNK_SYMBOLS`
     symbols, the default of the stream's private ``_chunk_symbols``) to the true phase. Chunk edges shorten the window.
@@ -65,11 +81,17 @@ class CarrierRecovery:
         Odd number of symbols averaged, 1 to 1023 (Pfau's 2N + 1).
     test_phases : int
         Blind phase search only: number of test angles B, 2 to 256.
+    pilot_period : int
+        0 (blind, the default) or 2 to 65536: one known pilot symbol every ``pilot_period`` symbols.
+    pilot_average : int
+        Pilots averaged by the slip correction, 1 to 64 (default 2).
     """
 
     method: str = "blind-phase-search"
     window: int = 21
     test_phases: int = 32
+    pilot_period: int = 0
+    pilot_average: int = 2
 
     def __post_init__(self):
         v.choice("method", self.method, CPR_METHODS)
@@ -77,8 +99,19 @@ class CarrierRecovery:
         if w % 2 == 0:
             raise ValueError(f"window must be odd (a centred window of 2N+1 symbols), got {self.window!r}")
         b = v.integer("test_phases", self.test_phases, lo=2, hi=MAX_TEST_PHASES)
+        p = v.integer("pilot_period", self.pilot_period, lo=0, hi=MAX_PILOT_PERIOD)
+        if p == 1:
+            raise ValueError("pilot_period must be 0 (no pilots) or in [2, 65536], got 1")
+        a = v.integer("pilot_average", self.pilot_average, lo=1, hi=MAX_PILOT_AVERAGE)
         object.__setattr__(self, "window", w)
         object.__setattr__(self, "test_phases", b)
+        object.__setattr__(self, "pilot_period", p)
+        object.__setattr__(self, "pilot_average", a)
+
+    @property
+    def pilot_overhead(self) -> float:
+        """Share of the symbols spent on pilots (0 without pilots)."""
+        return 1.0 / self.pilot_period if self.pilot_period else 0.0
 
     @classmethod
     def for_format(cls, fmt: QAM, linewidth_symbol_period: float | None = None) -> "CarrierRecovery":
@@ -110,4 +143,5 @@ class CarrierRecovery:
                              f"use 'blind-phase-search'")
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "window": self.window, "test_phases": self.test_phases}
+        return {"method": self.method, "window": self.window, "test_phases": self.test_phases,
+                "pilot_period": self.pilot_period, "pilot_average": self.pilot_average}

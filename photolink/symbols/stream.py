@@ -201,7 +201,9 @@ class SymbolStream:
     carrier_recovery : CarrierRecovery, optional
         QAM only: carrier-phase recovery. None is an ideal carrier with zero linewidth, and
         ``CarrierRecovery.for_format(fmt, linewidth_symbol_period)`` with phase noise (a longer
-        window at 400ZR-class linewidths).
+        window at 400ZR-class linewidths). With ``pilot_period`` set, every pilot_period-th
+        symbol is a known pilot that is neither decided nor counted: ``symbols`` then counts the
+        data symbols only (fewer than ``n_symbols``).
     differential : bool
         QAM only: quadrant differential coding (a cycle slip then costs one symbol, not a
         burst to the next slip).
@@ -263,13 +265,17 @@ class SymbolStream:
                 raise TypeError(f"carrier_recovery must be a photolink.symbols.coherent.CarrierRecovery or None, "
                                 f"got {type(cr).__name__} {cr!r}")
             cr.check_format(self.fmt)
+            if cr.pilot_period and self.differential:
+                raise ValueError(f"differential must be False with pilot symbols (pilot_period="
+                                 f"{cr.pilot_period}): the pilots resolve the quadrant ambiguity")
         self.carrier_recovery = cr
         self._ss = _rng.seed_sequence(self.seed)
         self._kernel = _qam_stream.QamKernel(
             m=self.fmt.M, polarizations=self.fmt.polarizations, noise_sigma=self.fmt.noise_sigma(self.snr_db),
             phase_sigma=phase_step_sigma(self.linewidth_symbol_period),
             cpr=_qam_stream.CPR_CODES[cr.method if cr else None], window=cr.window if cr else 1,
-            test_phases=cr.test_phases if cr else 1, differential=bool(self.differential))
+            test_phases=cr.test_phases if cr else 1, differential=bool(self.differential),
+            pilot_period=cr.pilot_period if cr else 0, pilot_average=cr.pilot_average if cr else 1)
 
     def _pam_kernel(self) -> _pam_stream.PamKernel:
         """The C kernel of the stream, built once: its configuration is the same for every chunk."""

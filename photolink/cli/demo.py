@@ -90,7 +90,8 @@ def _cluster(seed: int, say) -> list[dict]:
         f"{cluster_demo.ALL_TO_ALL_BYTES / 1e6:g} MB per GPU. straggler: AR time with one GPU cable at "
         f"the CWER of a DAC {100 * (cluster_demo.STRAGGLER[1] - 1):.0f} % past its reach "
         f"({rows[0]['straggler_cwer']:.1e}; its cost in %: the "
-        f"replay round trip grows with the link's latency). Network W: every port and switch core; "
+        f"replay round trip grows with the link's latency). Network W: every port (two per cable, one at "
+        f"each end) and switch core; "
         f"J and pJ per useful bit of one AR step.")
     print()
     cells = [{"technology": r["technology"], "ar50": f"{r['all_reduce_p50_us']:.0f}",
@@ -117,7 +118,8 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
     say = lambda text: print(textwrap.fill(text, WIDTH))  # noqa: E731
     say(f"Links: one 800G link each. CWER by the {rows[0]['cwer_method']} (DFE error bursts "
         f"included); FLR: frame loss ratio; margin in dB, each technology's own: COM = COM-like "
-        f"(copper, passes at >= 3), opt = optical loss margin (IM-DD); pJ/bit and W per port.")
+        f"(copper, passes at >= 3), opt = optical loss margin (IM-DD); pJ/bit and W per port (one end of "
+        f"the link, per net bit; a link draws two ports' power).")
     print()
     print(_table.table(cells, LINK_COLUMNS))
     print()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import links
 from .._util import progress as _progress
-from ..links.energy import SWITCH_ASIC_PJ_PER_BIT, fabric_power
+from ..links.energy import ENERGY_CONVENTION, SWITCH_ASIC_PJ_PER_BIT, fabric_power
 from . import common
 
 #: (header, key of ``LinkResult.to_dict()``, format) of the printed comparison table. The CSV and
@@ -82,6 +82,7 @@ def _cmd_compare(args) -> int:
     if common.emit(args, "compare", [r.to_dict() for r in reports]):
         return 0
     print(format_table(reports))
+    print(f"pJ/bit, W/port and module W: {ENERGY_CONVENTION}")
     return 0
 
 
@@ -159,8 +160,8 @@ def link_summary(r, link=None, *, warnings: bool = True) -> str:
         if "bursts" in s and s["bursts"]["onset_rate"] > 0:
             extra += f", {s['bursts']['mean_errors_per_burst']:.1f} errors per error burst"
         out.append(f"    segment {s['name']}: SNR {s['snr_db']:.2f} dB, BER {s['ber']:.3e}{extra}")
-    out.append(f"  energy {r.energy_pj_per_bit:.2f} pJ/bit, {r.power_w:.2f} W per port "
-               f"(module {r.module_power_w:.2f} W):")
+    out.append(f"  energy {r.energy_pj_per_bit:.2f} pJ/bit, {r.power_w:.2f} W per port (one end; the "
+               f"link draws two ports) (module {r.module_power_w:.2f} W):")
     out.append("    " + ", ".join(f"{k} {x:.2f}" for k, x in r.energy_breakdown_pj_per_bit.items()) + " pJ/bit")
     out.append(f"  latency {r.latency_ns:.1f} ns: "
                + ", ".join(f"{k} {x:.1f}" for k, x in r.latency_breakdown_ns.items() if x))
@@ -176,7 +177,7 @@ def _cmd_fabric(args) -> int:
     if common.emit(args, "fabric", [f.to_dict()]):
         return 0
     print(f"{f.n_gpus} GPUs x {f.links_per_gpu:g} links of {f.link}: {f.links:.6g} links, "
-          f"{f.ports:.6g} ports at {f.port_w:.2f} W")
+          f"{f.ports:.6g} ports (two per link, one at each end) at {f.port_w:.2f} W per port")
     if args.switch:
         print(f"  switch ASIC share {f.switch_w / 1e3:.1f} kW")
     print(f"  network {f.network_w / 1e3:.1f} kW = {f.network_w_per_gpu:.1f} W per GPU = "

@@ -73,8 +73,11 @@ EML_LASER_200G = Laser("EML 200G, cooled", wall_plug_efficiency=0.08, loss_to_fi
                        fixed_w=1.2, source="[ref:photolink-lasers] E (photolink)")
 SIPH_CW_LASER = Laser("CW DFB for silicon-photonic MZM", wall_plug_efficiency=0.15, loss_to_fibre_db=10.0,
                       fixed_w=0.3, source="[ref:photolink-lasers] E (photolink)")
+#: External laser source of the 100G/lane CPO engine: 0.8 W fixed per 800G (TEC, control) besides the
+#: optical power, sized with the engine parts of ``cpo-800g`` to Broadcom's 5.5 W per 800G
+#: [ref:cpo-broadcom-bailly] (P) [ref:cpo-engine-power-check].
 ELS_LASER = Laser("external laser source (CPO)", wall_plug_efficiency=0.2, loss_to_fibre_db=9.0,
-                  fixed_w=0.3, source="[ref:photolink-lasers] E (photolink)")
+                  fixed_w=0.8, source="[ref:photolink-lasers] E (photolink)")
 ELS_LASER_16T = Laser("external laser source (CPO 1.6T)", wall_plug_efficiency=0.2, loss_to_fibre_db=9.0,
                       fixed_w=0.4, source="[ref:photolink-lasers] E (photolink)")
 _TX_SRC = ("[ref:dr8-tx-spec] 800G DR8 transmitter RIN <= -136 dB/Hz, TDECQ <= 3.4 dB, ER >= 3.5 dB (D); "
@@ -235,11 +238,15 @@ _add(Link(
     host_channel=(CPO_TRACE,), optics_loss=(LINEAR_OPTICS,),
     tx=TX_CPO_100G, rx=RX_CPO, connectors=3, connector_loss_db=0.5,
     parts=(_host(1.1, _XSR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
-           Part("driver", 1.5, source="[ref:photolink-parts] E (photolink): engine drivers"), Part("tia", 0.96, source=_TIA),
-           Part("misc", w=0.1, source="[ref:photolink-parts] E (photolink): engine control")),
+           Part("driver", 3.0, source="[ref:photolink-parts] E (photolink): engine MZM drivers, sized with the "
+                                      "laser and control to 5.5 W per 800G [ref:cpo-broadcom-bailly] (P)"),
+           Part("tia", 0.96, source=_TIA),
+           Part("misc", w=0.6, source="[ref:photolink-parts] E (photolink): engine control, modulator bias and "
+                                      "thermal tuning")),
     interleave=2, fec_flows=2,
     pcs_ns=40.0, rated_reach_m=500.0,
-    source="[ref:cpo-broadcom-bailly] Broadcom Bailly CPO ~5.5 pJ/bit, < 6 W per 800G (E, inconsistent); "
+    source="[ref:cpo-broadcom-bailly] Broadcom Bailly CPO 5.5 W per 800G, engine and laser (P), against 14-16 W "
+           "per 800G pluggable module; engine split checked in [ref:cpo-engine-power-check] (E); "
            "[ref:serdes-112g-blocks] 112G XSR SerDes 1.1 pJ/b, TIA 0.96 pJ/b (D); [ref:kp4-code] KP4 host to host (S)"))
 
 _add(Link(

@@ -110,7 +110,7 @@ DCI_LINE = CoherentLine("amplified SMF, C-band (DCI)", attenuation_db_per_km=0.2
                         launch_dbm=0.0, noise_figure_db=5.5, dispersion_ps_per_nm_km=17.0,
                         cd_tolerance_ps_per_nm=2400.0,
                         source="[ref:cband-fibre] E (textbook attenuation/NF); [ref:zr-cd-tolerance] 400ZR CD tolerance "
-                               "2400 ps/nm, OIF (E)")
+                               "2400 ps/nm, OIF (S secondary)")
 #: Carrier recovery of the 400ZR/800ZR presets: blind phase search over 61 symbols (64 test phases)
 #: with pilot-aided slip correction on the 400ZR DSP frame's pilots, one QPSK pilot every 32
 #: symbols [ref:zr-dsp-frame-pilots] (S secondary), averaged over 2 pilots [ref:pilot-aided-cpr].
@@ -132,14 +132,14 @@ ZR_TRX = CoherentTrx("400ZR coherent DSP + optics", tx_osnr_db=34.0, implementat
                             "200 kHz [ref:photolink-zr-linewidth] (E); BPS 61 + pilots every 32 symbols "
                             "[ref:zr-dsp-frame-pilots] (S secondary), [ref:pilot-aided-cpr]")
 
-#: 800ZR transceiver: DP-16QAM at ~118 GBd with oFEC [ref:800zr-oif] (E); a typical implementation
+#: 800ZR transceiver: DP-16QAM at ~118 GBd with oFEC [ref:800zr-oif] (S secondary); a typical implementation
 #: SNR of 17 dB (1 dB below 400ZR's at twice the symbol rate) and the same allowances
 #: [ref:photolink-800zr-trx] (E).
 ZR800_TRX = CoherentTrx("800ZR coherent DSP + optics", tx_osnr_db=34.0, implementation_snr_db=17.0,
                         max_symbol_rate_gbd=125.0, implementation_allowance_db=2.0, ageing_allowance_db=1.7,
                         linewidth_khz=ZR_LINEWIDTH_KHZ, carrier_recovery=ZR_CARRIER_RECOVERY,
                         source="[ref:photolink-800zr-trx] typical implementation SNR 17 dB, allowances 2.0 + 1.7 dB (E); "
-                               "TX OSNR 34 dB as 400ZR [ref:zr-tx-osnr] (E); DP-16QAM ~118 GBd, oFEC [ref:800zr-oif] (E); "
+                               "TX OSNR 34 dB as 400ZR [ref:zr-tx-osnr] (E); DP-16QAM 118.2 GBd, oFEC [ref:800zr-oif] (S secondary); "
                                "linewidth and carrier recovery as 400ZR (the 800ZR DSP frame not checked)")
 
 # ---- energy parts ------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ _add(Link(
     precode=True, interleave=2, fec_flows=2,
     pcs_ns=40.0, dsp_ns=100.0, rated_reach_m=500.0,
     source="[ref:osfp-800g-2xdr4-power] 800G twin-port OSFP 2xDR4 17 W max -> ~21 pJ/bit (D), [ref:800g-pluggable-power] "
-           "13-18 W typical (E); [ref:dr8-800g-reach] [ref:400g-pmd-reach] DR8 / 400G DR4 500 m (S/E); [ref:lpo-latency-saving] LPO vs DSP "
+           "13-18 W typical (E); [ref:dr8-800g-reach] [ref:400g-pmd-reach] DR8 / 400G DR4 500 m (S / S secondary); [ref:lpo-latency-saving] LPO vs DSP "
            "pluggable ~100 ns less (E), [ref:photolink-dsp-latency] [ref:photolink-dsp-snr] (E); [ref:kp4-design-ber] KP4, 2.4e-4 (S)"))
 
 _add(Link(
@@ -299,9 +299,9 @@ _add(Link(
            Part("laser", w=3.0, source="[ref:photolink-parts] E (photolink): tunable ITLA with TEC"),
            Part("misc", w=1.0, source="[ref:photolink-parts] E (photolink): MCU, bias control")),
     pcs_ns=40.0, rated_reach_m=80_000.0, rated_reach_basis="estimate",
-    source="[ref:800zr-oif] OIF 800ZR: DP-16QAM ~118 GBd, oFEC, amplified DCI links to ~80-120 km (E, not checked "
-           "against the IA's text); [ref:openzr-ofec] oFEC 2.0e-2 -> 1e-15 (S secondary); [ref:800zr-module-power] "
-           "module ~28 W (E); line and CD tolerance as 400ZR [ref:zr-cd-tolerance] (E)"))
+    source="[ref:800zr-oif] OIF-800ZR-01.0: DP-16QAM 118.2 GBd, oFEC, amplified single-span DCI links of 80-120 km "
+           "(S secondary); [ref:openzr-ofec] oFEC 2.0e-2 -> 1e-15 (S secondary); [ref:800zr-module-power] "
+           "module ~28 W (E); line and CD tolerance as 400ZR [ref:zr-cd-tolerance] (S secondary)"))
 
 _add(Link(
     name="lpo-1.6t", technology="linear-optics", lanes=8, lane_rate_gbps=200.0, fmt=PAM4,

@@ -30,6 +30,11 @@ SWITCH_ASIC_SOURCE = "[ref:tomahawk5-power] Tomahawk 5 (51.2T) ~450 W -> ~8.8 pJ
 #: long-reach host SerDes figure ([ref:photolink-switch-serdes-share] E (photolink)). The rest (~3.8 pJ/bit) is the switching core,
 #: the same whatever SerDes a link's port uses: the port's SerDes is the link's ``host_serdes``.
 SWITCH_ASIC_SERDES_PJ_PER_BIT = 5.0
+#: The switching core's share per bit of a switch port (the whole ASIC less its SerDes): what a
+#: fabric adds per switch port on top of the ports' own power, whose host SerDes is the switch's
+#: SerDes (:func:`photolink.net.fabric_energy.fabric_power` takes it as ``switch_pj_per_bit``;
+#: the whole-ASIC figure there would count the SerDes twice).
+SWITCH_CORE_PJ_PER_BIT = SWITCH_ASIC_PJ_PER_BIT - SWITCH_ASIC_SERDES_PJ_PER_BIT
 
 
 @dataclass(frozen=True)

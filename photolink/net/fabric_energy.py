@@ -68,7 +68,10 @@ def fabric_power(topology: Topology, tier_power_w, *, switch_w: float = 0.0,
     switch_w : float
         Fixed power of each switch, W.
     switch_pj_per_bit : float
-        Switch energy per bit of its output ports' rate.
+        Switch energy per bit of its output ports' rate, on top of the ports' own power. A link's
+        port power already holds its host SerDes (at a switch port, the switch's SerDes), so this
+        is the switching core's share: ``photolink.links.energy.SWITCH_CORE_PJ_PER_BIT``, not the
+        whole-ASIC figure.
 
     Returns
     -------

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from .. import links
-from ..links.energy import SWITCH_ASIC_PJ_PER_BIT
+from ..links.energy import SWITCH_CORE_PJ_PER_BIT
 from ..net import Fabric, LLR, Switch
 from ..net import collectives as coll
 from ..net import fabric_energy
@@ -56,7 +56,8 @@ def cluster_rows(technologies: dict, *, seed: int = 1, n_runs: int = N_RUNS) -> 
         weak = dataclasses.replace(host.link_model(), cwer=cwer, name=f"{tech}, low margin")
         bad = coll.degrade(topo, [up, down], weak, f"{tech} at low margin")
         strag = coll.run(Fabric(bad, switch=Switch(SWITCH_LATENCY_NS)), ar, seed=seed, recovery=RECOVERY)
-        power = fabric_energy.fabric_power(topo, [host, spine], switch_pj_per_bit=SWITCH_ASIC_PJ_PER_BIT)
+        # every port's power holds its SerDes (the switch's, at switch ports): add the core only
+        power = fabric_energy.fabric_power(topo, [host, spine], switch_pj_per_bit=SWITCH_CORE_PJ_PER_BIT)
         step = fabric_energy.step_energy(power, t_ar.p50_ns, n * ALL_REDUCE_BYTES, ar.total_bytes)
         rows.append({
             "technology": tech, "all_reduce_p50_us": t_ar.p50_ns / 1e3, "all_reduce_p99_us": t_ar.p99_ns / 1e3,

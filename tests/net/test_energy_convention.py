@@ -40,6 +40,14 @@ def test_fabric_power_is_the_sum_over_link_ends_in_both_computations():
     assert f.ports == 2 * f.links == 2 * n_cables
     assert f.network_w == pytest.approx(same.total_w)
     np.testing.assert_allclose(same.link_w, f.port_w)
+    # with the switch: both add the switching core (the whole ASIC less its SerDes) per switch
+    # port, the ports' host SerDes being the switch's own
+    core = fabric_energy.fabric_power(net.topology.leaf_spine(4, 8, 4, host_link=dr4, spine_link=dr4),
+                                      [dr4, dr4], switch_pj_per_bit=energy.SWITCH_CORE_PJ_PER_BIT)
+    g = energy.fabric_power(dr4, n_gpus=32, links_per_gpu=n_cables / 32, gpu_power_w=1000.0,
+                            switch_pj_per_bit=energy.SWITCH_ASIC_PJ_PER_BIT)
+    assert energy.SWITCH_CORE_PJ_PER_BIT == pytest.approx(3.8)
+    assert g.switch_w == pytest.approx(core.switches_w) and g.network_w == pytest.approx(core.total_w)
 
 
 def test_the_cli_says_per_port_and_two_ports_per_link(capsys):

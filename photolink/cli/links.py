@@ -110,7 +110,8 @@ def _cmd_link(args) -> int:
         try:
             r = link.simulate(args.symbols, seed=args.seed, frame_bytes=args.frame_bytes,
                               ideal_feedback=args.ideal_feedback, precode=args.precode,
-                              switch_pj_per_bit=sw, progress=hook)
+                              switch_pj_per_bit=sw, progress=hook,
+                              phase_noise=not args.ideal_carrier)
         finally:
             hook.close()
     else:
@@ -157,6 +158,8 @@ def link_summary(r, link=None, *, warnings: bool = True) -> str:
         extra = f", loss at Nyquist {s['loss_at_nyquist_db']:.1f} dB" if "loss_at_nyquist_db" in s else ""
         extra += f", OMA at receiver {s['received_oma_dbm']:.2f} dBm" if "received_oma_dbm" in s else ""
         extra += f", OSNR {s['osnr_db']:.2f} dB/0.1nm" if "osnr_db" in s else ""
+        if "cycle_slips" in s:
+            extra += (f", {s['cycle_slips']} cycle slips" if s["carrier_recovery"] else ", ideal carrier")
         if "bursts" in s and s["bursts"]["onset_rate"] > 0:
             extra += f", {s['bursts']['mean_errors_per_burst']:.1f} errors per error burst"
         out.append(f"    segment {s['name']}: SNR {s['snr_db']:.2f} dB, BER {s['ber']:.3e}{extra}")
@@ -225,6 +228,9 @@ def register(subparsers) -> None:
                      help="with --simulate: DFE fed with the sent symbols (no error propagation)")
     one.add_argument("--precode", action="store_true",
                      help="with --simulate: 1/(1+D) precoding of electrical lanes")
+    one.add_argument("--ideal-carrier", action="store_true",
+                     help="with --simulate, coherent links: no laser phase noise (evaluate()'s "
+                          "model) instead of the preset's linewidth and carrier recovery")
     common.add_output_options(one, "the report")
     one.set_defaults(func=_cmd_link)
 

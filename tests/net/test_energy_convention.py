@@ -1,12 +1,12 @@
 """One energy convention everywhere (links.energy.ENERGY_CONVENTION): a preset's power is one
 port's (one end of the link), per net bit; a fabric's link power is the sum over link ends.
 Checked across the two fabric-power computations (links.energy.fabric_power for `photolink
-fabric`, net.fabric_energy.fabric_power for the cluster demo) and the CLI texts."""
+fabric`, net.fabric_energy.fabric_power for the cluster demo); the CLI texts in
+tests/cli/test_energy_cli.py."""
 import numpy as np
 import pytest
 
 from photolink import links, net
-from photolink.cli import main
 from photolink.links import energy
 from photolink.net import fabric_energy
 
@@ -48,13 +48,3 @@ def test_fabric_power_is_the_sum_over_link_ends_in_both_computations():
                             switch_pj_per_bit=energy.SWITCH_ASIC_PJ_PER_BIT)
     assert energy.SWITCH_CORE_PJ_PER_BIT == pytest.approx(3.8)
     assert g.switch_w == pytest.approx(core.switches_w) and g.network_w == pytest.approx(core.total_w)
-
-
-def test_the_cli_says_per_port_and_two_ports_per_link(capsys):
-    assert main(["compare", "dac-800g", "cpo-800g"]) == 0
-    out = capsys.readouterr().out
-    assert energy.ENERGY_CONVENTION in out
-    assert main(["fabric", "cpo-800g", "--gpus", "8", "--links-per-gpu", "1", "--gpu-power-w", "700"]) == 0
-    assert "two per link, one at each end" in capsys.readouterr().out
-    assert main(["link", "zr-400g"]) == 0
-    assert "W per port (one end; the link draws two ports)" in capsys.readouterr().out

@@ -84,7 +84,9 @@ class CarrierRecovery:
     pilot_period : int
         0 (blind, the default) or 2 to 65536: one known pilot symbol every ``pilot_period`` symbols.
     pilot_average : int
-        Pilots averaged by the slip correction, 1 to 64 (default 2).
+        Pilots averaged by the slip correction, 1 to 64 (default 2). Too few at a low SNR make
+        false repairs (each a slip): one QPSK pilot alone at 9 dB does, four do not
+        (tests/symbols/test_pilots.py); outer-corner 16-QAM pilots at 13.5 dB are safe with two.
     """
 
     method: str = "blind-phase-search"

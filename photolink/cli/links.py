@@ -1,6 +1,8 @@
 """CLI subcommands for links: ``compare``, ``link`` and ``fabric`` (registered by photolink.cli)."""
 from __future__ import annotations
 
+import argparse
+
 from .. import links
 from .._util import progress as _progress
 from ..links.energy import ENERGY_CONVENTION, SWITCH_ASIC_PJ_PER_BIT, fabric_power
@@ -226,8 +228,9 @@ def register(subparsers) -> None:
                      help="random seed of --simulate (>= 0)")
     one.add_argument("--ideal-feedback", action="store_true",
                      help="with --simulate: DFE fed with the sent symbols (no error propagation)")
-    one.add_argument("--precode", action="store_true",
-                     help="with --simulate: 1/(1+D) precoding of electrical lanes")
+    one.add_argument("--precode", action=argparse.BooleanOptionalAction, default=None,
+                     help="with --simulate: force 1/(1+D) precoding of electrical lanes on or off "
+                          "(default: the preset's own setting)")
     one.add_argument("--ideal-carrier", action="store_true",
                      help="with --simulate, coherent links: no laser phase noise (evaluate()'s "
                           "model) instead of the preset's linewidth and carrier recovery")

@@ -240,3 +240,10 @@ def test_fabric_json_ends_with_a_newline(capsys, tmp_path):
                  "--json", "-"]) == 0
     out = capsys.readouterr().out
     assert out.endswith("}\n") and json.loads(out)["rows"][0]["n_gpus"] == 8
+
+
+def test_link_simulate_keeps_the_presets_precoding_unless_told():
+    parse = build_parser().parse_args
+    assert parse(["link", "dac-800g", "--simulate"]).precode is None
+    assert parse(["link", "dac-800g", "--simulate", "--precode"]).precode is True
+    assert parse(["link", "dac-800g", "--simulate", "--no-precode"]).precode is False

@@ -180,7 +180,7 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
     files.append(plot.save(plot.waterfall(wf.rows, title="PAM4 lane BER over AWGN"),
                            out / f"waterfall.{fmt}"))
     if cluster_rows:
-        L, H, S = cluster_demo.SHAPE
+        L, H, _ = cluster_demo.SHAPE
         files.append(plot.save(plot.completion_ccdf(
             _ccdf_panels(cluster_rows), title=f"collective completion time over {cluster_demo.N_RUNS} seeds, "
                                               f"{L * H} GPUs on a leaf-spine, {cluster_demo.MODE} mode"),

@@ -34,9 +34,8 @@ from .._util import rng as _rng
 from .._util import validate as v
 from ..links.energy import SWITCH_ASIC_PJ_PER_BIT
 from ..links.model import LinkModel
-from ..net import Fabric, LLR, Switch
+from ..net import LLR, Fabric, Switch, fabric_energy
 from ..net import collectives as coll
-from ..net import fabric_energy
 from ..net import topology as topo_mod
 
 #: Cluster shape: leaves, GPUs per leaf, spines (non-blocking: as many spines as GPUs per leaf).

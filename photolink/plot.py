@@ -19,6 +19,8 @@ line style and marker as well as colour.
 * :func:`eye_bathtub`: the bathtub of the same computation (channel, equaliser, ISI, jitter).
 * :func:`pulse_response`: an oversampled channel's pulse response with its cursors marked.
 * :func:`latency_ccdf`: P[latency > x] on a log scale, tail percentiles marked.
+* :func:`completion_ccdf`: P[completion time >= x] of collectives over seeds, one panel per
+  collective, one curve per technology (:func:`ccdf_points` computes the curve).
 * :func:`energy_bars`: energy per bit of each link, stacked by component.
 """
 from __future__ import annotations
@@ -398,6 +400,83 @@ def latency_ccdf(latencies_ns, *, percentiles=(0.5, 0.99, 0.999), title: str | N
     ax.grid(True, which="both", alpha=0.3)
     # outside the axes: a CCDF's tails fill the right and the bottom of the plot
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return _done(fig, path)
+
+
+# -- completion-time CCDF ----------------------------------------------------------------------
+def ccdf_points(samples) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical complementary CDF of ``samples``: each distinct value x and P[X >= x].
+
+    P[X >= x] is the share of samples at or above x: 1 at the smallest value, the share of the
+    largest value at the end (never 0, so a log axis shows every sample). Between two distinct
+    values u_(k-1) < x <= u_k it is the value at u_k (a step drawn ``where="pre"``).
+
+    Returns
+    -------
+    x : numpy.ndarray
+        Distinct sample values, ascending.
+    p : numpy.ndarray
+        P[X >= x] at each.
+    """
+    a = np.sort(v.real_array("samples", samples).ravel())
+    if a.size == 0:
+        raise ValueError("samples is empty")
+    x = np.unique(a)
+    return x, (a.size - np.searchsorted(a, x, side="left")) / a.size
+
+
+def completion_ccdf(panels: Mapping, *, unit: str = "us", title: str | None = None, path=None) -> Figure:
+    """Completion-time CCDFs: one panel per collective, one curve per technology.
+
+    Parameters
+    ----------
+    panels : mapping of panel title to (mapping of series name to samples)
+        E.g. ``{"all-reduce": {"copper": [...], "CPO": [...]}, "all-to-all": {...}}``: the
+        completion times of each series over seeds, in ``unit``. A series keeps its colour,
+        line style and marker in every panel; series that coincide are drawn thinner on top of
+        the earlier ones and the legend says which curve they repeat.
+    unit : str
+        Unit of the samples (the x labels say it).
+    title : str, optional
+    path : str or pathlib.Path, optional
+        Also write the figure there.
+    """
+    if not isinstance(panels, Mapping) or not panels:
+        raise ValueError("panels must map at least one panel title to its series")
+    fig = Figure(figsize=(5.0 * len(panels) + 2.0, 4.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    names = list(dict.fromkeys(name for series in panels.values() for name in series))
+    style = {name: (LINE_COLORS[n % len(LINE_COLORS)], LINESTYLES[n % len(LINESTYLES)], MARKERS[n % len(MARKERS)],
+                    2.8 - 1.6 * n / max(len(names) - 1, 1)) for n, name in enumerate(names)}
+    for ax, (panel, series) in zip(axes, panels.items()):
+        if not isinstance(series, Mapping) or not series:
+            raise ValueError(f"panels[{panel!r}] must map at least one series name to its samples")
+        seen: list[tuple[str, np.ndarray]] = []
+        smallest = 1.0
+        for name, samples in series.items():
+            try:
+                x, p = ccdf_points(samples)
+            except ValueError as exc:
+                raise ValueError(f"panels[{panel!r}][{name!r}]: {exc}") from None
+            color, ls, marker, lw = style[name]
+            n = names.index(name)
+            ax.step(x, p, where="pre", color=color, ls=ls, lw=lw, zorder=2 + n)
+            ax.plot(x, p, marker, color=color, ms=7 - 2 * (n % 2), mfc="white", mew=1.5, ls="none", zorder=10 + n)
+            twin = next((other for other, (x0, p0) in seen
+                         if x0.shape == x.shape and np.allclose(x0, x, rtol=1e-9) and np.allclose(p0, p)), None)
+            seen.append((name, (x, p)))
+            smallest = min(smallest, p[-1])
+            label = f"{name} ({np.size(samples)} runs)" + (f": same curve as {twin}" if twin else "")
+            ax.plot([], [], color=color, ls=ls, lw=lw, marker=marker, mfc="white", mew=1.5, label=label)
+        ax.set_yscale("log")
+        ax.set_ylim(0.5 * smallest, 1.3)
+        ax.set_xlabel(f"completion time ({unit})")
+        ax.set_ylabel("P[completion time >= x] (fraction of runs)")
+        ax.set_title(panel, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+    if title:
+        fig.suptitle(title, fontsize=11)
     return _done(fig, path)
 
 

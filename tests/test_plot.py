@@ -179,3 +179,46 @@ def test_save_does_not_create_directories(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         plot.save(fig, tmp_path / "no" / "b.png")
     assert not (tmp_path / "no").exists()
+
+
+def test_ccdf_points_is_the_empirical_ccdf():
+    x, p = plot.ccdf_points([3.0, 1.0, 2.0, 2.0])
+    assert x.tolist() == [1.0, 2.0, 3.0] and p.tolist() == [1.0, 0.75, 0.25]   # P[X >= x]
+    x, p = plot.ccdf_points([5.0])
+    assert x.tolist() == [5.0] and p.tolist() == [1.0]
+    # against the definition, with ties
+    s = np.random.default_rng(2).integers(0, 20, 500).astype(float)
+    x, p = plot.ccdf_points(s)
+    assert np.array_equal(x, np.unique(s))
+    assert np.allclose(p, [(s >= v).mean() for v in x])
+    assert np.all(np.diff(p) < 0) and p[-1] == (s == s.max()).mean()
+    with pytest.raises(ValueError, match="empty"):
+        plot.ccdf_points([])
+    with pytest.raises(ValueError, match="samples"):
+        plot.ccdf_points([1.0, float("nan")])
+
+
+def test_completion_ccdf_panels_curves_and_file(tmp_path):
+    same = [302.5, 302.0, 302.8, 302.6, 302.5, 302.9]
+    panels = {"all-reduce": {"copper": [250.4, 250.3, 250.9, 250.6], "LPO": same, "CPO": list(same)},
+              "all-to-all": {"copper": [25.0, 24.6], "LPO": [25.7, 25.4]}}
+    fig = plot.completion_ccdf(panels, title="t", path=tmp_path / "completion_ccdf.png")
+    written(tmp_path / "completion_ccdf.png")
+    assert [ax.get_title() for ax in fig.axes] == ["all-reduce", "all-to-all"]
+    ar = fig.axes[0]
+    assert ar.get_yscale() == "log" and ar.get_xlabel() == "completion time (us)"
+    # each series' step curve is its empirical CCDF
+    steps = [line for line in ar.get_lines() if line.get_drawstyle() == "steps-pre"]
+    assert len(steps) == 3
+    x, p = plot.ccdf_points(panels["all-reduce"]["copper"])
+    assert np.array_equal(steps[0].get_xdata(), x) and np.array_equal(steps[0].get_ydata(), p)
+    labels = legend_texts(ar)
+    assert "copper (4 runs)" in labels and "CPO (6 runs): same curve as LPO" in labels
+    # a technology keeps its colour in both panels
+    colour = {t: line.get_color() for ax in fig.axes for t, line in
+              zip(legend_texts(ax), ax.get_legend().legend_handles) if t.startswith("copper")}
+    assert len(set(colour.values())) == 1
+    with pytest.raises(ValueError, match="panels"):
+        plot.completion_ccdf({})
+    with pytest.raises(ValueError, match=r"panels\['a'\]\['x'\]"):
+        plot.completion_ccdf({"a": {"x": []}})

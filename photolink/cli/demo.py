@@ -1,8 +1,11 @@
 """``photolink demo``: the demo study's tables and plots (:mod:`photolink.studies.demo`)."""
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
+
+import numpy as np
 
 from .. import plot
 from .._util import progress as _progress
@@ -33,9 +36,10 @@ MARGIN_SHORT = {"com-like-db": "COM", "optical-power-db": "opt", "osnr-db": "OSN
 PATH_COLUMNS = [("technology", "technology"), ("pJ/bit", "path_pj_per_bit"), ("loss", "loss_ratio"),
                 ("95% CI", "loss_ci"), ("llr loss", "llr_loss_ratio"), ("resends", "resends_per_packet"),
                 ("p50 ns", "p50_ns"), ("p99.9 ns", "p999_ns"), ("llr p99.9", "llr_p999_ns")]
-CLUSTER_COLUMNS = [("technology", "technology"), ("AR p50 us", "ar50"), ("AR p99 us", "ar99"),
-                   ("A2A p50 us", "a2a50"), ("A2A p99 us", "a2a99"), ("straggler", "strag"),
-                   ("network W", "w"), ("J/step", "j"), ("pJ/bit", "pj")]
+CLUSTER_COLUMNS = [("technology", "technology"), ("mode", "mode"), ("AR p50 us [95% CI]", "ar50"),
+                   ("AR p99 us [CI]", "ar99"), ("A2A p50 us [95% CI]", "a2a50"), ("A2A p99 us [CI]", "a2a99")]
+COST_COLUMNS = [("technology", "technology"), ("AR us, straggler", "strag"), ("cost", "cost"),
+                ("retries", "retries"), ("network W", "w"), ("J/step", "j"), ("pJ/useful bit", "pj")]
 #: Kept for callers of the previous single table.
 COLUMNS = PATH_COLUMNS
 
@@ -79,29 +83,57 @@ def _compare(n_packets: int, seed: int, progress) -> tuple[list, dict, dict, obj
     return rows, latencies, energy, wf
 
 
+def _with_ci(value: float, ci: tuple, digits: int) -> str:
+    """``value [lo, hi]``; an end n runs cannot bound shows as ``-``."""
+    ends = ", ".join("-" if math.isnan(x) else f"{x:.{digits}f}" for x in ci)
+    return f"{value:.{digits}f} [{ends}]"
+
+
 def _cluster(seed: int, say) -> list[dict]:
-    """The cluster section (:mod:`photolink.studies.cluster_demo`): a table and its legend."""
-    rows = cluster_demo.cluster_rows(TECHNOLOGIES, seed=seed)
-    L, H, S = cluster_demo.SHAPE
+    """The cluster section (:mod:`photolink.studies.cluster_demo`): two tables and their legend."""
+    cd = cluster_demo
+    rows = cd.cluster_rows(TECHNOLOGIES, seed=seed)
+    L, H, S = cd.SHAPE
     print()
-    say(f"Cluster: {L * H} GPUs on a leaf-spine ({L} leaves of {H}, {S} spines, copper's spine cables "
-        f"pluggable), packet mode with link-level retry, {cluster_demo.N_RUNS} seeds. AR: ring "
-        f"all-reduce of {cluster_demo.ALL_REDUCE_BYTES / 1e6:g} MB; A2A: direct all-to-all of "
-        f"{cluster_demo.ALL_TO_ALL_BYTES / 1e6:g} MB per GPU. straggler: AR time with one GPU cable at "
-        f"the CWER of a DAC {100 * (cluster_demo.STRAGGLER[1] - 1):.0f} % past its reach "
-        f"({rows[0]['straggler_cwer']:.1e}; its cost in %: the "
-        f"replay round trip grows with the link's latency). Network W: every port (two per cable, one at "
-        f"each end) and switch core; "
-        f"J and pJ per useful bit of one AR step.")
+    say(f"Cluster: {L * H} GPUs on a non-blocking leaf-spine ({L} leaves of {H} GPUs, {S} spines, ECMP; "
+        f"copper's spine cables pluggable), {cd.MODE} mode with link-level retry, {cd.N_RUNS} seeds "
+        f"(ECMP hash and error streams) per collective. AR: two-level ring all-reduce of "
+        f"{cd.ALL_REDUCE_BYTES / 1e6:g} MB per GPU (ring within each leaf, ring across leaves); A2A: "
+        f"direct all-to-all of {cd.ALL_TO_ALL_BYTES / 1e6:g} MB per GPU. Percentiles with their "
+        f"distribution-free 95% CI ('-': {cd.N_RUNS} runs cannot bound that end). Links whose expected "
+        f"codeword failures over all runs are below {cd.NEGLIGIBLE_FAILURES:g} run error-free.")
     print()
-    cells = [{"technology": r["technology"], "ar50": f"{r['all_reduce_p50_us']:.0f}",
-              "ar99": f"{r['all_reduce_p99_us']:.0f}", "a2a50": f"{r['all_to_all_p50_us']:.1f}",
-              "a2a99": f"{r['all_to_all_p99_us']:.1f}",
-              "strag": f"{r['straggler_us']:.0f} (+{100 * r['straggler_cost']:.0f}%)",
+    cells = [{"technology": r["technology"], "mode": r["mode"],
+              "ar50": _with_ci(r["all_reduce_p50_us"], r["all_reduce_p50_ci_us"], 1),
+              "ar99": _with_ci(r["all_reduce_p99_us"], r["all_reduce_p99_ci_us"], 1),
+              "a2a50": _with_ci(r["all_to_all_p50_us"], r["all_to_all_p50_ci_us"], 2),
+              "a2a99": _with_ci(r["all_to_all_p99_us"], r["all_to_all_p99_ci_us"], 2)} for r in rows]
+    print(_table.table(cells, CLUSTER_COLUMNS))
+    print()
+    say(f"Straggler: the AR with GPU 0's cable (both directions) at the CWER of a DAC "
+        f"{100 * (cd.STRAGGLER[1] - 1):.0f} % past its reach ({rows[0]['straggler_cwer']:.1e}), on the first "
+        f"{cd.N_STRAGGLER_RUNS} seeds; cost: median of the same-seed ratios to the healthy AR (a resend "
+        f"waits a replay round trip, longer on optics). Network W: every port (two per cable, one at "
+        f"each end) and switch core; J and pJ "
+        f"per useful bit of one AR step.")
+    print()
+    cells = [{"technology": r["technology"], "strag": f"{r['straggler_us']:.1f}",
+              "cost": f"+{100 * r['straggler_cost']:.1f}%", "retries": str(r["straggler_retries"]),
               "w": f"{r['network_w']:.0f}", "j": f"{r['joules_per_step']:.2f}", "pj": f"{r['pj_per_useful_bit']:.0f}"}
              for r in rows]
-    print(_table.table(cells, CLUSTER_COLUMNS))
+    print(_table.table(cells, COST_COLUMNS))
     return rows
+
+
+def _ccdf_panels(rows: list[dict]) -> dict:
+    """The completion-time CCDF's panels: AR and A2A, one series (finite samples) per technology."""
+    cd = cluster_demo
+    out = {}
+    for key, title in (("all_reduce_samples_us", f"two-level ring all-reduce, {cd.ALL_REDUCE_BYTES / 1e6:g} MB"),
+                       ("all_to_all_samples_us", f"direct all-to-all, {cd.ALL_TO_ALL_BYTES / 1e6:g} MB per GPU")):
+        out[title] = {r["technology"]: np.asarray(r[key])[np.isfinite(r[key])] for r in rows
+                      if np.any(np.isfinite(r[key]))}
+    return out
 
 
 def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
@@ -109,7 +141,7 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
     """Print the comparison tables and write the plots into ``out_dir``; return the rows.
 
     ``progress``: a bar while it works ("auto": on a terminal or in a notebook). ``cluster``:
-    also run collectives on a small cluster per technology (:mod:`photolink.studies.cluster_demo`).
+    also run collectives on a 256-GPU cluster per technology (:mod:`photolink.studies.cluster_demo`).
     """
     out = Path(out_dir)
     fmt = image_format
@@ -136,8 +168,7 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
                 f"after a {r['replay_ns']:.0f} ns replay round trip, keep a link busy "
                 f"{100 * r['llr_utilisation']:.0f} % of the time: its queue grows for the whole run "
                 f"(llr max latency {r['llr_max_ns'] / 1e3:.0f} us), so retry cannot carry this load.")
-    if cluster:
-        _cluster(seed, say)
+    cluster_rows = _cluster(seed, say) if cluster else None
     out.mkdir(parents=True, exist_ok=True)
     lengths = {r["technology"]: r["length_m"] for r in rows}
     bars = {f"{tech}\n{lengths[tech]:g} m": parts for tech, parts in energy.items()}
@@ -150,6 +181,12 @@ def demo(out_dir="photolink-demo", *, n_packets: int = N_PACKETS, seed: int = 1,
                        out / f"latency_ccdf.{fmt}")]
     files.append(plot.save(plot.waterfall(wf.rows, title="PAM4 lane BER over AWGN"),
                            out / f"waterfall.{fmt}"))
+    if cluster_rows:
+        L, H, _ = cluster_demo.SHAPE
+        files.append(plot.save(plot.completion_ccdf(
+            _ccdf_panels(cluster_rows), title=f"collective completion time over {cluster_demo.N_RUNS} seeds, "
+                                              f"{L * H} GPUs on a leaf-spine, {cluster_demo.MODE} mode"),
+            out / f"completion_ccdf.{fmt}"))
     print("\nwrote " + ", ".join(str(f) for f in files))
     return rows
 
@@ -178,7 +215,7 @@ def register(sub) -> None:
     p.add_argument("--packets", type=common.int_in(1000, 10**8), default=N_PACKETS, metavar="N",
                    help="packets per path run")
     p.add_argument("--no-cluster", action="store_true",
-                   help="skip the collectives on a small cluster (saves ~20 s)")
+                   help="skip the collectives on a 256-GPU cluster (saves ~20 s)")
     p.add_argument("--seed", type=common.int_in(0, 2**63 - 1), default=1, help="random seed (>= 0)")
     p.add_argument("--image-format", choices=["png", "svg", "pdf"], default="png",
                    help="file type of the plots")

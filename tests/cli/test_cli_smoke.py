@@ -42,8 +42,14 @@ def test_demo(tmp_path, capsys, monkeypatch):
         assert f"\n{tech} " in out
     assert "burst-model" in out and "llr p99.9" in out and "95% CI" in out
     assert max(len(line) for line in out.splitlines() if not line.startswith("wrote")) <= 100
-    for name in ("energy.png", "latency_ccdf.png", "waterfall.png"):
+    # the cluster section: 256 GPUs, per technology p50/p99 with CIs, the straggler, power
+    assert "256 GPUs" in out and "AR p50 us [95% CI]" in out and "A2A p99 us [CI]" in out
+    assert "network W" in out and "J/step" in out and "+" in out.split("AR us, straggler")[1]
+    for tech in ("copper", "pluggable", "LPO", "CPO"):
+        assert f"\n{tech:<10}  packet  " in out
+    for name in ("energy.png", "latency_ccdf.png", "waterfall.png", "completion_ccdf.png"):
         written(tmp_path / name, 2000)
+    assert "completion_ccdf.png" in out.split("wrote ")[-1]
 
 
 def test_run_and_sweep_the_fabric_example(tmp_path, capsys, monkeypatch):

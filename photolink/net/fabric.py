@@ -115,7 +115,13 @@ class FabricResult:
         Packets sent through a Valiant intermediate (Valiant, UGAL).
     flows : dict of numpy.ndarray
         One entry per flow: src, dst, sent, delivered, lost_*, mean/min/max latency,
-        completion_time_ns (first entry to last delivery), throughput_gbps.
+        completion_time_ns (first entry to last delivery), throughput_gbps, end_ns (last
+        delivery); with dependencies ready_ns (when they were delivered) and released_by (the
+        one that set it, -1: none). Attribution of the packet delivered last: source_ns (its
+        entry after the flow's first: the pacing of the flow's earlier packets), worst_link (where
+        it spent longest) and its latency by part: queueing_ns, retries_ns (LLR resend cycles,
+        end-to-end resends), serialisation_ns, link_latency_ns (propagation and fixed parts),
+        fec_hold_ns, switch_ns; source_ns plus the parts is completion_time_ns.
     links : dict of numpy.ndarray
         One entry per directed link: src, dst, tier, packets, tail_drops, transmissions,
         failed_transmissions, retries, corrupted_packets, mean/max wait, utilisation, queue
@@ -324,9 +330,9 @@ class Fabric:
         topo = self.topology
         if not (np.all(topo.is_host[flows.src]) and np.all(topo.is_host[flows.dst])):
             raise ValueError("flows must run between hosts of the topology")
-        first = np.array([topo.host_link(int(h)) for h in np.unique(flows.src)])
-        rate_of = dict(zip(np.unique(flows.src).tolist(), topo.link_rate_gbps[first].tolist()))
-        host_rate = np.array([rate_of[int(h)] for h in flows.src])
+        senders, which = np.unique(flows.src, return_inverse=True)
+        first = np.array([topo.host_link(int(h)) for h in senders])
+        host_rate = topo.link_rate_gbps[first][which]
         out = {
             "src": flows.src, "dst": flows.dst,
             "arrivals": np.full(flows.n_flows, _fabric.ARRIVALS[flows.arrivals]),
@@ -341,6 +347,8 @@ class Fabric:
             off = np.zeros(flows.n_flows + 1, np.int64)
             np.cumsum(flows.n_packets, out=off[1:])
             out.update(list_off=off, times=np.concatenate(flows.times_ns), sizes=np.concatenate(flows.sizes_bytes))
+        if flows.dep_off is not None:
+            out.update(dep_off=flows.dep_off, dep_on=flows.dep_on)
         return out
 
     def run(self, flows: Flows, *, seed: _rng.SeedLike, recovery: str | LLR | E2E = "drop",
@@ -453,7 +461,14 @@ class Fabric:
                 "max_latency_ns": np.where(f["delivered"] > 0, f["latency_max"], np.nan),
                 "completion_time_ns": np.where(f["delivered"] > 0, fct, np.nan),
                 "throughput_gbps": np.where((f["delivered"] > 0) & (fct > 0), 8.0 * f["delivered_bytes"] / fct, np.nan),
+                "end_ns": np.where(f["delivered"] > 0, f["last_delivery"], np.nan),
             }
+            att = kernel.flow_attribution()
+            if flows.dep_off is not None:
+                flow_table.update(ready_ns=att["ready_ns"], released_by=att["released_by"])
+            flow_table["source_ns"] = np.where(f["delivered"] > 0, att["last_entry_ns"] - f["first_arrival"], np.nan)
+            flow_table["worst_link"] = att["worst_link"]
+            flow_table.update({k: np.where(f["delivered"] > 0, att[k], np.nan) for k in _fabric.PARTS})
             s = kernel.link_stats()
             topo = self.topology
             sent = s["packets"] - s["tail_drops"]

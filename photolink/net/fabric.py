@@ -93,6 +93,9 @@ class FabricResult:
     ----------
     n_packets, delivered, lost : int
         Packets offered, delivered, lost (tail drop + corrupted + no route).
+    not_started : int
+        Packets of flows that never started because a flow they depend on lost packets (not
+        in ``n_packets``).
     lost_tail_drop, lost_corrupted, lost_no_route, llr_retries, e2e_retransmissions : int
     latency_percentiles_ns : dict
         p50 .. max over all delivered packets (histogram, within
@@ -160,6 +163,7 @@ class FabricResult:
     seed_entropy: int | None = None
     latencies_ns: np.ndarray | None = None
     latency_flows: np.ndarray | None = None
+    not_started: int = 0
     _hist: np.ndarray = field(default=None, repr=False)
 
     @property
@@ -235,7 +239,7 @@ class FabricResult:
         """Plain values (JSON-ready): totals, percentiles, and the flow and link tables."""
         return {
             **loss_fields(self),
-            "lost_no_route": self.lost_no_route, "llr_retries": self.llr_retries,
+            "lost_no_route": self.lost_no_route, "not_started": self.not_started, "llr_retries": self.llr_retries,
             "e2e_retransmissions": self.e2e_retransmissions,
             **latency_fields(self),
             **{f"ipdv_{k}_ns": x for k, x in self.ipdv_percentiles_ns.items()},
@@ -423,8 +427,12 @@ class Fabric:
         tot = kernel.totals()
         delivered = int(tot["delivered"])
         lost = int(tot["lost_tail_drop"] + tot["lost_corrupted"] + tot["lost_no_route"])
-        if delivered + lost != total or tot["in_flight"]:  # pragma: no cover - a kernel invariant
-            raise RuntimeError(f"fabric kernel lost count of packets: {delivered} + {lost} != {total}")
+        f = kernel.flow_stats()
+        not_started = int(flows.n_packets[f["sent"] == 0].sum()) if flows.dep_off is not None else 0
+        if delivered + lost + not_started != total or tot["in_flight"] or tot["offered"] != total - not_started:
+            raise RuntimeError(  # pragma: no cover - a kernel invariant
+                f"fabric kernel lost count of packets: {delivered} + {lost} + {not_started} != {total}")
+        total -= not_started
         lo, hi = tot["latency_min"], tot["latency_max"]
         hist = kernel.hist.astype(np.int64)
         raw = kernel.raw[:tot["n_raw"]].copy() if return_latencies else None
@@ -446,10 +454,10 @@ class Fabric:
             half = float(_st.t.ppf(0.5 + confidence / 2, means.size - 1) * means.std(ddof=1) / math.sqrt(means.size))
             mean_ci = (mean - half, mean + half)
         duration = tot["last_delivery"] - tot["first_arrival"] if delivered else math.nan
-        offered_bytes = float(np.sum(flows.packet_bytes * (flows.n_packets - 1) + flows.last_bytes)) \
-            if flows.arrivals != "listed" else float(sum(s.sum() for s in flows.sizes_bytes))
+        started = f["sent"] > 0
+        offered_bytes = float(np.sum((flows.packet_bytes * (flows.n_packets - 1) + flows.last_bytes)[started])) \
+            if flows.arrivals != "listed" else float(sum(s.sum() for s, go in zip(flows.sizes_bytes, started) if go))
         ok = delivered and duration > 0
-        f = kernel.flow_stats()
         with np.errstate(invalid="ignore", divide="ignore"):
             fct = f["last_delivery"] - f["first_arrival"]
             flow_table = {
@@ -497,7 +505,7 @@ class Fabric:
             valiant_packets=int(tot["valiant_packets"]), flows=flow_table, links=link_table,
             routing=self.routing, recovery=recovery, confidence=confidence,
             seed_entropy=ss.entropy if not ss.spawn_key else None, latencies_ns=raw, latency_flows=raw_flow,
-            _hist=hist)
+            not_started=not_started, _hist=hist)
 
 
 class _FabricExact(_Exact):

@@ -387,9 +387,12 @@ def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: flo
     port (two children into their parent; a parent to its two children); every further chunk
     costs the busiest port's work for one chunk, four half-chunks (an inner node sends up in
     both trees and down to two children) = 2S/(n B), or the one-chunk-in-flight round
-    alpha + S/(n B) where that is longer. n = 1 is exact (2H (alpha + S/B)); for n >> H the
-    form holds within 1 %, between it overestimates (up to ~10 % at n = 4: the first chunks
-    stream before the broadcast loads the ports).
+    alpha + S/(n B) where that is longer. n = 1 is exact (2H (alpha + S/B)). Pipelined, the
+    form is first order: where its assumptions hold (n >> H, alpha << S/(n B)) it is within 1 %
+    (0.5 % at n = 64, alpha = S/(5 n B), p = 7 .. 63); at n = 16 it overestimates by 3-5 % (the
+    first chunks stream before the broadcast loads the ports), and where alpha ~ S/(2 n B) (the
+    two terms of the max equal) the edges' rounds do not interleave perfectly and it
+    underestimates by up to 16 %.
     """
     p, s = _p(n_ranks), _s(message_bytes)
     b = v.real("rate_gbps", rate_gbps, lo=1e-3, hi=1e6)

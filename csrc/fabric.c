@@ -302,12 +302,14 @@ static int exact_ready(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t
  * at start, last transmission ended at fin: its queueing, retries, serialisation (the part the
  * next node does not overlap by cut-through), link latency, FEC hold and switch latency. Their
  * sum is the hop's time from te to the packet's eligibility at the next link (or delivery). */
-static inline void attribute_hop(const pl_fabric_config *cfg, pl_fpacket *p, int32_t l, int32_t next,
-                                 double te, double start, double fin)
+static inline void attribute_hop(const pl_fabric_config *cfg, pl_fabric_state *st, pl_fpacket *p, int32_t l,
+                                 int32_t next, double te, double start, double fin, int resent)
 {
     const pl_link *L = &cfg->links[l];
     const double S = p->size * L->ns_per_byte;
-    const double retry = fin - S - start;
+    const double retry = resent ? fin - S - start : 0.0, wait = start - te;
+    /* the resends ahead of it in this busy period pushed its start back by up to their time */
+    const double behind = wait < st->busy_retry[l] ? wait : st->busy_retry[l];
     double serial = S, sw = 0.0;
     if (next >= 0) {
         const pl_link *N = &cfg->links[next];
@@ -315,14 +317,15 @@ static inline void attribute_hop(const pl_fabric_config *cfg, pl_fpacket *p, int
         if (N->cut_through) serial = S > sn ? S - sn : 0.0;
         sw = N->node_latency_ns;
     }
-    p->part[PL_PART_QUEUE] += start - te;
-    p->part[PL_PART_RETRY] += retry;
+    st->busy_retry[l] += retry;
+    p->part[PL_PART_QUEUE] += wait - behind;
+    p->part[PL_PART_RETRY] += retry + behind;
     p->part[PL_PART_SERIAL] += serial;
     p->part[PL_PART_LINK] += L->fixed_ns;
     p->part[PL_PART_HOLD] += L->hold_ns;
     p->part[PL_PART_SWITCH] += sw;
-    if (start - te + retry + S > p->worst_ns * (1.0 + 1e-9)) {    /* not for rounding noise */
-        p->worst_ns = start - te + retry + S;
+    if (wait + retry + S > p->worst_ns * (1.0 + 1e-9)) {    /* not for rounding noise */
+        p->worst_ns = wait + retry + S;
         p->worst_link = l;
     }
 }
@@ -359,10 +362,12 @@ static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, 
     }
     {
         const double te = t, start = t > s->free_at ? t : s->free_at;
+        const uint64_t resends = s->retries;
+        if (t >= s->free_at) st->busy_retry[l] = 0.0;     /* the link was idle: a new busy period */
         out = pl_link_hop(L, s, rngs[l], next < 0 ? NULL : &cfg->links[next],
                           cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : -1, &st->llr_retries,
                           p->size, &t, &p->corrupt);
-        if (out == PL_HOP_ON) attribute_hop(cfg, p, l, next, te, start, s->free_at);
+        if (out == PL_HOP_ON) attribute_hop(cfg, st, p, l, next, te, start, s->free_at, s->retries != resends);
     }
     if (out == PL_HOP_TAIL_DROP) {
         lose(cfg, st, k, LOST_TAIL_DROP);
@@ -531,7 +536,7 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
         || !st->hist || !st->ipdv_pos || !st->ipdv_neg || st->batch_len < 1 || st->packet_cap < 1
         || st->packet_cap > INT32_MAX || !st->fifo_head || !st->fifo_tail || !st->retx
         || st->heap_cap < (int64_t)cfg->n_flows + cfg->n_links || !check_config(cfg)
-        || (cfg->dep_off && (!st->succ_off || !st->succ)))
+        || !st->busy_retry || (cfg->dep_off && (!st->succ_off || !st->succ)))
         return PL_EINVAL;
     for (int32_t l = 0; l < cfg->n_links; l++) {
         if (pl_link_derive_fields(&cfg->links[l]) != PL_OK) return PL_EINVAL;
@@ -540,7 +545,10 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     st->heap_len = 0;
     st->next_event_seq = 0;
     st->order_error = 0;
-    for (int32_t l = 0; l < cfg->n_links; l++) st->fifo_head[l] = st->fifo_tail[l] = -1;
+    for (int32_t l = 0; l < cfg->n_links; l++) {
+        st->fifo_head[l] = st->fifo_tail[l] = -1;
+        st->busy_retry[l] = 0.0;
+    }
     st->n_free = st->packet_cap;
     for (int64_t k = 0; k < st->packet_cap; k++) st->free_packets[k] = (int32_t)(st->packet_cap - 1 - k);
     st->now = -INFINITY;

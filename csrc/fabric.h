@@ -25,7 +25,9 @@
  * share the fabric's queues: a collective runs as one call.
  *
  * Attribution: each packet's latency is split, hop by hop, into queueing, retries (LLR resend
- * cycles; for end-to-end recovery, the time from the first copy's entry to the delivered copy's),
+ * cycles, its own and those of the packets ahead of it in the link's busy period, up to its
+ * wait: the wait that would not have been without them; for end-to-end recovery, the time from
+ * the first copy's entry to the delivered copy's),
  * serialisation (the part not overlapped by cut-through at the next node), link latency
  * (propagation and fixed parts), FEC hold and switch latency; the parts of the packet that
  * delivered last are kept per flow, so a flow's completion time is the entry offset of that
@@ -155,6 +157,7 @@ typedef struct {
     int64_t *succ_off;         /* with dependencies: n_flows + 1 entries, filled by pl_fabric_init */
     int32_t *succ;             /* with dependencies: dep_off[n_flows] entries: the flows waiting
                                   for flow i are succ[succ_off[i] .. succ_off[i + 1]) */
+    double *busy_retry;        /* n_links: LLR resend time in each link's current busy period */
     pl_fevent *heap;           /* n_links + n_flows entries */
     int64_t heap_len, heap_cap;
     int32_t *fifo_head, *fifo_tail;  /* n_links: pending events of packets leaving each link */

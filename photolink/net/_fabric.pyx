@@ -79,6 +79,7 @@ cdef extern from "fabric.h":
         pl_flow_state *flows
         int64_t *succ_off
         int32_t *succ
+        double *busy_retry
         pl_fevent *heap
         int64_t heap_len, heap_cap
         int32_t *fifo_head
@@ -196,6 +197,7 @@ cdef class FabricKernel:
         self.st.flows = NULL
         self.st.succ_off = NULL
         self.st.succ = NULL
+        self.st.busy_retry = NULL
 
     def __init__(self, links, link_src, link_dst, target_of, is_host, route_off, route_link, hops, via,
                  flows, *, str choice, str paths, str recovery, int max_retries, double timeout_ns,
@@ -371,12 +373,13 @@ cdef class FabricKernel:
         self.st.heap_cap = n_links + n_flows
         self.st.fifo_head = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
         self.st.fifo_tail = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
+        self.st.busy_retry = <double *> PyMem_Malloc(max(n_links, 1) * sizeof(double))
         self.st.packets = <pl_fpacket *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fpacket))
         self.st.free_packets = <int32_t *> PyMem_Malloc(self.st.packet_cap * sizeof(int32_t))
         self.st.retx = <pl_fevent *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fevent))
         self.st.heap = <pl_fevent *> PyMem_Malloc(self.st.heap_cap * sizeof(pl_fevent))
         if not (self.st.packets and self.st.free_packets and self.st.heap and self.st.fifo_head and self.st.fifo_tail
-                and self.st.retx):
+                and self.st.retx and self.st.busy_retry):
             raise MemoryError()
         with nogil:
             status = pl_fabric_init(&self.cfg, &self.st, self.rngs)
@@ -389,6 +392,7 @@ cdef class FabricKernel:
         PyMem_Free(self.st.links)
         PyMem_Free(self.st.flows)
         PyMem_Free(self.st.succ_off)
+        PyMem_Free(self.st.busy_retry)
         PyMem_Free(self.st.succ)
         PyMem_Free(self.st.heap)
         PyMem_Free(self.st.fifo_head)

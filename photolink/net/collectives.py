@@ -494,9 +494,10 @@ class CollectiveResult:
         packets, and its last packet's queueing, retries, serialisation, link latency, FEC hold,
         switch latency), which sum to its ``end_ns - ready_ns``.
     bottleneck : dict
-        Packet mode: the link where the critical path spent most time (the ``worst_link`` of its
-        flows, with their source pacing, queueing, retries and serialisation): link id, src/dst
-        node, tier, rate, ``critical_ns`` (that time), busy ns over the run, retries, tail drops.
+        Packet mode: the link that cost the critical path most beyond a healthy fabric (each
+        flow's queueing and retries at its ``worst_link``, and its source pacing beyond what the
+        fastest host link would take, at its first link): link id, src/dst node, tier, rate,
+        ``critical_ns`` (that cost), busy ns over the run, retries, tail drops.
         Flow mode: the link busiest in the critical flow's step.
     attribution : dict
         Packet mode: the critical path's time by part (:data:`ATTRIBUTION_PARTS`), summed over its
@@ -608,9 +609,15 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
                      "excess_ns": dur - float(ser[n]) - float(lat[n]), "ready_ns": float(ready[n]),
                      "worst_link": int(f["worst_link"][g]), **{p: float(x[n]) for p, x in parts.items()}})
     attribution = {p: float(np.sum(x)) for p, x in parts.items()}
-    # the link where the path spent most: each flow's pacing, queueing, retries and sending
-    spent = parts["source_ns"] + parts["queueing_ns"] + parts["retries_ns"] + parts["serialisation_ns"]
-    on_link = np.bincount(f["worst_link"][chain], weights=spent, minlength=topo.n_links)
+    # the link that cost the path most beyond a healthy fabric: the queueing and retries of each
+    # flow's last packet at its worst link, and its source pacing beyond the fastest host link's
+    fastest = float(np.max(topo.link_rate_gbps[[topo.host_link(int(x)) for x in np.unique(hosts)]]))
+    slow_source = parts["source_ns"] - (flows.n_packets[chain] - 1) * 8.0 * flows.packet_bytes[chain] / \
+        (fastest * flows.load[chain])
+    first = np.array([topo.host_link(int(x)) for x in hosts[src_rank]])
+    on_link = np.bincount(f["worst_link"][chain], weights=parts["queueing_ns"] + parts["retries_ns"],
+                          minlength=topo.n_links) + np.bincount(first, weights=np.maximum(slow_source, 0.0),
+                                                                minlength=topo.n_links)
     link = int(np.argmax(on_link))
     bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
                   "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),

@@ -39,7 +39,9 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 
 Closed forms on an ideal non-blocking fabric (alpha: one flow's latency, B: host link rate):
 ring all-reduce 2(p - 1)(alpha + S/(pB)), reduce-scatter and all-gather (p - 1)(alpha + S/(pB)),
-direct all-to-all (p - 1)/p x S/B + alpha (:func:`closed_form_ns`).
+direct all-to-all (p - 1)/p x S/B + alpha, the chunk-pipelined double binary tree
+2H(alpha + S/(nB)) + (n - 1) max(2S/(nB), alpha + S/(nB)) ([ref:photolink-dbt-pipelined];
+:func:`closed_form_ns`).
 """
 from __future__ import annotations
 
@@ -380,7 +382,7 @@ def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: flo
                    n_chunks: int = 1) -> float:
     """Completion time of a collective on an ideal non-blocking fabric, ns (alpha-beta model).
 
-    ``"double-binary-tree-all-reduce"`` (chunk-pipelined, ``n_chunks`` n, trees of height H,
+    ``"double-binary-tree-all-reduce"`` ([ref:photolink-dbt-pipelined]; chunk-pipelined, ``n_chunks`` n, trees of height H,
     p = 2^k - 1 so that every rank but one is an inner node of exactly one tree):
     T = 2H (alpha + S/(n B)) + (n - 1) max(2S/(n B), alpha + S/(n B)). The first chunk crosses
     2H hops (reduce up, broadcast down), each costing alpha and two half-chunks of S/(2n) on one

@@ -7,6 +7,10 @@ fixed latency, FEC hold, the codeword grid and its failures, link-level retry, a
 cut-through or store-and-forward switch at its far end with its latency. A fabric of one chain
 and one flow reproduces ``Path.run`` exactly (same seed, same error streams). Routing tables
 come from :func:`photolink.net.routing.build_routes`; flows from :mod:`photolink.net.flows`.
+A flow may wait for earlier flows to be delivered (:meth:`Flows.after`): a whole collective then
+runs in one call, its steps sharing queues. Each flow's completion time is attributed (source
+pacing, and its last-delivered packet's queueing, retries, serialisation, link latency, FEC
+hold, switch latency: ``FabricResult.flows``).
 
 Errors are statistical (geometric skips over each link's codeword grid, as ``Path``'s
 ``mode="statistical"``) or exact (each touched codeword's outcome taken in order from the link's

@@ -53,8 +53,8 @@ import numpy as np
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
-from . import _fabric, flowsim
-from .fabric import Fabric
+from . import flowsim
+from .fabric import LATENCY_PARTS, Fabric
 from .flows import Flows
 from .path import E2E, LLR
 from .topology import Topology
@@ -66,7 +66,7 @@ __all__ = ["ATTRIBUTION_PARTS", "CollectiveResult", "CompletionStats", "Schedule
 #: Most steps in a schedule (a ring of 100k ranks has 2e5).
 MAX_STEPS = 1 << 20
 #: Parts of a critical path's time (packet mode), in order; their sum is the completion time.
-ATTRIBUTION_PARTS = ("gap_ns", "source_ns") + _fabric.PARTS
+ATTRIBUTION_PARTS = ("gap_ns", "source_ns") + LATENCY_PARTS
 
 
 @dataclass(frozen=True, eq=False)
@@ -600,7 +600,7 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
     ser = 8.0 * b / (rate * flows.load[chain])
     start = f["end_ns"][chain] - f["completion_time_ns"][chain]
     ready = f["ready_ns"][chain]
-    parts = {"gap_ns": start - ready, "source_ns": f["source_ns"][chain], **{k: f[k][chain] for k in _fabric.PARTS}}
+    parts = {"gap_ns": start - ready, "source_ns": f["source_ns"][chain], **{k: f[k][chain] for k in LATENCY_PARTS}}
     path = []
     for n, g in enumerate(chain.tolist()):
         k = int(step_of[n])

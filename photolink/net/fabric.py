@@ -58,9 +58,11 @@ from .topology import Topology
 #: The switch of a Fabric unless told otherwise: cut-through, no latency, unbounded buffers.
 DEFAULT_SWITCH = Switch()
 
-__all__ = ["QUEUE_QUANTILES", "Fabric", "FabricResult"]
+__all__ = ["LATENCY_PARTS", "QUEUE_QUANTILES", "Fabric", "FabricResult"]
 
 QUEUE_QUANTILES = {"p50": 50.0, "p99": 99.0, "max": 100.0}
+#: The parts of a packet's latency kept for each flow's last-delivered packet (``FabricResult.flows``).
+LATENCY_PARTS = _fabric.PARTS
 #: Largest run (packets offered).
 MAX_PACKETS = 10**12
 
@@ -480,7 +482,7 @@ class Fabric:
                 flow_table.update(ready_ns=att["ready_ns"], released_by=att["released_by"])
             flow_table["source_ns"] = np.where(f["delivered"] > 0, att["last_entry_ns"] - f["first_arrival"], np.nan)
             flow_table["worst_link"] = att["worst_link"]
-            flow_table.update({k: np.where(f["delivered"] > 0, att[k], np.nan) for k in _fabric.PARTS})
+            flow_table.update({k: np.where(f["delivered"] > 0, att[k], np.nan) for k in LATENCY_PARTS})
             s = kernel.link_stats()
             topo = self.topology
             sent = s["packets"] - s["tail_drops"]

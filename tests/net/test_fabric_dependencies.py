@@ -9,6 +9,7 @@ from photolink import net
 from photolink.links.model import LinkModel
 from photolink.net import _fabric
 from photolink.net import topology as T
+from photolink.net.fabric import LATENCY_PARTS
 
 B = 100.0
 PROP = 1000.0
@@ -22,7 +23,7 @@ def star(p, link=None):
 
 
 def parts_sum(flows):
-    return flows["source_ns"] + sum(flows[k] for k in _fabric.PARTS)
+    return flows["source_ns"] + sum(flows[k] for k in LATENCY_PARTS)
 
 
 def test_a_dependent_flow_starts_when_its_last_dependency_is_delivered():

@@ -40,7 +40,7 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 Closed forms on an ideal non-blocking fabric (alpha: one flow's latency, B: host link rate):
 ring all-reduce 2(p - 1)(alpha + S/(pB)), reduce-scatter and all-gather (p - 1)(alpha + S/(pB)),
 direct all-to-all (p - 1)/p x S/B + alpha, the chunk-pipelined double binary tree
-2H(alpha + S/(nB)) + (n - 1) max(2S/(nB), alpha + S/(nB)) ([ref:photolink-dbt-pipelined];
+2H alpha + (2H - 1) S/(nB) + (n - 1) max(2S/(nB), alpha + S/(nB)) ([ref:photolink-dbt-pipelined];
 :func:`closed_form_ns`).
 """
 from __future__ import annotations
@@ -239,15 +239,24 @@ def hierarchical_all_reduce(n_servers: int, gpus_per_server: int, message_bytes:
     return Schedule("hierarchical-all-reduce", p, s, tuple(steps))
 
 
-def _inorder_tree(lo: int, hi: int, parent: np.ndarray, up: int = -1) -> int:
-    """A balanced binary tree over ranks lo .. hi - 1 in in-order (root: the middle)."""
-    if lo >= hi:
-        return -1
-    mid = (lo + hi) // 2
-    parent[mid] = up
-    _inorder_tree(lo, mid, parent, mid)
-    _inorder_tree(mid + 1, hi, parent, mid)
-    return mid
+def _dbt_trees(p: int) -> list:
+    """The two trees of a double binary tree over p ranks, as parent arrays (root: -1).
+
+    The first alternates leaves and inner nodes: rank r > 0 with lowest set bit b hangs below
+    (r - b) + 2b, or below r - b where that is past the last rank; rank 0 is the root (one
+    child). Every odd rank is a leaf, every even rank an inner node. The second tree is the
+    first mirrored (rank r plays p - 1 - r) for even p, shifted by one rank (r plays r - 1) for
+    odd p: its leaves are the even ranks, so each rank is an inner node of at most one tree
+    (odd p: but rank 0) and a port carries about 2S, the bandwidth bound ([ref:coll-dbt]).
+    """
+    r = np.arange(1, p)
+    low = r & -r
+    up = (r ^ low) | (low << 1)
+    first = np.r_[-1, np.where(up < p, up, r ^ low)]
+    role = p - 1 - np.arange(p) if p % 2 == 0 else (np.arange(p) - 1) % p   # rank -> its place in the first
+    rank_of = np.argsort(role)                                                 # place -> rank
+    second = np.where(first[role] >= 0, rank_of[np.maximum(first[role], 0)], -1)
+    return [first, second]
 
 
 def _heights(parent: np.ndarray) -> np.ndarray:
@@ -278,8 +287,8 @@ def _tree_shape(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def double_binary_tree_all_reduce(n_ranks: int, message_bytes: float, n_chunks: int = 1) -> Schedule:
     """Double binary tree all-reduce ([ref:coll-dbt]), chunk-pipelined.
 
-    Two balanced in-order binary trees, the second the first shifted by one rank (a leaf of one
-    is mostly an inner node of the other), each reducing then broadcasting half of the message,
+    Two binary trees (:func:`_dbt_trees`: the second the first mirrored or shifted, so that a
+    leaf of one is an inner node of the other), each reducing then broadcasting half of the message,
     cut into ``n_chunks`` chunks of S/(2 n_chunks) bytes. Dependencies (explicit, per chunk):
     a node sends chunk c up its tree when chunk c has arrived from each of its children (the data
     it reduces), the root sends chunk c down as soon as it has it from its children, an inner
@@ -292,9 +301,7 @@ def double_binary_tree_all_reduce(n_ranks: int, message_bytes: float, n_chunks: 
     """
     p, s = _p(n_ranks), _s(message_bytes)
     n = v.integer("n_chunks", n_chunks, lo=1, hi=1 << 16)
-    base = np.full(p, -1, np.int64)
-    _inorder_tree(0, p, base)
-    trees = [base, np.where(base >= 0, (base + 1) % p, -1)[(np.arange(p) - 1) % p]]
+    trees = _dbt_trees(p)
     shapes = [_tree_shape(t) for t in trees]
     top = max(int(h.max()) for h, _ in shapes)
     chunk = s / (2 * n)
@@ -372,29 +379,25 @@ def direct_all_to_all(n_ranks: int, message_bytes: float, *, skew: float = 0.0) 
 def dbt_height(n_ranks: int) -> int:
     """H: the height of the taller of the double binary tree's two trees (edges, root to leaf)."""
     p = _p(n_ranks)
-    base = np.full(p, -1, np.int64)
-    _inorder_tree(0, p, base)
-    shifted = np.where(base >= 0, (base + 1) % p, -1)[(np.arange(p) - 1) % p]
-    return max(int(_heights(base).max()), int(_heights(shifted).max()))
+    return max(int(_heights(t).max()) for t in _dbt_trees(p))
 
 
 def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: float, alpha_ns: float,
                    n_chunks: int = 1) -> float:
     """Completion time of a collective on an ideal non-blocking fabric, ns (alpha-beta model).
 
-    ``"double-binary-tree-all-reduce"`` ([ref:photolink-dbt-pipelined]; chunk-pipelined, ``n_chunks`` n, trees of height H,
-    p = 2^k - 1 so that every rank but one is an inner node of exactly one tree):
-    T = 2H (alpha + S/(n B)) + (n - 1) max(2S/(n B), alpha + S/(n B)). The first chunk crosses
-    2H hops (reduce up, broadcast down), each costing alpha and two half-chunks of S/(2n) on one
-    port (two children into their parent; a parent to its two children); every further chunk
-    costs the busiest port's work for one chunk, four half-chunks (an inner node sends up in
-    both trees and down to two children) = 2S/(n B), or the one-chunk-in-flight round
-    alpha + S/(n B) where that is longer. n = 1 is exact (2H (alpha + S/B)). Pipelined, the
-    form is first order: where its assumptions hold (n >> H, alpha << S/(n B)) it is within 1 %
-    (0.5 % at n = 64, alpha = S/(5 n B), p = 7 .. 63); at n = 16 it overestimates by 3-5 % (the
-    first chunks stream before the broadcast loads the ports), and where alpha ~ S/(2 n B) (the
-    two terms of the max equal) the edges' rounds do not interleave perfectly and it
-    underestimates by up to 16 %.
+    ``"double-binary-tree-all-reduce"`` ([ref:photolink-dbt-pipelined]; chunk-pipelined,
+    ``n_chunks`` n, trees of height H (:func:`dbt_height`), p even, so that every rank is an
+    inner node of exactly one tree): T = 2H alpha + (2H - 1) S/(n B) + (n - 1) max(2S/(n B),
+    alpha + S/(n B)). The first chunk crosses 2H hops (reduce up, broadcast down), each costing
+    alpha and two half-chunks of S/(2n) on one port (two children into their parent, a parent
+    to its two children), but the two hops at the root, which has one child (one half-chunk
+    each); every further chunk costs the busiest port's work for one chunk, four half-chunks
+    (an inner node sends up in both trees and down to two children) = 2S/(n B), or the
+    one-chunk-in-flight round alpha + S/(n B) where that is longer. n = 1 is exact. Pipelined,
+    the form is first order: within 1 % at n = 64 for p = 16 .. 64 (alpha = S/(5 n B)), 1.5 %
+    at p = 8, 3-5 % above the simulation at n = 16 (the first chunks stream before the
+    broadcast loads the ports). Odd p (shifted second tree) is near it but not exact at n = 1.
     """
     p, s = _p(n_ranks), _s(message_bytes)
     b = v.real("rate_gbps", rate_gbps, lo=1e-3, hi=1e6)
@@ -403,7 +406,7 @@ def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: flo
     beta = 8.0 / b  # ns per byte
     if name == "double-binary-tree-all-reduce":
         h = dbt_height(p)
-        return 2 * h * (a + s / n * beta) + (n - 1) * max(2 * s / n * beta, a + s / n * beta)
+        return 2 * h * a + (2 * h - 1) * s / n * beta + (n - 1) * max(2 * s / n * beta, a + s / n * beta)
     forms = {
         "ring-all-reduce": 2 * (p - 1) * (a + s / p * beta),
         "ring-reduce-scatter": (p - 1) * (a + s / p * beta),

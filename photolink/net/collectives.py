@@ -45,6 +45,7 @@ direct all-to-all (p - 1)/p x S/B + alpha, the chunk-pipelined double binary tre
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -339,7 +340,7 @@ def double_binary_tree_all_reduce(n_ranks: int, message_bytes: float, n_chunks: 
     on = np.array([j for x in deps for j in x], np.int64)
     step, src, dst = step[order], src[order], dst[order]
     bounds = np.flatnonzero(np.r_[True, step[1:] != step[:-1], True])
-    steps = tuple(Step(src[i:j], dst[i:j], np.full(j - i, chunk)) for i, j in zip(bounds[:-1], bounds[1:]))
+    steps = tuple(Step(src[i:j], dst[i:j], np.full(j - i, chunk)) for i, j in itertools.pairwise(bounds))
     return Schedule("double-binary-tree-all-reduce", p, s, steps, deps=(off, on), n_chunks=n)
 
 
@@ -574,7 +575,7 @@ def _run_packet(fabric, schedule, hosts, ss, recovery, packet_bytes):
     sizes = np.array([s.src.size for s in schedule.steps])
     bounds = np.r_[0, np.cumsum(sizes)]
     step_end = np.array([np.nanmax(end[i:j]) if np.any(np.isfinite(end[i:j])) else math.nan
-                         for i, j in zip(bounds[:-1], bounds[1:])])
+                         for i, j in itertools.pairwise(bounds)])
     busy = res.links["mean_serialisation_ns"] * res.links["transmissions"]
     path, bottleneck, attribution = [], {}, {}
     if complete:

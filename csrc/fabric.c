@@ -498,8 +498,9 @@ static int check_config(const pl_fabric_config *cfg)
     }
     if (cfg->dep_off) {
         if (!cfg->dep_on || cfg->dep_off[0] != 0) return 0;
-        for (int32_t i = 0; i < cfg->n_flows; i++) {
+        for (int32_t i = 0; i < cfg->n_flows; i++)      /* offsets first: no read past dep_on */
             if (cfg->dep_off[i + 1] < cfg->dep_off[i]) return 0;
+        for (int32_t i = 0; i < cfg->n_flows; i++) {
             for (int64_t j = cfg->dep_off[i]; j < cfg->dep_off[i + 1]; j++)
                 if (cfg->dep_on[j] < 0 || cfg->dep_on[j] >= i) return 0;   /* earlier flows: no cycle */
         }

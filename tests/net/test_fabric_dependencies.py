@@ -160,6 +160,7 @@ def test_the_kernel_refuses_bad_dependency_arrays_without_crashing():
                                     topo.is_host, r.route_off, r.route_link, None, None, kf, **args)
 
     make([0, 0, 1], [0])                                     # flow 1 after flow 0: fine
-    for off, on in (([0, 0, 1], [1]), ([0, 1, 1], [0]), ([0, 0, 1], [-3]), ([1, 1, 1], [0])):
+    for off, on in (([0, 0, 1], [1]), ([0, 1, 1], [0]), ([0, 0, 1], [-3]), ([1, 1, 1], [0]),
+                    ([0, 1 << 40, 1], [0])):                   # an offset far past dep_on
         with pytest.raises(ValueError):
             make(off, on)

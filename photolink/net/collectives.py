@@ -503,7 +503,8 @@ class CollectiveResult:
         Packet mode: the link that cost the critical path most beyond a healthy fabric (each
         flow's queueing and retries at its ``worst_link``, and its source pacing beyond what the
         fastest host link would take, at its first link): link id, src/dst node, tier, rate,
-        ``critical_ns`` (that cost), busy ns over the run, retries, tail drops.
+        ``critical_ns`` (that cost), busy ns over the run, retries, tail drops, and the last step
+        whose critical flow went through it; on a healthy path, the link where it spent longest.
         Flow mode: the link busiest in the critical flow's step.
     attribution : dict
         Packet mode: the critical path's time by part (:data:`ATTRIBUTION_PARTS`), summed over its
@@ -624,12 +625,16 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
     on_link = np.bincount(f["worst_link"][chain], weights=parts["queueing_ns"] + parts["retries_ns"],
                           minlength=topo.n_links) + np.bincount(first, weights=np.maximum(slow_source, 0.0),
                                                                 minlength=topo.n_links)
+    if not np.max(on_link) > 0:          # a healthy path: the link where it spent longest
+        on_link = np.bincount(f["worst_link"][chain], minlength=topo.n_links, weights=parts["source_ns"]
+                              + parts["queueing_ns"] + parts["retries_ns"] + parts["serialisation_ns"])
     link = int(np.argmax(on_link))
+    through = np.flatnonzero((f["worst_link"][chain] == link) | (first == link))
     bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
                   "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
                   "critical_ns": float(on_link[link]), "busy_ns": float(busy[link]),
                   "retries": int(res.links["retries"][link]), "tail_drops": int(res.links["tail_drops"][link]),
-                  "step": int(step_of[np.flatnonzero(f["worst_link"][chain] == link)[0]])}
+                  "step": int(step_of[through[0]]) if through.size else -1}
     return path, bottleneck, attribution
 
 

@@ -84,6 +84,7 @@ def test_critical_path_is_a_chain_of_dependent_flows():
         assert later["src"] in (earlier["src"], earlier["dst"])
     assert path[-1]["start_ns"] == 0.0
     assert all(abs(x["excess_ns"]) < 1e-6 for x in path)         # nothing but serialisation + latency
+    assert r.attribution["queueing_ns"] < 1e-6 and r.bottleneck["tier"] == "host" and r.bottleneck["step"] >= 0
 
 
 def leaf_spine_with_bad_cable(length_m):

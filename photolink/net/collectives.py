@@ -561,8 +561,9 @@ def _schedule_flows(fabric: Fabric, schedule: Schedule, hosts: np.ndarray, packe
     n = np.ceil(b / packet_bytes).astype(np.int64)
     # a paced flow enters phase full packets' serialisation times after its dependencies
     gap = phase * 8.0 * packet_bytes / rate
-    flows = Flows(hosts[src], hosts[dst], "constant", load, packet_bytes, b - (n - 1) * packet_bytes, n, gap)
-    return flows.after(dependencies(schedule))
+    off, on = dependencies(schedule)
+    return Flows(hosts[src], hosts[dst], "constant", load, packet_bytes, b - (n - 1) * packet_bytes, n, gap,
+                 dep_off=off, dep_on=on)
 
 
 def _run_packet(fabric, schedule, hosts, ss, recovery, packet_bytes):

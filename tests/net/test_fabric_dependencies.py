@@ -129,6 +129,19 @@ def test_runs_with_dependencies_are_reproducible():
     assert not np.array_equal(a["retries_ns"], c["retries_ns"])
 
 
+def test_dependencies_in_exact_mode_wait_through_refills():
+    """Exact mode stalls for codeword outcomes block by block; released flows resume with it."""
+    lossy = LinkModel("lossy", B, {"propagation": 50.0}, 5140, 3e-3, 0.0)
+    fab = net.Fabric(T.leaf_spine(2, 2, 1, host_link=lossy, spine_link=lossy))
+    f = net.flows.flow_list([0.0] * 3, [0, 1, 2], [2, 3, 0], [2500 * 4096] * 3).after([[], [0], [1]])
+    a, b = (fab.run(f, seed=4, recovery="llr", mode="exact") for _ in range(2))
+    assert a.delivered == a.n_packets == 7500 and a.llr_retries > 0
+    np.testing.assert_array_equal(a.flows["end_ns"], b.flows["end_ns"])
+    assert a.flows["released_by"].tolist() == [-1, 0, 1]
+    assert np.all(a.flows["end_ns"][1:] - a.flows["completion_time_ns"][1:] == a.flows["end_ns"][:-1])
+    np.testing.assert_allclose(parts_sum(a.flows), a.flows["completion_time_ns"], rtol=1e-9)
+
+
 def test_bad_dependencies_are_refused_before_the_kernel():
     f = net.flows.flow_list([0.0, 0.0, 0.0], [0, 1, 2], [1, 2, 0], [4096] * 3)
     with pytest.raises(ValueError, match="earlier flow"):

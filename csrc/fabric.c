@@ -190,7 +190,27 @@ static inline void ugal_decide(const pl_fabric_config *cfg, pl_fabric_state *st,
 
 /* ---- statistics ---------------------------------------------------------------------------- */
 
-static inline void deliver(pl_fabric_state *st, const pl_fpacket *p, double t)
+/* Flow fi has delivered its last packet (at its last_delivery): the flows waiting for it count
+ * it off, and those waiting for nothing more have their first entry scheduled. */
+static void release_successors(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t fi)
+{
+    const double done = st->flows[fi].last_delivery;
+    for (int64_t j = st->succ_off[fi]; j < st->succ_off[fi + 1]; j++) {
+        const int32_t s = st->succ[j];
+        const pl_flow *F = &cfg->flows[s];
+        pl_flow_state *g = &st->flows[s];
+        if (g->released_by < 0 || done > g->ready) {
+            g->ready = done;
+            g->released_by = fi;
+        }
+        if (--g->waiting == 0) {
+            g->next_time = g->ready + (F->arrivals == PL_ARRIVAL_LISTED ? F->times[0] : F->start_ns);
+            heap_push(st, g->next_time, st->next_event_seq++, cfg->n_links + s);
+        }
+    }
+}
+
+static inline void deliver(const pl_fabric_config *cfg, pl_fabric_state *st, const pl_fpacket *p, double t)
 {
     pl_flow_state *f = &st->flows[p->flow];
     const double lat = t - p->arrival;
@@ -206,7 +226,14 @@ static inline void deliver(pl_fabric_state *st, const pl_fpacket *p, double t)
     f->latency_sum += lat;
     if (lat < f->latency_min) f->latency_min = lat;
     if (lat > f->latency_max) f->latency_max = lat;
-    if (t > f->last_delivery) f->last_delivery = t;
+    if (t > f->last_delivery) {
+        f->last_delivery = t;
+        f->last_entry = p->arrival;
+        f->last_worst_link = p->worst_link;
+        for (int i = 0; i < PL_N_PARTS; i++) f->last_part[i] = p->part[i];
+        /* end-to-end recovery: from the first copy's entry to the delivered copy's */
+        f->last_part[PL_PART_RETRY] += p->enq - p->arrival;
+    }
     /* RFC 3393 IPDV within a flow, consecutive packets only */
     if (f->prev_seq >= 0 && p->seq == f->prev_seq + 1) PL_RECORD_IPDV(st, lat - f->prev_latency);
     f->prev_seq = p->seq;
@@ -217,6 +244,7 @@ static inline void deliver(pl_fabric_state *st, const pl_fpacket *p, double t)
         if (st->raw_flow) st->raw_flow[st->n_raw] = p->flow;
         st->n_raw++;
     }
+    if (cfg->dep_off && (int64_t)f->delivered == cfg->flows[p->flow].n_packets) release_successors(cfg, st, p->flow);
 }
 
 static inline void release(pl_fabric_state *st, int32_t k)
@@ -270,6 +298,38 @@ static int exact_ready(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t
     return 0;
 }
 
+/* Packet p's hop on link l toward link next (-1: the destination), eligible at te, first sent
+ * at start, last transmission ended at fin: its queueing, retries, serialisation (the part the
+ * next node does not overlap by cut-through), link latency, FEC hold and switch latency. Their
+ * sum is the hop's time from te to the packet's eligibility at the next link (or delivery). */
+static inline void attribute_hop(const pl_fabric_config *cfg, pl_fabric_state *st, pl_fpacket *p, int32_t l,
+                                 int32_t next, double te, double start, double fin, int resent)
+{
+    const pl_link *L = &cfg->links[l];
+    const double S = p->size * L->ns_per_byte;
+    const double retry = resent ? fin - S - start : 0.0, wait = start - te;
+    /* the resends ahead of it in this busy period pushed its start back by up to their time */
+    const double behind = wait < st->busy_retry[l] ? wait : st->busy_retry[l];
+    double serial = S, sw = 0.0;
+    if (next >= 0) {
+        const pl_link *N = &cfg->links[next];
+        const double sn = p->size * N->ns_per_byte;
+        if (N->cut_through) serial = S > sn ? S - sn : 0.0;
+        sw = N->node_latency_ns;
+    }
+    st->busy_retry[l] += retry;
+    p->part[PL_PART_QUEUE] += wait - behind;
+    p->part[PL_PART_RETRY] += retry + behind;
+    p->part[PL_PART_SERIAL] += serial;
+    p->part[PL_PART_LINK] += L->fixed_ns;
+    p->part[PL_PART_HOLD] += L->hold_ns;
+    p->part[PL_PART_SWITCH] += sw;
+    if (wait + retry + S > p->worst_ns * (1.0 + 1e-9)) {    /* not for rounding noise */
+        p->worst_ns = wait + retry + S;
+        p->worst_link = l;
+    }
+}
+
 /* Packet k becomes eligible in the queue of link l at time t. */
 static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
                               bitgen_t *route_rng, int32_t k, int32_t l, double t)
@@ -300,15 +360,21 @@ static inline void enter_link(const pl_fabric_config *cfg, pl_fabric_state *st, 
             return;
         }
     }
-    out = pl_link_hop(L, s, rngs[l], next < 0 ? NULL : &cfg->links[next],
-                      cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : -1, &st->llr_retries,
-                      p->size, &t, &p->corrupt);
+    {
+        const double te = t, start = t > s->free_at ? t : s->free_at;
+        const uint64_t resends = s->retries;
+        if (t >= s->free_at) st->busy_retry[l] = 0.0;     /* the link was idle: a new busy period */
+        out = pl_link_hop(L, s, rngs[l], next < 0 ? NULL : &cfg->links[next],
+                          cfg->recovery == PL_RECOVERY_LLR ? cfg->max_retries : -1, &st->llr_retries,
+                          p->size, &t, &p->corrupt);
+        if (out == PL_HOP_ON) attribute_hop(cfg, st, p, l, next, te, start, s->free_at, s->retries != resends);
+    }
     if (out == PL_HOP_TAIL_DROP) {
         lose(cfg, st, k, LOST_TAIL_DROP);
     } else if (out == PL_HOP_DEAD) {
         lose(cfg, st, k, LOST_CORRUPTED);
     } else if (next < 0) {
-        deliver(st, p, t);
+        deliver(cfg, st, p, t);
         release(st, k);
     } else {
         schedule(st, k, l, next, t);
@@ -343,6 +409,9 @@ static inline void start_copy(const pl_fabric_config *cfg, pl_fabric_state *st, 
     p->enq = t;
     p->hops = 0;
     p->corrupt = 0;
+    p->worst_link = -1;
+    p->worst_ns = -1.0;
+    for (int i = 0; i < PL_N_PARTS; i++) p->part[i] = 0.0;
     p->target = F->dst;
     if (cfg->paths == PL_PATHS_VALIANT) {
         p->target = cfg->via[below(route_rng->next_uint64(route_rng->state), cfg->n_via)];
@@ -376,7 +445,7 @@ static inline void arrive(const pl_fabric_config *cfg, pl_fabric_state *st, bitg
     if (st->offered == 1) st->first_arrival = t;
     if (j == 0) f->first_arrival = t;
     if (f->sent < F->n_packets) {   /* the flow's heap entry (the top) moves to its next arrival */
-        double nt = F->arrivals == PL_ARRIVAL_LISTED ? F->times[f->sent] : t + next_gap(F, arrival_rng);
+        double nt = F->arrivals == PL_ARRIVAL_LISTED ? F->times[f->sent] + f->ready : t + next_gap(F, arrival_rng);
         f->next_time = nt;
         heap_replace_top(st, nt, st->next_event_seq++);
     } else {
@@ -427,6 +496,15 @@ static int check_config(const pl_fabric_config *cfg)
             for (int64_t r = 0; r < rows; r++)
                 if (cfg->hops[r] < 0) return 0;
     }
+    if (cfg->dep_off) {
+        if (!cfg->dep_on || cfg->dep_off[0] != 0) return 0;
+        for (int32_t i = 0; i < cfg->n_flows; i++)      /* offsets first: no read past dep_on */
+            if (cfg->dep_off[i + 1] < cfg->dep_off[i]) return 0;
+        for (int32_t i = 0; i < cfg->n_flows; i++) {
+            for (int64_t j = cfg->dep_off[i]; j < cfg->dep_off[i + 1]; j++)
+                if (cfg->dep_on[j] < 0 || cfg->dep_on[j] >= i) return 0;   /* earlier flows: no cycle */
+        }
+    }
     for (int32_t i = 0; i < cfg->n_via; i++)
         if (cfg->via[i] < 0 || cfg->via[i] >= cfg->n_nodes || cfg->target_of[cfg->via[i]] < 0) return 0;
     for (int32_t i = 0; i < cfg->n_flows; i++) {
@@ -458,7 +536,8 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     if (!cfg || !st || !rngs || !st->links || !st->flows || !st->heap || !st->packets || !st->free_packets
         || !st->hist || !st->ipdv_pos || !st->ipdv_neg || st->batch_len < 1 || st->packet_cap < 1
         || st->packet_cap > INT32_MAX || !st->fifo_head || !st->fifo_tail || !st->retx
-        || st->heap_cap < (int64_t)cfg->n_flows + cfg->n_links || !check_config(cfg))
+        || st->heap_cap < (int64_t)cfg->n_flows + cfg->n_links || !check_config(cfg)
+        || !st->busy_retry || (cfg->dep_off && (!st->succ_off || !st->succ)))
         return PL_EINVAL;
     for (int32_t l = 0; l < cfg->n_links; l++) {
         if (pl_link_derive_fields(&cfg->links[l]) != PL_OK) return PL_EINVAL;
@@ -467,7 +546,10 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     st->heap_len = 0;
     st->next_event_seq = 0;
     st->order_error = 0;
-    for (int32_t l = 0; l < cfg->n_links; l++) st->fifo_head[l] = st->fifo_tail[l] = -1;
+    for (int32_t l = 0; l < cfg->n_links; l++) {
+        st->fifo_head[l] = st->fifo_tail[l] = -1;
+        st->busy_retry[l] = 0.0;
+    }
     st->n_free = st->packet_cap;
     for (int64_t k = 0; k < st->packet_cap; k++) st->free_packets[k] = (int32_t)(st->packet_cap - 1 - k);
     st->now = -INFINITY;
@@ -501,8 +583,24 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
         f->first_arrival = NAN;
         f->last_delivery = -INFINITY;
         f->prev_seq = -1;
+        f->released_by = -1;
+        f->last_worst_link = -1;
+        f->last_entry = NAN;
+        f->waiting = cfg->dep_off ? cfg->dep_off[i + 1] - cfg->dep_off[i] : 0;
+        if (f->waiting > 0) continue;          /* scheduled when its dependencies are delivered */
         f->next_time = F->arrivals == PL_ARRIVAL_LISTED ? F->times[0] : F->start_ns;
         heap_push(st, f->next_time, st->next_event_seq++, cfg->n_links + i);
+    }
+    if (cfg->dep_off) {                        /* successors of each flow, by counting sort */
+        const int64_t n_deps = cfg->dep_off[cfg->n_flows];
+        memset(st->succ_off, 0, ((size_t)cfg->n_flows + 1) * sizeof *st->succ_off);
+        for (int64_t j = 0; j < n_deps; j++) st->succ_off[cfg->dep_on[j] + 1]++;
+        for (int32_t i = 0; i < cfg->n_flows; i++) st->succ_off[i + 1] += st->succ_off[i];
+        for (int32_t i = 0; i < cfg->n_flows; i++)        /* fill, then shift the offsets back */
+            for (int64_t j = cfg->dep_off[i]; j < cfg->dep_off[i + 1]; j++)
+                st->succ[st->succ_off[cfg->dep_on[j]]++] = i;
+        for (int32_t i = cfg->n_flows; i > 0; i--) st->succ_off[i] = st->succ_off[i - 1];
+        st->succ_off[0] = 0;
     }
     return PL_OK;
 }

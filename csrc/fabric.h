@@ -18,6 +18,21 @@
  * switch, from the backlogs of the two candidate output ports there (queue x hops, as in
  * BookSim2). The next link of a packet is chosen when it enters the current link's queue.
  *
+ * Dependencies: a flow may wait for other flows (dep_on, earlier flows only, so there is no
+ * cycle) to be fully delivered. It is then timed from the moment the last of them delivered its
+ * last packet (its "ready" time): its start_ns, or its listed entry times, count from there. A
+ * flow whose dependency loses a packet for good never starts. Flows of any dependency level
+ * share the fabric's queues: a collective runs as one call.
+ *
+ * Attribution: each packet's latency is split, hop by hop, into queueing, retries (LLR resend
+ * cycles, its own and those of the packets ahead of it in the link's busy period, up to its
+ * wait: the wait that would not have been without them; for end-to-end recovery, the time from
+ * the first copy's entry to the delivered copy's),
+ * serialisation (the part not overlapped by cut-through at the next node), link latency
+ * (propagation and fixed parts), FEC hold and switch latency; the parts of the packet that
+ * delivered last are kept per flow, so a flow's completion time is the entry offset of that
+ * packet plus its parts.
+ *
  * The caller allocates everything; pl_fabric_run returns PL_ENOMEM when the packet pool is full
  * (grow it, keeping its contents, and call again).
  */
@@ -41,6 +56,9 @@
 enum { PL_CHOICE_HASH = 0, PL_CHOICE_SPRAY = 1 };
 enum { PL_PATHS_MINIMAL = 0, PL_PATHS_VALIANT = 1, PL_PATHS_UGAL = 2 };
 enum { PL_ARRIVAL_POISSON = 0, PL_ARRIVAL_CONSTANT = 1, PL_ARRIVAL_LISTED = 2, PL_ARRIVAL_ONOFF = 3 };
+/* parts of a packet's latency (see Attribution above) */
+enum { PL_PART_QUEUE = 0, PL_PART_RETRY = 1, PL_PART_SERIAL = 2, PL_PART_LINK = 3, PL_PART_HOLD = 4,
+       PL_PART_SWITCH = 5, PL_N_PARTS = 6 };
 
 typedef struct {               /* one flow: packets from host src to host dst */
     int32_t src, dst;          /* node ids (both targets of the routing table) */
@@ -81,6 +99,10 @@ typedef struct {
     double timeout_ns;         /* E2E: from a copy entering the source queue to its retransmission */
     pl_flow *flows;
     uint64_t hash_salt;        /* ECMP hash salt */
+    /* dependencies (NULL: none): flow i waits for flows dep_on[dep_off[i] .. dep_off[i + 1]),
+     * each < i; dep_off has n_flows + 1 entries, dep_off[0] = 0 */
+    const int64_t *dep_off;
+    const int32_t *dep_on;
 } pl_fabric_config;
 
 typedef struct {               /* a heap entry: the head of link id's event FIFO, or (id >=
@@ -101,6 +123,9 @@ typedef struct {
     int32_t corrupt;
     double enq;                /* when this copy entered the source queue */
     int32_t tries;             /* end-to-end retransmissions so far */
+    int32_t worst_link;        /* the link where this copy spent longest (queue, retries, sending) */
+    double worst_ns;
+    double part[PL_N_PARTS];   /* this copy's latency so far, by part (PL_PART_*) */
     /* its pending event: eligible in link ev_link's queue at ev_time; next in the FIFO of the
      * link it is leaving */
     double ev_time;
@@ -116,11 +141,23 @@ typedef struct {               /* per flow */
     double first_arrival, last_delivery;
     int64_t prev_seq;          /* IPDV: last delivered sequence number (-1: none) */
     double prev_latency;
+    /* dependencies */
+    int64_t waiting;           /* dependencies not yet fully delivered */
+    double ready;              /* when the last of them was (0 for a flow without any) */
+    int32_t released_by;       /* the dependency that set `ready` (-1: none) */
+    /* attribution: the packet delivered last */
+    int32_t last_worst_link;
+    double last_entry;         /* its entry into the source queue */
+    double last_part[PL_N_PARTS];
 } pl_flow_state;
 
 typedef struct {
     pl_link_state *links;      /* n_links */
     pl_flow_state *flows;      /* n_flows */
+    int64_t *succ_off;         /* with dependencies: n_flows + 1 entries, filled by pl_fabric_init */
+    int32_t *succ;             /* with dependencies: dep_off[n_flows] entries: the flows waiting
+                                  for flow i are succ[succ_off[i] .. succ_off[i + 1]) */
+    double *busy_retry;        /* n_links: LLR resend time in each link's current busy period */
     pl_fevent *heap;           /* n_links + n_flows entries */
     int64_t heap_len, heap_cap;
     int32_t *fifo_head, *fifo_tail;  /* n_links: pending events of packets leaving each link */

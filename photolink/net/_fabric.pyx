@@ -19,7 +19,7 @@ import numpy as np
 
 cdef extern from "fabric.h":
     int PL_HIST_BUCKETS, PL_IPDV_BUCKETS, PL_QHIST_BUCKETS, PL_QHIST_SUB_BITS, PL_QHIST_MAX_EXP
-    int PL_FABRIC_MAX_NODES, PL_FABRIC_MAX_HOPS
+    int PL_FABRIC_MAX_NODES, PL_FABRIC_MAX_HOPS, PL_N_PARTS
 
     ctypedef struct pl_flow:
         int32_t src, dst
@@ -51,6 +51,8 @@ cdef extern from "fabric.h":
         double timeout_ns
         pl_flow *flows
         uint64_t hash_salt
+        const int64_t *dep_off
+        const int32_t *dep_on
 
     ctypedef struct pl_fevent:
         uint64_t key
@@ -65,10 +67,19 @@ cdef extern from "fabric.h":
         uint64_t delivered, lost_tail_drop, lost_corrupted, lost_no_route, e2e_retransmissions
         double delivered_bytes, latency_sum, latency_min, latency_max
         double first_arrival, last_delivery
+        int64_t waiting
+        double ready
+        int32_t released_by
+        int32_t last_worst_link
+        double last_entry
+        double last_part[6]
 
     ctypedef struct pl_fabric_state:
         pl_link_state *links
         pl_flow_state *flows
+        int64_t *succ_off
+        int32_t *succ
+        double *busy_retry
         pl_fevent *heap
         int64_t heap_len, heap_cap
         int32_t *fifo_head
@@ -122,6 +133,8 @@ LINK_FIELDS = ("rate_gbps", "fixed_ns", "hold_ns", "codeword_bits", "cwer", "err
                "node_latency_ns", "buffer_bytes", "cut_through")
 #: Per-flow input arrays (csrc/fabric.h: pl_flow); listed flows also give times/sizes.
 FLOW_FIELDS = ("src", "dst", "arrivals", "start_ns", "gap_ns", "packet_bytes", "last_bytes", "n_packets")
+#: The parts of a packet's latency kept for the last-delivered packet of each flow (PL_PART_*).
+PARTS = ("queueing_ns", "retries_ns", "serialisation_ns", "link_latency_ns", "fec_hold_ns", "switch_ns")
 
 cdef int64_t INITIAL_PACKETS = 4096
 #: Most packets in flight at once (pool and heap then take ~2 GB): a run that needs more is
@@ -146,7 +159,9 @@ cdef class FabricKernel:
     hops, via : numpy.ndarray or None
         UGAL hop counts; Valiant/UGAL intermediates.
     flows : mapping of str to numpy.ndarray
-        The arrays of :data:`FLOW_FIELDS`, plus ``list_off``, ``times``, ``sizes`` for listed flows.
+        The arrays of :data:`FLOW_FIELDS`, plus ``list_off``, ``times``, ``sizes`` for listed flows,
+        and optionally ``dep_off`` (n_flows + 1) and ``dep_on``: flow i waits for flows
+        ``dep_on[dep_off[i]:dep_off[i + 1]]`` (each < i) to be delivered (see csrc/fabric.h).
     choice, paths, recovery : str
     max_retries : int
     ugal_threshold_bytes : float
@@ -180,6 +195,9 @@ cdef class FabricKernel:
         self.st.free_packets = NULL
         self.st.links = NULL
         self.st.flows = NULL
+        self.st.succ_off = NULL
+        self.st.succ = NULL
+        self.st.busy_retry = NULL
 
     def __init__(self, links, link_src, link_dst, target_of, is_host, route_off, route_link, hops, via,
                  flows, *, str choice, str paths, str recovery, int max_retries, double timeout_ns,
@@ -266,6 +284,17 @@ cdef class FabricKernel:
         self.cfg.flows = self.flows
 
         fc = {k: flows[k] for k in FLOW_FIELDS}
+        for k in FLOW_FIELDS:
+            if len(fc[k]) != n_flows:
+                raise ValueError(f"flow field {k} must have one entry per flow")
+        cdef const int32_t[::1] f_src = arr(fc["src"], np.int32), f_dst = arr(fc["dst"], np.int32)
+        cdef const int32_t[::1] f_arr = arr(fc["arrivals"], np.int32)
+        cdef const int64_t[::1] f_np = arr(fc["n_packets"], np.int64)
+        cdef const double[::1] f_start = arr(fc["start_ns"], np.float64), f_gap = arr(fc["gap_ns"], np.float64)
+        cdef const double[::1] f_pb = arr(fc["packet_bytes"], np.float64), f_lb = arr(fc["last_bytes"], np.float64)
+        cdef const double[::1] f_sp, f_idle, f_ps
+        cdef const int64_t[::1] f_off, d_off
+        cdef const int32_t[::1] d_on
         onoff = [arr(flows.get(k, np.zeros(n_flows)), np.float64) for k in ("spacing_ns", "idle_ns", "p_start")]
         if any(a.shape[0] != n_flows for a in onoff):
             raise ValueError("on/off fields must have one entry per flow")
@@ -277,28 +306,44 @@ cdef class FabricKernel:
             sizes = arr(np.zeros(1), np.float64)
         ts = times
         ss = sizes
-        for k in FLOW_FIELDS:
-            if len(fc[k]) != n_flows:
-                raise ValueError(f"flow field {k} must have one entry per flow")
+        f_sp, f_idle, f_ps = onoff[0], onoff[1], onoff[2]
+        f_off = list_off
+        cdef int listed = ARRIVALS["listed"]
         for i in range(n_flows):
-            self.flows[i].src = fc["src"][i]
-            self.flows[i].dst = fc["dst"][i]
-            self.flows[i].arrivals = fc["arrivals"][i]
-            self.flows[i].start_ns = fc["start_ns"][i]
-            self.flows[i].gap_ns = fc["gap_ns"][i]
-            self.flows[i].packet_bytes = fc["packet_bytes"][i]
-            self.flows[i].last_bytes = fc["last_bytes"][i]
-            self.flows[i].n_packets = fc["n_packets"][i]
+            self.flows[i].src = f_src[i]
+            self.flows[i].dst = f_dst[i]
+            self.flows[i].arrivals = f_arr[i]
+            self.flows[i].start_ns = f_start[i]
+            self.flows[i].gap_ns = f_gap[i]
+            self.flows[i].packet_bytes = f_pb[i]
+            self.flows[i].last_bytes = f_lb[i]
+            self.flows[i].n_packets = f_np[i]
             self.flows[i].times = NULL
             self.flows[i].sizes = NULL
-            self.flows[i].spacing_ns = onoff[0][i]
-            self.flows[i].idle_ns = onoff[1][i]
-            self.flows[i].p_start = onoff[2][i]
-            if self.flows[i].arrivals == ARRIVALS["listed"]:
-                if list_off[i + 1] - list_off[i] != fc["n_packets"][i] or list_off[i + 1] > times.shape[0]:
+            self.flows[i].spacing_ns = f_sp[i]
+            self.flows[i].idle_ns = f_idle[i]
+            self.flows[i].p_start = f_ps[i]
+            if self.flows[i].arrivals == listed:
+                if f_off[i + 1] - f_off[i] != f_np[i] or f_off[i + 1] > times.shape[0]:
                     raise ValueError(f"flow {i}: listed times must hold n_packets entries")
-                self.flows[i].times = &ts[list_off[i]]
-                self.flows[i].sizes = &ss[list_off[i]]
+                self.flows[i].times = &ts[f_off[i]]
+                self.flows[i].sizes = &ss[f_off[i]]
+        self.cfg.dep_off = NULL
+        self.cfg.dep_on = NULL
+        if flows.get("dep_off") is not None:
+            d_off = arr(flows["dep_off"], np.int64)
+            on = arr(flows["dep_on"], np.int32)
+            if d_off.shape[0] != n_flows + 1 or d_off[n_flows] != on.shape[0]:
+                raise ValueError("dep_off must have n_flows + 1 entries ending at len(dep_on)")
+            if on.shape[0] == 0:
+                on = arr(np.zeros(1, np.int32), np.int32)
+            d_on = on
+            self.cfg.dep_off = &d_off[0]
+            self.cfg.dep_on = &d_on[0]
+            self.st.succ_off = <int64_t *> PyMem_Malloc((n_flows + 1) * sizeof(int64_t))
+            self.st.succ = <int32_t *> PyMem_Malloc(max(d_off[n_flows], 1) * sizeof(int32_t))
+            if not (self.st.succ_off and self.st.succ):
+                raise MemoryError()
 
         self.hist = np.zeros(PL_HIST_BUCKETS, np.uint64)
         self.ipdv_pos = np.zeros(PL_IPDV_BUCKETS, np.uint64)
@@ -328,12 +373,13 @@ cdef class FabricKernel:
         self.st.heap_cap = n_links + n_flows
         self.st.fifo_head = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
         self.st.fifo_tail = <int32_t *> PyMem_Malloc(max(n_links, 1) * sizeof(int32_t))
+        self.st.busy_retry = <double *> PyMem_Malloc(max(n_links, 1) * sizeof(double))
         self.st.packets = <pl_fpacket *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fpacket))
         self.st.free_packets = <int32_t *> PyMem_Malloc(self.st.packet_cap * sizeof(int32_t))
         self.st.retx = <pl_fevent *> PyMem_Malloc(self.st.packet_cap * sizeof(pl_fevent))
         self.st.heap = <pl_fevent *> PyMem_Malloc(self.st.heap_cap * sizeof(pl_fevent))
         if not (self.st.packets and self.st.free_packets and self.st.heap and self.st.fifo_head and self.st.fifo_tail
-                and self.st.retx):
+                and self.st.retx and self.st.busy_retry):
             raise MemoryError()
         with nogil:
             status = pl_fabric_init(&self.cfg, &self.st, self.rngs)
@@ -345,6 +391,9 @@ cdef class FabricKernel:
         PyMem_Free(self.rngs)
         PyMem_Free(self.st.links)
         PyMem_Free(self.st.flows)
+        PyMem_Free(self.st.succ_off)
+        PyMem_Free(self.st.busy_retry)
+        PyMem_Free(self.st.succ)
         PyMem_Free(self.st.heap)
         PyMem_Free(self.st.fifo_head)
         PyMem_Free(self.st.fifo_tail)
@@ -484,4 +533,26 @@ cdef class FabricKernel:
             a5[i] = f.e2e_retransmissions
             b0[i] = f.delivered_bytes; b1[i] = f.latency_sum; b2[i] = f.latency_min
             b3[i] = f.latency_max; b4[i] = f.first_arrival; b5[i] = f.last_delivery
+        return out
+
+    def flow_attribution(self):
+        """Per flow: ``ready_ns`` (when its dependencies were delivered; 0 without any),
+        ``released_by`` (the dependency that set it, -1: none), ``last_entry_ns`` (entry of the
+        packet delivered last), ``worst_link`` (the link where that packet spent longest) and that
+        packet's latency by part (:data:`PARTS`), as numpy arrays."""
+        cdef int32_t n = self.cfg.n_flows, i
+        cdef int j
+        out = {"ready_ns": np.zeros(n), "released_by": np.zeros(n, np.int32), "last_entry_ns": np.zeros(n),
+               "worst_link": np.zeros(n, np.int32)}
+        parts = np.zeros((PL_N_PARTS, n))
+        cdef double[::1] r = out["ready_ns"], e = out["last_entry_ns"]
+        cdef int32_t[::1] rb = out["released_by"], w = out["worst_link"]
+        cdef double[:, ::1] pp = parts
+        cdef pl_flow_state *f
+        for i in range(n):
+            f = &self.st.flows[i]
+            r[i] = f.ready; rb[i] = f.released_by; e[i] = f.last_entry; w[i] = f.last_worst_link
+            for j in range(PL_N_PARTS):
+                pp[j, i] = f.last_part[j]
+        out.update(zip(PARTS, parts))
         return out

@@ -1,21 +1,34 @@
 """Collectives over a fabric: flow schedules, their completion time, its tail and what set it.
 
 A collective is a :class:`Schedule`: a sequence of steps, each a set of point-to-point flows
-between ranks (rank i is host ``hosts[i]`` of the topology). Steps are dependent: a rank starts
-its flows of step k when every flow of step k - 1 that it sent or received has been delivered
-(the data it forwards has arrived and its previous sends are done). The fabric engine has no
-hook for flows that start when others finish, so a collective runs **step by step**: each step
-is one :meth:`Fabric.run` (packet mode) or one max-min fair flow-level solve
-(:mod:`photolink.net.flowsim`, flow mode) whose flows enter at their source rank's ready time.
-Flows of different steps therefore never share a queue (a step's packets are all delivered
-before the next step's enter); the dependency is per endpoint, not a global barrier.
+between ranks (rank i is host ``hosts[i]`` of the topology), and the dependencies between its
+flows (:func:`dependencies`). By default a rank starts its flows of step k when every flow it
+sent or received before has been delivered (the data it forwards has arrived and its previous
+sends are done): flow (k, i) waits for the flows of rank ``src[i]``'s last step, and, where the
+rank only received there, for what those waited for (no global barrier). A schedule may also
+carry its own dependencies (the chunk-pipelined double binary tree: each chunk forwarded as soon
+as it has arrived).
+
+Packet mode runs the whole schedule in **one** :meth:`Fabric.run`: the fabric engine starts a
+flow when its dependencies have been delivered, so flows of successive steps share queues (a
+rank that is done early moves on while others still send). Flow mode
+(:mod:`photolink.net.flowsim`) runs step by step, one max-min fair solve per step whose flows
+enter at their source rank's ready time.
+
+Attribution (packet mode): the critical path is the chain of flows that set the completion
+time, each released by the dependency delivered last; each flow's time is split into the
+entry gap after its release (a paced flow's phase), its source pacing (the entries of its earlier
+packets), and, for its last-delivered packet, queueing, retries, serialisation, link latency
+(propagation and fixed parts), FEC hold and switch latency (:attr:`CollectiveResult.attribution`:
+their sum over the path is the completion time).
 
 Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 
 - :func:`ring_reduce_scatter`, :func:`ring_all_gather`: p - 1 steps of S/p bytes to the next rank;
 - :func:`ring_all_reduce`: reduce-scatter then all-gather, 2(p - 1) steps;
 - :func:`double_binary_tree_all_reduce`: two complementary binary trees, each reducing then
-  broadcasting half the message (no chunk pipelining);
+  broadcasting half the message cut into ``n_chunks`` chunks, each forwarded as soon as it has
+  arrived (pipelined; one chunk in flight per tree edge);
 - :func:`halving_doubling_all_reduce`: recursive halving reduce-scatter then recursive doubling
   all-gather, 2 log2 p steps (p a power of two);
 - :func:`hierarchical_all_reduce`: rail-optimised clusters, ring reduce-scatter within each
@@ -26,10 +39,13 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 
 Closed forms on an ideal non-blocking fabric (alpha: one flow's latency, B: host link rate):
 ring all-reduce 2(p - 1)(alpha + S/(pB)), reduce-scatter and all-gather (p - 1)(alpha + S/(pB)),
-direct all-to-all (p - 1)/p x S/B + alpha (:func:`closed_form_ns`).
+direct all-to-all (p - 1)/p x S/B + alpha, the chunk-pipelined double binary tree
+2H alpha + (2H - 1) S/(nB) + (n - 1) max(2S/(nB), alpha + S/(nB)) ([ref:photolink-dbt-pipelined];
+:func:`closed_form_ns`).
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -39,17 +55,19 @@ from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
 from . import flowsim
-from .fabric import Fabric
+from .fabric import LATENCY_PARTS, Fabric
 from .flows import Flows
 from .path import E2E, LLR
 from .topology import Topology
 
-__all__ = ["CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns", "completion_stats",
-           "degrade", "degrade_fraction", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "hierarchical_all_reduce", "pairwise_all_to_all",
+__all__ = ["ATTRIBUTION_PARTS", "CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns",
+           "completion_stats", "dbt_height", "degrade", "degrade_fraction", "dependencies", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "hierarchical_all_reduce", "pairwise_all_to_all",
            "ring_all_gather", "ring_all_reduce", "ring_reduce_scatter", "run"]
 
 #: Most steps in a schedule (a ring of 100k ranks has 2e5).
 MAX_STEPS = 1 << 20
+#: Parts of a critical path's time (packet mode), in order; their sum is the completion time.
+ATTRIBUTION_PARTS = ("gap_ns", "source_ns") + LATENCY_PARTS
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,12 +99,20 @@ class Schedule:
         S: the per-rank buffer (all-reduce, reduce-scatter input, all-gather output, all-to-all
         send buffer).
     steps : tuple of Step
+    deps : tuple of numpy.ndarray, optional
+        Explicit dependencies ``(offsets, indices)`` over the flows of all steps in order: flow
+        j waits for ``indices[offsets[j]:offsets[j + 1]]`` (earlier flows); None: the rank rule
+        of :func:`dependencies`.
+    n_chunks : int
+        Chunks the message is cut into (pipelined schedules; 1 otherwise).
     """
 
     name: str
     n_ranks: int
     message_bytes: float
     steps: tuple
+    deps: tuple | None = None
+    n_chunks: int = 1
 
     @property
     def n_flows(self) -> int:
@@ -99,7 +125,49 @@ class Schedule:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "n_ranks": self.n_ranks, "message_bytes": self.message_bytes,
-                "n_steps": len(self.steps), "n_flows": self.n_flows, "total_bytes": self.total_bytes}
+                "n_steps": len(self.steps), "n_flows": self.n_flows, "total_bytes": self.total_bytes,
+                "n_chunks": self.n_chunks}
+
+
+def dependencies(schedule: Schedule) -> tuple[np.ndarray, np.ndarray]:
+    """The dependencies of a schedule's flows (all steps in order) as ``(offsets, indices)``.
+
+    A schedule's own ``deps`` if it has them; otherwise the rank rule: flow (k, i) waits for every
+    flow its source rank r sent or received before, reduced to a frontier: the flows of r's last
+    step, plus, when r only received there, the frontier those flows left (a flow that r sent
+    started after r's earlier flows had been delivered, so waiting for it covers them).
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a photolink.net.collectives.Schedule, got {type(schedule).__name__}")
+    if schedule.deps is not None:
+        return schedule.deps
+    p = schedule.n_ranks
+    fr_off, fr_on = np.zeros(p + 1, np.int64), np.zeros(0, np.int64)   # each rank's frontier (CSR)
+    offs, ons, base, total = [np.zeros(1, np.int64)], [], 0, 0
+    for step in schedule.steps:
+        src, dst = np.asarray(step.src, np.int64), np.asarray(step.dst, np.int64)
+        m = src.size
+        cnt = np.diff(fr_off)[src]
+        off = np.cumsum(cnt)
+        gather = np.repeat(fr_off[src] - (off - cnt), cnt) + np.arange(off[-1] if m else 0)
+        ons.append(fr_on[gather])
+        offs.append(total + off)
+        total += int(off[-1]) if m else 0
+        # the new frontier: this step's flows of each rank involved, plus the old one of ranks
+        # that did not send in this step
+        sends = np.zeros(p, bool)
+        sends[src] = True
+        old_rank = np.repeat(np.arange(p), np.diff(fr_off))
+        keep = ~sends[old_rank]
+        gid = base + np.arange(m)
+        ranks = np.concatenate([old_rank[keep], src, dst])
+        flows = np.concatenate([fr_on[keep], gid, gid])
+        order = np.argsort(ranks, kind="stable")
+        fr_on = flows[order]
+        fr_off = np.zeros(p + 1, np.int64)
+        np.cumsum(np.bincount(ranks, minlength=p), out=fr_off[1:])
+        base += m
+    return np.concatenate(offs), (np.concatenate(ons) if ons else np.zeros(0, np.int64))
 
 
 def _p(n_ranks) -> int:
@@ -172,15 +240,24 @@ def hierarchical_all_reduce(n_servers: int, gpus_per_server: int, message_bytes:
     return Schedule("hierarchical-all-reduce", p, s, tuple(steps))
 
 
-def _inorder_tree(lo: int, hi: int, parent: np.ndarray, up: int = -1) -> int:
-    """A balanced binary tree over ranks lo .. hi - 1 in in-order (root: the middle)."""
-    if lo >= hi:
-        return -1
-    mid = (lo + hi) // 2
-    parent[mid] = up
-    _inorder_tree(lo, mid, parent, mid)
-    _inorder_tree(mid + 1, hi, parent, mid)
-    return mid
+def _dbt_trees(p: int) -> list:
+    """The two trees of a double binary tree over p ranks, as parent arrays (root: -1).
+
+    The first alternates leaves and inner nodes: rank r > 0 with lowest set bit b hangs below
+    (r - b) + 2b, or below r - b where that is past the last rank; rank 0 is the root (one
+    child). Every odd rank is a leaf, every even rank an inner node. The second tree is the
+    first mirrored (rank r plays p - 1 - r) for even p, shifted by one rank (r plays r - 1) for
+    odd p: its leaves are the even ranks, so each rank is an inner node of at most one tree
+    (odd p: but rank 0) and a port carries about 2S, the bandwidth bound ([ref:coll-dbt]).
+    """
+    r = np.arange(1, p)
+    low = r & -r
+    up = (r ^ low) | (low << 1)
+    first = np.r_[-1, np.where(up < p, up, r ^ low)]
+    role = p - 1 - np.arange(p) if p % 2 == 0 else (np.arange(p) - 1) % p   # rank -> its place in the first
+    rank_of = np.argsort(role)                                                 # place -> rank
+    second = np.where(first[role] >= 0, rank_of[np.maximum(first[role], 0)], -1)
+    return [first, second]
 
 
 def _heights(parent: np.ndarray) -> np.ndarray:
@@ -196,40 +273,75 @@ def _heights(parent: np.ndarray) -> np.ndarray:
     return h
 
 
-def double_binary_tree_all_reduce(n_ranks: int, message_bytes: float) -> Schedule:
-    """Double binary tree all-reduce ([ref:coll-dbt]), without pipelining.
+def _tree_shape(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Height (leaves 0) and depth (root 0) of each node of a tree given by its parent array."""
+    p = parent.size
+    depth = np.zeros(p, np.int64)
+    for _ in range(p):
+        nd = np.where(parent >= 0, depth[np.maximum(parent, 0)] + 1, 0)
+        if np.array_equal(nd, depth):
+            break
+        depth = nd
+    return _heights(parent), depth
 
-    Two balanced in-order binary trees, the second the first shifted by one rank (a leaf of one
-    is mostly an inner node of the other), each reducing then broadcasting half of the message:
-    reduce step j sends S/2 from every node of height j to its parent, broadcast step j from
-    every node of depth j to its children; the two trees' step j run together. No chunk
-    pipelining within a tree (so not bandwidth-optimal; NCCL pipelines many chunks).
+
+def double_binary_tree_all_reduce(n_ranks: int, message_bytes: float, n_chunks: int = 1) -> Schedule:
+    """Double binary tree all-reduce ([ref:coll-dbt]), chunk-pipelined.
+
+    Two binary trees (:func:`_dbt_trees`: the second the first mirrored or shifted, so that a
+    leaf of one is an inner node of the other), each reducing then broadcasting half of the message,
+    cut into ``n_chunks`` chunks of S/(2 n_chunks) bytes. Dependencies (explicit, per chunk):
+    a node sends chunk c up its tree when chunk c has arrived from each of its children (the data
+    it reduces), the root sends chunk c down as soon as it has it from its children, an inner
+    node forwards chunk c down when it has arrived from its parent; and on every tree edge chunk
+    c waits for chunk c - 1 to be delivered (one chunk in flight per edge, so each chunk hop
+    costs alpha plus its serialisation, the pipelined alpha-beta model). ``n_chunks`` = 1: no
+    pipelining. Steps group the flows by wavefront (chunk c up from a node of height h: step
+    c + h; down to a node of depth d: c + H + d, H the larger tree height) for flow mode and
+    per-step reports. Closed form on an ideal switch: :func:`closed_form_ns` with ``n_chunks``.
     """
     p, s = _p(n_ranks), _s(message_bytes)
-    base = np.full(p, -1, np.int64)
-    _inorder_tree(0, p, base)
-    trees = [base, np.where(base >= 0, (base + 1) % p, -1)[(np.arange(p) - 1) % p]]
-    up_steps, down_steps = [], []
-    for parent in trees:
-        h = _heights(parent)
-        depth = np.zeros(p, np.int64)
-        for _ in range(p):
-            nd = np.where(parent >= 0, depth[np.maximum(parent, 0)] + 1, 0)
-            if np.array_equal(nd, depth):
-                break
-            depth = nd
-        child = np.flatnonzero(parent >= 0)
-        up_steps.append([(child[h[child] == j], parent[child[h[child] == j]]) for j in range(h.max())])
-        down_steps.append([(parent[child[depth[child] == j + 1]], child[depth[child] == j + 1])
-                           for j in range(depth.max())])
-    steps = []
-    for phase in (up_steps, down_steps):
-        for j in range(max(len(t) for t in phase)):
-            pairs = [t[j] for t in phase if j < len(t)]
-            src = np.concatenate([a for a, _ in pairs])
-            dst = np.concatenate([b for _, b in pairs])
-            steps.append(Step(src, dst, np.full(src.size, s / 2)))
-    return Schedule("double-binary-tree-all-reduce", p, s, tuple(steps))
+    n = v.integer("n_chunks", n_chunks, lo=1, hi=1 << 16)
+    trees = _dbt_trees(p)
+    shapes = [_tree_shape(t) for t in trees]
+    top = max(int(h.max()) for h, _ in shapes)
+    chunk = s / (2 * n)
+    # flows keyed (tree, phase, chunk, node): up = node -> parent, down = parent -> node
+    keys, step, src, dst = [], [], [], []
+    for t, parent in enumerate(trees):
+        h, d = shapes[t]
+        nodes = np.flatnonzero(parent >= 0)
+        for c in range(n):
+            for phase, st in ((0, c + h[nodes]), (1, c + top + d[nodes])):
+                keys.append(np.stack([np.full(nodes.size, t), np.full(nodes.size, phase), np.full(nodes.size, c),
+                                      nodes], axis=1))
+                step.append(st)
+                src.append(nodes if phase == 0 else parent[nodes])
+                dst.append(parent[nodes] if phase == 0 else nodes)
+    keys, step = np.concatenate(keys), np.concatenate(step)
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    order = np.argsort(step, kind="stable")
+    index = {tuple(k): j for j, k in enumerate(keys[order].tolist())}
+    deps = []
+    for t_, ph, c, u in keys[order].tolist():
+        parent = trees[t_]
+        children = np.flatnonzero(parent == u).tolist()
+        if ph == 0:
+            dd = [index[(t_, 0, c, w)] for w in children]
+        elif parent[parent[u]] < 0:                       # the root's child: the root's chunk c
+            dd = [index[(t_, 0, c, w)] for w in np.flatnonzero(parent == parent[u]).tolist()]
+        else:
+            dd = [index[(t_, 1, c, int(parent[u]))]]
+        if c > 0:
+            dd.append(index[(t_, ph, c - 1, u)])
+        deps.append(dd)
+    off = np.zeros(len(deps) + 1, np.int64)
+    np.cumsum([len(x) for x in deps], out=off[1:])
+    on = np.array([j for x in deps for j in x], np.int64)
+    step, src, dst = step[order], src[order], dst[order]
+    bounds = np.flatnonzero(np.r_[True, step[1:] != step[:-1], True])
+    steps = tuple(Step(src[i:j], dst[i:j], np.full(j - i, chunk)) for i, j in itertools.pairwise(bounds))
+    return Schedule("double-binary-tree-all-reduce", p, s, steps, deps=(off, on), n_chunks=n)
 
 
 def _expert_weights(p: int, skew: float) -> np.ndarray:
@@ -265,12 +377,37 @@ def direct_all_to_all(n_ranks: int, message_bytes: float, *, skew: float = 0.0) 
     return Schedule("direct-all-to-all", p, s, (Step(i, j, s / p * w[j], load=1.0 / (p - 1), phase=phase),))
 
 
-def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: float, alpha_ns: float) -> float:
-    """Completion time of a collective on an ideal non-blocking fabric, ns (alpha-beta model)."""
+def dbt_height(n_ranks: int) -> int:
+    """H: the height of the taller of the double binary tree's two trees (edges, root to leaf)."""
+    p = _p(n_ranks)
+    return max(int(_heights(t).max()) for t in _dbt_trees(p))
+
+
+def closed_form_ns(name: str, n_ranks: int, message_bytes: float, rate_gbps: float, alpha_ns: float,
+                   n_chunks: int = 1) -> float:
+    """Completion time of a collective on an ideal non-blocking fabric, ns (alpha-beta model).
+
+    ``"double-binary-tree-all-reduce"`` ([ref:photolink-dbt-pipelined]; chunk-pipelined,
+    ``n_chunks`` n, trees of height H (:func:`dbt_height`), p even, so that every rank is an
+    inner node of exactly one tree): T = 2H alpha + (2H - 1) S/(n B) + (n - 1) max(2S/(n B),
+    alpha + S/(n B)). The first chunk crosses 2H hops (reduce up, broadcast down), each costing
+    alpha and two half-chunks of S/(2n) on one port (two children into their parent, a parent
+    to its two children), but the two hops at the root, which has one child (one half-chunk
+    each); every further chunk costs the busiest port's work for one chunk, four half-chunks
+    (an inner node sends up in both trees and down to two children) = 2S/(n B), or the
+    one-chunk-in-flight round alpha + S/(n B) where that is longer. n = 1 is exact. Pipelined,
+    the form is first order: within 1 % at n = 64 for p = 16 .. 64 (alpha = S/(5 n B)), 1.5 %
+    at p = 8, 3-5 % above the simulation at n = 16 (the first chunks stream before the
+    broadcast loads the ports). Odd p (shifted second tree) is near it but not exact at n = 1.
+    """
     p, s = _p(n_ranks), _s(message_bytes)
     b = v.real("rate_gbps", rate_gbps, lo=1e-3, hi=1e6)
     a = v.real("alpha_ns", alpha_ns, lo=0.0, hi=1e12)
+    n = v.integer("n_chunks", n_chunks, lo=1, hi=1 << 16)
     beta = 8.0 / b  # ns per byte
+    if name == "double-binary-tree-all-reduce":
+        h = dbt_height(p)
+        return 2 * h * a + (2 * h - 1) * s / n * beta + (n - 1) * max(2 * s / n * beta, a + s / n * beta)
     forms = {
         "ring-all-reduce": 2 * (p - 1) * (a + s / p * beta),
         "ring-reduce-scatter": (p - 1) * (a + s / p * beta),
@@ -354,12 +491,24 @@ class CollectiveResult:
     step_end_ns : numpy.ndarray
         Last delivery of each step.
     critical_path : list of dict
-        The chain of flows that set the completion time, last step first: step, flow index in
-        its step, src and dst ranks, start, end, duration, and its excess over serialisation
-        plus the unloaded route latency (queueing, retries, FEC hold and sharing).
+        The chain of flows that set the completion time, last first, each released by the
+        next: step, flow index in its step, src and dst ranks, start, end, duration, and its
+        excess over serialisation plus the unloaded route latency (queueing, retries, FEC hold
+        and sharing). Packet mode adds ``ready_ns`` (its dependencies delivered), the link
+        where its last packet spent longest (``worst_link``) and its time by part
+        (:data:`ATTRIBUTION_PARTS`: the entry gap after ``ready_ns``, source pacing of its earlier
+        packets, and its last packet's queueing, retries, serialisation, link latency, FEC hold,
+        switch latency), which sum to its ``end_ns - ready_ns``.
     bottleneck : dict
-        The directed link busiest (serialisation + retries) in the critical flow's step: link id,
-        src/dst node, tier, busy ns, retries, tail drops.
+        Packet mode: the link that cost the critical path most beyond a healthy fabric (each
+        flow's queueing and retries at its ``worst_link``, and its source pacing beyond what the
+        fastest host link would take, at its first link): link id, src/dst node, tier, rate,
+        ``critical_ns`` (that cost), busy ns over the run, retries, tail drops, and the last step
+        whose critical flow went through it; on a healthy path, the link where it spent longest.
+        Flow mode: the link busiest in the critical flow's step.
+    attribution : dict
+        Packet mode: the critical path's time by part (:data:`ATTRIBUTION_PARTS`), summed over its
+        flows; the parts add up to ``completion_ns``. Empty in flow mode.
     llr_retries, e2e_retransmissions, lost : int
     network_bytes : float
     """
@@ -376,11 +525,13 @@ class CollectiveResult:
     lost: int = 0
     network_bytes: float = 0.0
     link_busy_ns: np.ndarray = field(default=None, repr=False)
+    attribution: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"schedule": self.schedule, "mode": self.mode, "completion_ns": self.completion_ns,
                 "complete": self.complete, "step_end_ns": self.step_end_ns.tolist(),
                 "critical_path": self.critical_path, "bottleneck": self.bottleneck,
+                "attribution": self.attribution,
                 "llr_retries": self.llr_retries, "e2e_retransmissions": self.e2e_retransmissions,
                 "lost": self.lost, "network_bytes": self.network_bytes}
 
@@ -397,49 +548,116 @@ def _hosts(fabric: Fabric, schedule: Schedule, hosts) -> np.ndarray:
     return h
 
 
-def _step_packet(fabric, step, hosts, start_ns, ss, recovery, packet_bytes):
-    src, dst = hosts[step.src], hosts[step.dst]
-    b = np.asarray(step.bytes_, np.float64)
+def _schedule_flows(fabric: Fabric, schedule: Schedule, hosts: np.ndarray, packet_bytes: float) -> Flows:
+    """All flows of a schedule (steps in order) as fabric flows with their dependencies."""
     topo = fabric.topology
-    if step.phase is not None:
-        rate = topo.link_rate_gbps[[topo.host_link(int(x)) for x in np.unique(src)]]
-        rate_of = dict(zip(np.unique(src).tolist(), rate.tolist()))
-        start_ns = start_ns + step.phase * 8.0 * packet_bytes / np.array([rate_of[int(x)] for x in src])
-    go = np.isfinite(start_ns)
-    if not np.all(go):  # a rank that never became ready (lost packets upstream) sends nothing
-        end = np.full(b.size, np.nan)
-        if np.any(go):
-            sub = Step(step.src[go], step.dst[go], b[go], step.load)
-            end[go], _, busy, counters = _step_packet(fabric, sub, hosts, start_ns[go], ss, recovery, packet_bytes)
-        else:
-            busy, counters = np.zeros(topo.n_links), (0, 0, 0, np.zeros(topo.n_links), np.zeros(topo.n_links))
-        return end, np.isfinite(end), busy, counters
+    src = np.concatenate([s.src for s in schedule.steps])
+    dst = np.concatenate([s.dst for s in schedule.steps])
+    b = np.concatenate([np.asarray(s.bytes_, np.float64) for s in schedule.steps])
+    load = np.concatenate([np.full(s.src.size, s.load) for s in schedule.steps])
+    phase = np.concatenate([s.phase if s.phase is not None else np.zeros(s.src.size) for s in schedule.steps])
+    senders, which = np.unique(hosts[src], return_inverse=True)
+    rate = topo.link_rate_gbps[[topo.host_link(int(x)) for x in senders]][which]
     n = np.ceil(b / packet_bytes).astype(np.int64)
-    flows = Flows(src, dst, "constant", step.load, packet_bytes, b - (n - 1) * packet_bytes, n, start_ns)
+    # a paced flow enters phase full packets' serialisation times after its dependencies
+    gap = phase * 8.0 * packet_bytes / rate
+    off, on = dependencies(schedule)
+    return Flows(hosts[src], hosts[dst], "constant", load, packet_bytes, b - (n - 1) * packet_bytes, n, gap,
+                 dep_off=off, dep_on=on)
+
+
+def _run_packet(fabric, schedule, hosts, ss, recovery, packet_bytes):
+    """The whole schedule in one fabric run; its critical path and attribution."""
+    flows = _schedule_flows(fabric, schedule, hosts, packet_bytes)
     res = fabric.run(flows, seed=ss, recovery=recovery, queue_histograms=False)
-    done = res.flows["delivered"] == n
-    end = np.where(done, start_ns + res.flows["completion_time_ns"], np.nan)
+    f = res.flows
+    done = f["delivered"] == flows.n_packets
+    complete = bool(np.all(done))
+    end = np.where(done, f["end_ns"], np.nan)
+    sizes = np.array([s.src.size for s in schedule.steps])
+    bounds = np.r_[0, np.cumsum(sizes)]
+    step_end = np.array([np.nanmax(end[i:j]) if np.any(np.isfinite(end[i:j])) else math.nan
+                         for i, j in itertools.pairwise(bounds)])
     busy = res.links["mean_serialisation_ns"] * res.links["transmissions"]
-    counters = (res.llr_retries, res.e2e_retransmissions, res.lost, res.links["retries"], res.links["tail_drops"])
-    return end, done, busy, counters
+    path, bottleneck, attribution = [], {}, {}
+    if complete:
+        path, bottleneck, attribution = _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy)
+    completion = float(np.max(end)) if complete else math.nan
+    return CollectiveResult(schedule.name, "packet", completion, complete, step_end, path, bottleneck,
+                            res.llr_retries, res.e2e_retransmissions, res.lost, schedule.total_bytes, busy,
+                            attribution)
+
+
+def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
+    f = res.flows
+    topo = fabric.topology
+    j = int(np.argmax(f["end_ns"]))
+    chain = []
+    while j >= 0:
+        chain.append(j)
+        j = int(f["released_by"][j])
+    chain = np.array(chain)
+    step_of = np.searchsorted(bounds, chain, side="right") - 1
+    src_rank = np.concatenate([s.src for s in schedule.steps])[chain]
+    dst_rank = np.concatenate([s.dst for s in schedule.steps])[chain]
+    lat = flowsim.route_latency_ns(fabric, hosts[src_rank], hosts[dst_rank])
+    b = flows.packet_bytes[chain] * (flows.n_packets[chain] - 1) + flows.last_bytes[chain]
+    rate = topo.link_rate_gbps[[topo.host_link(int(x)) for x in hosts[src_rank]]]
+    ser = 8.0 * b / (rate * flows.load[chain])
+    start = f["end_ns"][chain] - f["completion_time_ns"][chain]
+    ready = f["ready_ns"][chain]
+    parts = {"gap_ns": start - ready, "source_ns": f["source_ns"][chain], **{k: f[k][chain] for k in LATENCY_PARTS}}
+    path = []
+    for n, g in enumerate(chain.tolist()):
+        k = int(step_of[n])
+        dur = float(f["completion_time_ns"][g])
+        path.append({"step": k, "flow": g - int(bounds[k]), "src": int(src_rank[n]), "dst": int(dst_rank[n]),
+                     "start_ns": float(start[n]), "end_ns": float(f["end_ns"][g]), "duration_ns": dur,
+                     "serialisation_ns": float(ser[n]), "route_latency_ns": float(lat[n]),
+                     "excess_ns": dur - float(ser[n]) - float(lat[n]), "ready_ns": float(ready[n]),
+                     "worst_link": int(f["worst_link"][g]), **{p: float(x[n]) for p, x in parts.items()}})
+    attribution = {p: float(np.sum(x)) for p, x in parts.items()}
+    # the link that cost the path most beyond a healthy fabric: the queueing and retries of each
+    # flow's last packet at its worst link, and its source pacing beyond the fastest host link's
+    fastest = float(np.max(topo.link_rate_gbps[[topo.host_link(int(x)) for x in np.unique(hosts)]]))
+    slow_source = parts["source_ns"] - (flows.n_packets[chain] - 1) * 8.0 * flows.packet_bytes[chain] / \
+        (fastest * flows.load[chain])
+    first = np.array([topo.host_link(int(x)) for x in hosts[src_rank]])
+    on_link = np.bincount(f["worst_link"][chain], weights=parts["queueing_ns"] + parts["retries_ns"],
+                          minlength=topo.n_links) + np.bincount(first, weights=np.maximum(slow_source, 0.0),
+                                                                minlength=topo.n_links)
+    if not np.max(on_link) > 0:          # a healthy path: the link where it spent longest
+        on_link = np.bincount(f["worst_link"][chain], minlength=topo.n_links, weights=parts["source_ns"]
+                              + parts["queueing_ns"] + parts["retries_ns"] + parts["serialisation_ns"])
+    link = int(np.argmax(on_link))
+    through = np.flatnonzero((f["worst_link"][chain] == link) | (first == link))
+    bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
+                  "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
+                  "critical_ns": float(on_link[link]), "busy_ns": float(busy[link]),
+                  "retries": int(res.links["retries"][link]), "tail_drops": int(res.links["tail_drops"][link]),
+                  "step": int(step_of[through[0]]) if through.size else -1}
+    return path, bottleneck, attribution
 
 
 def run(fabric: Fabric, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = "packet",
         recovery: str | LLR | E2E = "drop", hosts=None,
         packet_bytes: float = 4096.0, goodput: str = "llr") -> CollectiveResult:
-    """Run a collective over a fabric, step by step (see the module docstring).
+    """Run a collective over a fabric (see the module docstring).
 
     Parameters
     ----------
     fabric : Fabric
     schedule : Schedule
     seed : int, SeedSequence or None
-        Step k of the packet mode runs with child k of its SeedSequence.
+        Packet mode: the seed of the one :meth:`Fabric.run`; flow mode: step k's ECMP salt from
+        child k.
     mode : {"packet", "flow"}
-        ``"packet"``: each step a :meth:`Fabric.run`; ``"flow"``: max-min fair rates
-        (:func:`photolink.net.flowsim.run_step`).
+        ``"packet"``: the whole schedule in one :meth:`Fabric.run`, each flow started by the
+        fabric engine when its dependencies have been delivered; ``"flow"``: step by step,
+        max-min fair rates (:func:`photolink.net.flowsim.run_step`).
     recovery : {"drop", "llr"}, LLR or E2E
-        Packet mode's recovery (a step with lost packets leaves the collective incomplete).
+        Packet mode's recovery (a flow with lost packets leaves the collective incomplete, and
+        the flows waiting for it never start).
     hosts : array of int, optional
         Host node id of each rank (default: the first n_ranks hosts).
     packet_bytes : float
@@ -461,40 +679,62 @@ def run(fabric: Fabric, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = 
         v.choice("recovery", recovery, {"drop", "llr"})
     h = _hosts(fabric, schedule, hosts)
     ss = _rng.seed_sequence(seed)
+    if mode == "packet":
+        return _run_packet(fabric, schedule, h, ss, recovery, packet_bytes)
+    return _run_flow(fabric, schedule, h, ss, packet_bytes, goodput)
+
+
+def _explicit_ready(schedule: Schedule, k: int, end_all: np.ndarray, bounds: np.ndarray):
+    """Flow mode with a schedule's own dependencies: each flow of step k starts when its
+    dependencies have ended; and the (step, flow) of the one that ended last (-1: none)."""
+    off, on = schedule.deps
+    i, j = int(bounds[k]), int(bounds[k + 1])
+    o = off[i:j + 1]
+    cnt = np.diff(o)
+    dep = on[o[0]:o[-1]]
+    seg = np.repeat(np.arange(j - i), cnt)
+    e = end_all[dep]
+    order = np.lexsort((e, seg))
+    last = np.flatnonzero(np.r_[seg[order][1:] != seg[order][:-1], True]) if seg.size else np.zeros(0, np.int64)
+    start = np.zeros(j - i)
+    setter = np.full((j - i, 2), -1, np.int64)
+    g = dep[order][last]
+    start[seg[order][last]] = e[order][last]
+    kk = np.searchsorted(bounds, g, side="right") - 1
+    setter[seg[order][last]] = np.stack([kk, g - bounds[kk]], axis=1)
+    return start, setter
+
+
+def _run_flow(fabric, schedule, h, ss, packet_bytes, goodput):
+    """Flow mode: step by step, each a max-min fair solve (:func:`flowsim.run_step`)."""
     topo = fabric.topology
     p = schedule.n_ranks
+    explicit = schedule.deps is not None
+    bounds = np.r_[0, np.cumsum([s.src.size for s in schedule.steps])]
+    end_all = np.zeros(int(bounds[-1]))
     ready = np.zeros(p)
     # for each rank: (step, flow) of the flow that last set its ready time
     setter = np.full((p, 2), -1, np.int64)
     history = []
     busy_total = np.zeros(topo.n_links)
     step_busy = []
-    retries = e2e = lost = 0
-    complete = True
     for k, step in enumerate(schedule.steps):
-        start = ready[step.src]
-        if mode == "packet":
-            end, done, busy, (r1, r2, r3, lretry, ldrop) = _step_packet(
-                fabric, step, h, start, _rng.child(ss, k), recovery, packet_bytes)
-            retries, e2e, lost = retries + r1, e2e + r2, lost + r3
-            extra = {"retries": lretry, "tail_drops": ldrop}
+        if explicit:
+            start, step_setter = _explicit_ready(schedule, k, end_all, bounds)
         else:
-            end, busy = flowsim.run_step(fabric, h[step.src], h[step.dst], step.bytes_, start,
-                                         load=step.load, packet_bytes=packet_bytes, goodput=goodput,
-                                         salt=flowsim.ecmp_salt(_rng.child(ss, k)))
-            done = np.ones(end.size, bool)
-            extra = {"retries": np.zeros(topo.n_links), "tail_drops": np.zeros(topo.n_links)}
-        if not np.all(done):
-            complete = False
-            end = np.where(done, end, np.nan)
+            start, step_setter = ready[step.src], setter[step.src].copy()
+        end, busy = flowsim.run_step(fabric, h[step.src], h[step.dst], step.bytes_, start,
+                                     load=step.load, packet_bytes=packet_bytes, goodput=goodput,
+                                     salt=flowsim.ecmp_salt(_rng.child(ss, k)))
+        end_all[bounds[k]:bounds[k + 1]] = end
+        extra = {"retries": np.zeros(topo.n_links), "tail_drops": np.zeros(topo.n_links)}
         busy_total += busy
         step_busy.append((busy, extra))
-        history.append((start, end, setter[step.src].copy()))
+        history.append((start, end, step_setter))
         # a rank is ready when everything it sent or received in this step has been delivered
         ranks = np.concatenate([step.src, step.dst])
         idx = np.concatenate([np.arange(end.size)] * 2)
         e = np.concatenate([end, end])
-        e = np.where(np.isfinite(e), e, math.inf)
         order = np.lexsort((e, ranks))                 # by rank, then end: each rank's last is its max
         last = np.flatnonzero(np.r_[ranks[order][1:] != ranks[order][:-1], True])
         r_last, i_last, e_last = ranks[order][last], idx[order][last], e[order][last]
@@ -503,18 +743,18 @@ def run(fabric: Fabric, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = 
         new_ready[r_last[upd]] = e_last[upd]
         new_setter[r_last[upd]] = np.stack([np.full(upd.sum(), k), i_last[upd]], axis=1)
         ready, setter = new_ready, new_setter
-    step_end = np.array([np.nanmax(e) if np.any(np.isfinite(e)) else math.nan for _, e, _ in history])
-    completion = float(np.max(ready)) if complete else math.nan
-    path, bottleneck = _critical_path(fabric, schedule, h, history, step_busy, complete)
-    return CollectiveResult(schedule.name, mode, completion, complete, step_end, path, bottleneck,
-                            int(retries), int(e2e), int(lost), schedule.total_bytes, busy_total)
+    step_end = np.array([np.max(e) for _, e, _ in history])
+    completion = float(np.max(end_all))
+    path, bottleneck = _critical_path(fabric, schedule, h, history, step_busy, True)
+    return CollectiveResult(schedule.name, "flow", completion, True, step_end, path, bottleneck,
+                            0, 0, 0, schedule.total_bytes, busy_total)
 
 
 def _critical_path(fabric, schedule, hosts, history, step_busy, complete):
     if not complete or not history:
         return [], {}
-    k = len(history) - 1
-    i = int(np.nanargmax(history[k][1]))
+    k = int(np.argmax([np.max(e) for _, e, _ in history]))
+    i = int(np.argmax(history[k][1]))
     path = []
     topo = fabric.topology
     while k >= 0 and i >= 0:

@@ -7,6 +7,10 @@ fixed latency, FEC hold, the codeword grid and its failures, link-level retry, a
 cut-through or store-and-forward switch at its far end with its latency. A fabric of one chain
 and one flow reproduces ``Path.run`` exactly (same seed, same error streams). Routing tables
 come from :func:`photolink.net.routing.build_routes`; flows from :mod:`photolink.net.flows`.
+A flow may wait for earlier flows to be delivered (:meth:`Flows.after`): a whole collective then
+runs in one call, its steps sharing queues. Each flow's completion time is attributed (source
+pacing, and its last-delivered packet's queueing, retries, serialisation, link latency, FEC
+hold, switch latency: ``FabricResult.flows``).
 
 Errors are statistical (geometric skips over each link's codeword grid, as ``Path``'s
 ``mode="statistical"``) or exact (each touched codeword's outcome taken in order from the link's
@@ -54,9 +58,11 @@ from .topology import Topology
 #: The switch of a Fabric unless told otherwise: cut-through, no latency, unbounded buffers.
 DEFAULT_SWITCH = Switch()
 
-__all__ = ["QUEUE_QUANTILES", "Fabric", "FabricResult"]
+__all__ = ["LATENCY_PARTS", "QUEUE_QUANTILES", "Fabric", "FabricResult"]
 
 QUEUE_QUANTILES = {"p50": 50.0, "p99": 99.0, "max": 100.0}
+#: The parts of a packet's latency kept for each flow's last-delivered packet (``FabricResult.flows``).
+LATENCY_PARTS = _fabric.PARTS
 #: Largest run (packets offered).
 MAX_PACKETS = 10**12
 
@@ -93,6 +99,9 @@ class FabricResult:
     ----------
     n_packets, delivered, lost : int
         Packets offered, delivered, lost (tail drop + corrupted + no route).
+    not_started : int
+        Packets of flows that never started because a flow they depend on lost packets (not
+        in ``n_packets``).
     lost_tail_drop, lost_corrupted, lost_no_route, llr_retries, e2e_retransmissions : int
     latency_percentiles_ns : dict
         p50 .. max over all delivered packets (histogram, within
@@ -115,7 +124,13 @@ class FabricResult:
         Packets sent through a Valiant intermediate (Valiant, UGAL).
     flows : dict of numpy.ndarray
         One entry per flow: src, dst, sent, delivered, lost_*, mean/min/max latency,
-        completion_time_ns (first entry to last delivery), throughput_gbps.
+        completion_time_ns (first entry to last delivery), throughput_gbps, end_ns (last
+        delivery); with dependencies ready_ns (when they were delivered) and released_by (the
+        one that set it, -1: none). Attribution of the packet delivered last: source_ns (its
+        entry after the flow's first: the pacing of the flow's earlier packets), worst_link (where
+        it spent longest) and its latency by part: queueing_ns, retries_ns (LLR resend cycles,
+        end-to-end resends), serialisation_ns, link_latency_ns (propagation and fixed parts),
+        fec_hold_ns, switch_ns; source_ns plus the parts is completion_time_ns.
     links : dict of numpy.ndarray
         One entry per directed link: src, dst, tier, packets, tail_drops, transmissions,
         failed_transmissions, retries, corrupted_packets, mean/max wait, utilisation, queue
@@ -154,6 +169,7 @@ class FabricResult:
     seed_entropy: int | None = None
     latencies_ns: np.ndarray | None = None
     latency_flows: np.ndarray | None = None
+    not_started: int = 0
     _hist: np.ndarray = field(default=None, repr=False)
 
     @property
@@ -229,7 +245,7 @@ class FabricResult:
         """Plain values (JSON-ready): totals, percentiles, and the flow and link tables."""
         return {
             **loss_fields(self),
-            "lost_no_route": self.lost_no_route, "llr_retries": self.llr_retries,
+            "lost_no_route": self.lost_no_route, "not_started": self.not_started, "llr_retries": self.llr_retries,
             "e2e_retransmissions": self.e2e_retransmissions,
             **latency_fields(self),
             **{f"ipdv_{k}_ns": x for k, x in self.ipdv_percentiles_ns.items()},
@@ -324,9 +340,9 @@ class Fabric:
         topo = self.topology
         if not (np.all(topo.is_host[flows.src]) and np.all(topo.is_host[flows.dst])):
             raise ValueError("flows must run between hosts of the topology")
-        first = np.array([topo.host_link(int(h)) for h in np.unique(flows.src)])
-        rate_of = dict(zip(np.unique(flows.src).tolist(), topo.link_rate_gbps[first].tolist()))
-        host_rate = np.array([rate_of[int(h)] for h in flows.src])
+        senders, which = np.unique(flows.src, return_inverse=True)
+        first = np.array([topo.host_link(int(h)) for h in senders])
+        host_rate = topo.link_rate_gbps[first][which]
         out = {
             "src": flows.src, "dst": flows.dst,
             "arrivals": np.full(flows.n_flows, _fabric.ARRIVALS[flows.arrivals]),
@@ -341,6 +357,8 @@ class Fabric:
             off = np.zeros(flows.n_flows + 1, np.int64)
             np.cumsum(flows.n_packets, out=off[1:])
             out.update(list_off=off, times=np.concatenate(flows.times_ns), sizes=np.concatenate(flows.sizes_bytes))
+        if flows.dep_off is not None:
+            out.update(dep_off=flows.dep_off, dep_on=flows.dep_on)
         return out
 
     def run(self, flows: Flows, *, seed: _rng.SeedLike, recovery: str | LLR | E2E = "drop",
@@ -415,8 +433,12 @@ class Fabric:
         tot = kernel.totals()
         delivered = int(tot["delivered"])
         lost = int(tot["lost_tail_drop"] + tot["lost_corrupted"] + tot["lost_no_route"])
-        if delivered + lost != total or tot["in_flight"]:  # pragma: no cover - a kernel invariant
-            raise RuntimeError(f"fabric kernel lost count of packets: {delivered} + {lost} != {total}")
+        f = kernel.flow_stats()
+        not_started = int(flows.n_packets[f["sent"] == 0].sum()) if flows.dep_off is not None else 0
+        if delivered + lost + not_started != total or tot["in_flight"] or tot["offered"] != total - not_started:
+            raise RuntimeError(  # pragma: no cover - a kernel invariant
+                f"fabric kernel lost count of packets: {delivered} + {lost} + {not_started} != {total}")
+        total -= not_started
         lo, hi = tot["latency_min"], tot["latency_max"]
         hist = kernel.hist.astype(np.int64)
         raw = kernel.raw[:tot["n_raw"]].copy() if return_latencies else None
@@ -438,10 +460,10 @@ class Fabric:
             half = float(_st.t.ppf(0.5 + confidence / 2, means.size - 1) * means.std(ddof=1) / math.sqrt(means.size))
             mean_ci = (mean - half, mean + half)
         duration = tot["last_delivery"] - tot["first_arrival"] if delivered else math.nan
-        offered_bytes = float(np.sum(flows.packet_bytes * (flows.n_packets - 1) + flows.last_bytes)) \
-            if flows.arrivals != "listed" else float(sum(s.sum() for s in flows.sizes_bytes))
+        started = f["sent"] > 0
+        offered_bytes = float(np.sum((flows.packet_bytes * (flows.n_packets - 1) + flows.last_bytes)[started])) \
+            if flows.arrivals != "listed" else float(sum(s.sum() for s, go in zip(flows.sizes_bytes, started) if go))
         ok = delivered and duration > 0
-        f = kernel.flow_stats()
         with np.errstate(invalid="ignore", divide="ignore"):
             fct = f["last_delivery"] - f["first_arrival"]
             flow_table = {
@@ -453,7 +475,14 @@ class Fabric:
                 "max_latency_ns": np.where(f["delivered"] > 0, f["latency_max"], np.nan),
                 "completion_time_ns": np.where(f["delivered"] > 0, fct, np.nan),
                 "throughput_gbps": np.where((f["delivered"] > 0) & (fct > 0), 8.0 * f["delivered_bytes"] / fct, np.nan),
+                "end_ns": np.where(f["delivered"] > 0, f["last_delivery"], np.nan),
             }
+            att = kernel.flow_attribution()
+            if flows.dep_off is not None:
+                flow_table.update(ready_ns=att["ready_ns"], released_by=att["released_by"])
+            flow_table["source_ns"] = np.where(f["delivered"] > 0, att["last_entry_ns"] - f["first_arrival"], np.nan)
+            flow_table["worst_link"] = att["worst_link"]
+            flow_table.update({k: np.where(f["delivered"] > 0, att[k], np.nan) for k in LATENCY_PARTS})
             s = kernel.link_stats()
             topo = self.topology
             sent = s["packets"] - s["tail_drops"]
@@ -482,7 +511,7 @@ class Fabric:
             valiant_packets=int(tot["valiant_packets"]), flows=flow_table, links=link_table,
             routing=self.routing, recovery=recovery, confidence=confidence,
             seed_entropy=ss.entropy if not ss.spawn_key else None, latencies_ns=raw, latency_flows=raw_flow,
-            _hist=hist)
+            not_started=not_started, _hist=hist)
 
 
 class _FabricExact(_Exact):

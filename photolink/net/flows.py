@@ -7,9 +7,14 @@ Patterns return ``(src, dst)`` arrays of host node ids of a
 host's link rate), on/off bursts (as :class:`photolink.net.traffic.OnOff`), listed times and
 sizes (a trace), or :func:`flow_list` (start time, src, dst, bytes: each flow cut into packets
 sent back to back).
+
+Dependencies (:meth:`Flows.after`): a flow may wait for earlier flows to be fully delivered; it
+is then timed from that moment (its ``start_ns`` or listed times count from there), so the
+flows of a whole collective run in one engine call and share queues.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +115,8 @@ class Flows:
     burst_packets, peak_load : numpy.ndarray
         On/off flows: mean packets per burst (geometric, >= 1) and the rate within a burst as a
         fraction of the source host link's rate (>= load).
+    dep_off, dep_on : numpy.ndarray or None
+        Dependencies (see :meth:`after`): flow i waits for flows ``dep_on[dep_off[i]:dep_off[i + 1]]``.
     """
 
     src: np.ndarray
@@ -124,6 +131,8 @@ class Flows:
     sizes_bytes: tuple = ()
     burst_packets: np.ndarray = 1.0
     peak_load: np.ndarray = 1.0
+    dep_off: np.ndarray | None = None
+    dep_on: np.ndarray | None = None
 
     def __post_init__(self):
         src = np.asarray(self.src, np.int64)
@@ -167,13 +176,42 @@ class Flows:
                     raise ValueError(f"flow {i}: times_ns must be finite, >= 0 and non-decreasing")
                 if not (np.all(np.isfinite(s)) and np.all(s > 0)):
                     raise ValueError(f"flow {i}: sizes_bytes must be finite and > 0")
+        dep_off, dep_on = _check_dependencies(self.dep_off, self.dep_on, n)
         for k, val in (("src", src), ("dst", dst), ("n_packets", npk), ("times_ns", times),
-                       ("sizes_bytes", sizes), *cols.items()):
+                       ("sizes_bytes", sizes), ("dep_off", dep_off), ("dep_on", dep_on), *cols.items()):
             object.__setattr__(self, k, val)
 
     @property
     def n_flows(self) -> int:
         return int(self.src.size)
+
+    def after(self, deps) -> Flows:
+        """These flows, each waiting for other flows to be fully delivered.
+
+        Parameters
+        ----------
+        deps : sequence of sequences of int, or (offsets, indices)
+            ``deps[i]``: the flows flow i waits for, each an earlier flow (index < i, so there is
+            no cycle); or the compressed form: flow i waits for ``indices[offsets[i]:offsets[i + 1]]``.
+            A flow with dependencies is timed from the moment the last of them has delivered its
+            last packet: its ``start_ns`` (a gap) or listed times count from there. A flow
+            whose dependency loses a packet for good never starts.
+
+        Returns
+        -------
+        Flows
+        """
+        if isinstance(deps, tuple) and len(deps) == 2 and all(isinstance(x, np.ndarray) for x in deps):
+            off, on = deps
+        else:
+            deps = list(deps)
+            if len(deps) != self.n_flows:
+                raise ValueError(f"deps must hold one sequence per flow ({self.n_flows}), got {len(deps)}")
+            lists = [np.asarray(d, np.int64).ravel() for d in deps]
+            off = np.zeros(self.n_flows + 1, np.int64)
+            np.cumsum([x.size for x in lists], out=off[1:])
+            on = np.concatenate(lists) if lists else np.zeros(0, np.int64)
+        return dataclasses.replace(self, dep_off=off, dep_on=on)
 
     @property
     def total_packets(self) -> int:
@@ -208,6 +246,29 @@ class Flows:
         sizes = [np.broadcast_to(np.asarray(s, np.float64), np.shape(t)) for t, s in zip(times_ns, sizes_bytes)]
         n = [np.size(t) for t in times_ns]
         return cls(src, dst, "listed", 1.0, 1.0, 1.0, n, 0.0, tuple(times_ns), tuple(sizes))
+
+
+def _check_dependencies(off, on, n: int):
+    """Validated dependency arrays (int64 offsets, int32 indices) or (None, None)."""
+    if off is None and on is None:
+        return None, None
+    if off is None or on is None:
+        raise ValueError("dep_off and dep_on go together")
+    off = np.asarray(off)
+    on = np.asarray(on)
+    if not (np.issubdtype(off.dtype, np.integer) and np.issubdtype(on.dtype, np.integer)):
+        raise TypeError("dependencies must be integer flow indices")
+    off = off.astype(np.int64)
+    on = on.astype(np.int64).ravel()
+    if off.shape != (n + 1,) or off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != on.size:
+        raise ValueError(f"dep_off must be {n + 1} non-decreasing offsets from 0 to len(dep_on) = {on.size}")
+    owner = np.repeat(np.arange(n), np.diff(off))
+    bad = np.flatnonzero((on < 0) | (on >= owner))
+    if bad.size:
+        i, j = int(owner[bad[0]]), int(on[bad[0]])
+        raise ValueError(f"flow {i} depends on flow {j}: a dependency must be an earlier flow, in [0, {i}) "
+                         "(so that there is no cycle)")
+    return off, on.astype(np.int32)
 
 
 def flow_list(start_ns, src, dst, flow_bytes, *, packet_bytes: float = 4096.0, load: float = 1.0) -> Flows:

@@ -84,6 +84,7 @@ def test_critical_path_is_a_chain_of_dependent_flows():
         assert later["src"] in (earlier["src"], earlier["dst"])
     assert path[-1]["start_ns"] == 0.0
     assert all(abs(x["excess_ns"]) < 1e-6 for x in path)         # nothing but serialisation + latency
+    assert r.attribution["queueing_ns"] < 1e-6 and r.bottleneck["tier"] == "host" and r.bottleneck["step"] >= 0
 
 
 def leaf_spine_with_bad_cable(length_m):
@@ -119,15 +120,33 @@ def test_max_min_fair_rates_textbook():
     np.testing.assert_allclose(r, [8.0, 2.0, 2.0, 3.0])
 
 
-@pytest.mark.parametrize("make", [C.ring_all_reduce, C.pairwise_all_to_all, C.direct_all_to_all,
-                                  lambda p, s: C.pairwise_all_to_all(p, s, skew=1.0)],
-                         ids=["ring", "pairwise", "direct", "pairwise-skewed"])
+@pytest.mark.parametrize("make", [C.ring_all_reduce, C.direct_all_to_all], ids=["ring", "direct"])
 def test_flow_mode_agrees_with_packet_mode_64_endpoints(make):
     fab = net.Fabric(net.topology.leaf_spine(8, 8, 8))
     sch = make(64, 8e6)
     pkt = C.run(fab, sch, seed=1, mode="packet")
     flo = C.run(fab, sch, seed=1, mode="flow")
     assert flo.completion_ns == pytest.approx(pkt.completion_ns, rel=0.05)
+
+
+@pytest.mark.parametrize("skew, ratio", [(0.0, (1.1, 1.5)), (1.0, (2.0, 4.0))])
+def test_pairwise_all_to_all_steps_collide_in_packet_mode_not_in_flow_mode(skew, ratio):
+    """Pairwise exchange without a global barrier: a rank done early starts its next step while
+    others still send, and flows of successive steps meet at receivers (with an expert-load skew,
+    several senders' large flows to the hot expert at once). Packet mode (one run, shared queues)
+    sees it; flow mode (step by step) does not and is faster: by ~25 % balanced, ~2.8x skewed.
+    A known limit of the step-by-step flow mode, pinned here."""
+    fab = net.Fabric(net.topology.leaf_spine(8, 8, 8))
+    sch = C.pairwise_all_to_all(64, 8e6, skew=skew)
+    pkt = C.run(fab, sch, seed=1, mode="packet")
+    flo = C.run(fab, sch, seed=1, mode="flow")
+    assert ratio[0] * flo.completion_ns < pkt.completion_ns < ratio[1] * flo.completion_ns
+    flows = C._schedule_flows(fab, sch, fab.topology.hosts, 4096.0)
+    t = fab.run(flows, seed=1).flows
+    start = t["end_ns"] - t["completion_time_ns"]
+    n = 64
+    # some flow of step k + 1 starts before the last flow of step k ends: steps overlap
+    assert any(start[(k + 1) * n:(k + 2) * n].min() < t["end_ns"][k * n:(k + 1) * n].max() for k in range(62))
 
 
 @pytest.mark.slow
@@ -270,3 +289,107 @@ def test_degrade_fraction_of_a_tier_with_a_length_spread():
     assert r.complete and r.llr_retries > 0
     with pytest.raises(TypeError, match="with_length"):
         C.degrade_fraction(topo, 0, 0.5, dac.link_model(), (1, 2), seed=1)
+
+
+# ---- one engine run: dependencies, attribution, pipelining -------------------------------
+
+def test_ring_dependencies_are_the_previous_send_and_the_received_chunk():
+    p = 5
+    off, on = C.dependencies(C.ring_all_reduce(p, 1e6))
+    assert np.all(off[1:p + 1] == 0)                          # step 0 waits for nothing
+    for k in range(1, 2 * (p - 1)):
+        for r in range(p):
+            j = k * p + r
+            assert sorted(on[off[j]:off[j + 1]]) == sorted([(k - 1) * p + (r - 1) % p, (k - 1) * p + r])
+
+
+def test_straggler_ring_attribution_adds_up_and_names_the_slow_cable():
+    p, S, slow_gbps = 8, 4e6, 25.0
+    fab = net.Fabric(star(p, slow=LinkModel.ideal(slow_gbps, PROP, name="slow"), slow_host=3), switch=net.Switch(200))
+    r = C.run(fab, C.ring_all_reduce(p, S), seed=1)
+    att = r.attribution
+    assert set(att) == set(C.ATTRIBUTION_PARTS)
+    assert sum(att.values()) == pytest.approx(r.completion_ns, rel=1e-9)
+    # 2(p - 1) chunks through the slow cable: its serialisation (source pacing, queueing behind
+    # it, sending) and 2(p - 1) unloaded routes (2 x propagation, one switch)
+    steps = 2 * (p - 1)
+    sending = att["source_ns"] + att["queueing_ns"] + att["serialisation_ns"]
+    assert sending == pytest.approx(steps * 8 * S / p / slow_gbps, rel=1e-6)
+    assert att["link_latency_ns"] == pytest.approx(steps * 2 * PROP)
+    assert att["switch_ns"] == pytest.approx(steps * 200.0)
+    assert att["retries_ns"] == 0 and att["fec_hold_ns"] == 0 and att["gap_ns"] == 0
+    assert r.bottleneck["tier"] == "slow" and r.bottleneck["critical_ns"] > 0.4 * r.completion_ns
+    for x in r.critical_path:
+        assert x["gap_ns"] + x["source_ns"] + sum(x[k] for k in C.ATTRIBUTION_PARTS[2:]) == \
+            pytest.approx(x["end_ns"] - x["ready_ns"], rel=1e-9)
+
+
+def test_lossy_cable_attribution_shows_the_retries():
+    _, bad, cable = leaf_spine_with_bad_cable(3.1)            # CWER ~ 1.3e-3
+    r = C.run(net.Fabric(bad), C.ring_all_reduce(16, 4e6), seed=2, recovery="llr")
+    assert r.complete and r.llr_retries > 0
+    assert sum(r.attribution.values()) == pytest.approx(r.completion_ns, rel=1e-9)
+    assert r.attribution["retries_ns"] > 0 and r.attribution["fec_hold_ns"] > 0
+    assert r.bottleneck["link"] in cable
+    again = C.run(net.Fabric(bad), C.ring_all_reduce(16, 4e6), seed=2, recovery="llr")
+    assert again.completion_ns == r.completion_ns and again.attribution == r.attribution
+    other = C.run(net.Fabric(bad), C.ring_all_reduce(16, 4e6), seed=3, recovery="llr")
+    assert other.completion_ns != r.completion_ns
+
+
+def test_chunk_pipelined_double_binary_tree_closed_form():
+    """Unpipelined (one chunk): exactly 2H alpha + (2H - 1) S/B; pipelined (64 chunks,
+    alpha << S/(nB)): 2H alpha + (2H - 1) S/(nB) + (n - 1) max(2S/(nB), alpha + S/(nB)) within
+    1 %, p even (every rank an inner node of exactly one tree)."""
+    S = 2.0 ** 24
+    for p in (8, 16, 32, 64):
+        fab = net.Fabric(star(p), switch=net.Switch(200))
+        a = alpha(fab)
+        assert C.dbt_height(p) == int(np.log2(p))
+        times = []
+        for n in (1, 4, 64):
+            sch = C.double_binary_tree_all_reduce(p, S, n_chunks=n)
+            assert sch.n_flows == 4 * (p - 1) * n and sch.total_bytes == pytest.approx(2 * (p - 1) * S)
+            r = C.run(fab, sch, seed=1)
+            times.append(r.completion_ns)
+            cf = C.closed_form_ns(sch.name, p, S, B, a, n_chunks=n)
+            if n == 1:
+                assert r.completion_ns == pytest.approx(cf, rel=1e-6)
+            elif n == 64 and p > 8:
+                assert r.completion_ns == pytest.approx(cf, rel=0.01)
+            assert sum(r.attribution.values()) == pytest.approx(r.completion_ns, rel=1e-9)
+        # pipelining pays, down to within 9 % of the bandwidth bound 2S/B (every port carries 2S)
+        assert times[0] > times[1] > times[2] > 2 * 8 * S / B
+        assert times[2] < 1.09 * 2 * 8 * S / B
+
+
+def test_double_binary_tree_leaves_of_one_tree_are_inner_nodes_of_the_other():
+    for p in (2, 8, 14, 64, 5, 13):
+        first, second = C._dbt_trees(p)
+        for t in (first, second):
+            assert np.sum(t < 0) == 1 and np.all(np.bincount(t[t >= 0], minlength=p) <= 2)
+            depth = np.zeros(p, np.int64)                 # a tree: every rank reaches the root
+            for _ in range(p):
+                depth = np.where(t >= 0, depth[np.maximum(t, 0)] + 1, 0)
+            assert depth.max() == C.dbt_height(p)
+        inner = [set(t[t >= 0].tolist()) for t in (first, second)]
+        assert inner[0] & inner[1] == (set() if p % 2 == 0 else {0})
+
+
+def test_pipelined_tree_dependencies_point_back_and_forward_chunks_in_order():
+    p, n = 6, 3
+    sch = C.double_binary_tree_all_reduce(p, 1e6, n_chunks=n)
+    off, on = C.dependencies(sch)
+    owner = np.repeat(np.arange(sch.n_flows), np.diff(off))
+    assert np.all(on < owner)
+    src = np.concatenate([s.src for s in sch.steps])
+    dst = np.concatenate([s.dst for s in sch.steps])
+    # every dependency delivers to the rank that then sends (data) or is the same edge (order)
+    assert np.all((dst[on] == src[owner]) | ((src[on] == src[owner]) & (dst[on] == dst[owner])))
+    fab = net.Fabric(star(p))
+    pkt, flo = C.run(fab, sch, seed=1), C.run(fab, sch, seed=1, mode="flow")
+    # flow mode runs the wavefronts one by one: chunks of different wavefronts never share a
+    # port there, so it is optimistic (here by ~11 %)
+    assert 0.8 * pkt.completion_ns < flo.completion_ns < pkt.completion_ns
+    with pytest.raises(ValueError, match="n_chunks"):
+        C.double_binary_tree_all_reduce(p, 1e6, n_chunks=0)

@@ -258,38 +258,46 @@ class FluidModel:
             ser = packet_bytes / rate_bpns
             cap = rate_bpns * ser / (ser + pf / (1.0 - np.minimum(pf, 1 - 1e-15)) * (ser + 2.0 * fixed))
         self.capacity = cap
-        # switch-level graph and distances to every attachment switch
+        # switch-level graph (hosts never transit): distances to a destination switch are
+        # computed when a route to it is first needed, a block of destinations at a time
         sw_link = np.flatnonzero(~host_src & ~host_dst)
         self._sw_link = sw_link
-        self.targets = np.unique(self.attach[hosts])
-        self._target_index = np.full(n, -1, np.int64)
-        self._target_index[self.targets] = np.arange(self.targets.size)
-        pairs = dst[sw_link] * n + src[sw_link]
+        self._switches = np.flatnonzero(~t.is_host)
+        self._sw_index = np.full(n, -1, np.int64)
+        self._sw_index[self._switches] = np.arange(self._switches.size)
+        a, b = self._sw_index[src[sw_link]], self._sw_index[dst[sw_link]]
+        n_sw = self._switches.size
+        pairs = b * n_sw + a
         order = np.lexsort((t.link_cost[sw_link], pairs))
         first = np.ones(order.size, bool)
         first[1:] = pairs[order][1:] != pairs[order][:-1]
-        keep = sw_link[order[first]]
-        g = csr_matrix((t.link_cost[keep].astype(np.float64), (dst[keep], src[keep])), shape=(n, n))
-        d = shortest_path(g, method="D", directed=True, indices=self.targets)
-        d[~np.isfinite(d)] = -1
-        self._dist = d.astype(np.int64)                      # (targets, nodes)
+        keep = order[first]
+        self._reverse = csr_matrix((t.link_cost[sw_link][keep].astype(np.float64), (b[keep], a[keep])),
+                                   shape=(n_sw, n_sw))
+        # switch links by source switch (CSR), for the expansion of routes
+        by_src = sw_link[np.argsort(a, kind="stable")]
+        self._out_link = by_src
+        self._out_off = np.zeros(n_sw + 1, np.int64)
+        np.cumsum(np.bincount(a, minlength=n_sw), out=self._out_off[1:])
+        self._out_cost = t.link_cost
         self._routes: dict = {}
+
+    def _distances(self, targets: np.ndarray) -> np.ndarray:
+        """Least route cost from every switch (compact index) to each target switch:
+        (targets, switches), -1 unreachable."""
+        d = shortest_path(self._reverse, method="D", directed=True, indices=self._sw_index[targets])
+        return np.where(np.isfinite(d), d, -1).astype(np.int64)
 
     # ---- routes ----------------------------------------------------------------------------
 
-    def _expand_to(self, t_node: int, sources: np.ndarray):
-        """Fluid routes from switches ``sources`` to switch ``t_node``: per source, the links and
-        shares of its bytes, the slowest route's latency and its hop count."""
+    def _expand_to(self, t_node: int, d: np.ndarray, sources: np.ndarray):
+        """Fluid routes from switches ``sources`` to switch ``t_node`` (``d``: each switch's least
+        cost to it, by compact switch index): per source, the links and shares of its bytes, the
+        slowest route's latency and its hop count."""
         t = self.topology
-        d = self._dist[self._target_index[t_node]]
-        sl = self._sw_link
-        s_src, s_dst = t.link_src[sl], t.link_dst[sl]
-        ok = (d[s_dst] >= 0) & (d[s_src] == t.link_cost[sl] + d[s_dst])
-        cand = sl[ok]
-        cand = cand[np.argsort(t.link_src[cand], kind="stable")]
-        off = np.zeros(t.n_nodes + 1, np.int64)
-        np.cumsum(np.bincount(t.link_src[cand], minlength=t.n_nodes), out=off[1:])
-        cnt = np.diff(off)
+        n = t.n_nodes
+        out_link, off, cost = self._out_link, self._out_off, self._out_cost
+        sw = self._sw_index
         n_s = sources.size
         p = np.arange(n_s)
         u = sources.astype(np.int64)
@@ -299,7 +307,7 @@ class FluidModel:
         out_p, out_l, out_f = [], [], []
         lat_end = np.zeros(n_s)
         hops_end = np.zeros(n_s, np.int64)
-        for step in range(t.n_nodes):
+        for step in range(n):
             there = u == t_node
             np.maximum.at(lat_end, p[there], lat[there])
             np.maximum.at(hops_end, p[there], hops[there])
@@ -307,20 +315,25 @@ class FluidModel:
             p, u, f, lat, hops = p[go], u[go], f[go], lat[go], hops[go]
             if p.size == 0:
                 break
-            c = cnt[u]
+            # the links out of each frontier switch that start a least-cost route to t_node
+            cu = sw[u]
+            deg = off[cu + 1] - off[cu]
+            rep = np.repeat(np.arange(p.size), deg)
+            lk = out_link[off[cu][rep] + np.arange(rep.size) - np.repeat(np.cumsum(deg) - deg, deg)]
+            dw = d[sw[t.link_dst[lk]]]
+            ok = (dw >= 0) & (d[cu][rep] == cost[lk] + dw)
+            rep, lk = rep[ok], lk[ok]
+            c = np.bincount(rep, minlength=p.size)
             if np.any(c == 0):
                 raise ValueError(f"no route from switch {u[c == 0][0]} to switch {t_node}")
-            rep = np.repeat(np.arange(p.size), c)
-            within = np.arange(rep.size) - np.repeat(np.cumsum(c) - c, c)
-            lk = cand[off[u][rep] + within]
             p2, f2 = p[rep], (f / c)[rep]
             out_p.append(p2)
             out_l.append(lk)
             out_f.append(f2)
             lat2 = lat[rep] + self.latency_ns[lk]
-            key = p2 * t.n_nodes + t.link_dst[lk]
+            key = p2 * n + t.link_dst[lk]
             uk, inv = np.unique(key, return_inverse=True)
-            p, u = uk // t.n_nodes, uk % t.n_nodes
+            p, u = uk // n, uk % n
             f = np.bincount(inv, weights=f2)
             lat = np.full(uk.size, -np.inf)
             np.maximum.at(lat, inv, lat2)
@@ -342,11 +355,15 @@ class FluidModel:
         for s, d in zip(src_sw.tolist(), dst_sw.tolist()):
             if (s, d) not in self._routes and s != d:
                 need.setdefault(d, set()).add(s)
-        for d, ss in need.items():
-            srcs = np.array(sorted(ss), np.int64)
-            links, shares, lat, hops = self._expand_to(d, srcs)
-            for i, s in enumerate(srcs.tolist()):
-                self._routes[(s, d)] = (links[i], shares[i], float(lat[i]), int(hops[i]))
+        dests = sorted(need)
+        block = max(1, (1 << 24) // self._switches.size)             # distance rows of <= 128 MB
+        for i in range(0, len(dests), block):
+            dist = self._distances(np.array(dests[i:i + block], np.int64))
+            for row, d in enumerate(dests[i:i + block]):
+                srcs = np.array(sorted(need[d]), np.int64)
+                links, shares, lat, hops = self._expand_to(d, dist[row], srcs)
+                for j, s in enumerate(srcs.tolist()):
+                    self._routes[(s, d)] = (links[j], shares[j], float(lat[j]), int(hops[j]))
         empty = (np.zeros(0, np.int64), np.zeros(0), 0.0, 0)
         return [self._routes[(s, d)] if s != d else empty for s, d in zip(src_sw.tolist(), dst_sw.tolist())]
 

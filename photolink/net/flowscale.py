@@ -307,6 +307,7 @@ class FluidModel:
         out_p, out_l, out_f = [], [], []
         lat_end = np.zeros(n_s)
         hops_end = np.zeros(n_s, np.int64)
+        cand = cand_off = None
         for step in range(n):
             there = u == t_node
             np.maximum.at(lat_end, p[there], lat[there])
@@ -315,14 +316,25 @@ class FluidModel:
             p, u, f, lat, hops = p[go], u[go], f[go], lat[go], hops[go]
             if p.size == 0:
                 break
-            # the links out of each frontier switch that start a least-cost route to t_node
+            # the links out of each frontier switch that start a least-cost route to t_node:
+            # tested link by link for a small frontier, else from all links' test at once
             cu = sw[u]
             deg = off[cu + 1] - off[cu]
+            if cand is None and int(deg.sum()) > out_link.size // 8:
+                dst_d = d[sw[t.link_dst[out_link]]]
+                src_d = np.repeat(d, np.diff(off))
+                good = (dst_d >= 0) & (src_d == cost[out_link] + dst_d)
+                cand = out_link[good]
+                cand_off = np.zeros(off.size, np.int64)
+                np.cumsum(np.bincount(sw[t.link_src[cand]], minlength=off.size - 1), out=cand_off[1:])
+            lo, hi = (off, out_link) if cand is None else (cand_off, cand)
+            deg = lo[cu + 1] - lo[cu]
             rep = np.repeat(np.arange(p.size), deg)
-            lk = out_link[off[cu][rep] + np.arange(rep.size) - np.repeat(np.cumsum(deg) - deg, deg)]
-            dw = d[sw[t.link_dst[lk]]]
-            ok = (dw >= 0) & (d[cu][rep] == cost[lk] + dw)
-            rep, lk = rep[ok], lk[ok]
+            lk = hi[lo[cu][rep] + np.arange(rep.size) - np.repeat(np.cumsum(deg) - deg, deg)]
+            if cand is None:
+                dw = d[sw[t.link_dst[lk]]]
+                ok = (dw >= 0) & (d[cu][rep] == cost[lk] + dw)
+                rep, lk = rep[ok], lk[ok]
             c = np.bincount(rep, minlength=p.size)
             if np.any(c == 0):
                 raise ValueError(f"no route from switch {u[c == 0][0]} to switch {t_node}")

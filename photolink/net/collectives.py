@@ -6,9 +6,18 @@ its flows of step k when every flow of step k - 1 that it sent or received has b
 (the data it forwards has arrived and its previous sends are done). The fabric engine has no
 hook for flows that start when others finish, so a collective runs **step by step**: each step
 is one :meth:`Fabric.run` (packet mode) or one max-min fair flow-level solve
-(:mod:`photolink.net.flowsim`, flow mode) whose flows enter at their source rank's ready time.
+(:mod:`photolink.net.flowsim`, flow mode: one ECMP route per flow;
+:mod:`photolink.net.flowscale`, fluid mode: flow classes on routes split over equal-cost next
+hops, for 1e4 - 1e5 endpoints) whose flows enter at their source rank's ready time.
 Flows of different steps therefore never share a queue (a step's packets are all delivered
 before the next step's enter); the dependency is per endpoint, not a global barrier.
+
+The fluid mode solves a step that the schedule repeats (the same :class:`Step` object: a
+ring's 2(p - 1) steps) once, and once every rank advances by the same time per repetition
+(steady state, checked every :data:`FLUID_STEADY_CHECK` steps) adds that time for the remaining
+repetitions (exact: shifting every start by a time shifts every end by it). It keeps the
+critical path while the schedule lists at most :data:`FLUID_PATH_FLOWS` flows, else the last
+step's critical flow only.
 
 Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 
@@ -22,7 +31,8 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
   server, ring all-reduce across servers per rail, ring all-gather within each server;
 - :func:`pairwise_all_to_all`: p - 1 steps, step k rank r to rank r + k;
 - :func:`direct_all_to_all`: one step, every pair at once, each flow paced at 1/(p - 1) of the
-  host link (MoE dispatch / combine), with an optional expert-load skew.
+  host link (MoE dispatch / combine), with an optional expert-load skew; an
+  :class:`AllPairsStep`, whose p(p - 1) flows are listed only when a mode needs them.
 
 Closed forms on an ideal non-blocking fabric (alpha: one flow's latency, B: host link rate):
 ring all-reduce 2(p - 1)(alpha + S/(pB)), reduce-scatter and all-gather (p - 1)(alpha + S/(pB)),

@@ -9,7 +9,7 @@ unloaded latency) and changes two things, exactly in the cases stated:
 
 **Fluid routes.** A flow's bytes split equally over the equal-cost next hops at every switch
 (the fluid limit of packet spraying; ECMP hashing of many flows per uplink averages to the same
-link loads, not flow by flow). Routes are computed between switches only (hosts never transit),
+link loads, not flow by flow: [ref:photolink-fluid-routes]). Routes are computed between switches only (hosts never transit),
 so the table is switches x attachment switches, not nodes x hosts. A flow then loads each link l
 of its route with a weight w_l (the share of its bytes crossing l) and link l saturates when
 sum over flows of w_l x rate = capacity. Its latency is that of its slowest equal-cost route.
@@ -21,7 +21,8 @@ host-link tiers (a degraded host cable makes its host a group of its own, so a s
 shows). For an all-pairs step (:class:`~photolink.net.collectives.AllPairsStep`) each host of a
 group sends and receives the same number of flows of each class, so the group's host links are
 aggregated into one resource of n x their capacity: the per-flow max-min allocation satisfies
-the same bottleneck conditions, hence equals the class solution (exact). Listed steps (rings,
+the same bottleneck conditions, hence equals the class solution (exact,
+[ref:photolink-fluid-classes]). Listed steps (rings,
 trees) keep one class per flow and one resource per host link.
 
 **Independent components.** Classes that share no link never interact: a step's classes are
@@ -461,6 +462,8 @@ class FluidModel:
             Group of each rank.
         class_src, class_dst : numpy.ndarray
             Source and destination group of each class.
+        group_start_ns : numpy.ndarray
+            Start time of each group.
         """
         t = self.topology
         h = np.asarray(hosts, np.int64)
@@ -472,6 +475,10 @@ class FluidModel:
         _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
         group = group.ravel()
         G = first.size
+        if G * G > MAX_INCIDENCE // 8:
+            raise ValueError(f"an all-pairs step over {G} host groups has {G * G} classes, more than "
+                             f"{MAX_INCIDENCE // 8}: hosts group by switch, host-link tiers, bytes received and "
+                             f"start time (a skewed all-to-all gives every rank its own group)")
         n_g = np.bincount(group, minlength=G).astype(np.float64)
         gs, gd = np.meshgrid(np.arange(G), np.arange(G), indexing="ij")
         gs, gd = gs.ravel(), gd.ravel()
@@ -481,8 +488,9 @@ class FluidModel:
         rep = h[first]
         cap = load * self.rate_bpns[self.up_link[rep[gs]]]
         extra = np.concatenate([n_g * self.capacity[self.up_link[rep]], n_g * self.capacity[self.down_link[rep]]])
-        members = [(t.n_links + g, up[group == g]) for g in range(G)] + \
-                  [(t.n_links + G + g, down[group == g]) for g in range(G)]
+        by_group = np.split(np.argsort(group, kind="stable"), np.cumsum(n_g.astype(np.int64))[:-1])
+        members = [(t.n_links + g, up[m]) for g, m in enumerate(by_group)] + \
+                  [(t.n_links + G + g, down[m]) for g, m in enumerate(by_group)]
         sol = self._solve(self.attach[rep[gs]], self.attach[rep[gd]], t.n_links + gs, t.n_links + G + gd,
                           self.up_link[rep[gs]], self.down_link[rep[gd]], mult,
                           np.asarray(bytes_to, np.float64)[first][gd], cap, extra, members)

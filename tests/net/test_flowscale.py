@@ -221,9 +221,9 @@ def test_bad_input_fluid():
 @pytest.mark.slow
 def test_fluid_against_per_flow_ecmp_256_endpoints():
     # ECMP hashes whole flows onto uplinks: the busiest uplink carries more than the mean, so the
-    # per-flow ECMP all-to-all is slower than the fluid (spraying) limit, by 9.9 % at 256
-    # endpoints on 16 spines (7.1 % at 1,024, benchmarks/bench_flowscale.py); a ring, whose
-    # flows share no link, is the same in both
+    # per-flow ECMP all-to-all is slower than the fluid (spraying) limit, by 11.0 % at 256
+    # endpoints on 16 spines (7.6 % at 1,024 on 32); a ring, whose flows share no link, is the
+    # same in both
     fab = net.Fabric(leaf_spine(16, 16, 16))
     for make, lo, hi in ((C.direct_all_to_all, 0.05, 0.15), (C.ring_all_reduce, 0.0, 1e-9)):
         sch = make(256, S)

@@ -230,3 +230,17 @@ def test_fluid_against_per_flow_ecmp_256_endpoints():
         ecmp = C.run(fab, sch, seed=1, mode="flow").completion_ns
         fluid = C.run(fab, sch, seed=1, mode="fluid").completion_ns
         assert lo <= ecmp / fluid - 1 <= hi
+
+
+@pytest.mark.slow
+def test_classes_equal_per_flow_fluid_routes_1024_endpoints():
+    # 1,024 endpoints on 4 spines (8:1 oversubscribed), one slow host cable and one slow uplink:
+    # 32 x 32 + stragglers' classes against 1,047,552 listed flows (~10 s, ~2 GB)
+    topo = leaf_spine(32, 32, 4)
+    sw = np.flatnonzero(~topo.is_host[topo.link_src] & ~topo.is_host[topo.link_dst])
+    topo = C.degrade(C.degrade(topo, cable(topo, 77), LinkModel.ideal(30.0, PROP)), [sw[9]], LinkModel.ideal(10.0, PROP))
+    sch = C.direct_all_to_all(1024, S)
+    classes = C.run(topo, sch, seed=1, mode="fluid")
+    flows = C.run(topo, listed(sch), seed=1, mode="fluid")
+    assert classes.completion_ns == pytest.approx(flows.completion_ns, rel=1e-9)
+    np.testing.assert_allclose(classes.link_busy_ns, flows.link_busy_ns, rtol=1e-9, atol=1e-6)

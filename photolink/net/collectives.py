@@ -553,6 +553,9 @@ def run(fabric: Fabric | Topology, schedule: Schedule, *, seed: _rng.SeedLike, m
     if not isinstance(recovery, (LLR, E2E)):
         v.choice("recovery", recovery, {"drop", "llr"})
     if mode == "fluid":
+        if isinstance(fabric, Fabric) and fabric.routing not in ("ecmp", "spray", "minimal"):
+            raise ValueError(f"mode='fluid' splits every flow over all least-cost next hops; a fabric with "
+                             f"routing={fabric.routing!r} needs mode 'packet' or 'flow'")
         topo, switch = (fabric.topology, fabric.switch) if isinstance(fabric, Fabric) else (fabric, Switch())
         model = flowscale.FluidModel(topo, switch, packet_bytes=packet_bytes, goodput=goodput)
         return _run_fluid(model, schedule, _hosts(topo, schedule, hosts))

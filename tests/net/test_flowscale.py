@@ -204,6 +204,8 @@ def test_bad_input_fluid():
     topo = leaf_spine(2, 2, 1)
     with pytest.raises(TypeError, match="fabric"):
         C.run(topo, C.ring_all_reduce(4, 1e6), seed=1, mode="flow")
+    with pytest.raises(ValueError, match="routing='valiant'"):
+        C.run(net.Fabric(topo, routing="valiant"), C.ring_all_reduce(4, 1e6), seed=1, mode="fluid")
     with pytest.raises(ValueError, match="goodput"):
         C.run(topo, C.ring_all_reduce(4, 1e6), seed=1, mode="fluid", goodput="x")
     # a host with two cables is not single-homed
@@ -244,3 +246,42 @@ def test_classes_equal_per_flow_fluid_routes_1024_endpoints():
     flows = C.run(topo, listed(sch), seed=1, mode="fluid")
     assert classes.completion_ns == pytest.approx(flows.completion_ns, rel=1e-9)
     np.testing.assert_allclose(classes.link_busy_ns, flows.link_busy_ns, rtol=1e-9, atol=1e-6)
+
+
+def test_fat_tree_closed_forms_and_fluid_shares():
+    # three tiers: a cross-pod route has 6 links; full bisection, so both collectives run at the
+    # closed form with alpha = 6 link latencies
+    link = LinkModel.ideal(B, PROP)
+    topo = net.topology.fat_tree(8, host_link=link, agg_link=link, core_link=link)
+    p = topo.n_hosts
+    for make in (C.ring_all_reduce, C.direct_all_to_all):
+        sch = make(p, S)
+        r = C.run(topo, sch, seed=1, mode="fluid")
+        assert r.completion_ns == pytest.approx(C.closed_form_ns(sch.name, p, S, B, 6 * PROP), rel=1e-9)
+    # the split of one cross-pod pair: all of it leaves its edge switch over the 4 uplinks and
+    # reaches the destination edge switch; each core carries 1/16
+    m = flowscale.FluidModel(topo)
+    s, d = m.attach[0], m.attach[p - 1]
+    links, shares, lat, hops = m.routes([s], [d])[0]
+    out_of_s = topo.link_src[links] == s
+    into_d = topo.link_dst[links] == d
+    assert shares[out_of_s].sum() == pytest.approx(1.0) and out_of_s.sum() == 4
+    assert shares[into_d].sum() == pytest.approx(1.0) and into_d.sum() == 4
+    core = np.flatnonzero(topo.link_tier[links] == 2)
+    assert np.allclose(shares[core], 1 / 16) and core.size == 32
+    assert hops == 4 and lat == 4 * PROP
+
+
+def test_untracked_path_for_steps_that_are_not_rings(monkeypatch):
+    # hierarchical all-reduce (server rings, then rail rings) and pairwise all-to-all: the
+    # untracked update of ready times equals the tracked one
+    topo = net.topology.rail_optimised(8, 4, 4, host_link=LinkModel.ideal(B, PROP), spine_link=LinkModel.ideal(40.0, PROP))
+    for sch in (C.hierarchical_all_reduce(8, 4, S), C.pairwise_all_to_all(32, S)):
+        tracked = C.run(topo, sch, seed=1, mode="fluid")
+        monkeypatch.setattr(C, "FLUID_PATH_FLOWS", 0)
+        fast = C.run(topo, sch, seed=1, mode="fluid")
+        monkeypatch.undo()
+        assert len(tracked.critical_path) > 1 and len(fast.critical_path) == 1
+        assert fast.completion_ns == pytest.approx(tracked.completion_ns, rel=1e-12)
+        np.testing.assert_allclose(fast.step_end_ns, tracked.step_end_ns, rtol=1e-12)
+        assert fast.critical_path[0]["end_ns"] == pytest.approx(fast.completion_ns)

@@ -772,8 +772,7 @@ def _fluid_critical_path(model, schedule, h, history, last, ready):
         r = int(np.argmax(ready))
         k, flow = (int(x) for x in history[-1][1][r])
         while k >= 0 and flow >= 0:
-            record, setters = history[k]
-            entry = _fluid_flow(model, schedule, h, k, record, flow)
+            entry = _fluid_flow(model, schedule, h, k, history[k][0], flow)
             path.append(entry)
             prev = history[k - 1][1] if k > 0 else None
             if prev is None:
@@ -786,7 +785,7 @@ def _fluid_critical_path(model, schedule, h, history, last, ready):
             _, _, group, gs, gd, _, end_c = record
             c = int(np.argmax(end_c))
             a = int(np.flatnonzero(group == gs[c])[0])
-            b = [int(x) for x in np.flatnonzero(group == gd[c])[:2] if x != a][0]
+            b = next(int(x) for x in np.flatnonzero(group == gd[c])[:2] if x != a)
             flow = a * schedule.n_ranks + b
         path.append(_fluid_flow(model, schedule, h, k, record, flow))
     crit = path[0]["step"]

@@ -127,7 +127,7 @@ def test_closed_forms_on_full_bisection(p, shape):
     if shape[1] == shape[2]:
         assert a2a.completion_ns == pytest.approx(cf, rel=1e-9)
     else:   # the cross-leaf bytes (63/64 of them) through half the capacity
-        L, H, S_ = shape
+        _, H, S_ = shape
         cross = S / p * (p - H) * H                        # bytes out of a leaf
         assert a2a.completion_ns == pytest.approx(8 * cross / (S_ * B) + a, rel=1e-9)
 
@@ -214,7 +214,7 @@ def test_bad_input_fluid():
     with pytest.raises(ValueError, match="single-homed"):
         flowscale.FluidModel(two)
     with pytest.raises(ValueError, match="n_ranks"):
-        C.direct_all_to_all(1 << 20, 1e6).steps[0].src
+        _ = C.direct_all_to_all(1 << 20, 1e6).steps[0].src
     d = C.direct_all_to_all(5, 500.0)
     assert d.steps[0].n_flows == 20 and d.n_flows == 20 and d.steps[0].to_dict()["all_pairs"]
     assert math.isclose(d.total_bytes, 5 * 400.0)

@@ -9,10 +9,11 @@ unloaded latency) and changes two things, exactly in the cases stated:
 
 **Fluid routes.** A flow's bytes split equally over the equal-cost next hops at every switch
 (the fluid limit of packet spraying; ECMP hashing of many flows per uplink averages to the same
-link loads, not flow by flow: [ref:photolink-fluid-routes]). Routes are computed between switches only (hosts never transit),
-so the table is switches x attachment switches, not nodes x hosts. A flow then loads each link l
-of its route with a weight w_l (the share of its bytes crossing l) and link l saturates when
-sum over flows of w_l x rate = capacity. Its latency is that of its slowest equal-cost route.
+link loads, not flow by flow: [ref:photolink-fluid-routes]). Routes are computed between
+switches only (hosts never transit), from each destination switch's least-cost distances, so
+nothing of size nodes x hosts is built. A flow loads each link l of its route with a weight w_l
+(the share of its bytes crossing l) and link l saturates when sum over flows of w_l x rate =
+capacity. Its latency is that of its slowest equal-cost route.
 
 **Classes.** Flows with the same source and destination host group, bytes, start time and cap
 get the same max-min rate (the allocation is unique and symmetric), so they are solved once as a
@@ -22,8 +23,8 @@ shows). For an all-pairs step (:class:`~photolink.net.collectives.AllPairsStep`)
 group sends and receives the same number of flows of each class, so the group's host links are
 aggregated into one resource of n x their capacity: the per-flow max-min allocation satisfies
 the same bottleneck conditions, hence equals the class solution (exact,
-[ref:photolink-fluid-classes]). Listed steps (rings,
-trees) keep one class per flow and one resource per host link.
+[ref:photolink-fluid-classes]). Listed steps (rings, trees) keep one class per flow and one
+resource per host link.
 
 **Independent components.** Classes that share no link never interact: a step's classes are
 split into connected components once, solved together from a common start, and a component
@@ -34,7 +35,10 @@ of 100k ranks cost one solve and a vector update of the ready times per step.
 
 Not modelled here (the per-flow and packet modes do): per-flow ECMP collisions, queueing,
 flows of successive steps sharing links. ``goodput="e2e"`` divides a flow's bytes by
-exp(sum_l w_l log(1 - P_l)), exact when its equal-cost routes fail alike.
+exp(sum_l w_l log(1 - P_l)), exact when its equal-cost routes fail alike. Cost: an all-pairs
+step is G^2 classes for G host groups (an all-to-all with an expert-load skew puts every rank in
+its own group: refused beyond 4,096 groups); a component whose flows start at many different
+times (a pairwise all-to-all on a shared spine) is re-solved at each start, as the per-flow mode.
 """
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ Runs (issue 14 targets in brackets):
 
 - packet mode, ring all-reduce of 64 MB over 1,024 GPUs on a 32 x 32 leaf-spine with 32 spines
   (non-blocking), 100 Gb/s links: one engine run of 2.1 M dependent flows [< 60 s];
-- flow mode, the same ring all-reduce, and a direct all-to-all of ``--a2a-ranks`` ranks
-  [16,384 ranks in < 10 s: not reached; the direct all-to-all holds p(p - 1) flows].
+- flow mode, the same ring all-reduce, and a direct all-to-all of ``--a2a-ranks`` ranks (the
+  16,384-rank all-to-all [< 10 s] and the 100k-rank ring run in the fluid mode:
+  benchmarks/bench_flowscale.py).
 
 No peer runs here (ASTRA-sim and SimAI are not packaged); the closed form is the reference.
 

@@ -12,8 +12,10 @@ as it has arrived).
 Packet mode runs the whole schedule in **one** :meth:`Fabric.run`: the fabric engine starts a
 flow when its dependencies have been delivered, so flows of successive steps share queues (a
 rank that is done early moves on while others still send). Flow mode
-(:mod:`photolink.net.flowsim`) runs step by step, one max-min fair solve per step whose flows
-enter at their source rank's ready time.
+(:mod:`photolink.net.flowsim`: one ECMP route per flow) and fluid mode
+(:mod:`photolink.net.flowscale`: flow classes on routes split over equal-cost next hops, for 1e4 -
+1e5 endpoints) run step by step, one max-min fair solve per step whose flows enter at their source
+rank's ready time.
 
 Attribution (packet mode): the critical path is the chain of flows that set the completion
 time, each released by the dependency delivered last; each flow's time is split into the
@@ -21,6 +23,13 @@ entry gap after its release (a paced flow's phase), its source pacing (the entri
 packets), and, for its last-delivered packet, queueing, retries, serialisation, link latency
 (propagation and fixed parts), FEC hold and switch latency (:attr:`CollectiveResult.attribution`:
 their sum over the path is the completion time).
+
+The fluid mode solves a step that the schedule repeats (the same :class:`Step` object: a
+ring's 2(p - 1) steps) once, and once every rank advances by the same time per repetition
+(steady state, checked every :data:`FLUID_STEADY_CHECK` steps) adds that time for the remaining
+repetitions (exact: shifting every start by a time shifts every end by it). It keeps the
+critical path while the schedule lists at most :data:`FLUID_PATH_FLOWS` flows, else the last
+step's critical flow only.
 
 Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
 
@@ -35,7 +44,8 @@ Schedules ([ref:coll-ring-allreduce], [ref:coll-rhd], [ref:coll-alltoall]):
   server, ring all-reduce across servers per rail, ring all-gather within each server;
 - :func:`pairwise_all_to_all`: p - 1 steps, step k rank r to rank r + k;
 - :func:`direct_all_to_all`: one step, every pair at once, each flow paced at 1/(p - 1) of the
-  host link (MoE dispatch / combine), with an optional expert-load skew.
+  host link (MoE dispatch / combine), with an optional expert-load skew; an
+  :class:`AllPairsStep`, whose p(p - 1) flows are listed only when a mode needs them.
 
 Closed forms on an ideal non-blocking fabric (alpha: one flow's latency, B: host link rate):
 ring all-reduce 2(p - 1)(alpha + S/(pB)), reduce-scatter and all-gather (p - 1)(alpha + S/(pB)),
@@ -48,19 +58,20 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from .._util import rng as _rng
 from .._util import validate as v
 from .._util.stats import clopper_pearson
-from . import flowsim
+from . import flowscale, flowsim
 from .fabric import LATENCY_PARTS, Fabric
 from .flows import Flows
-from .path import E2E, LLR
+from .path import E2E, LLR, Switch
 from .topology import Topology
 
-__all__ = ["ATTRIBUTION_PARTS", "CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns",
+__all__ = ["ATTRIBUTION_PARTS", "AllPairsStep", "CollectiveResult", "CompletionStats", "Schedule", "Step", "closed_form_ns",
            "completion_stats", "dbt_height", "degrade", "degrade_fraction", "dependencies", "direct_all_to_all", "double_binary_tree_all_reduce", "halving_doubling_all_reduce", "hierarchical_all_reduce", "pairwise_all_to_all",
            "ring_all_gather", "ring_all_reduce", "ring_reduce_scatter", "run"]
 
@@ -83,8 +94,69 @@ class Step:
     load: float = 1.0
     phase: np.ndarray | None = None
 
+    @property
+    def n_flows(self) -> int:
+        return int(self.src.size)
+
+    @cached_property
+    def total_bytes(self) -> float:
+        return float(np.sum(self.bytes_))
+
     def to_dict(self) -> dict:
         return {"src": self.src.tolist(), "dst": self.dst.tolist(), "bytes": self.bytes_.tolist(), "load": self.load}
+
+
+@dataclass(frozen=True, eq=False)
+class AllPairsStep:
+    """A step of every ordered pair of ranks at once (rank r -> rank d, r != d), carrying
+    ``bytes_to[d]`` bytes, each flow sent at ``load`` of its source host link's rate.
+
+    Held without listing its p(p - 1) flows: the flow mode at scale (``mode="fluid"``) solves it
+    by host-group classes; ``src``, ``dst``, ``bytes_`` and ``phase`` (as :class:`Step`: rank r's
+    flow to d enters (d - r - 1) mod p packet times late) are listed on first use.
+    """
+
+    n_ranks: int
+    bytes_to: np.ndarray
+    load: float = 1.0
+
+    @cached_property
+    def _pairs(self):
+        p = self.n_ranks
+        v.within_result_cap("n_ranks * (n_ranks - 1)", p * (p - 1), 16, "listed flows of an all-pairs step",
+                            "run it with mode='fluid', which does not list them")
+        i = np.repeat(np.arange(p), p - 1)
+        j = np.arange(p * (p - 1)) % (p - 1)
+        return i, j + (j >= i)
+
+    @property
+    def src(self) -> np.ndarray:
+        return self._pairs[0]
+
+    @property
+    def dst(self) -> np.ndarray:
+        return self._pairs[1]
+
+    @cached_property
+    def bytes_(self) -> np.ndarray:
+        return np.asarray(self.bytes_to, np.float64)[self.dst]
+
+    @cached_property
+    def phase(self) -> np.ndarray:
+        return ((self.dst - self.src - 1) % self.n_ranks).astype(np.float64)
+
+    @property
+    def n_flows(self) -> int:
+        return self.n_ranks * (self.n_ranks - 1)
+
+    @property
+    def total_bytes(self) -> float:
+        b = np.asarray(self.bytes_to, np.float64)
+        return float((self.n_ranks - 1) * b.sum())
+
+    def to_dict(self) -> dict:
+        return {"all_pairs": True, "n_ranks": self.n_ranks, "bytes_to": np.asarray(self.bytes_to).tolist(),
+                "load": self.load}
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,12 +188,12 @@ class Schedule:
 
     @property
     def n_flows(self) -> int:
-        return sum(s.src.size for s in self.steps)
+        return sum(s.n_flows for s in self.steps)
 
     @property
     def total_bytes(self) -> float:
         """Bytes carried by the network (every flow of every step)."""
-        return float(sum(s.bytes_.sum() for s in self.steps))
+        return float(sum(s.total_bytes for s in self.steps))
 
     def to_dict(self) -> dict:
         return {"name": self.name, "n_ranks": self.n_ranks, "message_bytes": self.message_bytes,
@@ -180,7 +252,8 @@ def _s(message_bytes) -> float:
 
 def _ring_steps(p: int, chunk: float, n: int) -> list:
     r = np.arange(p)
-    return [Step(r, (r + 1) % p, np.full(p, chunk)) for _ in range(n)]
+    step = Step(r, (r + 1) % p, np.full(p, chunk))
+    return [step] * n                   # one immutable step, repeated (the fluid mode solves it once)
 
 
 def ring_reduce_scatter(n_ranks: int, message_bytes: float) -> Schedule:
@@ -372,9 +445,7 @@ def direct_all_to_all(n_ranks: int, message_bytes: float, *, skew: float = 0.0) 
     """
     p, s = _p(n_ranks), _s(message_bytes)
     w = _expert_weights(p, v.real("skew", skew, lo=0.0, hi=10.0))
-    i, j = np.nonzero(~np.eye(p, dtype=bool))
-    phase = ((j - i - 1) % p).astype(np.float64)
-    return Schedule("direct-all-to-all", p, s, (Step(i, j, s / p * w[j], load=1.0 / (p - 1), phase=phase),))
+    return Schedule("direct-all-to-all", p, s, (AllPairsStep(p, s / p * w, load=1.0 / (p - 1)),))
 
 
 def dbt_height(n_ranks: int) -> int:
@@ -536,8 +607,8 @@ class CollectiveResult:
                 "lost": self.lost, "network_bytes": self.network_bytes}
 
 
-def _hosts(fabric: Fabric, schedule: Schedule, hosts) -> np.ndarray:
-    topo_hosts = fabric.topology.hosts
+def _hosts(topology: Topology, schedule: Schedule, hosts) -> np.ndarray:
+    topo_hosts = topology.hosts
     if hosts is None:
         if schedule.n_ranks > topo_hosts.size:
             raise ValueError(f"schedule has {schedule.n_ranks} ranks, the topology {topo_hosts.size} hosts")
@@ -639,22 +710,42 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
     return path, bottleneck, attribution
 
 
-def run(fabric: Fabric, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = "packet",
+def _advance(ready, setter, src, dst, end, k):
+    """A rank is ready when everything it sent or received in step k has been delivered; its
+    setter is the (step, flow) that made it so."""
+    ranks = np.concatenate([src, dst])
+    idx = np.concatenate([np.arange(end.size)] * 2)
+    e = np.concatenate([end, end])
+    e = np.where(np.isfinite(e), e, math.inf)
+    order = np.lexsort((e, ranks))                 # by rank, then end: each rank's last is its max
+    last = np.flatnonzero(np.r_[ranks[order][1:] != ranks[order][:-1], True])
+    r_last, i_last, e_last = ranks[order][last], idx[order][last], e[order][last]
+    new_ready, new_setter = ready.copy(), setter.copy()
+    upd = e_last >= ready[r_last]
+    new_ready[r_last[upd]] = e_last[upd]
+    new_setter[r_last[upd]] = np.stack([np.full(upd.sum(), k), i_last[upd]], axis=1)
+    return new_ready, new_setter
+
+
+def run(fabric: Fabric | Topology, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = "packet",
         recovery: str | LLR | E2E = "drop", hosts=None,
         packet_bytes: float = 4096.0, goodput: str = "llr") -> CollectiveResult:
     """Run a collective over a fabric (see the module docstring).
 
     Parameters
     ----------
-    fabric : Fabric
+    fabric : Fabric or Topology
+        A Topology (fluid mode only: no routing table is built) runs with the default switch.
     schedule : Schedule
     seed : int, SeedSequence or None
         Packet mode: the seed of the one :meth:`Fabric.run`; flow mode: step k's ECMP salt from
-        child k.
-    mode : {"packet", "flow"}
+        child k (the fluid mode is deterministic).
+    mode : {"packet", "flow", "fluid"}
         ``"packet"``: the whole schedule in one :meth:`Fabric.run`, each flow started by the
         fabric engine when its dependencies have been delivered; ``"flow"``: step by step,
-        max-min fair rates (:func:`photolink.net.flowsim.run_step`).
+        max-min fair rates per flow on its ECMP route (:func:`photolink.net.flowsim.run_step`);
+        ``"fluid"``: step by step, max-min fair rates over flow classes with routes split over
+        equal-cost next hops, for fabrics of 1e4 - 1e5 endpoints (:mod:`photolink.net.flowscale`).
     recovery : {"drop", "llr"}, LLR or E2E
         Packet mode's recovery (a flow with lost packets leaves the collective incomplete, and
         the flows waiting for it never start).
@@ -669,15 +760,23 @@ def run(fabric: Fabric, schedule: Schedule, *, seed: _rng.SeedLike, mode: str = 
     -------
     CollectiveResult
     """
-    if not isinstance(fabric, Fabric):
-        raise TypeError(f"fabric must be a photolink.net.Fabric, got {type(fabric).__name__}")
+    v.choice("mode", mode, {"packet", "flow", "fluid"})
+    if not isinstance(fabric, Fabric) and not (mode == "fluid" and isinstance(fabric, Topology)):
+        raise TypeError(f"fabric must be a photolink.net.Fabric (or a Topology with mode='fluid'), "
+                        f"got {type(fabric).__name__}")
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a photolink.net.collectives.Schedule, got {type(schedule).__name__}")
-    v.choice("mode", mode, {"packet", "flow"})
     packet_bytes = v.real("packet_bytes", packet_bytes, lo=64.0, hi=1e7)
     if not isinstance(recovery, (LLR, E2E)):
         v.choice("recovery", recovery, {"drop", "llr"})
-    h = _hosts(fabric, schedule, hosts)
+    if mode == "fluid":
+        if isinstance(fabric, Fabric) and fabric.routing not in ("ecmp", "spray", "minimal"):
+            raise ValueError(f"mode='fluid' splits every flow over all least-cost next hops; a fabric with "
+                             f"routing={fabric.routing!r} needs mode 'packet' or 'flow'")
+        topo, switch = (fabric.topology, fabric.switch) if isinstance(fabric, Fabric) else (fabric, Switch())
+        model = flowscale.FluidModel(topo, switch, packet_bytes=packet_bytes, goodput=goodput)
+        return _run_fluid(model, schedule, _hosts(topo, schedule, hosts))
+    h = _hosts(fabric.topology, schedule, hosts)
     ss = _rng.seed_sequence(seed)
     if mode == "packet":
         return _run_packet(fabric, schedule, h, ss, recovery, packet_bytes)
@@ -731,23 +830,212 @@ def _run_flow(fabric, schedule, h, ss, packet_bytes, goodput):
         busy_total += busy
         step_busy.append((busy, extra))
         history.append((start, end, step_setter))
-        # a rank is ready when everything it sent or received in this step has been delivered
-        ranks = np.concatenate([step.src, step.dst])
-        idx = np.concatenate([np.arange(end.size)] * 2)
-        e = np.concatenate([end, end])
-        order = np.lexsort((e, ranks))                 # by rank, then end: each rank's last is its max
-        last = np.flatnonzero(np.r_[ranks[order][1:] != ranks[order][:-1], True])
-        r_last, i_last, e_last = ranks[order][last], idx[order][last], e[order][last]
-        new_ready, new_setter = ready.copy(), setter.copy()
-        upd = e_last >= ready[r_last]
-        new_ready[r_last[upd]] = e_last[upd]
-        new_setter[r_last[upd]] = np.stack([np.full(upd.sum(), k), i_last[upd]], axis=1)
-        ready, setter = new_ready, new_setter
+        ready, setter = _advance(ready, setter, step.src, step.dst, end, k)
     step_end = np.array([np.max(e) for _, e, _ in history])
     completion = float(np.max(end_all))
     path, bottleneck = _critical_path(fabric, schedule, h, history, step_busy, True)
     return CollectiveResult(schedule.name, "flow", completion, True, step_end, path, bottleneck,
                             0, 0, 0, schedule.total_bytes, busy_total)
+
+
+#: The fluid mode keeps each step's starts and ends (for the critical path) while the schedule
+#: lists at most this many flows; beyond, the path holds the last step's critical flow only.
+FLUID_PATH_FLOWS = 1 << 22
+#: The fluid mode checks every this many steps whether a repeated step has reached its steady
+#: state (every rank advancing by the same time a step).
+FLUID_STEADY_CHECK = 16
+
+
+def _repeats(steps) -> np.ndarray:
+    """Per step: how many times it is repeated right after itself (the same Step object)."""
+    m = np.zeros(len(steps), np.int64)
+    for k in range(len(steps) - 2, -1, -1):
+        if steps[k + 1] is steps[k]:
+            m[k] = m[k + 1] + 1
+    return m
+
+
+def _rotation(src: np.ndarray, dst: np.ndarray, p: int) -> int | None:
+    """k when the step is rank r -> r + k mod p for every rank r in order (a ring step), else None."""
+    if src.size != p or not np.array_equal(src, np.arange(p)):
+        return None
+    k = int(dst[0]) % p
+    return k if k and np.array_equal(dst, (src + k) % p) else None
+
+
+class _Listed:
+    """A listed step solved once by the fluid model, reused wherever the schedule repeats it."""
+
+    def __init__(self, model, step, hosts, p):
+        self.step = step
+        self.sol = model.listed_step(hosts[step.src], hosts[step.dst], step.bytes_, step.load)
+        self.solo = self.sol.n_classes == 0 or np.bincount(self.sol.component).max() == 1
+        self.rot = _rotation(step.src, step.dst, p)
+        self.uses = 0
+
+    def end(self, start):
+        return start + self.sol.duration_ns if self.solo else self.sol.end_ns(start)
+
+    def advance(self, ready):
+        """The ranks' ready times after this step (no critical path), and the step's ends."""
+        if self.rot is not None:                        # ring step: start = ready, no gathers
+            end = self.end(ready)
+            k, new = self.rot, np.empty_like(end)
+            np.maximum(end[k:], end[:-k], out=new[k:])
+            np.maximum(end[:k], end[-k:], out=new[:k])
+            return new, end
+        src, dst = self.step.src, self.step.dst
+        end = self.end(ready[src])
+        new = ready.copy()
+        np.maximum.at(new, src, end)
+        np.maximum.at(new, dst, end)
+        return new, end
+
+
+def _all_pairs_setters(p, group, gs, gd, end_c, k):
+    """Per rank: the (step, flow) of an all-pairs step that made it ready (flow = src * p + dst)."""
+    G = int(group.max()) + 1
+    g_of = np.concatenate([gs, gd])
+    c_of = np.concatenate([np.arange(gs.size)] * 2)
+    order = np.lexsort((end_c[c_of], g_of))
+    last = np.flatnonzero(np.r_[g_of[order][1:] != g_of[order][:-1], True])
+    best = np.full(G, -1, np.int64)
+    best[g_of[order][last]] = c_of[order][last]
+    members = np.argsort(group, kind="stable")
+    first = np.searchsorted(group[members], np.arange(G))
+    second = np.minimum(first + 1, p - 1)
+    r = np.arange(p)
+    c = best[group]
+    sends = gs[c] == group
+    other = np.where(sends, gd[c], gs[c])
+    peer = members[first[other]]
+    peer = np.where(peer == r, members[second[other]], peer)
+    flow = np.where(sends, r * p + peer, peer * p + r)
+    return np.stack([np.full(p, k), flow], axis=1)
+
+
+def _run_fluid(model, schedule: Schedule, h: np.ndarray) -> CollectiveResult:
+    """The fluid flow-level mode (:mod:`photolink.net.flowscale`), step by step as :func:`run`."""
+    topo = model.topology
+    p = schedule.n_ranks
+    ready = np.zeros(p)
+    track = schedule.n_flows <= FLUID_PATH_FLOWS
+    setter = np.full((p, 2), -1, np.int64)
+    cache: dict = {}
+    history = []
+    step_end = np.empty(len(schedule.steps))
+    busy_total = np.zeros(topo.n_links)
+    last = None
+    steps = schedule.steps
+    repeats = _repeats(steps)
+    k = 0
+    while k < len(steps):
+        step = steps[k]
+        if isinstance(step, AllPairsStep):
+            sol, group, gs, gd, gstart = model.all_pairs_step(h, step.bytes_to, step.load, ready)
+            end_c = sol.end_ns(gstart[gs])
+            gend = np.full(int(group.max()) + 1, -np.inf)
+            np.maximum.at(gend, gs, end_c)
+            np.maximum.at(gend, gd, end_c)
+            new = np.maximum(ready, gend[group])
+            setter = np.where((gend[group] >= ready)[:, None], _all_pairs_setters(p, group, gs, gd, end_c, k), setter)
+            busy_total += sol.busy_ns
+            record = ("pairs", sol, group, gs, gd, gstart, end_c)
+            step_end[k] = float(end_c.max())
+        else:
+            entry = cache.get(id(step))
+            if entry is None or entry.step is not step:
+                entry = cache[id(step)] = _Listed(model, step, h, p)
+            entry.uses += 1
+            if track:
+                start = ready[step.src]
+                end = entry.end(start)
+                new, setter = _advance(ready, setter, step.src, step.dst, end, k)
+                record = ("listed", entry.sol, start, end)
+            else:
+                new, end = entry.advance(ready)
+                record = ("listed", entry.sol, ("ready", ready), end)   # starts gathered when needed
+            step_end[k] = float(end.max()) if end.size else math.nan
+            m = int(repeats[k]) if not track and k % FLUID_STEADY_CHECK == 0 else 0
+            if m:
+                gap = new - ready
+                lam = float(gap[0])
+                if np.ptp(gap) <= 1e-9 * abs(lam) + 4 * np.finfo(float).eps * float(np.abs(new).max()):
+                    # steady state: every rank advances by lam a step, so the m repeats of this
+                    # step that follow each add lam (max-plus linearity; exact)
+                    step_end[k + 1:k + 1 + m] = step_end[k] + lam * np.arange(1, m + 1)
+                    entry.uses += m
+                    record = ("listed", entry.sol, ("ready", new + (m - 1) * lam), end + m * lam)
+                    new = new + m * lam
+                    k += m
+        if track:
+            history.append((record, setter.copy()))
+        last = (k, record)
+        ready = new
+        k += 1
+    for entry in cache.values():
+        busy_total += entry.uses * entry.sol.busy_ns
+    path, bottleneck = _fluid_critical_path(model, schedule, h, history, last, ready)
+    return CollectiveResult(schedule.name, "fluid", float(ready.max()), True, step_end, path, bottleneck,
+                            0, 0, 0, schedule.total_bytes, busy_total)
+
+
+def _fluid_flow(model, schedule, h, k, record, flow):
+    """One flow of a recorded fluid step as a critical-path entry, and its source and destination."""
+    step = schedule.steps[k]
+    p = schedule.n_ranks
+    if record[0] == "pairs":
+        _, sol, group, gs, gd, gstart, end_c = record
+        src, dst = divmod(int(flow), p)
+        c = int(np.flatnonzero((gs == group[src]) & (gd == group[dst]))[0])
+        start, end, nbytes = float(gstart[gs[c]]), float(end_c[c]), float(step.bytes_to[dst])
+    else:
+        _, sol, starts, ends = record
+        c = int(flow)
+        src, dst = int(step.src[c]), int(step.dst[c])
+        start = float(starts[1][src]) if isinstance(starts, tuple) else float(starts[c])
+        end, nbytes = float(ends[c]), float(step.bytes_[c])
+    lat = float(sol.latency_ns[c])
+    rate = float(model.rate_bpns[model.up_link[h[src]]]) * 8.0
+    ser = 8.0 * nbytes / (rate * step.load)
+    return {"step": k, "flow": int(flow), "src": src, "dst": dst, "start_ns": start, "end_ns": end,
+            "duration_ns": end - start, "serialisation_ns": ser, "route_latency_ns": lat,
+            "excess_ns": end - start - ser - lat}
+
+
+def _fluid_critical_path(model, schedule, h, history, last, ready):
+    if last is None:
+        return [], {}
+    topo = model.topology
+    path = []
+    if history:
+        r = int(np.argmax(ready))
+        k, flow = (int(x) for x in history[-1][1][r])
+        while k >= 0 and flow >= 0:
+            entry = _fluid_flow(model, schedule, h, k, history[k][0], flow)
+            path.append(entry)
+            prev = history[k - 1][1] if k > 0 else None
+            if prev is None:
+                break
+            k, flow = (int(x) for x in prev[entry["src"]])
+    else:
+        k, record = last
+        flow = int(np.argmax(record[-1]))
+        if record[0] == "pairs":
+            _, _, group, gs, gd, _, end_c = record
+            c = int(np.argmax(end_c))
+            a = int(np.flatnonzero(group == gs[c])[0])
+            b = next(int(x) for x in np.flatnonzero(group == gd[c])[:2] if x != a)
+            flow = a * schedule.n_ranks + b
+        path.append(_fluid_flow(model, schedule, h, k, record, flow))
+    crit = path[0]["step"]
+    sol = history[crit][0][1] if history else last[1][1]
+    busy = sol.busy_ns
+    link = int(np.argmax(busy))
+    bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
+                  "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
+                  "busy_ns": float(busy[link]), "retries": 0, "tail_drops": 0, "step": crit}
+    return path, bottleneck
 
 
 def _critical_path(fabric, schedule, hosts, history, step_busy, complete):

@@ -220,7 +220,7 @@ def test_bad_input():
     with pytest.raises(TypeError, match="fabric"):
         C.run("fab", C.ring_all_reduce(4, 1e6), seed=1)
     with pytest.raises(ValueError, match="mode"):
-        C.run(fab, C.ring_all_reduce(4, 1e6), seed=1, mode="fluid")
+        C.run(fab, C.ring_all_reduce(4, 1e6), seed=1, mode="warp")
     with pytest.raises(ValueError, match="links"):
         C.degrade(fab.topology, [99], LinkModel.ideal(1.0))
     with pytest.raises(ValueError, match="hosts"):

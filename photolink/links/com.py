@@ -17,6 +17,12 @@ convolved residual-ISI, crosstalk, dual-Dirac jitter and Gaussian noise distribu
 With ``ComParams(rx_ffe_mode="mmse")`` the receiver FFE is the 802.3dj (Annex 178A) minimum
 mean-square-error one instead [ref:com-178a-mmse].
 
+The standards' parameter sets are :data:`COM_802_3CK` (100 Gb/s per lane) and :data:`COM_802_3DJ`
+(200 Gb/s per lane), every value citing its docs/references.md row. ``search="grid"`` tries every
+setting of the grid as COM does (802.3dj's takes minutes); ``search="local"`` finds the grid's
+best setting by a coarse scan and hill climbing in ~0.1 s, within ~0.5 dB of the grid's figure of
+merit (the built-in SerDes lane of :mod:`photolink.links.serdes` uses it).
+
 Deviations from the standard (and from PyChOpMarg, the oracle of the tests): the package is
 whatever the channel was built with (``tx_package`` / ``rx_package`` of
 :meth:`photolink.Channel.from_network`): the Annex 93A / 178A die-and-package model
@@ -529,12 +535,6 @@ def _floating(y, xts, ph, dh, params, spu, var_x, cov, noise_r, levels, idx):
     return (best[0], best[1]) if best[1] is not None else (-math.inf, _przf(y[ph::spu], dh, params))
 
 
-def _toeplitz_noise(power: np.ndarray, f_ghz: np.ndarray, df_ghz: float, spu: int, rs: float, n: int):
-    """R[m] = sum |H|^2 cos(2 pi f m T) df: thermal noise through an FFE w is w' R w."""
-    m = np.arange(n)
-    return (power[None, :] * np.cos(2 * np.pi * np.outer(m, f_ghz) / rs)).sum(axis=1) * df_ghz
-
-
 def _filt(h: np.ndarray, a_s: float) -> np.ndarray:
     return h[np.abs(h) > 1e-3 * a_s]
 
@@ -575,8 +575,8 @@ class _Lane:
         self._cos = None
 
     def noise_autocorrelation(self, power: np.ndarray, n: int) -> np.ndarray:
-        """:func:`_toeplitz_noise` of ``power`` (|H|^2 on :attr:`f`) for ``n`` taps, its cosine
-        table computed once per lane."""
+        """R[m] = sum |H|^2 cos(2 pi f m T) df over :attr:`f` (``power`` is |H|^2), m < ``n``:
+        thermal noise through an FFE w is w' R w. The cosine table is computed once per lane."""
         if self._cos is None or self._cos.shape[0] != n:
             self._cos = np.cos(2 * np.pi * np.outer(np.arange(n), self.f) / self.rs) * self.df
         return self._cos @ power

@@ -241,7 +241,7 @@ def test_fast_search_equals_the_direct_figure_of_merit():
     fx = [np.fft.irfft(lane.fext[0] * hc, lane.n)]
     nx = [np.fft.irfft(lane.next[0] * hc, lane.n)]
     spu = lane.spu
-    noise_r = C._toeplitz_noise(np.abs(lane.hr * hc) ** 2, lane.f, lane.df, spu, lane.rs, p.rx_ffe_taps)
+    noise_r = lane.noise_autocorrelation(np.abs(lane.hr * hc) ** 2, p.rx_ffe_taps)
     combos = p.tx_ffe.combinations()
     fast = C._fast_foms(y0, fx, nx, combos, p, spu, 5 / 9, noise_r, 4)
     shifts = (np.arange(combos.shape[1]) - p.tx_ffe.n_pre) * spu

@@ -258,12 +258,12 @@ def test_hierarchical_all_reduce_closed_form_and_rail_locality():
 def test_degrade_fraction_of_a_tier_with_a_length_spread():
     dac = catalog.preset("dac-800g")
     topo = net.topology.leaf_spine(4, 4, 2, host_link=dac, spine_link=catalog.preset("dr4-800g"))
-    out, changed = C.degrade_fraction(topo, 0, 0.25, dac, (3.0, 3.2), seed=4)
+    out, changed = C.degrade_fraction(topo, 0, 0.25, dac, (3.5, 3.6), seed=4)
     assert changed.size == 2 * 4                                  # 4 of the 16 GPU cables, both ways
     assert np.all(topo.link_tier[changed] == 0) and np.all(out.link_tier[changed] >= 2)
     cw = np.array([out.tiers[t].cwer for t in out.link_tier[changed]])
     assert np.all(cw > dac.link_model().cwer)                     # all longer than the preset's 1.5 m
-    same, _ = C.degrade_fraction(topo, 0, 0.25, dac, (3.0, 3.2), seed=4)
+    same, _ = C.degrade_fraction(topo, 0, 0.25, dac, (3.5, 3.6), seed=4)
     np.testing.assert_array_equal(same.link_tier, out.link_tier)
     fab = net.Fabric(out)
     r = C.run(fab, C.ring_all_reduce(16, 4e6), seed=1, recovery=pl.LLR(max_retries=30))

@@ -13,6 +13,7 @@ import math
 from .. import fec
 from ..symbols.carrier import ZR_PILOT_PERIOD, CarrierRecovery
 from ..symbols.formats import DP_16QAM, PAM4
+from .com import COM_802_3CK, COM_802_3DJ
 from .energy import Part
 from .link import Link
 from .optics import CoherentLine, CoherentTrx, Fiber, Laser, OpticalRx, OpticalTx
@@ -41,26 +42,24 @@ CPO_TRACE = Loss("CPO substrate trace", sqrt_db=0.1, linear_db=0.02,
 #: Electrical-equivalent response of linear optics (driver, modulator, photodiode, TIA).
 LINEAR_OPTICS = Loss("linear driver + modulator + PD + TIA", linear_db=0.06, source="[ref:photolink-linear-optics] E (photolink)")
 
-_SERDES_SRC = ("COM-style figures of IEEE 802.3ck/dj reference receivers (A_v, SNR_TX, eta_0, "
-               "sigma_RJ, A_DD, f_r; [ref:ck-com-parameters] E); crosstalk and implementation floor "
-               "[ref:photolink-serdes-floor-com3] E (photolink), calibrated so that the COM-like margin is 3 dB at "
-               "[ref:dac-100g-reach] and [ref:copper-200g-loss-budget]; first DFE tap <= 0.85 [ref:com-dfe-b1-limit]")
-SERDES_112G = SerDes("112G SerDes (53 GBd)", crosstalk_db=-44.0, implementation_snr_db=28.0,
-                     n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
+_SERDES_SRC = ("IEEE 802.3ck/dj COM reference receiver (transmitter FFE, CTLE, receiver FFE and DFE, "
+               "noise figures A_v, SNR_TX, eta_0, f_r, sigma_RJ, A_DD, b_max(1)) from its parameter set "
+               "(photolink.links.com.COM_802_3CK [ref:ck-com-table] E / COM_802_3DJ [ref:dj-com-table] S secondary); "
+               "crosstalk and implementation floor [ref:photolink-serdes-floor-ctle] E (photolink)")
+#: 802.3ck reference receiver [ref:ck-com-table]; crosstalk and implementation floor calibrated so
+#: that dac-800g passes COM-like 3 dB to ~2.2 m [ref:photolink-serdes-floor-ctle] (E).
+SERDES_112G = SerDes.from_com("112G SerDes (53 GBd)", COM_802_3CK, crosstalk_db=-44.0,
+                              implementation_snr_db=28.0, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
 #: A retimer in the cable's connector sees the cable's own crosstalk only, not the host's.
-SERDES_112G_RETIMER = SerDes("112G retimer SerDes (53 GBd)", crosstalk_db=-52.0, implementation_snr_db=28.0,
-                             n_ffe=24, n_dfe=1, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
-#: 802.3dj COM values [ref:dj-com-parameters] (eta_0, SNR_TX, f_r) and b_max(1) [ref:com-dfe-b1-limit];
-#: 24 RX FFE taps stand in for the CTLE + TX FFE this model does not have.
+SERDES_112G_RETIMER = SerDes.from_com("112G retimer SerDes (53 GBd)", COM_802_3CK, crosstalk_db=-52.0,
+                                      implementation_snr_db=28.0, max_symbol_rate_gbd=56.5, source=_SERDES_SRC)
+#: 802.3dj reference receiver [ref:dj-com-table]: eta_0 6.0e-9 V^2/GHz, SNR_TX 33 dB, f_r 0.58 f_b,
+#: 16-tap MMSE receiver FFE, b_max(1) 0.85 [ref:dj-com-parameters] [ref:com-dfe-b1-limit].
+SERDES_224G = SerDes.from_com("224G SerDes (113 GBd)", COM_802_3DJ, crosstalk_db=-60.0,
+                              implementation_snr_db=32.0, max_symbol_rate_gbd=116.0, source=_SERDES_SRC)
 #: The 224G retimer in a 1.6T AEC's connector (the cable's own crosstalk only, like the 112G one).
-SERDES_224G_RETIMER = SerDes("224G retimer SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9,
-                             rx_bandwidth_ratio=0.58, crosstalk_db=-58.0, implementation_snr_db=30.0,
-                             n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
-                             source=_SERDES_SRC + "; 802.3dj eta_0, SNR_TX, f_r [ref:dj-com-parameters] (S secondary)")
-SERDES_224G = SerDes("224G SerDes (113 GBd)", snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9, rx_bandwidth_ratio=0.58,
-                     crosstalk_db=-55.0, implementation_snr_db=30.0,
-                     n_ffe=24, n_dfe=1, max_symbol_rate_gbd=116.0,
-                     source=_SERDES_SRC + "; 802.3dj eta_0 6.0e-9 V^2/GHz, SNR_TX 33 dB, f_r 0.58 [ref:dj-com-parameters] (S secondary)")
+SERDES_224G_RETIMER = SerDes.from_com("224G retimer SerDes (113 GBd)", COM_802_3DJ, crosstalk_db=-63.0,
+                                      implementation_snr_db=32.0, max_symbol_rate_gbd=116.0, source=_SERDES_SRC)
 
 # ---- optics ------------------------------------------------------------------------------------
 SMF_OBAND = Fiber("SMF, O-band (IM-DD)", attenuation_db_per_km=0.5, dispersion_ps_per_nm_km=2.0,

@@ -17,6 +17,12 @@ convolved residual-ISI, crosstalk, dual-Dirac jitter and Gaussian noise distribu
 With ``ComParams(rx_ffe_mode="mmse")`` the receiver FFE is the 802.3dj (Annex 178A) minimum
 mean-square-error one instead [ref:com-178a-mmse].
 
+The standards' parameter sets are :data:`COM_802_3CK` (100 Gb/s per lane) and :data:`COM_802_3DJ`
+(200 Gb/s per lane), every value citing its docs/references.md row. ``search="grid"`` tries every
+setting of the grid as COM does (802.3dj's takes minutes); ``search="local"`` finds the grid's
+best setting by a coarse scan and hill climbing in ~0.1 s, within ~0.5 dB of the grid's figure of
+merit (the built-in SerDes lane of :mod:`photolink.links.serdes` uses it).
+
 Deviations from the standard (and from PyChOpMarg, the oracle of the tests): the package is
 whatever the channel was built with (``tx_package`` / ``rx_package`` of
 :meth:`photolink.Channel.from_network`): the Annex 93A / 178A die-and-package model
@@ -44,7 +50,7 @@ from .._util import validate as v
 from ..symbols.channel import Channel, Equalizer
 from ..symbols.formats import PAM, PAM4
 from ..symbols.pulse import loss_at_db
-from .serdes import Eye
+from .slicer import Eye
 
 #: Sources of the noise budget, in the order of :attr:`ComResult.noise_v`.
 NOISE_SOURCES = ("isi", "jitter", "crosstalk", "thermal", "tx_noise")
@@ -52,6 +58,10 @@ NOISE_SOURCES = ("isi", "jitter", "crosstalk", "thermal", "tx_noise")
 #: Receiver FFE optimisations: pulse-response zero forcing (802.3ck COM) and minimum mean-square
 #: error (802.3dj COM, Annex 178A).
 RX_FFE_MODES = ("przf", "mmse")
+
+#: Equaliser searches: every setting of the grid (as COM), or hill climbing from the untapped
+#: transmitter (a fast stand-in for the grid, used by the built-in SerDes lane).
+SEARCHES = ("grid", "local")
 
 
 @dataclass(frozen=True)
@@ -137,13 +147,24 @@ class TxFfe:
     def n_pre(self) -> int:
         return len(self.taps_min) - self.n_post
 
-    def combinations(self) -> np.ndarray:
-        """Every allowed tap set, cursor included (shape: combinations x (taps + 1))."""
+    def axes(self) -> list:
+        """The values each tap may take (pre-cursors furthest first, then post-cursors)."""
         axes = []
         for lo, hi, st in zip(self.taps_min, self.taps_max, self.taps_step):
             n = round((hi - lo) / st) + 1 if st > 0 else 1
             axes.append(lo + st * np.arange(n))
+        return axes
+
+    def combinations(self) -> np.ndarray:
+        """Every allowed tap set, cursor included (shape: combinations x (taps + 1))."""
+        axes = self.axes()
         grid = np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(-1, len(axes))
+        return self.with_cursor(grid)
+
+    def with_cursor(self, grid: np.ndarray) -> np.ndarray:
+        """Rows of ``grid`` (taps without the cursor) whose cursor ``1 - sum |c|`` is at least
+        ``c0_min``, with the cursor inserted."""
+        grid = np.asarray(grid, dtype=np.float64).reshape(-1, len(self.taps_min))
         c0 = 1.0 - np.abs(grid).sum(axis=1)
         keep = c0 >= self.c0_min - 1e-12
         return np.insert(grid[keep], self.n_pre, c0[keep], axis=1)
@@ -168,6 +189,12 @@ class ComParams:
     ``rx_ffe_taps`` positions, of which the first ``rx_ffe_fixed`` are always used and
     ``float_groups`` groups of ``float_taps`` contiguous taps are placed, one group at a time, where
     they give the best figure of merit (MMSE only; the other positions are 0).
+
+    ``mm_tolerance_v``: a sampling point whose Mueller-Muller residual (93A-26) is below it counts
+    as exact, and the last exact point before the pulse peak is taken (else the smallest
+    residual). 1 mV by default (the setting checked against PyChOpMarg); on weak pulses (tens of mV after 40 dB of
+    loss) many points pass it and the choice jumps between neighbouring channels, so the built-in
+    SerDes lane takes the smallest residual (1 uV).
     """
 
     ctle: Ctle
@@ -194,6 +221,8 @@ class ComParams:
     rx_ffe_fixed: int | None = None
     float_groups: int = 0
     float_taps: int = 0
+    search: str = "grid"
+    mm_tolerance_v: float = 1e-3
 
     def __post_init__(self):
         if not isinstance(self.ctle, Ctle):
@@ -229,6 +258,9 @@ class ComParams:
         if self.rx_ffe_mode not in RX_FFE_MODES:
             raise ValueError(f"rx_ffe_mode must be one of {RX_FFE_MODES}, got {self.rx_ffe_mode!r}")
         v.integer("mmse_candidates", self.mmse_candidates, lo=1, hi=10_000)
+        v.real("mm_tolerance_v", self.mm_tolerance_v, lo=0.0, hi=1.0)
+        if self.search not in SEARCHES:
+            raise ValueError(f"search must be one of {SEARCHES}, got {self.search!r}")
         g = v.integer("float_groups", self.float_groups, lo=0, hi=16)
         if g:
             fixed = v.integer("rx_ffe_fixed", self.rx_ffe_fixed, lo=self.rx_ffe_pre + 1, hi=n - 1)
@@ -241,10 +273,49 @@ class ComParams:
 
     @classmethod
     def ieee_802_3ck(cls, symbol_rate_gbd: float = 53.125, **changes) -> ComParams:
-        """802.3ck-like host channel parameters [ref:ck-com-parameters] at ``symbol_rate_gbd``
-        (CTLE, transmitter grid c(-2)..c(1), 12-tap receiver FFE with 3 pre-cursors, 1 DFE tap)."""
+        """802.3ck (100 Gb/s per lane) reference receiver at ``symbol_rate_gbd``: the values of
+        :data:`COM_802_3CK`, each cited there. ``changes`` replace any field."""
         tx = TxFfe((0.0, -0.3, -0.2), (0.1, 0.0, 0.0), (0.05, 0.05, 0.05), n_post=1, c0_min=0.5)
-        return cls(ctle=Ctle.ieee_802_3ck(symbol_rate_gbd), tx_ffe=tx, **changes)
+        base = dict(ctle=Ctle.ieee_802_3ck(symbol_rate_gbd), tx_ffe=tx, der0=1e-4, t_r_ns=0.004,
+                    rlm=0.95, a_v=0.413, a_fe=0.413, a_ne=0.45, a_dd_ui=0.02, snr_tx_db=32.5,
+                    eta0_v2_per_ghz=8.2e-9, sigma_rj_ui=0.01, f_r=0.75, rx_ffe_taps=12, rx_ffe_pre=3,
+                    dfe_min=(0.0,), dfe_max=(0.85,), rx_ffe_mode="przf")
+        return cls(**{**base, **changes})
+
+    @classmethod
+    def ieee_802_3dj(cls, **changes) -> ComParams:
+        """802.3dj (200 Gb/s per lane, 106.25 GBd) reference receiver: the values of
+        :data:`COM_802_3DJ`, each cited there. ``changes`` replace any field."""
+        rs = 106.25
+        ctle = Ctle(rs / 2.5, rs / 2.5, rs, rs / 80, tuple(float(-g) for g in range(16)),
+                    tuple(-0.5 * g for g in range(11)))
+        tx = TxFfe((-0.06, 0.0, -0.34, -0.2), (0.0, 0.12, 0.0, 0.0), (0.02, 0.02, 0.02, 0.02),
+                   n_post=1, c0_min=0.5)
+        base = dict(ctle=ctle, tx_ffe=tx, der0=2e-4, t_r_ns=0.004, rlm=0.95, a_v=0.413, a_fe=0.413,
+                    a_ne=0.45, a_dd_ui=0.02, snr_tx_db=33.0, eta0_v2_per_ghz=6.0e-9, sigma_rj_ui=0.01,
+                    f_r=0.58, rx_ffe_taps=16, rx_ffe_pre=5, dfe_min=(0.0,), dfe_max=(0.85,),
+                    rx_ffe_mode="mmse")
+        return cls(**{**base, **changes})
+
+
+#: IEEE 802.3ck (100 Gb/s per lane, 53.125 GBd) COM reference receiver [ref:ck-com-table]:
+#: CTLE f_z = f_p1 = f_b/2.5, f_p2 = f_b, f_LF = f_b/80, g_DC 0 to -20 dB, g_DC2 0 to -6 dB
+#: [ref:com-ctle-ck]; transmitter FFE c(-2) 0..0.1, c(-1) -0.3..0, c(1) -0.2..0 in 0.05 steps,
+#: c(0) >= 0.5; 12-tap receiver FFE (3 pre-cursors, taps within +-0.7), 1 DFE tap with
+#: b_max(1) = 0.85 [ref:com-dfe-b1-limit]; A_v = A_fe 0.413 V, A_ne 0.45 V, R_LM 0.95, T_r 4 ps,
+#: DER_0 1e-4, SNR_TX 32.5 dB, eta_0 8.2e-9 V^2/GHz, f_r 0.75 f_b, sigma_RJ 0.01 UI, A_DD 0.02 UI
+#: [ref:ck-com-parameters]; PRZF receiver FFE.
+COM_802_3CK = ComParams.ieee_802_3ck(53.125)
+
+#: IEEE 802.3dj (200 Gb/s per lane, 106.25 GBd) COM reference receiver, Annex 178A
+#: [ref:dj-com-table]: CTLE f_z = f_p1 = 42.5 GHz, f_p2 = 106.25 GHz, f_LF = 1.328 GHz,
+#: g_DC 0 to -15 dB (1 dB), g_DC2 0 to -5 dB (0.5 dB); transmitter FFE c(-3) -0.06..0,
+#: c(-2) 0..0.12, c(-1) -0.34..0, c(1) -0.2..0 (0.02 steps), c(0) >= 0.5; 16-tap MMSE receiver
+#: FFE with 5 pre-cursors (taps within +-0.7) [ref:com-178a-mmse], 1 DFE tap, b_max(1) = 0.85
+#: [ref:com-dfe-b1-limit]; A_v = A_fe 0.413 V, A_ne 0.45 V, R_LM 0.95, T_r 4 ps, DER_0 2e-4,
+#: SNR_TX 33 dB, eta_0 6.0e-9 V^2/GHz, f_r 0.58 f_b, sigma_RJ 0.01 UI, A_DD 0.02 UI
+#: [ref:dj-com-parameters].
+COM_802_3DJ = ComParams.ieee_802_3dj()
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,7 +352,7 @@ class ComResult:
     channel : photolink.Channel
         Symbol-spaced pulse at the receiver FFE input (after the CTLE), main cursor 1.
     equalizer : photolink.Equalizer
-    eye : photolink.links.serdes.Eye
+    eye : photolink.links.slicer.Eye
     loss_at_nyquist_db : float
     """
 
@@ -341,7 +412,7 @@ def _rolls(p: np.ndarray, shifts_samples) -> np.ndarray:
     return np.stack([np.roll(p, s) for s in shifts_samples])
 
 
-def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float) -> int:
+def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float, tol: float = 1e-3) -> int:
     """Mueller-Muller cursor within a UI of the peak, the DFE's first tap anticipated (93A-25/26)."""
     peak = int(np.argmax(p))
     idx = np.arange(max(spu, peak - spu), min(p.size - spu, peak + spu))
@@ -350,7 +421,7 @@ def _mm_cursor(p: np.ndarray, spu: int, b_min: float, b_max: float) -> int:
     b1 = np.clip(p[idx + spu] / np.where(ok, cur, 1.0), b_min, b_max)
     res = np.abs(p[idx - spu] - (p[idx + spu] - b1 * cur))
     res[~ok] = np.inf
-    exact = np.flatnonzero(res < 1e-3)
+    exact = np.flatnonzero(res < tol)
     if exact.size:
         before = idx[exact][idx[exact] <= peak]
         return int(before[-1]) if before.size else int(idx[exact][0])
@@ -464,12 +535,6 @@ def _floating(y, xts, ph, dh, params, spu, var_x, cov, noise_r, levels, idx):
     return (best[0], best[1]) if best[1] is not None else (-math.inf, _przf(y[ph::spu], dh, params))
 
 
-def _toeplitz_noise(power: np.ndarray, f_ghz: np.ndarray, df_ghz: float, spu: int, rs: float, n: int):
-    """R[m] = sum |H|^2 cos(2 pi f m T) df: thermal noise through an FFE w is w' R w."""
-    m = np.arange(n)
-    return (power[None, :] * np.cos(2 * np.pi * np.outer(m, f_ghz) / rs)).sum(axis=1) * df_ghz
-
-
 def _filt(h: np.ndarray, a_s: float) -> np.ndarray:
     return h[np.abs(h) > 1e-3 * a_s]
 
@@ -507,6 +572,14 @@ class _Lane:
         self.thru = np.fft.rfft(thru.samples) * base * params.a_v
         self.fext = [np.fft.rfft(c.samples) * base * params.a_fe for c in fext]
         self.next = [np.fft.rfft(c.samples) * base * params.a_ne for c in next_]
+        self._cos = None
+
+    def noise_autocorrelation(self, power: np.ndarray, n: int) -> np.ndarray:
+        """R[m] = sum |H|^2 cos(2 pi f m T) df over :attr:`f` (``power`` is |H|^2), m < ``n``:
+        thermal noise through an FFE w is w' R w. The cosine table is computed once per lane."""
+        if self._cos is None or self._cos.shape[0] != n:
+            self._cos = np.cos(2 * np.pi * np.outer(np.arange(n), self.f) / self.rs) * self.df
+        return self._cos @ power
 
 
 def _fir_index(n_ui: int, n_taps: int, pre: int) -> np.ndarray:
@@ -524,7 +597,7 @@ def _evaluate(y, xts, w, pre, params, spu, var_x, noise_r, levels, idx, cursor=N
     """Figure of merit of one equaliser; returns (fom_db, details)."""
     y_eq = _fir(y, w, idx, spu)
     b_min, b_max = params.dfe_min[0] if params.dfe_min else 0.0, params.dfe_max[0] if params.dfe_max else 0.0
-    c = _mm_cursor(y_eq, spu, b_min, b_max) if cursor is None else cursor
+    c = _mm_cursor(y_eq, spu, b_min, b_max, params.mm_tolerance_v) if cursor is None else cursor
     h0 = y_eq[c]
     if h0 <= 0:
         return -math.inf, None
@@ -570,12 +643,7 @@ def _batch_przf(h: np.ndarray, dh: np.ndarray, params: ComParams) -> np.ndarray:
         k = np.minimum(dh + 1 + j, nui - 1)
         target[rows, k] = np.clip(h[rows, k], params.dfe_min[j] * h0, params.dfe_max[j] * h0)
     target = np.concatenate([np.zeros((nb, pre)), target], axis=1)[:, :nui]
-    conv = np.zeros((nb, nui, n))
-    for k in range(n):
-        conv[:, k:, k] = h[:, :nui - k]
-    ct = conv.transpose(0, 2, 1)
-    ata = ct @ conv
-    atb = (ct @ target[..., None])[..., 0]
+    ata, atb = _normal_equations(h, target, n)
     w = np.linalg.solve(ata + 1e-12 * np.trace(ata, axis1=1, axis2=2)[:, None, None] * np.eye(n),
                         atb[..., None])[..., 0]
     c = w[:, pre:pre + 1]
@@ -586,14 +654,38 @@ def _batch_przf(h: np.ndarray, dh: np.ndarray, params: ComParams) -> np.ndarray:
     return w / c
 
 
+def _normal_equations(h: np.ndarray, target: np.ndarray, n: int):
+    """(A'A, A't) for the n-tap FIR on each row of ``h`` (A[i, k] = h[i - k], i >= k), without
+    forming A: A'A from the autocorrelation of h (lags < n) less the part beyond the window's
+    end, A't from the few UIs where ``target`` is not zero."""
+    nb, nui = h.shape
+    spec = np.fft.rfft(h, 2 * nui, axis=1)
+    r = np.fft.irfft(np.abs(spec) ** 2, 2 * nui, axis=1)[:, :n]               # (b, lags)
+    lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    ata = r[:, lag]
+    top = np.maximum.outer(np.arange(n), np.arange(n))
+    beyond = np.zeros((nb, n, n))             # [b, d, m]: sum of h[j] h[j + d] over j >= nui - m
+    for d in range(n):                        # A'A[k, l] sums h[j] h[j + d] for j <= nui - 1 - max(k, l)
+        prod = h[:, nui - n:nui - d] * h[:, nui - n + d:]                      # j = nui - n .. nui - 1 - d
+        tail = np.cumsum(prod[:, ::-1], axis=1)[:, ::-1]                      # sum from j to the end
+        m = np.arange(d + 1, n)
+        beyond[:, d, m] = tail[:, n - m]
+    ata = ata - beyond[:, lag, top]
+    atb = np.zeros((nb, n))
+    for q in np.flatnonzero(np.any(target != 0, axis=0)):
+        k = np.arange(min(n, q + 1))
+        atb[:, k] += h[:, q - k] * target[:, q, None]
+    return ata, atb
+
+
 def _seq(mat: np.ndarray, phase: np.ndarray, u: np.ndarray, off: int) -> np.ndarray:
     """Symbol-spaced samples at ``phase[b]`` of the FIR ``u[b]`` (tap ``off`` at delay 0) applied to
     the pulse ``mat`` (UI x phase): out[b, i] = sum_k u[b, k] mat[i - k + off, phase[b]] (circular)."""
     col = mat[:, phase].T                                       # (b, UI)
-    out = np.zeros_like(col)
-    for k in range(u.shape[1]):
-        out += u[:, k, None] * np.roll(col, k - off, axis=1)
-    return out
+    n = col.shape[1]
+    fir = np.zeros_like(col)
+    fir[:, (np.arange(u.shape[1]) - off) % n] = u               # tap k at delay k - off (circular)
+    return np.fft.irfft(np.fft.rfft(col, axis=1) * np.fft.rfft(fir, axis=1), n, axis=1)
 
 
 def _window(y: np.ndarray, centre: int, half: int, u: np.ndarray, off: int, spu: int):
@@ -664,7 +756,7 @@ def _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, levels) -> np.nda
     b1 = np.clip(nxt / np.where(ok, cur, 1.0), b_min, b_max)
     res = np.abs(prv - (nxt - b1 * cur))
     res[~ok] = np.inf
-    exact = res < 1e-3
+    exact = res < params.mm_tolerance_v
     before = exact & (cand <= pk[:, None])
     last_before = np.where(before.any(axis=1), 2 * spu - 1 - np.argmax(before[:, ::-1], axis=1), -1)
     first_exact = np.where(exact.any(axis=1), np.argmax(exact, axis=1), -1)
@@ -730,43 +822,146 @@ def com(thru: Channel, params: ComParams | None = None, *, fext=(), next=(), fmt
     lane = _Lane(thru, fext, next_, params)
     spu, L = lane.spu, fmt.M
     var_x = (L**2 - 1) / (3 * (L - 1) ** 2)                                    # 93A-29
-    combos = params.tx_ffe.combinations()
-    tx_shifts = (np.arange(combos.shape[1]) - params.tx_ffe.n_pre) * spu
+    tx_shifts = (np.arange(len(params.tx_ffe.taps_min) + 1) - params.tx_ffe.n_pre) * spu
     idx = _fir_index(lane.n // spu, params.rx_ffe_taps, params.rx_ffe_pre)
-    best = (-math.inf, None)
-    for g1 in params.ctle.g_dc_db:
-        for g2 in params.ctle.g_dc2_db:
+    states = _CtleStates(lane, params)
+    ctx = (params, spu, var_x, L, idx, tx_shifts)
+    best = (_grid_search if params.search == "grid" else _local_search)(states, ctx)
+    if best[1] is None:
+        raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
+    g1, g2, taps, w = best[1]
+    p, fx, nx, noise_r = states.get(g1, g2)
+    y = taps @ _rolls(p, tx_shifts)
+    if w is None:
+        peak = int(np.argmax(y))
+        w = _przf(y[peak % spu::spu], peak // spu, params)
+    xts = [taps @ _rolls(x, tx_shifts) for x in fx] + nx
+    fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, L, idx)
+    if det is None:
+        raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
+    return _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru)
+
+
+class _CtleStates:
+    """The pulses and receiver-noise autocorrelation at each CTLE setting, computed once."""
+
+    def __init__(self, lane: _Lane, params: ComParams):
+        self.lane, self.params, self._cache = lane, params, {}
+
+    def get(self, g1: float, g2: float):
+        key = (float(g1), float(g2))
+        if key not in self._cache:
+            lane, params = self.lane, self.params
             hc = params.ctle.response(lane.f, g1, g2)
             p = np.fft.irfft(lane.thru * hc, lane.n)
             fx = [np.fft.irfft(x * hc, lane.n) for x in lane.fext]
             nx = [np.fft.irfft(x * hc, lane.n) for x in lane.next]
-            noise_r = _toeplitz_noise(np.abs(lane.hr * hc) ** 2, lane.f, lane.df, spu, lane.rs,
-                                      params.rx_ffe_taps)
-            foms = _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, L)
+            noise_r = lane.noise_autocorrelation(np.abs(lane.hr * hc) ** 2, params.rx_ffe_taps)
+            self._cache[key] = (p, fx, nx, noise_r)
+        return self._cache[key]
+
+    def foms(self, g1: float, g2: float, combos: np.ndarray, ctx) -> np.ndarray:
+        """Zero-forcing figure of merit of each transmitter setting (rows of ``combos``)."""
+        params, spu, var_x, L, _, _ = ctx
+        p, fx, nx, noise_r = self.get(g1, g2)
+        return _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, L)
+
+    def mmse(self, g1: float, g2: float, taps: np.ndarray, ctx):
+        """(figure of merit, receiver FFE) of one transmitter setting with the MMSE receiver FFE."""
+        params, spu, var_x, L, idx, tx_shifts = ctx
+        p, fx, nx, noise_r = self.get(g1, g2)
+        return _mmse_fom(taps, p, fx, nx, tx_shifts, params, spu, var_x, noise_r, L, idx)
+
+
+def _grid_search(states: _CtleStates, ctx):
+    """Every CTLE setting and transmitter setting of the grid (93A.1.6)."""
+    params = ctx[0]
+    combos = params.tx_ffe.combinations()
+    best = (-math.inf, None)
+    for g1 in params.ctle.g_dc_db:
+        for g2 in params.ctle.g_dc2_db:
+            foms = states.foms(g1, g2, combos, ctx)
             if params.rx_ffe_mode == "mmse":
                 for i in np.argsort(foms)[::-1][:params.mmse_candidates]:
                     if not np.isfinite(foms[i]):
                         break
-                    fom, w = _mmse_fom(combos[i], p, fx, nx, tx_shifts, params, spu, var_x, noise_r, L, idx)
+                    fom, w = states.mmse(g1, g2, combos[i], ctx)
                     if fom > best[0]:
-                        best = (fom, (g1, g2, int(i), p, fx, nx, noise_r, w))
+                        best = (fom, (g1, g2, combos[i], w))
                 continue
             i = int(np.argmax(foms))
             if foms[i] > best[0]:
-                best = (float(foms[i]), (g1, g2, i, p, fx, nx, noise_r, None))
-    if best[1] is None:
-        raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
-    g1, g2, i, p, fx, nx, noise_r, w = best[1]
-    y = combos[i] @ _rolls(p, tx_shifts)
-    if w is None:
-        peak = int(np.argmax(y))
-        w = _przf(y[peak % spu::spu], peak // spu, params)
-    xts = [combos[i] @ _rolls(x, tx_shifts) for x in fx] + nx
-    fom, det = _evaluate(y, xts, w, params.rx_ffe_pre, params, spu, var_x, noise_r, L, idx)
-    if det is None:
-        raise ValueError("no equaliser setting gives a positive cursor: the channel is too lossy")
-    taps = combos[i]
-    return _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru)
+                best = (float(foms[i]), (g1, g2, combos[i], None))
+    return best
+
+
+def _local_search(states: _CtleStates, ctx, max_rounds: int = 40, starts_kept: int = 3):
+    """The grid's best setting found by a coarse scan and hill climbing on the figure of merit (a
+    fast stand-in for :func:`_grid_search`): six values of g_DC, three of g_DC2 and three of each
+    transmitter tap (ends included), then, from each of the best three of those, moves to the
+    best neighbour (every transmitter tap +-1 step together, then the CTLE's DC gains +-1 step)
+    until none improves; the best end point is kept.
+    With the MMSE receiver FFE, the setting found is then equalised by MMSE, or kept with zero
+    forcing where that gives the better figure of merit (on high-loss channels the tap limits can
+    clip the MMSE solution). 178A runs MMSE on every setting; ranking the settings by the
+    zero-forcing figure keeps the result a smooth function of the channel, where a choice among a
+    few MMSE candidates jumps by tenths of a dB."""
+    params = ctx[0]
+    tx = params.tx_ffe
+    axes = tx.axes()
+    g1s, g2s = params.ctle.g_dc_db, params.ctle.g_dc2_db
+
+    def fom_at(i1, i2, k) -> float:
+        row = tx.with_cursor([a[j] for a, j in zip(axes, k)])
+        return float(states.foms(g1s[i1], g2s[i2], row, ctx)[0]) if row.size else -math.inf
+
+    def coarse(n: int, parts: int) -> list:
+        return sorted({round(i * (n - 1) / parts) for i in range(parts + 1)})
+
+    ks = np.array(list(itertools.product(*[coarse(len(a), 2) for a in axes])), dtype=int)
+    grid = np.array([[a[j] for a, j in zip(axes, row)] for row in ks])
+    ok = 1.0 - np.abs(grid).sum(axis=1) >= tx.c0_min - 1e-12
+    ks, rows = ks[ok], tx.with_cursor(grid[ok])
+    starts = []
+    for j1 in coarse(len(g1s), 5):
+        for j2 in coarse(len(g2s), 2):
+            foms = states.foms(g1s[j1], g2s[j2], rows, ctx)
+            j = int(np.argmax(foms))
+            starts.append((float(foms[j]), j1, j2, tuple(ks[j])))
+    moves = [d for d in itertools.product((-1, 0, 1), repeat=len(axes)) if any(d)]
+
+    def climb(best, i1, i2, k):
+        for _ in range(max_rounds):
+            moved = False
+            cand = [tuple(min(max(j + s, 0), len(a) - 1) for j, s, a in zip(k, d, axes)) for d in moves]
+            cand = list(dict.fromkeys(c for c in cand if c != k))
+            if cand:
+                grid = np.array([[a[j] for a, j in zip(axes, c)] for c in cand])
+                ok = 1.0 - np.abs(grid).sum(axis=1) >= tx.c0_min - 1e-12
+                if ok.any():
+                    foms = states.foms(g1s[i1], g2s[i2], tx.with_cursor(grid[ok]), ctx)
+                    j = int(np.argmax(foms))
+                    if foms[j] > best + 1e-9:
+                        best, k, moved = float(foms[j]), [c for c, o in zip(cand, ok) if o][j], True
+            ctle_moves = [(j1, j2) for j1 in (i1 - 1, i1, i1 + 1) for j2 in (i2 - 1, i2, i2 + 1)
+                          if 0 <= j1 < len(g1s) and 0 <= j2 < len(g2s) and (j1, j2) != (i1, i2)]
+            if ctle_moves:
+                f, j1, j2 = max((fom_at(j1, j2, k), j1, j2) for j1, j2 in ctle_moves)
+                if f > best + 1e-9:
+                    best, i1, i2, moved = f, j1, j2, True
+            if not moved:
+                break
+        return best, i1, i2, tuple(k)
+
+    best, i1, i2, k = max(climb(*s) for s in sorted(starts, reverse=True)[:starts_kept])
+    taps = tx.with_cursor([a[j] for a, j in zip(axes, k)])
+    if not np.isfinite(best) or not taps.size:
+        return (-math.inf, None)
+    taps = taps[0]
+    if params.rx_ffe_mode != "mmse":
+        return (best, (g1s[i1], g2s[i2], taps, None))
+    fom, w = states.mmse(g1s[i1], g2s[i2], taps, ctx)
+    return (fom, (g1s[i1], g2s[i2], taps, w)) if fom >= best else (best, (g1s[i1], g2s[i2], taps, None))
 
 
 def _finish(fmt, params, lane, fom, g1, g2, taps, w, det, y, var_x, thru) -> ComResult:

@@ -930,6 +930,10 @@ def _electrical(name, link, serdes, losses, rate, extra_snr_db=math.inf) -> Segm
     r = electrical_lane(link.fmt, serdes, losses, rate, extra_snr_db)
     detail = {"loss_at_nyquist_db": r.loss_at_nyquist_db,
               "noise_db": {k: round(x, 2) for k, x in r.noise_db.items()}}
+    if r.equaliser:                    # the reference receiver's choice (transmitter FFE, CTLE)
+        detail["equaliser"] = {"tx_taps": [round(float(x), 4) for x in r.equaliser["tx_taps"]],
+                               "g_dc_db": float(r.equaliser["g_dc_db"]), "g_dc2_db": float(r.equaliser["g_dc2_db"]),
+                               "com_db": round(float(r.equaliser["com_db"]), 3)}
     return Segment(name, link.fmt, rate, r.snr_db, r.snr_in_db, r.channel, r.equalizer, r.eye, detail)
 
 

@@ -1,43 +1,55 @@
 """Electrical lanes, COM-style: insertion loss -> pulse response -> equalised slicer SNR and BER.
 
-A lane is a SerDes transmitter, a lossy channel and a SerDes receiver (FFE + DFE). The loss
+A lane is a SerDes transmitter, a lossy channel and a SerDes receiver. The loss
 ``IL(f) = sum_i (a_i sqrt(f) + b_i f)`` dB (skin effect and dielectric loss of each piece: package,
-PCB, connector, cable) becomes a causal, minimum-phase transfer function; with a one-UI
-rectangular transmit pulse and a 4th-order Butterworth receiver filter it gives the pulse
-response, sampled at the symbol rate at its peak. An MMSE FFE + DFE
-(:meth:`photolink.Equalizer.mmse`) is designed for it, and every noise is then referred to the
-slicer, as in IEEE 802.3 COM:
+PCB, connector, cable) becomes a causal, minimum-phase transfer function and, with a one-UI
+rectangular transmit pulse, a pulse response.
 
-- receiver thermal noise (density ``eta0`` in the receiver bandwidth) and crosstalk (broadband,
-  relative to the launched power): white at the receiver input, enhanced by the FFE's noise gain;
+With a reference receiver (``SerDes.com``, e.g. :data:`photolink.links.com.COM_802_3DJ`; every
+preset SerDes has one) the lane is what COM sees (:func:`photolink.links.com.com`): the
+standard's transmitter FFE, rise-time and receiver filters, CTLE, receiver FFE (zero forcing or
+MMSE) and DFE with b_max(1), the setting chosen by COM's figure of merit (by a coarse scan and
+hill climbing, ``search="local"``, within ~0.5 dB of the full grid), and COM's noise budget. The
+SerDes adds two figures of photolink's own [ref:photolink-serdes-floor-ctle]: crosstalk (broadband,
+relative to the launched power, white at the receiver input: it adds to eta_0 and goes through
+the CTLE and the FFE) and an implementation floor at the slicer (ADC, clock recovery; added to
+the transmitter noise, which COM refers to the cursor), and any noise entering with the signal
+(an optical receiver's, for linear optics) is referred to the cursor likewise.
+
+Without one (``com=None``) the receiver is an MMSE FFE + DFE (:meth:`photolink.Equalizer.mmse`)
+behind a 4th-order Butterworth filter, sampled at the pulse peak, with every noise referred to
+the slicer as in COM:
+
+- receiver thermal noise (density ``eta0`` in the receiver bandwidth) and crosstalk: white at the
+  receiver input, enhanced by the FFE's noise gain;
 - transmitter noise (``snr_tx_db`` of the launched signal) and any extra noise entering with the
-  signal (an optical receiver's, for linear optics): through the channel and the FFE, like the
-  signal;
+  signal: through the channel and the FFE, like the signal;
 - jitter (random + dual-Dirac, in UI) through the slope of the equalised pulse;
 - the pulse tail beyond the 64 taps the stream simulator keeps, through the FFE;
-- an implementation floor at the slicer (ADC, clock recovery).
+- an implementation floor at the slicer.
 
-The residual ISI within the kept taps is not Gaussian: the statistical eye (:class:`Eye`) keeps its
-exact distribution. :attr:`ElectricalResult.snr_in_db` is the white input noise that gives the
-same slicer noise, so :func:`photolink.simulate_ber` with the same channel and equaliser streams
-the same lane.
-
-This is a COM-like model, not COM: no CTLE or TX FFE search, crosstalk as one figure, no
-reflections. Its noise and crosstalk figures are estimates calibrated to reach rows [ref:photolink-serdes-floor].
+Either way the residual ISI is not Gaussian: the statistical eye (:class:`Eye`) keeps its exact
+distribution. :attr:`ElectricalResult.snr_in_db` is the white input noise that gives the same
+slicer noise, so :func:`photolink.simulate_ber` with the same channel and equaliser streams the
+same lane. Not modelled: reflections, crosstalk as aggressor channels (use
+:func:`photolink.links.com.com` on measured channels for those).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, signal, special
+from scipy import signal
 
 from .._util import validate as v
 from ..symbols import pulse as _pulse
 from ..symbols.channel import Channel, Equalizer, decision_point
-from ..symbols.formats import PAM, _hamming_matrix
+from ..symbols.formats import PAM
+from . import com as _com
+from .slicer import EYE_BINS, EYE_POINTS, Eye  # noqa: F401  (Eye lives in slicer; re-exported)
 
 #: Samples per UI of the pulse-response computation.
 OVERSAMPLE = 32
@@ -47,10 +59,8 @@ SPAN_UI = 256
 KEPT_TAPS = 64
 #: Pre-cursors kept before the main cursor.
 PRECURSORS = 4
-#: Bins of the residual-ISI distribution in the statistical eye (convolution grid) ...
-EYE_BINS = 2048
-#: ... and the points it is collapsed onto for the BER integral.
-EYE_POINTS = 256
+#: Noise bandwidth of a 4th-order Butterworth filter over its 3 dB bandwidth.
+_BUTTERWORTH4_NOISE_BW = (math.pi / 8) / math.sin(math.pi / 8)
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,12 @@ class SerDes:
         802.3dj [ref:com-dfe-b1-limit]); the FFE is redesigned to leave at most this much first
         post-cursor, and what the DFE cannot cancel stays as residual ISI.
     source : str
+    com : photolink.links.com.ComParams, optional
+        The standard's reference receiver (e.g. :data:`photolink.links.com.COM_802_3DJ`): with it
+        the lane has the standard's transmitter FFE, CTLE and receiver FFE/DFE, chosen by COM's
+        figure of merit (:func:`photolink.links.com.com`, ``search="local"``), and the figures
+        above replace the parameter set's (build with :meth:`from_com` to take them from it).
+        Without it: receiver FFE (``n_ffe`` taps, MMSE) and DFE only.
     """
 
     name: str
@@ -165,6 +181,7 @@ class SerDes:
     max_symbol_rate_gbd: float = 120.0
     dfe_b1_max: float = 0.85
     source: str = ""
+    com: _com.ComParams | None = None
 
     def __post_init__(self):
         v.real("tx_swing_v", self.tx_swing_v, lo=1e-3, hi=5.0)
@@ -179,6 +196,51 @@ class SerDes:
         v.real("crosstalk_db", self.crosstalk_db, lo=-200.0, hi=0.0)
         v.real("max_symbol_rate_gbd", self.max_symbol_rate_gbd, lo=0.1, hi=1000.0)
         v.real("dfe_b1_max", self.dfe_b1_max, lo=0.0, hi=1.0, lo_open=True)
+        if self.com is not None:
+            if not isinstance(self.com, _com.ComParams):
+                raise TypeError(f"com must be a photolink.links.com.ComParams, got {type(self.com).__name__}")
+            if self.n_dfe < 1 or self.n_ffe < self.com.rx_ffe_pre + self.n_dfe + 1:
+                raise ValueError(f"with com, n_dfe must be >= 1 and n_ffe > {self.com.rx_ffe_pre} "
+                                 f"pre-cursors + n_dfe, got n_ffe={self.n_ffe}, n_dfe={self.n_dfe}")
+
+    @classmethod
+    def from_com(cls, name: str, params: _com.ComParams, **figures) -> SerDes:
+        """A SerDes with the reference receiver ``params`` and its noise figures (A_v, SNR_TX,
+        eta_0, f_r, sigma_RJ, A_DD, receiver FFE and DFE taps, b_max(1)); ``figures`` sets the
+        rest (``crosstalk_db``, ``implementation_snr_db``, ``max_symbol_rate_gbd``, ``source``)
+        or overrides any of them."""
+        base = dict(tx_swing_v=params.a_v, snr_tx_db=params.snr_tx_db, eta0_v2_per_ghz=params.eta0_v2_per_ghz,
+                    rx_bandwidth_ratio=params.f_r, rj_ui=params.sigma_rj_ui, dd_ui=params.a_dd_ui,
+                    n_ffe=params.rx_ffe_taps, n_dfe=len(params.dfe_max), dfe_b1_max=params.dfe_max[0])
+        return cls(name, com=params, **{**base, **figures})
+
+    def com_params(self, fmt: PAM, symbol_rate_gbd: float, extra_snr_db: float = math.inf) -> _com.ComParams:
+        """The reference receiver with this SerDes's figures, its crosstalk folded into the
+        receiver's noise density (white at the receiver input: ``crosstalk_db`` of the launched
+        power in the receiver's noise bandwidth) and its implementation floor and any noise
+        entering with the signal (``extra_snr_db``) into the transmitter noise (COM refers
+        SNR_TX to the cursor at the slicer, 93A-30).
+
+        The receiver FFE is found by zero forcing even where the parameter set asks for MMSE
+        (802.3dj): photolink's MMSE figure of merit is not a smooth function of the CTLE and
+        transmitter setting on high-loss channels (it jumps by tenths of a dB between neighbouring
+        lengths), which a reach search cannot use; zero forcing gives COM within ~0.5 dB below it."""
+        p = self.com
+        var_x = fmt.mean_power / (fmt.M - 1) ** 2
+        eta_xt = (self.tx_swing_v**2 * var_x * 10 ** (self.crosstalk_db / 10)
+                  / (self.rx_bandwidth_ratio * symbol_rate_gbd * _BUTTERWORTH4_NOISE_BW))
+        nsr = (10 ** (-self.snr_tx_db / 10) + var_x * 10 ** (-self.implementation_snr_db / 10)
+               + (var_x * 10 ** (-extra_snr_db / 10) if math.isfinite(extra_snr_db) else 0.0))
+        changes = dict(a_v=self.tx_swing_v, snr_tx_db=-10 * math.log10(nsr),
+                       eta0_v2_per_ghz=self.eta0_v2_per_ghz + eta_xt, f_r=self.rx_bandwidth_ratio,
+                       sigma_rj_ui=self.rj_ui, a_dd_ui=self.dd_ui, search="local", rx_ffe_mode="przf",
+                       float_groups=0, mm_tolerance_v=1e-6)
+        if self.n_ffe != p.rx_ffe_taps:
+            changes.update(rx_ffe_taps=self.n_ffe, rx_ffe_min=(), rx_ffe_max=())
+        later = (p.dfe_max[1:] + (1.0,) * self.n_dfe)[:self.n_dfe - 1]
+        changes.update(dfe_min=(p.dfe_min + (-1.0,) * self.n_dfe)[:self.n_dfe],
+                       dfe_max=(self.dfe_b1_max,) + later)
+        return dataclasses.replace(p, **changes)
 
 
 @dataclass(frozen=True)
@@ -199,6 +261,10 @@ class ElectricalResult:
     equalizer : photolink.Equalizer
     noise_db : dict
         Each noise source referred to the slicer, as an SNR in dB.
+    equaliser : dict
+        With a reference receiver (``SerDes.com``): the chosen transmitter taps (``tx_taps``),
+        CTLE gains (``g_dc_db``, ``g_dc2_db``), receiver FFE and DFE, and ``com_db`` (COM at
+        the parameter set's DER_0). Empty otherwise.
     """
 
     loss_at_nyquist_db: float
@@ -208,6 +274,7 @@ class ElectricalResult:
     equalizer: Equalizer
     noise_db: dict
     eye: "Eye"
+    equaliser: dict = field(default_factory=dict)
 
     def ber(self, extra_noise_db: float = 0.0) -> float:
         """Pre-FEC BER (error-free DFE feedback) with all Gaussian noise raised by ``extra_noise_db``."""
@@ -231,7 +298,7 @@ def _minimum_phase(mag: np.ndarray, n: int) -> np.ndarray:
     return np.exp(np.fft.rfft(fold))
 
 
-def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float = 0.75):
+def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float | None = 0.75):
     """Pulse response of a one-UI rectangular pulse through ``losses`` and the receiver filter.
 
     Parameters
@@ -239,7 +306,8 @@ def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float = 0
     losses : sequence of (Loss, scale)
         Pieces of the channel and their scale (length in m for a cable, 1 otherwise).
     symbol_rate_gbd : float
-    rx_bandwidth_ratio : float
+    rx_bandwidth_ratio : float or None
+        Receiver filter bandwidth over the symbol rate; None: the channel alone.
 
     Returns
     -------
@@ -253,112 +321,35 @@ def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float = 0
     il = np.zeros_like(f)
     for piece, scale in losses:
         il += piece.db(f, scale)
-    h = _minimum_phase(10.0 ** (-il / 20.0), n) * _butterworth(f, rx_bandwidth_ratio * rs)
+    h = _minimum_phase(10.0 ** (-il / 20.0), n)
+    if rx_bandwidth_ratio is not None:
+        h = h * _butterworth(f, rx_bandwidth_ratio * rs)
     impulse = np.fft.irfft(h, n)
     pulse = np.convolve(impulse, np.ones(OVERSAMPLE))[:n]
     return pulse, int(np.argmax(pulse))
 
 
+def loss_network(losses, f_max_ghz: float = 120.0, n_points: int = 2400, delay_ns: float = 1.0):
+    """The minimum-phase response of ``losses`` (as :func:`pulse_response` builds it, delayed by
+    ``delay_ns``) as a differential 2-port ``skrf.Network`` from ``f_max_ghz / n_points`` to
+    ``f_max_ghz``: a Touchstone channel (``write_touchstone``) of the loss model."""
+    fmax = v.real("f_max_ghz", f_max_ghz, lo=1.0, hi=1000.0)
+    npts = v.integer("n_points", n_points, lo=10, hi=100_000)
+    n, fs = 1 << 16, 2000.0                                    # fine grid for the cepstrum, GHz
+    fg = np.fft.rfftfreq(n, 1 / fs)
+    il = sum(p.db(fg, s) for p, s in losses)
+    hmin = _minimum_phase(10 ** (-il / 20), n)
+    f = np.linspace(fmax / npts, fmax, npts)
+    h = (np.interp(f, fg, hmin.real) + 1j * np.interp(f, fg, hmin.imag)) * np.exp(-2j * np.pi * f * delay_ns)
+    s = np.zeros((f.size, 2, 2), complex)
+    s[:, 1, 0] = s[:, 0, 1] = h
+    rf = _pulse._skrf()
+    return rf.Network(frequency=rf.Frequency.from_f(f * 1e9, unit="Hz"), s=s, z0=50)
+
+
 def insertion_loss_db(losses, f_ghz: float) -> float:
     """Total insertion loss of ``losses`` (sequence of (Loss, scale)) at ``f_ghz``."""
     return float(sum(piece.db(f_ghz, scale) for piece, scale in losses))
-
-
-class Eye:
-    """Statistical eye of a PAM slicer: exact residual-ISI distribution, Gaussian noise.
-
-    Residual-ISI taps too small for the grid are added to the Gaussian noise (their variance),
-    the rest are convolved exactly on an ``EYE_BINS`` grid. ``ber(extra_db)`` is then a few
-    thousand ``ndtr`` calls, cheap enough for root finding.
-    """
-
-    def __init__(self, fmt: PAM, cursor: float, isi: np.ndarray, sigma: float):
-        self.fmt, self.cursor, self.sigma = fmt, float(cursor), float(sigma)
-        levels = fmt.levels
-        isi = np.asarray(isi, dtype=np.float64)
-        reach = float(np.sum(np.abs(isi))) * (fmt.M - 1)
-        step = 2 * reach / (EYE_BINS - 1) if reach > 0 else 1.0
-        small = np.abs(isi) * (fmt.M - 1) < 2 * step
-        self.sigma_isi_gauss = math.sqrt(fmt.mean_power * float(np.sum(isi[small] ** 2)))
-        pmf = np.zeros(EYE_BINS)
-        pmf[EYE_BINS // 2] = 1.0
-        for tap in isi[~small]:
-            new = np.zeros_like(pmf)
-            for s in np.rint(tap * levels / step).astype(int):
-                if s >= 0:
-                    new[s:] += pmf[:EYE_BINS - s]
-                else:
-                    new[:s] += pmf[-s:]
-            pmf = new / fmt.M
-        # Collapse onto EYE_POINTS bins, each at its probability-weighted mean value.
-        values = (np.arange(EYE_BINS) - EYE_BINS // 2) * step
-        group = np.arange(EYE_BINS) // (EYE_BINS // EYE_POINTS)
-        probs = np.bincount(group, weights=pmf, minlength=EYE_POINTS)
-        sums = np.bincount(group, weights=pmf * values, minlength=EYE_POINTS)
-        keep = probs > 1e-300
-        self.probs = probs[keep]
-        self.values = sums[keep] / self.probs
-        self._thresholds = cursor * np.arange(-fmt.M + 2, fmt.M - 1, 2, dtype=np.float64)
-        self._ham = _hamming_matrix(fmt.bits_per_symbol)
-
-    def ber(self, extra_noise_db: float = 0.0) -> float:
-        """BER with the Gaussian noise (not the residual ISI) raised by ``extra_noise_db``."""
-        return self._ber(extra_noise_db, 1.0)
-
-    def _ber(self, extra_noise_db: float, gain: float) -> float:
-        """BER with the Gaussian noise raised by ``extra_noise_db`` and the cursor (signal and
-        decision thresholds) scaled by ``gain``."""
-        fmt = self.fmt
-        s = math.hypot(self.sigma * 10.0 ** (extra_noise_db / 20.0), self.sigma_isi_gauss)
-        if s == 0:
-            return 0.0
-        thresholds = self._thresholds * gain
-        lo = np.concatenate([[-np.inf], thresholds])
-        hi = np.concatenate([thresholds, [np.inf]])
-        total = 0.0
-        j = np.arange(fmt.M)
-        for i, level in enumerate(fmt.levels):
-            x = (self.cursor * gain * level + self.values)[:, None]
-            below = special.ndtr((hi - x) / s) - special.ndtr((lo - x) / s)
-            above = special.ndtr((x - lo) / s) - special.ndtr((x - hi) / s)
-            p = np.where(j < i, below, above)
-            w = self._ham[i].copy()
-            w[i] = 0.0
-            total += float(self.probs @ (p @ w))
-        return total / (fmt.M * fmt.bits_per_symbol)
-
-    def com_like_db(self, target_ber: float) -> float:
-        """COM-like figure: 20 log10 of the factor by which noise *and* residual ISI may grow
-        (equivalently, the signal shrink) before the BER reaches ``target_ber``.
-
-        IEEE 802.3 COM is 20 log10(A_s / A_ni) with A_ni the noise-plus-interference amplitude
-        exceeded with the detector error ratio DER0; scaling every impairment by 10^(x/20) until
-        the error ratio is the target gives the same x. A channel passes COM at >= 3 dB
-        [ref:com-pass-3db].
-        """
-        target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
-        f = lambda d: math.log(max(self._ber_scaled(d), 1e-320)) - math.log(target)  # noqa: E731
-        lo, hi = -30.0, 30.0
-        if f(hi) < 0:
-            return hi
-        if f(lo) > 0:
-            return -math.inf
-        return float(optimize.brentq(f, lo, hi, xtol=1e-4))
-
-    def _ber_scaled(self, up_db: float) -> float:
-        """BER with every impairment ``up_db`` dB larger relative to the signal."""
-        return self._ber(0.0, 10.0 ** (-up_db / 20.0))
-
-    def noise_margin_db(self, target_ber: float) -> float:
-        """dB by which the Gaussian noise can rise (or must fall, < 0) for the BER to reach ``target_ber``."""
-        target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
-        f = lambda d: math.log(max(self.ber(d), 1e-320)) - math.log(target)  # noqa: E731
-        lo, hi = -30.0, 30.0
-        if f(hi) < 0:            # even 30 dB more noise leaves the BER below target
-            return hi
-        if f(lo) > 0:            # residual ISI alone closes the eye
-            return -math.inf
-        return float(optimize.brentq(f, lo, hi, xtol=1e-4))
 
 
 def electrical_lane(fmt: PAM, serdes: SerDes, losses, symbol_rate_gbd: float,
@@ -380,6 +371,10 @@ def electrical_lane(fmt: PAM, serdes: SerDes, losses, symbol_rate_gbd: float,
 
 @lru_cache(maxsize=512)
 def _electrical_lane(fmt, serdes, losses, rs, extra_snr_db) -> ElectricalResult:
+    if serdes.com is not None:
+        pulse, _ = pulse_response(losses, rs, None)        # minimum phase: delayed a few UI
+        thru = Channel.from_pulse(np.roll(pulse, 8 * OVERSAMPLE), OVERSAMPLE, symbol_rate_gbd=rs)
+        return _com_lane(fmt, serdes, thru, insertion_loss_db(losses, rs / 2), extra_snr_db)
     pulse, peak = pulse_response(losses, rs, serdes.rx_bandwidth_ratio)
     return _lane_from_pulse(fmt, serdes, pulse, peak, OVERSAMPLE, rs,
                             insertion_loss_db(losses, rs / 2), extra_snr_db)
@@ -398,12 +393,53 @@ def electrical_lane_on(fmt: PAM, serdes: SerDes, channel: Channel,
                         f"(Channel.from_touchstone / from_network / from_pulse), got {channel!r}")
     spu, rs = channel.samples_per_ui, float(channel.symbol_rate_gbd)
     samples = np.asarray(channel.samples)
+    if serdes.com is not None:
+        return _com_lane(fmt, serdes, channel, _pulse.loss_at_db(samples, spu), float(extra_snr_db))
     f_ghz = np.fft.rfftfreq(samples.size, d=1.0 / (spu * rs))
     pulse = np.fft.irfft(np.fft.rfft(samples) * _butterworth(f_ghz, serdes.rx_bandwidth_ratio * rs),
                          samples.size)
     peak = int(np.argmax(pulse))
     return _lane_from_pulse(fmt, serdes, pulse, peak, spu, rs, _pulse.loss_at_db(samples, spu),
                             float(extra_snr_db))
+
+
+def _com_lane(fmt, serdes, thru: Channel, loss_nyquist_db, extra_snr_db) -> ElectricalResult:
+    """The lane through the SerDes's reference receiver (:attr:`SerDes.com`), equalised as COM
+    equalises it, with its noise budget split back into the SerDes's sources."""
+    rs = float(thru.symbol_rate_gbd)
+    params = serdes.com_params(fmt, rs, extra_snr_db)
+    r = _com.com(thru, params, fmt=fmt)
+    var_x = fmt.mean_power / (fmt.M - 1) ** 2
+    eta = {"rx_thermal": serdes.eta0_v2_per_ghz, "crosstalk": params.eta0_v2_per_ghz - serdes.eta0_v2_per_ghz}
+    nsr = {"tx_noise": 10 ** (-serdes.snr_tx_db / 10), "implementation": var_x * 10 ** (-serdes.implementation_snr_db / 10)}
+    if math.isfinite(extra_snr_db):
+        nsr["extra"] = var_x * 10 ** (-extra_snr_db / 10)
+    noise_db = {"jitter": r.noise_db["jitter"], "residual_isi": r.noise_db["isi"]}
+    for parts, total_db in ((eta, r.noise_db["thermal"]), (nsr, r.noise_db["tx_noise"])):
+        whole = sum(parts.values())
+        for k, x in parts.items():
+            if x > 0 and whole > 0:
+                noise_db[k] = total_db + 10 * math.log10(whole / x)
+    if r.noise_db["crosstalk"] < math.inf:
+        noise_db["crosstalk_aggressors"] = r.noise_db["crosstalk"]
+    # The stream keeps 64 taps of the pulse: the ISI outside them goes into the Gaussian noise (of
+    # the eye and of snr_in_db alike), so that evaluate() and simulate() see the same lane.
+    dp = decision_point(r.channel, r.equalizer)
+    kept = np.asarray(dp.residual_isi) / dp.cursor
+    h0 = r.a_s_v * (fmt.M - 1) / params.rlm
+    tail = max(r.noise_v["isi"] ** 2 / (var_x * h0**2) - float(kept @ kept), 0.0)
+    gain2 = float(np.sum(np.square(r.equalizer.ffe)))
+    sigma2 = fmt.mean_power * gain2 * 10 ** (-r.snr_in_db / 10) + fmt.mean_power * tail
+    if tail > 0:
+        noise_db["isi_tail"] = -10 * math.log10(tail)
+        noise_db["residual_isi"] = -10 * math.log10(float(kept @ kept)) if kept.any() else math.inf
+    eye = Eye(fmt, 1.0, kept, math.sqrt(sigma2))
+    equaliser = {"tx_taps": r.tx_taps, "g_dc_db": r.g_dc_db, "g_dc2_db": r.g_dc2_db,
+                 "rx_ffe": r.rx_ffe, "dfe": r.dfe, "com_db": r.com_db}
+    return ElectricalResult(loss_at_nyquist_db=loss_nyquist_db,
+                            snr_in_db=10 * math.log10(fmt.mean_power * gain2 / sigma2), snr_db=r.snr_db,
+                            channel=r.channel, equalizer=r.equalizer, noise_db=noise_db, eye=eye,
+                            equaliser=equaliser)
 
 
 def _lane_from_pulse(fmt, serdes, pulse, peak, spu, rs, loss_nyquist_db,
@@ -420,7 +456,7 @@ def _lane_from_pulse(fmt, serdes, pulse, peak, spu, rs, loss_nyquist_db,
     unit = serdes.tx_swing_v / (fmt.M - 1)                     # volts per level unit
     pavg = fmt.mean_power
     thermal = (serdes.eta0_v2_per_ghz * serdes.rx_bandwidth_ratio * rs
-               * (np.pi / 8) / math.sin(np.pi / 8)) / (unit * h0) ** 2   # Butterworth-4 noise bw
+               * _BUTTERWORTH4_NOISE_BW) / (unit * h0) ** 2
     coloured = 10.0 ** (-serdes.snr_tx_db / 10)               # noise launched with the signal
     if math.isfinite(extra_snr_db):
         coloured += 10.0 ** (-extra_snr_db / 10)

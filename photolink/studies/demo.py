@@ -12,6 +12,8 @@ switching core of the two switches ([ref:tomahawk5-power] Tomahawk 5 ~8.8 pJ/bit
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import links
@@ -56,7 +58,8 @@ def cases(technologies=None) -> list[tuple[str, object]]:
         out.append((tech, link))
         if tech == "copper":
             reach, _ = link.reach_m()
-            out += [(label, link.with_length(round(reach * factor, 3))) for label, factor in COPPER_EDGE]
+            # lengths floored to the mm: "at reach" stays within it
+            out += [(label, link.with_length(math.floor(reach * factor * 1000) / 1000)) for label, factor in COPPER_EDGE]
     return out
 
 

@@ -85,9 +85,9 @@ def test_compare_link_fabric(tmp_path, capsys):
     assert len(json.loads((tmp_path / "c.json").read_text())["rows"]) == 12
     out = run(capsys, "compare", "dac-800g", "cpo-800g", "--switch")
     assert "cpo-800g" in out
-    out = run(capsys, "link", "dac-800g", "--length-m", 3.2)
-    assert "burst-model" in out and "errors per error burst" in out and "fails at 3.2 m" in out
-    out = run(capsys, "link", "dac-800g", "--length-m", 3.2, "--simulate", "--symbols", 200_000, "--json", tmp_path / "l.json")
+    out = run(capsys, "link", "dac-800g", "--length-m", 3.6)
+    assert "burst-model" in out and "errors per error burst" in out and "fails at 3.6 m" in out
+    out = run(capsys, "link", "dac-800g", "--length-m", 3.6, "--simulate", "--symbols", 200_000, "--json", tmp_path / "l.json")
     assert "fec.simulate, 95% CI" in out
     assert json.loads((tmp_path / "l.json").read_text())["rows"][0]["cwer_method"] == "fec.simulate"
     out = run(capsys, "fabric", "cpo-800g", "--gpus", 1024, "--links-per-gpu", 3, "--gpu-power-w", 1200,

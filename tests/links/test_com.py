@@ -119,7 +119,8 @@ def test_com_with_the_annex_93a_package_agrees_with_pychopmarg(tmp_path, length_
 
 def test_noise_budget_adds_up_and_feeds_the_ber_machinery():
     thru, fext = _lane(0.3)
-    r = C.com(thru, _small(), fext=[fext])
+    p = _small()
+    r = C.com(thru, p, fext=[fext])
     assert set(r.noise_v) == set(C.NOISE_SOURCES)
     total = sum(x**2 for x in r.noise_v.values())
     signal = (5 / 9) * (r.a_s_v * 3 / 0.95) ** 2               # PAM4 mean level power x cursor^2
@@ -127,7 +128,7 @@ def test_noise_budget_adds_up_and_feeds_the_ber_machinery():
     for k, x in r.noise_v.items():
         assert r.noise_db[k] == pytest.approx(10 * math.log10(signal / x**2), abs=1e-9)
     # transmitter noise is SNR_TX of the cursor, by definition (93A-30)
-    assert r.noise_db["tx_noise"] == pytest.approx(33.0 + 10 * math.log10(5 / 9), abs=1e-9)
+    assert r.noise_db["tx_noise"] == pytest.approx(p.snr_tx_db + 10 * math.log10(5 / 9), abs=1e-9)
     assert 0 < r.ber() < 1e-3
     d = r.to_dict()
     assert d["com_db"] == r.com_db and len(d["tx_taps"]) == 3
@@ -240,7 +241,7 @@ def test_fast_search_equals_the_direct_figure_of_merit():
     fx = [np.fft.irfft(lane.fext[0] * hc, lane.n)]
     nx = [np.fft.irfft(lane.next[0] * hc, lane.n)]
     spu = lane.spu
-    noise_r = C._toeplitz_noise(np.abs(lane.hr * hc) ** 2, lane.f, lane.df, spu, lane.rs, p.rx_ffe_taps)
+    noise_r = lane.noise_autocorrelation(np.abs(lane.hr * hc) ** 2, p.rx_ffe_taps)
     combos = p.tx_ffe.combinations()
     fast = C._fast_foms(y0, fx, nx, combos, p, spu, 5 / 9, noise_r, 4)
     shifts = (np.arange(combos.shape[1]) - p.tx_ffe.n_pre) * spu

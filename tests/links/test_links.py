@@ -134,7 +134,7 @@ def test_link_fails_its_margin_past_reach(name):
 
 def test_copper_past_its_ber_reach_fails_the_fec_threshold():
     dac = links.preset("dac-800g")
-    r = dac.with_length(3.2).evaluate(reach=False)
+    r = dac.with_length(3.6).evaluate(reach=False)
     assert not r.ok and r.noise_margin_db < 0 and r.pre_fec_ber > r.threshold_ber
     assert any("above the FEC threshold" in w for w in r.warnings)
     assert r.cwer > 1e-3
@@ -142,7 +142,7 @@ def test_copper_past_its_ber_reach_fails_the_fec_threshold():
 
 def test_noise_margin_is_snr_over_need_for_an_isi_free_lane():
     r = ev("dr4-800g")          # the AUIs' own (tiny) errors take a few hundredths of a dB
-    assert r.noise_margin_db == pytest.approx(r.snr_db - r.required_snr_db, abs=0.05)
+    assert r.noise_margin_db == pytest.approx(r.snr_db - r.required_snr_db, abs=0.08)
     with np.errstate(divide="ignore"):
         assert r.required_snr_db == pytest.approx(PAM4.snr_db_for_ber(fec.KP4.threshold_ber))
     z = ev("zr-400g")
@@ -415,7 +415,7 @@ def test_cli_compare_table_csv_json(tmp_path):
 
 
 def test_cli_link_and_fabric_and_errors(capsys):
-    code, out = _run(["link", "dac-800g", "--length-m", "3"])
+    code, out = _run(["link", "dac-800g", "--length-m", "3.6"])
     assert code == 0 and "above the FEC threshold" in capsys.readouterr().err   # warnings: stderr
     code, out = _run(["fabric", "cpo-1.6t", "--gpus", "1024", "--links-per-gpu", "3", "--gpu-power-w", "1200"])
     assert code == 0 and "per GPU" in out

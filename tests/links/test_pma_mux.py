@@ -6,7 +6,7 @@ import pytest
 from photolink import fec, links
 
 
-def _dac(mux, length_m=3.1):
+def _dac(mux, length_m=3.6):
     base = dataclasses.replace(links.preset("dac-800g"), precode=False, interleave=1, fec_flows=1)
     return dataclasses.replace(base, length_m=length_m, pma_mux=mux)
 

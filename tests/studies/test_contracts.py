@@ -29,9 +29,9 @@ def test_link_sweep_rows():
     cpo = rows[1]
     assert 7.0 < cpo["energy_pj_per_bit"] < 9.0 and cpo["energy_breakdown_pj_per_bit.host_serdes"] == 1.1
     # any Link field can be overridden; the row follows the physics
-    far = pl.sweep("link", cases=[{"preset": "dac-800g", "length_m": 3.2}], seed=1, store=None,
+    far = pl.sweep("link", cases=[{"preset": "dac-800g", "length_m": 3.6}], seed=1, store=None,
                    workers=1, progress=False).rows[0]
-    assert far["length_m"] == 3.2 and far["margin_db"] < 0 < rows[0]["margin_db"]
+    assert far["length_m"] == 3.6 and far["margin_db"] < 0 < rows[0]["margin_db"]
     assert far["frame_loss_ratio"] > 1e-3 > 1e-6 > rows[0]["frame_loss_ratio"]
     # a worse link is flagged by the deterministic link comparison, an equal one is not
     p, detail = regress.worse_p_value("link", far, rows[0])
@@ -43,7 +43,7 @@ def test_link_sweep_rows():
 
 
 def test_path_statistic_counts_lost_packets():
-    case = {"hops": [{"link": {"preset": "dac-800g", "length_m": 3.1}}, {"switch": {"latency_ns": 250.0}},
+    case = {"hops": [{"link": {"preset": "dac-800g", "length_m": 3.52}}, {"switch": {"latency_ns": 250.0}},
                      "lpo-800g"], "load": 0.5, "packet_bytes": 4096, "n_packets": 20_000}
     row = pl.sweep("path", cases=[case], seed=2, store=None, workers=1, progress=False).rows[0]
     st = regress.statistic("path", row)
@@ -56,7 +56,7 @@ def test_path_statistic_counts_lost_packets():
     p, detail = regress.worse_p_value("path", row, row)
     assert p > 0.4 and "lost packets" in detail
     # the same path with the copper link 10 cm longer loses more: flagged at any usual confidence
-    worse = dict(case, hops=[{"link": {"preset": "dac-800g", "length_m": 3.2}}] + case["hops"][1:])
+    worse = dict(case, hops=[{"link": {"preset": "dac-800g", "length_m": 3.62}}] + case["hops"][1:])
     row2 = pl.sweep("path", cases=[worse], seed=2, store=None, workers=1, progress=False).rows[0]
     assert regress.worse_p_value("path", row2, row)[0] < 1e-6
 
@@ -82,7 +82,7 @@ def test_demo_rows_show_where_physics_hurts():
         assert by[tech]["lost"] == 0 and by[tech]["loss_ci"].startswith("[0, ")
     # ... copper past its reach loses frames; llr resends them and pays in latency
     past = by["copper +50%"]
-    assert past["lost"] > 1000 and past["resends_per_packet"] > 0.05
+    assert past["lost"] > 400 and past["resends_per_packet"] > 0.02         # CWER ~2e-3 at 1.5 x reach
     assert past["llr_loss_ratio"] < past["loss_ratio"] / 100
     assert past["llr_p999_ns"] > past["p999_ns"]
     # energy: three links and two switch cores (Tomahawk 5 ~8.8 pJ/bit less its SerDes)

@@ -18,7 +18,8 @@ from photolink.studies.jobs import SettingError
 from photolink.studies.store import Store, StoreError
 from photolink.studies.sweeps import SweepInterrupted, make_case
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The repository root (the CLI runs from there, so `python -m photolink` finds the source tree).
+ROOT = Path(__file__).resolve().parents[2]
 GRID = {"snr_db": [15.0, 16.5, 18.0]}
 FIXED = {"format": "PAM4", "n_symbols": 3_000_000}
 CHUNK = 1 << 20                      # 3 chunks per case

@@ -30,6 +30,11 @@ COLUMNS = (
 )
 
 
+#: Probabilities a model can give below the smallest double (printed as an upper bound, not 0).
+PROBABILITY_KEYS = ("pre_fec_ber", "frame_loss")
+#: What such a probability prints as.
+BELOW_DOUBLE = "<1e-300"
+
 #: Short names of what limits a reach (``reach_limit``: physics; ``rated_reach_limit``: the rating).
 LIMIT_NAMES = {"com-3db": "COM 3 dB", "fec-threshold": "FEC threshold", "dispersion": "dispersion",
                "medium": "medium", "spec": "spec", "datasheet": "datasheet", "estimate": "estimate",
@@ -52,6 +57,12 @@ def _value(report, key):
     return v
 
 
+def _cell(value, key: str, fmt: str) -> str:
+    if key in PROBABILITY_KEYS and value == 0:
+        return BELOW_DOUBLE          # underflow of a closed form: smaller than any double, not zero
+    return fmt.format(value)
+
+
 def _link(args):
     link = links.preset(args.preset)
     return link if args.length_m is None else link.with_length(args.length_m)
@@ -72,7 +83,7 @@ def _reports(args):
 def format_table(reports) -> str:
     """The comparison table as fixed-width text (human headers; the CSV/JSON use the keys)."""
     rows = [[h for h, _, _ in COLUMNS]]
-    rows += [[fmt.format(_value(r, key)) for _, key, fmt in COLUMNS] for r in reports]
+    rows += [[_cell(_value(r, key), key, fmt) for _, key, fmt in COLUMNS] for r in reports]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in rows]

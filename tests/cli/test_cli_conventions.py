@@ -12,6 +12,7 @@ import pytest
 
 import photolink
 from photolink.cli import build_parser, common, main
+from photolink.cli import links as cli_links
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -247,3 +248,9 @@ def test_link_simulate_keeps_the_presets_precoding_unless_told():
     assert parse(["link", "dac-800g", "--simulate"]).precode is None
     assert parse(["link", "dac-800g", "--simulate", "--precode"]).precode is True
     assert parse(["link", "dac-800g", "--simulate", "--no-precode"]).precode is False
+
+
+def test_compare_prints_an_underflowed_probability_as_a_bound_not_zero():
+    assert cli_links._cell(0.0, "frame_loss", "{:.1e}") == "<1e-300"
+    assert cli_links._cell(2e-12, "frame_loss", "{:.1e}") == "2.0e-12"
+    assert cli_links._cell(0.0, "margin_db", "{:.2f}") == "0.00"

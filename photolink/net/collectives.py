@@ -627,8 +627,7 @@ def _schedule_flows(fabric: Fabric, schedule: Schedule, hosts: np.ndarray, packe
     b = np.concatenate([np.asarray(s.bytes_, np.float64) for s in schedule.steps])
     load = np.concatenate([np.full(s.src.size, s.load) for s in schedule.steps])
     phase = np.concatenate([s.phase if s.phase is not None else np.zeros(s.src.size) for s in schedule.steps])
-    senders, which = np.unique(hosts[src], return_inverse=True)
-    rate = topo.link_rate_gbps[[topo.host_link(int(x)) for x in senders]][which]
+    rate = topo.link_rate_gbps[topo.host_links(hosts[src])]
     n = np.ceil(b / packet_bytes).astype(np.int64)
     # a paced flow enters phase full packets' serialisation times after its dependencies
     gap = phase * 8.0 * packet_bytes / rate
@@ -673,7 +672,8 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
     dst_rank = np.concatenate([s.dst for s in schedule.steps])[chain]
     lat = flowsim.route_latency_ns(fabric, hosts[src_rank], hosts[dst_rank])
     b = flows.packet_bytes[chain] * (flows.n_packets[chain] - 1) + flows.last_bytes[chain]
-    rate = topo.link_rate_gbps[[topo.host_link(int(x)) for x in hosts[src_rank]]]
+    first = topo.host_links(hosts[src_rank])
+    rate = topo.link_rate_gbps[first]
     ser = 8.0 * b / (rate * flows.load[chain])
     start = f["end_ns"][chain] - f["completion_time_ns"][chain]
     ready = f["ready_ns"][chain]
@@ -690,10 +690,9 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
     attribution = {p: float(np.sum(x)) for p, x in parts.items()}
     # the link that cost the path most beyond a healthy fabric: the queueing and retries of each
     # flow's last packet at its worst link, and its source pacing beyond the fastest host link's
-    fastest = float(np.max(topo.link_rate_gbps[[topo.host_link(int(x)) for x in np.unique(hosts)]]))
+    fastest = float(np.max(topo.link_rate_gbps[topo.host_links(hosts)]))
     slow_source = parts["source_ns"] - (flows.n_packets[chain] - 1) * 8.0 * flows.packet_bytes[chain] / \
         (fastest * flows.load[chain])
-    first = np.array([topo.host_link(int(x)) for x in hosts[src_rank]])
     on_link = np.bincount(f["worst_link"][chain], weights=parts["queueing_ns"] + parts["retries_ns"],
                           minlength=topo.n_links) + np.bincount(first, weights=np.maximum(slow_source, 0.0),
                                                                 minlength=topo.n_links)

@@ -340,9 +340,7 @@ class Fabric:
         topo = self.topology
         if not (np.all(topo.is_host[flows.src]) and np.all(topo.is_host[flows.dst])):
             raise ValueError("flows must run between hosts of the topology")
-        senders, which = np.unique(flows.src, return_inverse=True)
-        first = np.array([topo.host_link(int(h)) for h in senders])
-        host_rate = topo.link_rate_gbps[first][which]
+        host_rate = topo.link_rate_gbps[topo.host_links(flows.src)]
         out = {
             "src": flows.src, "dst": flows.dst,
             "arrivals": np.full(flows.n_flows, _fabric.ARRIVALS[flows.arrivals]),

@@ -14,6 +14,7 @@ Nodes are numbered hosts first (0 .. n_hosts - 1), then switches.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -166,12 +167,29 @@ class Topology:
     def link_rate_gbps(self) -> np.ndarray:
         return np.array([m.rate_gbps for m in self.tiers])[self.link_tier]
 
+    @functools.cached_property
+    def first_link(self) -> np.ndarray:
+        """The first link out of each node (a host's NIC), -1 for a node without one (read-only,
+        computed once)."""
+        out = np.full(self.n_nodes, -1, np.int64)
+        nodes, first = np.unique(self.link_src, return_index=True)
+        out[nodes] = first
+        out.setflags(write=False)
+        return out
+
     def host_link(self, host: int) -> int:
         """The first link out of a host (its NIC)."""
-        out = np.flatnonzero(self.link_src == host)
-        if out.size == 0:
-            raise ValueError(f"host {host} has no link")
-        return int(out[0])
+        return int(self.host_links(np.array([host]))[0])
+
+    def host_links(self, hosts) -> np.ndarray:
+        """The first link out of each of ``hosts`` (node ids), as :meth:`host_link` for many."""
+        h = np.asarray(hosts, np.int64)
+        if h.size and (h.min() < 0 or h.max() >= self.n_nodes):
+            raise ValueError(f"hosts must be node ids in [0, {self.n_nodes}), got {int(h.min())} .. {int(h.max())}")
+        out = self.first_link[h]
+        if np.any(out < 0):
+            raise ValueError(f"host {int(h[out < 0].flat[0])} has no link")
+        return out
 
     def bisection_gbps(self, host_side=None) -> float:
         """Bisection bandwidth, Gb/s: the max flow from the hosts of one side to the others.

@@ -241,3 +241,26 @@ def test_same_seed_same_run_other_seed_other_spray():
     assert np.all(a.flow_percentiles(100) == a.flows["max_latency_ns"])
     assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
     assert not np.array_equal(a.latencies_ns, c.latencies_ns)
+
+
+@pytest.mark.parametrize("make", [lambda: T.leaf_spine(4, 3, 2), lambda: T.fat_tree(4), lambda: T.dragonfly(2, 2, 1),
+                                  lambda: T.torus(3, 2, hosts_per_node=2), lambda: T.rail_optimised(2, 4, 2)],
+                         ids=["leaf-spine", "fat-tree", "dragonfly", "torus", "rail"])
+def test_host_links_are_each_hosts_first_link(make):
+    topo = make()
+    want = np.array([np.flatnonzero(topo.link_src == h)[0] for h in topo.hosts])
+    assert np.array_equal(topo.host_links(topo.hosts), want)
+    assert [topo.host_link(int(h)) for h in topo.hosts[:3]] == want[:3].tolist()
+    assert np.array_equal(topo.host_links(topo.hosts[::-1]), want[::-1])
+    assert not topo.first_link.flags.writeable
+
+
+def test_host_links_refuse_a_node_without_links_or_out_of_range():
+    topo = net.Topology("two", [True, True, True], [0], [1], [0], (T.DEFAULT_LINK,))
+    assert topo.host_link(0) == 0
+    with pytest.raises(ValueError, match="host 2 has no link"):
+        topo.host_links([0, 2])
+    with pytest.raises(ValueError, match=r"node ids in \[0, 3\)"):
+        topo.host_link(3)
+    with pytest.raises(ValueError, match=r"node ids in \[0, 3\)"):
+        topo.host_link(-1)

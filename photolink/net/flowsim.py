@@ -93,14 +93,6 @@ def route_links(fabric: Fabric, src, dst, salt: int | None = None) -> list:
     return np.split(l[order], np.cumsum(np.bincount(f, minlength=n))[:-1])
 
 
-def _host_links(topo) -> np.ndarray:
-    """The link out of each host node (-1 for switches)."""
-    out = np.full(topo.n_nodes, -1, np.int64)
-    from_host = np.flatnonzero(topo.is_host[topo.link_src])
-    out[topo.link_src[from_host[::-1]]] = from_host[::-1]       # the first such link wins
-    return out
-
-
 def _per_link_fixed_ns(fabric: Fabric) -> np.ndarray:
     topo = fabric.topology
     return np.array([m.fixed_latency_ns + m.fec_hold_ns for m in topo.tiers])[topo.link_tier]
@@ -191,7 +183,7 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     if goodput == "e2e":
         keep = np.exp(inc @ goodput_mod.keep_log(pf))
         b = b / keep
-    host_rate = rate_bpns[_host_links(topo)[src]]
+    host_rate = rate_bpns[topo.host_links(src)]
     cap = np.broadcast_to(np.asarray(load, np.float64), (n,)) * host_rate
     per = _per_link_latency_ns(fabric)
     lat = inc @ per

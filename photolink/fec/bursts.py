@@ -458,12 +458,17 @@ def _inner_kernels(pool, inner, t) -> list:
         return pj, ws
 
     scale = 1.0
+    pj, ws = count_probs(scale)
     for _ in range(30):             # the mean count of starts per word is the onset rate's
-        pj, ws = count_probs(scale)
         mean = float(pj @ np.arange(pj.size))
         if abs(mean / mu - 1.0) < 1e-9:
             break
-        scale *= mu / mean
+        # (at error rates so high that the spans cannot hold mu starts a word, stop at 4x)
+        trial = min(scale * mu / mean, 4.0)
+        got = count_probs(trial)
+        if trial == scale or not np.all(np.isfinite(got[0])):
+            break
+        scale, (pj, ws) = trial, got
     kernels = [np.zeros((t + 2, n_states, n_states)) for _ in range(slots)]
     for k in kernels:
         k[0] += pj[0] * np.eye(n_states)

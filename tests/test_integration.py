@@ -178,26 +178,23 @@ def test_llr_trades_loss_for_latency_on_real_links():
 
 # ---- the statistical burst model against the decoder simulation, link by link ------------------
 
-#: The burst model is ~20-40 % high with 1/(1+D) precoding (photolink.fec.bursts docstring): a
-#: documented, conservative bias, allowed for by this factor on the upper interval bound.
-PRECODED_BIAS = 1.45
-#: Over the Hamming inner code behind the 802.3dj reference receiver (CTLE + FFE colouring the
-#: optical noise) the burst model is ~2x high against the decoder simulation (1.6-2.2x at CWER
-#: 0.04-0.5): conservative, not yet explained; allowed for like PRECODED_BIAS.
-INNER_CODE_BIAS = 2.5
-
-
-@pytest.mark.parametrize("make, n_symbols, bursty, bias", [
-    (lambda: plain_dac().with_length(3.55), 12_000_000, True, 1.0),                   # KP4 behind a DFE
-    (lambda: links.preset("dac-800g").with_length(3.6), 12_000_000, True, PRECODED_BIAS),  # precoded, 2-way
-    (lambda: weak_dr4(-7.5), 12_000_000, False, 1.0),                      # three segments
+# The burst model was ~2x high over the Hamming inner code behind the 802.3dj receiver and
+# ~10-40 % high with 1/(1+D) precoding (allowed for here by factors 2.5 and 1.45): its onset rate
+# counted the errors that follow an error within an episode's quiet run twice (as episode members
+# and as new onsets), episodes started inside one another through the inner code, and the
+# importance samples left the CWER ~+-10 % off (photolink.fec.bursts docstring). Fixed: every case
+# agrees within the simulation's interval, no allowance.
+@pytest.mark.parametrize("make, n_symbols, bursty", [
+    (lambda: plain_dac().with_length(3.55), 12_000_000, True),                       # KP4 behind a DFE
+    (lambda: links.preset("dac-800g").with_length(3.6), 12_000_000, True),           # precoded, 2-way
+    (lambda: weak_dr4(-7.5), 12_000_000, False),                                     # three segments
     (lambda: dataclasses.replace(links.preset("cpo-1.6t"), fec=fec.KP4_INNER_HAMMING, tx=dataclasses.replace(
-        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.65)), 6_000_000, True, INNER_CODE_BIAS),  # Hamming + KP4
-    (lambda: dataclasses.replace(plain_dac().with_length(3.55), pma_mux="bit"), 12_000_000, True, 1.0),
+        links.preset("cpo-1.6t").tx, launch_oma_dbm=-6.65)), 30_000_000, True),     # Hamming + KP4
+    (lambda: dataclasses.replace(plain_dac().with_length(3.55), pma_mux="bit"), 12_000_000, True),
 ], ids=["copper-dfe", "copper-precoded-interleaved", "dr4-3-segments", "cpo-1.6t-inner-code",
         "copper-dfe-bit-muxed"])
 @pytest.mark.slow
-def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty, bias):
+def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols, bursty):
     link = make()
     e = link.evaluate(reach=False)
     s = link.simulate(n_symbols, seed=5, reach=False)
@@ -205,6 +202,6 @@ def test_evaluate_cwer_agrees_with_the_codewords_simulate_counts(make, n_symbols
     codewords = s.symbols * link.fmt.bits_per_symbol / link.fec.codeword_bits
     assert s.cwer * codewords > 25                                     # failures enough to count
     lo, hi = s.cwer_ci
-    assert lo <= e.cwer <= hi * bias, (e.cwer, s.cwer, s.cwer_ci)
+    assert lo <= e.cwer <= hi, (e.cwer, s.cwer, s.cwer_ci)
     if bursty:     # DFE bursts (or pairs through the inner code): the independent-error map is off
         assert not lo <= link.fec.cwer_from_ber(e.pre_fec_ber) <= hi

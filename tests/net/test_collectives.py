@@ -14,6 +14,7 @@ from photolink.links import catalog
 from photolink.links.model import LinkModel
 from photolink.net import collectives as C
 from photolink.net import flowsim
+from photolink.net import schedules as S
 
 B = 100.0
 PROP = 2000.0
@@ -365,7 +366,7 @@ def test_chunk_pipelined_double_binary_tree_closed_form():
 
 def test_double_binary_tree_leaves_of_one_tree_are_inner_nodes_of_the_other():
     for p in (2, 8, 14, 64, 5, 13):
-        first, second = C._dbt_trees(p)
+        first, second = S._dbt_trees(p)
         for t in (first, second):
             assert np.sum(t < 0) == 1 and np.all(np.bincount(t[t >= 0], minlength=p) <= 2)
             depth = np.zeros(p, np.int64)                 # a tree: every rank reaches the root

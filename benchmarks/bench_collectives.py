@@ -22,6 +22,7 @@ import argparse
 import math
 import time
 
+import pytest
 from _bench import photolink_seconds, record
 
 from photolink import net
@@ -34,40 +35,35 @@ def leaf_spine_for(p: int) -> net.Topology:
     return net.topology.leaf_spine(side, side, side)
 
 
+def closed_form_for(fab, sch) -> float:
+    """The alpha-beta closed form of ``sch`` on ``fab`` (alpha: the longest route's latency), ns."""
+    alpha_ns = float(flowsim.route_latency_ns(fab, [0], [fab.topology.hosts[-1]])[0])
+    return C.closed_form_ns(sch.name, sch.n_ranks, sch.message_bytes, 100.0, alpha_ns)
+
+
 def line(label, fab, sch, mode):
     t0 = time.perf_counter()
     r = C.run(fab, sch, seed=1, mode=mode)
     wall = time.perf_counter() - t0
-    a = float(flowsim.route_latency_ns(fab, [0], [fab.topology.hosts[-1]])[0])
-    cf = C.closed_form_ns(sch.name, sch.n_ranks, sch.message_bytes, 100.0, a)
+    cf = closed_form_for(fab, sch)
     print(f"{label:<44} {mode:<6} {r.completion_ns / 1e3:12.1f} us  closed form {cf / 1e3:12.1f} us "
           f"({r.completion_ns / cf - 1:+.2%})  wall {wall:7.2f} s")
 
 
-def _completion_over_closed_form(fab, sch, mode) -> float:
-    r = C.run(fab, sch, seed=1, mode=mode)
-    a = float(flowsim.route_latency_ns(fab, [0], [fab.topology.hosts[-1]])[0])
-    return r.completion_ns / C.closed_form_ns(sch.name, sch.n_ranks, sch.message_bytes, 100.0, a)
-
-
-def test_ring_all_reduce_packet_mode(benchmark, request, quick):
-    """1,024-rank (quick: 64) ring all-reduce of 64 MB in packet mode: wall time (< 60 s) and
-    completion time against the alpha-beta closed form."""
+@pytest.mark.parametrize("mode", ["packet", "flow"])
+def test_ring_all_reduce(benchmark, request, quick, mode):
+    """1,024-rank (quick: 64) ring all-reduce of 64 MB in packet mode (max-min fair sharing in flow
+    mode): wall time (packet mode < 60 s) and completion time against the alpha-beta closed form."""
     ranks = 64 if quick else 1024
     fab, ring = net.Fabric(leaf_spine_for(ranks)), C.ring_all_reduce(ranks, 64e6)
-    seconds = photolink_seconds(benchmark, lambda: C.run(fab, ring, seed=1, mode="packet"), 1)
-    record(request, benchmark, photolink_rate=seconds, peer_rate=None, unit="s wall",
-           ratio=_completion_over_closed_form(fab, ring, "packet"), target=1.01,
-           higher_is_better=False, peer_name="alpha-beta closed form (completion-time ratio)")
+    last = {}
 
+    def run_once():
+        last["result"] = C.run(fab, ring, seed=1, mode=mode)
 
-def test_ring_all_reduce_flow_mode(benchmark, request, quick):
-    """The same ring all-reduce in flow mode (max-min fair sharing)."""
-    ranks = 64 if quick else 1024
-    fab, ring = net.Fabric(leaf_spine_for(ranks)), C.ring_all_reduce(ranks, 64e6)
-    seconds = photolink_seconds(benchmark, lambda: C.run(fab, ring, seed=1, mode="flow"), 1)
+    seconds = photolink_seconds(benchmark, run_once, 1)
     record(request, benchmark, photolink_rate=seconds, peer_rate=None, unit="s wall",
-           ratio=_completion_over_closed_form(fab, ring, "flow"), target=1.01,
+           ratio=last["result"].completion_ns / closed_form_for(fab, ring), target=1.01,
            higher_is_better=False, peer_name="alpha-beta closed form (completion-time ratio)")
 
 

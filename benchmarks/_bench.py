@@ -37,6 +37,14 @@ def photolink_seconds(benchmark, fn, rounds: int) -> float:
     return best_seconds(fn, rounds)
 
 
+def photolink_seconds_and_result(benchmark, fn, rounds: int):
+    """:func:`photolink_seconds` of ``fn``, and what its last call returned (no extra run for
+    figures the timed call already computed)."""
+    last = []
+    seconds = photolink_seconds(benchmark, lambda: last.append(fn()), rounds)
+    return seconds, last[-1]
+
+
 def record(request, benchmark, *, photolink_rate: float, peer_rate: float | None, unit: str,
            target: float | None, peer_name: str, ratio: float | None = None,
            higher_is_better: bool = True, **extra) -> float | None:

@@ -23,7 +23,7 @@ import math
 import time
 
 import pytest
-from _bench import photolink_seconds, record
+from _bench import photolink_seconds_and_result, record
 
 from photolink import net
 from photolink.net import collectives as C
@@ -56,14 +56,9 @@ def test_ring_all_reduce(benchmark, request, quick, mode):
     mode): wall time (packet mode < 60 s) and completion time against the alpha-beta closed form."""
     ranks = 64 if quick else 1024
     fab, ring = net.Fabric(leaf_spine_for(ranks)), C.ring_all_reduce(ranks, 64e6)
-    last = {}
-
-    def run_once():
-        last["result"] = C.run(fab, ring, seed=1, mode=mode)
-
-    seconds = photolink_seconds(benchmark, run_once, 1)
+    seconds, r = photolink_seconds_and_result(benchmark, lambda: C.run(fab, ring, seed=1, mode=mode), 1)
     record(request, benchmark, photolink_rate=seconds, peer_rate=None, unit="s wall",
-           ratio=last["result"].completion_ns / closed_form_for(fab, ring), target=1.01,
+           ratio=r.completion_ns / closed_form_for(fab, ring), target=1.01,
            higher_is_better=False, peer_name="alpha-beta closed form (completion-time ratio)")
 
 

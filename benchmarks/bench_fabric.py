@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _bench import photolink_seconds, record
+from _bench import photolink_seconds_and_result, record
 
 import photolink as pl
 from photolink import net
@@ -106,8 +106,7 @@ def test_leaf_spine_vs_ns3(benchmark, request, quick, tmp_path, hosts):
 
     def ours():
         return fab.run(flows, seed=seed, queue_histograms=False, return_latencies=True)
-    t = photolink_seconds(benchmark, ours, 1 if quick else REPEATS)
-    r = ours()
+    t, r = photolink_seconds_and_result(benchmark, ours, 1 if quick else REPEATS)
     theirs = run_ns3(exe, shape, packets, host_load, payload, seed)
     record(request, benchmark, photolink_rate=r.packet_hops / t / 1e6,
            peer_rate=theirs["packet_hops"] / theirs["seconds"] / 1e6, unit="M packet-hops/s",

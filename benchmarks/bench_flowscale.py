@@ -22,7 +22,7 @@ import argparse
 import resource
 import time
 
-from _bench import photolink_seconds, record
+from _bench import photolink_seconds, photolink_seconds_and_result, record
 
 from photolink import net
 from photolink.links.model import LinkModel
@@ -94,8 +94,7 @@ def test_all_to_all_16k_fluid(benchmark, request, quick):
     """16,384-rank direct all-to-all (quick: 1,024): wall time against the 10 s budget."""
     side = 32 if quick else 128
     topo, sch = leaf_spine(side), C.direct_all_to_all(side * side, S)
-    seconds = photolink_seconds(benchmark, lambda: C.run(topo, sch, seed=1, mode="fluid"), 1)
-    r = C.run(topo, sch, seed=1, mode="fluid")
+    seconds, r = photolink_seconds_and_result(benchmark, lambda: C.run(topo, sch, seed=1, mode="fluid"), 1)
     record(request, benchmark, photolink_rate=seconds, peer_rate=10.0, unit="s wall", ratio=seconds / 10.0,
            target=1.0, higher_is_better=False, peer_name="the 10 s budget",
            completion_over_closed_form=r.completion_ns / closed(sch, 4 * PROP_NS))
@@ -107,8 +106,7 @@ def test_ring_100k_fluid(benchmark, request, quick):
     k, ranks = (16, 1024) if quick else (74, 100_000)
     topo = fat_tree(k)
     sch = C.ring_all_reduce(ranks, S)
-    seconds = photolink_seconds(benchmark, lambda: C.run(topo, sch, seed=1, mode="fluid"), 1)
-    r = C.run(topo, sch, seed=1, mode="fluid")
+    seconds, r = photolink_seconds_and_result(benchmark, lambda: C.run(topo, sch, seed=1, mode="fluid"), 1)
     record(request, benchmark, photolink_rate=seconds, peer_rate=None, unit="s wall",
            ratio=r.completion_ns / closed(sch, 6 * PROP_NS), target=1 + 1e-9, higher_is_better=False,
            peer_name="alpha-beta closed form (completion-time ratio)")

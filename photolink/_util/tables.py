@@ -1,6 +1,8 @@
 """Plain-text tables for the command line."""
 from __future__ import annotations
 
+import csv
+import io
 import math
 from typing import Mapping, Sequence
 
@@ -118,3 +120,24 @@ def tidy_rows(records: Sequence[Mapping]) -> tuple[list[dict], dict]:
     tables: dict = {}
     rows = [tidy(r, tables, i) for i, r in enumerate(records)]
     return rows, tables
+
+
+def csv_text(rows: Sequence[Mapping]) -> str:
+    """Tidy rows (see :func:`tidy`) as CSV text: columns in first-seen order, floats by ``repr``
+    (round-trip exact), ``None`` as an empty cell."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else repr(r[c]) if isinstance(r[c], float) else r[c]
+                    for c in columns])
+    return buf.getvalue()
+
+
+def side_table_path(csv_path: str, table_name: str) -> str:
+    """Where a nested table (e.g. ``segments``) of the CSV at ``csv_path`` goes:
+    ``<stem>.<table_name>.csv``."""
+    path = str(csv_path)
+    stem = path[:-4] if path.lower().endswith(".csv") else path
+    return f"{stem}.{table_name}.csv"

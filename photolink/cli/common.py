@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
-import io
 import json
 import math
 import os
 import re
 import stat
 import sys
-from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .._util import tables as _tables
@@ -271,18 +269,6 @@ def json_text(doc: Any) -> str:
     return json.dumps(_tables.finite(doc), indent=1) + "\n"
 
 
-def csv_text(rows: Sequence[Mapping]) -> str:
-    """Tidy rows (see :func:`photolink._util.tables.tidy`) as CSV text."""
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow(["" if r.get(c) is None else repr(r[c]) if isinstance(r[c], float) else r[c]
-                    for c in columns])
-    return buf.getvalue()
-
-
 def emit(args, command: str, records: Sequence[Mapping], *, warnings: Sequence[tuple[str, str]] = (),
          extra: Mapping | None = None) -> bool:
     """Write ``--csv``/``--json`` of ``records`` (one dict per row, e.g. ``to_dict()``); print
@@ -300,11 +286,10 @@ def emit(args, command: str, records: Sequence[Mapping], *, warnings: Sequence[t
               file=sys.stderr)
     csv_path, json_path = getattr(args, "csv", None), getattr(args, "json", None)
     if csv_path:
-        write_text(csv_path, csv_text(rows))
+        write_text(csv_path, _tables.csv_text(rows))
         if csv_path != "-":
-            stem = csv_path[:-4] if csv_path.lower().endswith(".csv") else csv_path
             for name, t in tables.items():
-                write_text(f"{stem}.{name}.csv", csv_text(t))
+                write_text(_tables.side_table_path(csv_path, name), _tables.csv_text(t))
     if json_path:
         doc = {"command": command, "photolink_version": __version__, **dict(extra or {}),
                "rows": rows, **tables,

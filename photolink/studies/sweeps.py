@@ -13,9 +13,7 @@ an interrupted sweep reads those back and computes only what is missing.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import csv
 import hashlib
-import io
 import itertools
 import json
 import os
@@ -250,9 +248,8 @@ class SweepResult:
         tables.pop("warnings", None)
         text = rows_to_csv(rows, path)
         if path is not None:
-            stem = str(path)[:-4] if str(path).lower().endswith(".csv") else str(path)
             for name, t in tables.items():
-                rows_to_csv(t, f"{stem}.{name}.csv")
+                rows_to_csv(t, _tables.side_table_path(path, name))
         return text
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -279,20 +276,10 @@ class SweepResult:
 def rows_to_csv(rows, path=None) -> str:
     """Rows (dicts) as CSV text, columns in first-seen order; written to ``path`` if given.
     Nested values are flattened first (:func:`photolink._util.tables.tidy`)."""
-    rows = [_tables.tidy(r) for r in rows]
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        cells = []
-        for c in columns:
-            v = r.get(c)
-            cells.append("" if v is None else repr(v) if isinstance(v, float) else v)
-        w.writerow(cells)
+    text = _tables.csv_text([_tables.tidy(r) for r in rows])
     if path is not None:
-        Path(path).write_text(buf.getvalue())
-    return buf.getvalue()
+        Path(path).write_text(text)
+    return text
 
 
 # -- running chunks ----------------------------------------------------------------------------

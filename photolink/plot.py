@@ -281,13 +281,6 @@ def bathtub(fmt: PAM, snr_db: float, *, rj_rms_ui: float = 0.015, dj_pp_ui: floa
 
 
 # -- channel eyes -----------------------------------------------------------------------------
-def _axes(ax):
-    """A new figure and axes, or the caller's axes and their figure."""
-    if ax is None:
-        return _figure()
-    return ax.figure, ax
-
-
 def _check_eye(eye):
     if not isinstance(eye, StatisticalEye):
         raise TypeError(f"eye must be a photolink.symbols.eye.StatisticalEye, got {type(eye).__name__}")
@@ -302,7 +295,7 @@ def statistical_eye(eye, *, target_ber: float = 1e-6, floor: float = 1e-15, ax=N
     """
     _check_eye(eye)
     target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
-    fig, ax = _axes(ax)
+    fig, ax = _figure(ax)
     volts, m = eye.ber_map()
     logm = np.log10(np.clip(m, floor, 1.0))
     mesh = ax.pcolormesh(eye.phases_ui, volts, logm.T, cmap="cividis", shading="nearest")
@@ -320,7 +313,7 @@ def eye_bathtub(eye, *, target_ber: float = 1e-6, ax=None, title: str | None = N
     """Bathtub of a channel and equaliser: BER at the slicer's thresholds against sampling phase."""
     _check_eye(eye)
     target = v.real("target_ber", target_ber, lo=1e-30, hi=0.4)
-    fig, ax = _axes(ax)
+    fig, ax = _figure(ax)
     ph, ber = eye.bathtub()
     ax.semilogy(ph, np.clip(ber, 1e-300, 1), "C0-", lw=1.5)
     ax.axhline(target, color="C3", ls=":", lw=1)
@@ -336,7 +329,7 @@ def pulse_response(channel, *, ax=None, title: str | None = None, path=None):
     """An oversampled channel's pulse response (time in UI from the cursor), cursors marked."""
     if not isinstance(channel, Channel) or not channel.oversampled:
         raise TypeError(f"channel must be an oversampled photolink.Channel, got {channel!r}")
-    fig, ax = _axes(ax)
+    fig, ax = _figure(ax)
     spu = channel.samples_per_ui
     t = (np.arange(channel.samples.size) - channel.cursor_sample) / spu
     lo, hi = -(channel.cursor + 2), len(channel.taps) - channel.cursor + 2

@@ -58,6 +58,11 @@ def worse_p_value(current, baseline) -> float:
 
     Arguments: see :data:`ACCEPTED`; both must be of the same kind.
     """
+    return _compare(current, baseline)[1]
+
+
+def _compare(current, baseline) -> tuple[str, float, str, str]:
+    """``(kind, p, detail, statistic type)`` of ``current`` against ``baseline``."""
     k1, row1 = _kind_and_row(current, "current")
     k0, row0 = _kind_and_row(baseline, "baseline")
     if k1 != k0:
@@ -66,7 +71,8 @@ def worse_p_value(current, baseline) -> float:
     if s1["type"] != s0["type"]:
         raise TypeError(f"current is compared by {s1['name']} and baseline by {s0['name']}: "
                         f"record the baseline with the same method")
-    return _regress.worse_p_value(k1, row1, row0)[0]
+    p, detail = _regress.worse_p_value(k1, row1, row0)
+    return k1, p, detail, s1["type"]
 
 
 def assert_not_worse(current, baseline, *, confidence: float = 0.99) -> None:
@@ -77,13 +83,9 @@ def assert_not_worse(current, baseline, *, confidence: float = 0.99) -> None:
     """
     if not 0.5 <= confidence < 1:
         raise ValueError(f"confidence must be in [0.5, 1), got {confidence!r}")
-    kind, row1 = _kind_and_row(current, "current")
-    _, row0 = _kind_and_row(baseline, "baseline")
-    p = worse_p_value(current, baseline)
+    kind, p, detail, stat_type = _compare(current, baseline)
     if p < 1 - confidence:
-        _, detail = _regress.worse_p_value(kind, row1, row0)
-        test = {"counts": "Fisher", "estimate": "z-test"}.get(
-            _regress.statistic(kind, row1)["type"], "deterministic comparison,")
+        test = {"counts": "Fisher", "estimate": "z-test"}.get(stat_type, "deterministic comparison,")
         raise AssertionError(f"{kind} result is statistically worse than the baseline: {detail}, "
                              f"one-sided {test} p = {p:.3g} < {1 - confidence:.3g}")
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from scipy import stats as _st
 
 from .._util import tables as _table
+from .._util.stats import normal_quantile
 from .._util.version import __version__
 from .config import Config, load, run_cases
 
@@ -73,7 +74,7 @@ def z_worse_p(new: float, se_new: float, base: float, se_base: float) -> float:
 
 
 def _se(row: dict) -> float:
-    z = float(_st.norm.ppf(0.5 + row.get("confidence", 0.95) / 2))
+    z = normal_quantile(row.get("confidence", 0.95))
     return (row["ber_ci_high"] - row["ber_ci_low"]) / (2 * z)
 
 

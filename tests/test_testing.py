@@ -22,9 +22,12 @@ def test_estimates_links_paths_and_rows():
     good = pl.Path([dac]).run(traffic, 20_000, seed=1)
     with pytest.raises(AssertionError, match="lost packets"):
         testing.assert_not_worse(r1, good)
-    rows = pl.sweep("ber", {"snr_db": [14.0]}, fixed={"format": "PAM4", "n_symbols": 100_000},
-                    seed=1, store=None, workers=1, progress=False).rows
-    testing.assert_not_worse(rows[0], rows[0])
+    def row(snr_db, seed):
+        return pl.sweep("ber", {"snr_db": [snr_db]}, fixed={"format": "PAM4", "n_symbols": 100_000},
+                        seed=seed, store=None, workers=1, progress=False).rows[0]
+    testing.assert_not_worse(row(14.0, 2), row(14.0, 1))       # another seed of the same setting
+    with pytest.raises(AssertionError, match="Fisher"):
+        testing.assert_not_worse(row(13.0, 2), row(14.0, 1))   # 1 dB less SNR: worse
 
 
 def test_unlike_results_are_refused():

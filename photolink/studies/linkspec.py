@@ -78,9 +78,9 @@ def build_link(spec: Mapping) -> links.Link:
         raise SpecError("preset", f"must be a link preset name, got {name!r}")
     try:
         base = links.preset(name)
-    except (KeyError, ValueError) as exc:
-        raise SpecError("preset", f"unknown link preset {name!r}{_hint(name, links.presets())} "
-                                  f"({exc}); known: {list(links.presets())}") from None
+    except (KeyError, ValueError):
+        raise SpecError("preset", f"unknown link preset {name!r}{_hint(name, links.presets())}; "
+                                  f"known: {list(links.presets())}") from None
     return apply(base, {k: v for k, v in spec.items() if k != "preset"}, "")
 
 

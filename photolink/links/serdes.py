@@ -366,7 +366,10 @@ def electrical_lane(fmt: PAM, serdes: SerDes, losses, symbol_rate_gbd: float,
         Extra Gaussian noise entering with the signal (e.g. an optical receiver's), as the SNR of
         the signal where it enters; it then travels the channel like transmitter noise.
     """
-    return _electrical_lane(fmt, serdes, tuple(losses), float(symbol_rate_gbd), float(extra_snr_db))
+    # insertion losses add, so their order is irrelevant: one order keeps one cache entry per
+    # lane (a DSP module's host->module and module->host lanes are the same lane)
+    return _electrical_lane(fmt, serdes, tuple(sorted(losses, key=repr)), float(symbol_rate_gbd),
+                            float(extra_snr_db))
 
 
 @lru_cache(maxsize=512)

@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 from .._util import validate as v
 from ..symbols import pulse as _pulse
@@ -281,12 +280,6 @@ class ElectricalResult:
         return self.eye.ber(extra_noise_db)
 
 
-def _butterworth(f_ghz: np.ndarray, fc_ghz: float) -> np.ndarray:
-    b, a = signal.butter(4, 2 * np.pi * fc_ghz, analog=True)
-    _, h = signal.freqs(b, a, 2 * np.pi * f_ghz)
-    return h
-
-
 def _minimum_phase(mag: np.ndarray, n: int) -> np.ndarray:
     """Minimum-phase spectrum (rfft layout) with magnitude ``mag`` (real cepstrum folding)."""
     log_mag = np.log(np.maximum(mag, 1e-300))
@@ -323,7 +316,7 @@ def pulse_response(losses, symbol_rate_gbd: float, rx_bandwidth_ratio: float | N
         il += piece.db(f, scale)
     h = _minimum_phase(10.0 ** (-il / 20.0), n)
     if rx_bandwidth_ratio is not None:
-        h = h * _butterworth(f, rx_bandwidth_ratio * rs)
+        h = h * _com._butterworth4(f, rx_bandwidth_ratio * rs)
     impulse = np.fft.irfft(h, n)
     pulse = np.convolve(impulse, np.ones(OVERSAMPLE))[:n]
     return pulse, int(np.argmax(pulse))
@@ -399,7 +392,7 @@ def electrical_lane_on(fmt: PAM, serdes: SerDes, channel: Channel,
     if serdes.com is not None:
         return _com_lane(fmt, serdes, channel, _pulse.loss_at_db(samples, spu), float(extra_snr_db))
     f_ghz = np.fft.rfftfreq(samples.size, d=1.0 / (spu * rs))
-    pulse = np.fft.irfft(np.fft.rfft(samples) * _butterworth(f_ghz, serdes.rx_bandwidth_ratio * rs),
+    pulse = np.fft.irfft(np.fft.rfft(samples) * _com._butterworth4(f_ghz, serdes.rx_bandwidth_ratio * rs),
                          samples.size)
     peak = int(np.argmax(pulse))
     return _lane_from_pulse(fmt, serdes, pulse, peak, spu, rs, _pulse.loss_at_db(samples, spu),

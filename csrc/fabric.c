@@ -552,7 +552,6 @@ int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *c
     }
     st->n_free = st->packet_cap;
     for (int64_t k = 0; k < st->packet_cap; k++) st->free_packets[k] = (int32_t)(st->packet_cap - 1 - k);
-    st->now = -INFINITY;
     st->offered = st->delivered = st->lost_tail_drop = st->lost_corrupted = st->lost_no_route = 0;
     st->llr_retries = st->packet_hops = st->valiant_packets = st->e2e_retransmissions = 0;
     st->retx_len = 0;
@@ -614,9 +613,9 @@ static int range_status(const pl_fabric_config *cfg, const pl_fabric_state *st)
 }
 
 int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
-                  bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns)
+                  bitgen_t *route_rng, bitgen_t *arrival_rng)
 {
-    if (!cfg || !st || !rngs || !route_rng || !arrival_rng || until_ns != until_ns) return PL_EINVAL;
+    if (!cfg || !st || !rngs || !route_rng || !arrival_rng) return PL_EINVAL;
     if (st->stalled) {
         st->stalled = 0;
         enter_link(cfg, st, rngs, route_rng, st->stall_packet, st->stall_link, st->stall_time);
@@ -627,8 +626,6 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
             /* an end-to-end retransmission enters its source queue */
             const pl_fevent r = st->retx[0];
             const double rt = key_time(r.key);
-            if (rt > until_ns) break;
-            st->now = rt;
             st->retx_len--;
             if (st->retx_len > 0) sift_down(st->retx, st->retx_len, st->retx[st->retx_len]);
             start_copy(cfg, st, rngs, route_rng, r.id, rt);
@@ -637,8 +634,6 @@ int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *co
         }
         const pl_fevent top = st->heap[0];
         const double time = key_time(top.key);
-        if (time > until_ns) break;
-        st->now = time;
         if (top.id >= cfg->n_links) {
             /* an arrival takes a packet slot */
             if (st->n_free == 0) return PL_ENOMEM;

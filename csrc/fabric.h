@@ -169,7 +169,6 @@ typedef struct {
     int32_t *free_packets;     /* stack of free pool slots, packet_cap entries */
     int64_t packet_cap, n_free;
     uint64_t next_event_seq;
-    double now;                /* time of the last event processed */
     /* totals */
     uint64_t offered, delivered, lost_tail_drop, lost_corrupted, lost_no_route, llr_retries;
     uint64_t packet_hops, valiant_packets, e2e_retransmissions;
@@ -202,14 +201,13 @@ typedef struct {
  * error-free links). The caller has zeroed hist, ipdv_pos, ipdv_neg (and qhist). */
 int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs);
 
-/* Process events up to and including time until_ns (INFINITY: until every packet is delivered
- * or lost). route_rng: spraying, Valiant and UGAL draws; arrival_rng: Poisson gaps. Returns
+/* Process events until every packet is delivered or lost. route_rng: spraying, Valiant and UGAL draws; arrival_rng: Poisson gaps. Returns
  * PL_OK; PL_ENOMEM when the heap, the packet pool or the raw buffer is full (grow it and call
  * again); PL_EMORE when an exact-mode link lacks codeword outcomes for the next packet
  * (need_link, need_count: pl_fabric_refill it and call again); PL_EINVAL for a NULL argument;
  * PL_ERANGE when a codeword index reached PL_LINK_MAX_INDEX. */
 int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t *const *rngs,
-                  bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns);
+                  bitgen_t *route_rng, bitgen_t *arrival_rng);
 
 /* Exact mode (links with errors == 2): hand link `link` its failure positions (counts of touched
  * codewords, sorted, >= the outcomes already consumed) and the count `known` below which outcomes

@@ -6,7 +6,6 @@ arrays they point to, grows the event heap and the packet pool when C asks, and 
 codes into exceptions. No physics here.
 """
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memset
 from numpy.random cimport bitgen_t
@@ -89,7 +88,6 @@ cdef extern from "fabric.h":
         pl_fpacket *packets
         int32_t *free_packets
         int64_t packet_cap, n_free
-        double now
         uint64_t offered, delivered, lost_tail_drop, lost_corrupted, lost_no_route, llr_retries
         uint64_t packet_hops, valiant_packets, e2e_retransmissions
         double delivered_bytes, latency_sum, latency_min, latency_max
@@ -114,7 +112,7 @@ cdef extern from "fabric.h":
 
     int pl_fabric_init(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t **rngs) noexcept nogil
     int pl_fabric_run(const pl_fabric_config *cfg, pl_fabric_state *st, bitgen_t **rngs,
-                      bitgen_t *route_rng, bitgen_t *arrival_rng, double until_ns) noexcept nogil
+                      bitgen_t *route_rng, bitgen_t *arrival_rng) noexcept nogil
     int64_t pl_qhist_index(double bytes) noexcept nogil
     int pl_fabric_refill(const pl_fabric_config *cfg, pl_fabric_state *st, int32_t link,
                          const int64_t *fail_pos, int64_t n_fail_pos, int64_t known) noexcept nogil
@@ -428,15 +426,15 @@ cdef class FabricKernel:
         self.st.packet_cap = 2 * cap
         return 0
 
-    def run(self, double until_ns=INFINITY, route_bit_generator=None, arrival_bit_generator=None, exact=None):
-        """Process events up to ``until_ns`` (all of them by default); ``exact`` (an object with
+    def run(self, route_bit_generator=None, arrival_bit_generator=None, exact=None):
+        """Process every event; ``exact`` (an object with
         ``refill(kernel, link)``) is asked for codeword outcomes when an exact-mode link runs short."""
         cdef bitgen_t *route_rng = bitgen_of(route_bit_generator)
         cdef bitgen_t *arrival_rng = bitgen_of(arrival_bit_generator)
         cdef int status
         while True:
             with nogil:
-                status = pl_fabric_run(&self.cfg, &self.st, self.rngs, route_rng, arrival_rng, until_ns)
+                status = pl_fabric_run(&self.cfg, &self.st, self.rngs, route_rng, arrival_rng)
             if status == PL_OK:
                 return
             if status == PL_EMORE:
@@ -492,7 +490,7 @@ cdef class FabricKernel:
             "first_arrival": s.first_arrival, "last_delivery": s.last_delivery,
             "ipdv_zero": s.ipdv_zero, "ipdv_min": s.ipdv_min, "ipdv_max": s.ipdv_max,
             "n_batches": s.n_batches, "n_raw": s.n_raw, "max_in_flight": s.max_in_flight,
-            "in_flight": s.packet_cap - s.n_free, "events_pending": s.heap_len, "now": s.now,
+            "in_flight": s.packet_cap - s.n_free, "events_pending": s.heap_len,
         }
 
     def link_stats(self):

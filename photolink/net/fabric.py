@@ -422,7 +422,7 @@ class Fabric:
             batch_len=max(1, total // N_BATCHES), batch_cap=N_BATCHES + 1,
             raw_cap=total if return_latencies else 0, queue_histograms=queue_histograms, bit_generators=bgs)
         exact = _FabricExact(self.topology, _rng.child(ss, 3)) if mode == "exact" else None
-        kernel.run(math.inf, _rng.chunk_bit_generator(_rng.child(ss, 3), 0),
+        kernel.run(_rng.chunk_bit_generator(_rng.child(ss, 3), 0),
                    _rng.chunk_bit_generator(_rng.child(ss, 0), 0), exact)
         recovery = "llr" if llr else ("e2e" if e2e else "drop")
         return self._result(kernel, flows, total, recovery, confidence, ss, return_latencies, queue_histograms)

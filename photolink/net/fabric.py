@@ -326,7 +326,7 @@ class Fabric:
             errors = (cwer > 0).astype(np.float64)
         replay = np.zeros(tier.size)
         if llr is not None:
-            replay = np.full(tier.size, llr.replay_ns) if llr.replay_ns is not None else 2.0 * (fixed + hold)
+            replay = llr.replay_for(fixed, hold)
         return {
             "rate_gbps": col(lambda m: float(m.rate_gbps)), "fixed_ns": fixed, "hold_ns": hold,
             "codeword_bits": col(lambda m: float(m.codeword_bits)), "cwer": cwer,

@@ -51,7 +51,7 @@ from scipy.sparse.csgraph import connected_components, shortest_path
 from .._util import validate as v
 from .goodput import GOODPUT, keep_log, llr_capacity, packet_failure
 from .maxmin import send_times
-from .path import Switch
+from .path import LLR, Switch
 from .topology import Topology
 
 __all__ = ["FluidModel", "StepSolution"]
@@ -173,7 +173,7 @@ class FluidModel:
         self.latency_ns = fixed + np.where(host_src, 0.0, switch.latency_ns)
         pf = packet_failure(t, packet_bytes) if goodput != "none" else np.zeros(t.n_links)
         self.log_keep = keep_log(pf)
-        self.capacity = llr_capacity(rate_bpns, pf, packet_bytes, 2.0 * fixed) if goodput == "llr" else rate_bpns.copy()
+        self.capacity = llr_capacity(rate_bpns, pf, packet_bytes, LLR().replay_for(fixed, 0.0)) if goodput == "llr" else rate_bpns.copy()
         # switch-level graph (hosts never transit): distances to a destination switch are
         # computed when a route to it is first needed, a block of destinations at a time
         sw_link = np.flatnonzero(~host_src & ~host_dst)

@@ -29,6 +29,7 @@ from . import goodput as goodput_mod
 from .fabric import Fabric
 from .goodput import GOODPUT
 from .maxmin import max_min_weighted, send_times
+from .path import LLR
 
 __all__ = ["GOODPUT", "ecmp_salt", "max_min_rates", "packet_failure", "route_latency_ns", "route_links", "run_step"]
 
@@ -178,7 +179,7 @@ def run_step(fabric: Fabric, src, dst, bytes_, start_ns, *, load=1.0, packet_byt
     pf = packet_failure(fabric, packet_bytes) if goodput != "none" else np.zeros(topo.n_links)
     capacity = rate_bpns.copy()
     if goodput == "llr":
-        replay = 2.0 * _per_link_fixed_ns(fabric)
+        replay = LLR().replay_for(_per_link_fixed_ns(fabric), 0.0)
         capacity = goodput_mod.llr_capacity(rate_bpns, pf, packet_bytes, replay)
     if goodput == "e2e":
         keep = np.exp(inc @ goodput_mod.keep_log(pf))

@@ -140,6 +140,13 @@ class LLR:
         if self.replay_ns is not None:
             object.__setattr__(self, "replay_ns", v.real("replay_ns", self.replay_ns, lo=0.0, hi=1e9))
 
+    def replay_for(self, fixed_latency_ns, fec_hold_ns):
+        """The replay time of a link (or an array of links) with this fixed latency and FEC hold,
+        ns: ``replay_ns``, or by default twice their sum."""
+        twice = 2.0 * (np.asarray(fixed_latency_ns, np.float64) + fec_hold_ns)
+        out = twice if self.replay_ns is None else np.full_like(twice, self.replay_ns)
+        return float(out) if out.ndim == 0 else out
+
 
 @dataclass(frozen=True)
 class E2E:
@@ -587,8 +594,7 @@ class Path:
                 errors = 2 if mode == "exact" else 1
             replay = 0.0
             if isinstance(policy, LLR):
-                replay = policy.replay_ns if policy.replay_ns is not None else \
-                    2.0 * (m.fixed_latency_ns + m.fec_hold_ns)
+                replay = policy.replay_for(m.fixed_latency_ns, m.fec_hold_ns)
             out.append({
                 "rate_gbps": float(m.rate_gbps),
                 "fixed_ns": m.fixed_latency_ns, "hold_ns": float(m.fec_hold_ns),

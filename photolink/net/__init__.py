@@ -3,17 +3,7 @@
 Links enter only through :class:`photolink.links.LinkModel` (anything with a ``link_model()``
 method can be a hop or a tier of a topology).
 """
-from . import (
-           collectives,
-           fabric_energy,
-           flows,
-           flowscale,
-           flowsim,
-           routing,
-           schedules,
-           topology,
-           traffic,
-)
+from . import collectives, fabric_energy, flows, flowscale, flowsim, routing, schedules, topology, traffic
 from .fabric import Fabric, FabricResult
 from .flows import Flows
 from .path import E2E, LLR, HopStats, Path, PathResult, Switch

@@ -277,12 +277,18 @@ def _packet_critical_path(fabric, schedule, hosts, flows, res, bounds, busy):
                               + parts["queueing_ns"] + parts["retries_ns"] + parts["serialisation_ns"])
     link = int(np.argmax(on_link))
     through = np.flatnonzero((f["worst_link"][chain] == link) | (first == link))
-    bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
-                  "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
-                  "critical_ns": float(on_link[link]), "busy_ns": float(busy[link]),
-                  "retries": int(res.links["retries"][link]), "tail_drops": int(res.links["tail_drops"][link]),
-                  "step": int(step_of[through[0]]) if through.size else -1}
+    bottleneck = _bottleneck(topo, link, busy, int(step_of[through[0]]) if through.size else -1,
+                             retries=int(res.links["retries"][link]),
+                             tail_drops=int(res.links["tail_drops"][link]), critical_ns=float(on_link[link]))
     return path, bottleneck, attribution
+
+
+def _bottleneck(topo: Topology, link: int, busy_ns: np.ndarray, step: int, *, retries: int = 0,
+                tail_drops: int = 0, **more) -> dict:
+    """The :attr:`CollectiveResult.bottleneck` entry of directed link ``link``."""
+    return {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
+            "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
+            **more, "busy_ns": float(busy_ns[link]), "retries": retries, "tail_drops": tail_drops, "step": step}
 
 
 def _advance(ready, setter, src, dst, end, k):
@@ -401,9 +407,8 @@ def _run_flow(fabric, schedule, h, ss, packet_bytes, goodput):
                                      load=step.load, packet_bytes=packet_bytes, goodput=goodput,
                                      salt=flowsim.ecmp_salt(_rng.child(ss, k)))
         end_all[bounds[k]:bounds[k + 1]] = end
-        extra = {"retries": np.zeros(topo.n_links), "tail_drops": np.zeros(topo.n_links)}
         busy_total += busy
-        step_busy.append((busy, extra))
+        step_busy.append(busy)
         history.append((start, end, step_setter))
         ready, setter = _advance(ready, setter, step.src, step.dst, end, k)
     step_end = np.array([np.max(e) for _, e, _ in history])
@@ -605,12 +610,7 @@ def _fluid_critical_path(model, schedule, h, history, last, ready):
         path.append(_fluid_flow(model, schedule, h, k, record, flow))
     crit = path[0]["step"]
     sol = history[crit][0][1] if history else last[1][1]
-    busy = sol.busy_ns
-    link = int(np.argmax(busy))
-    bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
-                  "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
-                  "busy_ns": float(busy[link]), "retries": 0, "tail_drops": 0, "step": crit}
-    return path, bottleneck
+    return path, _bottleneck(topo, int(np.argmax(sol.busy_ns)), sol.busy_ns, crit)
 
 
 def _critical_path(fabric, schedule, hosts, history, step_busy, complete):
@@ -618,28 +618,27 @@ def _critical_path(fabric, schedule, hosts, history, step_busy, complete):
         return [], {}
     k = int(np.argmax([np.max(e) for _, e, _ in history]))
     i = int(np.argmax(history[k][1]))
-    path = []
-    topo = fabric.topology
+    chain = []
     while k >= 0 and i >= 0:
+        chain.append((k, i))
+        k, i = (int(x) for x in history[k][2][i])
+    topo = fabric.topology
+    src = np.array([schedule.steps[k].src[i] for k, i in chain])
+    dst = np.array([schedule.steps[k].dst[i] for k, i in chain])
+    lat = flowsim.route_latency_ns(fabric, hosts[src], hosts[dst])        # one call for the chain
+    rate = topo.link_rate_gbps[topo.host_links(hosts[src])]
+    path = []
+    for n, (k, i) in enumerate(chain):
         step = schedule.steps[k]
-        start, end, setters = history[k]
-        src, dst = int(step.src[i]), int(step.dst[i])
-        lat = float(flowsim.route_latency_ns(fabric, hosts[[src]], hosts[[dst]])[0])
-        rate = topo.link_rate_gbps[topo.host_link(int(hosts[src]))]
-        ser = 8.0 * float(step.bytes_[i]) / (rate * step.load)
+        start, end, _ = history[k]
+        ser = 8.0 * float(step.bytes_[i]) / (float(rate[n]) * step.load)
         dur = float(end[i] - start[i])
-        path.append({"step": k, "flow": i, "src": src, "dst": dst, "start_ns": float(start[i]),
+        path.append({"step": k, "flow": i, "src": int(src[n]), "dst": int(dst[n]), "start_ns": float(start[i]),
                      "end_ns": float(end[i]), "duration_ns": dur, "serialisation_ns": ser,
-                     "route_latency_ns": lat, "excess_ns": dur - ser - lat})
-        k, i = (int(x) for x in setters[i])
+                     "route_latency_ns": float(lat[n]), "excess_ns": dur - ser - float(lat[n])})
     crit = path[0]["step"]
-    busy, extra = step_busy[crit]
-    link = int(np.argmax(busy))
-    bottleneck = {"link": link, "src": int(topo.link_src[link]), "dst": int(topo.link_dst[link]),
-                  "tier": topo.tier_names[topo.link_tier[link]], "rate_gbps": float(topo.link_rate_gbps[link]),
-                  "busy_ns": float(busy[link]), "retries": int(extra["retries"][link]),
-                  "tail_drops": int(extra["tail_drops"][link]), "step": crit}
-    return path, bottleneck
+    busy = step_busy[crit]
+    return path, _bottleneck(topo, int(np.argmax(busy)), busy, crit)
 
 
 @dataclass(frozen=True)

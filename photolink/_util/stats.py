@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import math
 
-from scipy import special
+import numpy as np
+from scipy import special, stats
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -38,6 +39,15 @@ def mean_interval(mean: float, std_error: float, confidence: float = 0.95) -> tu
     """Normal-approximation interval ``mean +- z * std_error``, clipped at 0 below."""
     z = normal_quantile(confidence)
     return (max(0.0, mean - z * std_error), mean + z * std_error)
+
+
+def batch_means_interval(mean: float, batch_means, confidence: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of ``mean`` from the means of its batches (nan, nan with fewer than two)."""
+    means = np.asarray(batch_means, np.float64)
+    if means.size < 2:
+        return (math.nan, math.nan)
+    half = float(stats.t.ppf(0.5 + confidence / 2, means.size - 1) * means.std(ddof=1) / math.sqrt(means.size))
+    return (mean - half, mean + half)
 
 
 def relative_half_width(ci: tuple[float, float], value: float) -> float:

@@ -31,7 +31,7 @@ import numpy as np
 
 from .._util import rng as _rng
 from .._util import validate as v
-from .._util.stats import clopper_pearson
+from .._util.stats import batch_means_interval, clopper_pearson
 from . import _fabric
 from .flows import Flows, _gaps
 from .path import (
@@ -451,12 +451,7 @@ class Fabric:
         ipdv_state = (kernel.ipdv_pos.astype(np.int64), kernel.ipdv_neg.astype(np.int64),
                       int(tot["ipdv_zero"]), tot["ipdv_min"], tot["ipdv_max"])
         ipdv = dict(zip(IPDV_QUANTILES, _ipdv_quantiles(ipdv_state, IPDV_QUANTILES.values())))
-        means = kernel.batch_means[:tot["n_batches"]]
-        mean_ci = (math.nan, math.nan)
-        if means.size >= 2:
-            from scipy import stats as _st
-            half = float(_st.t.ppf(0.5 + confidence / 2, means.size - 1) * means.std(ddof=1) / math.sqrt(means.size))
-            mean_ci = (mean - half, mean + half)
+        mean_ci = batch_means_interval(mean, kernel.batch_means[:tot["n_batches"]], confidence)
         duration = tot["last_delivery"] - tot["first_arrival"] if delivered else math.nan
         started = f["sent"] > 0
         offered_bytes = float(np.sum((flows.packet_bytes * (flows.n_packets - 1) + flows.last_bytes)[started])) \

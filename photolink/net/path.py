@@ -51,7 +51,7 @@ import numpy as np
 
 from .._util import rng as _rng
 from .._util import validate as v
-from .._util.stats import clopper_pearson
+from .._util.stats import batch_means_interval, clopper_pearson
 from ..links.model import LinkModel
 from . import _path
 from .traffic import MAX_TIME_NS, Trace, Traffic
@@ -747,13 +747,7 @@ class Path:
                       int(tot["ipdv_zero"]), tot["ipdv_min"], tot["ipdv_max"])
         ipdv = dict(zip(IPDV_QUANTILES, _ipdv_quantiles(ipdv_state, IPDV_QUANTILES.values())))
 
-        means = kernel.batch_means[:tot["n_batches"]]
-        if means.size >= 2:
-            from scipy import stats as _st
-            half = float(_st.t.ppf(0.5 + confidence / 2, means.size - 1) * means.std(ddof=1) / math.sqrt(means.size))
-            mean_ci = (mean - half, mean + half)
-        else:
-            mean_ci = (math.nan, math.nan)
+        mean_ci = batch_means_interval(mean, kernel.batch_means[:tot["n_batches"]], confidence)
 
         duration = tot["last_delivery"] - tot["first_arrival"] if delivered else math.nan
         goodput = 8.0 * tot["delivered_bytes"] / duration if delivered and duration > 0 else math.nan

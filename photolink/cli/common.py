@@ -101,13 +101,20 @@ class Parser(argparse.ArgumentParser):
 def int_in(lo: int, hi: int) -> Callable[[str], int]:
     """An integer in ``[lo, hi]`` (``1e6`` and ``1_000_000`` accepted)."""
     def parse(text: str) -> int:
+        plain = text.replace("_", "")
         try:
-            x = float(text.replace("_", ""))
+            x = int(plain)                     # exact: seeds up to 2**63 - 1 do not pass through a float
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        if not math.isfinite(x) or x != int(x) or not lo <= x <= hi:
+            try:
+                f = float(plain)               # 1e6 and the like
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+            if not math.isfinite(f) or f != int(f):
+                raise argparse.ArgumentTypeError(f"must be an integer in [{lo:g}, {hi:g}], got {text!r}") from None
+            x = int(f)
+        if not lo <= x <= hi:
             raise argparse.ArgumentTypeError(f"must be an integer in [{lo:g}, {hi:g}], got {text!r}")
-        return int(x)
+        return x
     parse.__name__ = "integer"
     return parse
 

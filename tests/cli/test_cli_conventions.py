@@ -254,3 +254,13 @@ def test_compare_prints_an_underflowed_probability_as_a_bound_not_zero():
     assert cli_links._cell(0.0, "frame_loss", "{:.1e}") == "<1e-300"
     assert cli_links._cell(2e-12, "frame_loss", "{:.1e}") == "2.0e-12"
     assert cli_links._cell(0.0, "margin_db", "{:.2f}") == "0.00"
+
+
+def test_integer_flags_are_exact_up_to_the_largest_seed():
+    parse = common.int_in(0, 2**63 - 1)
+    assert parse(str(2**63 - 1)) == 2**63 - 1           # a float would round it to 2**63 and refuse it
+    assert parse("9007199254740993") == 9007199254740993
+    assert parse("1e6") == 1_000_000 and parse("1_000") == 1000
+    for bad in ("1.5", "nan", "x", str(2**63)):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse(bad)

@@ -1115,11 +1115,13 @@ def _link_margin(link: Link, segs) -> float:
 def _margin_at(link: Link, length: float) -> float:
     """What the reach search drives to zero: COM-like less 3 dB for copper, else the noise
     margin to the FEC threshold (zero where the BER is the threshold)."""
-    segs = _segments(dataclasses.replace(link, length_m=length))
-    if MARGIN_KINDS[link.technology][0] == "com-like-db":
-        return _com_like_db(segs, _threshold(link.fec)) - COM_PASS_DB
-    if link.technology == "coherent":              # the OSNR margin, allowances included
-        return segs[0].detail["osnr_db"] - required_osnr_db(link)
+    stretched = dataclasses.replace(link, length_m=length)
+    segs = _segments(stretched)
+    kind = MARGIN_KINDS[link.technology][0]
+    if kind == "com-like-db":
+        return _link_margin(stretched, segs) - COM_PASS_DB
+    if kind == "osnr-db":                          # the OSNR margin, allowances included
+        return _link_margin(stretched, segs)
     return _margin_db(segs, _threshold(link.fec))
 
 

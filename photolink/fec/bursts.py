@@ -63,6 +63,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 from scipy import stats as _st
+from scipy.linalg import toeplitz
 
 from .._util import rng as _rng
 from ..symbols.channel import Channel, Equalizer
@@ -230,7 +231,7 @@ def _episodes(fmt, snr_db, channel, equalizer, precode) -> Episodes:
     n_all = quiet + big_l
     r_all = np.zeros(n_all)
     r_all[:min(acf.size, n_all)] = acf[:n_all]
-    cov_all = _toeplitz(r_all)
+    cov_all = toeplitz(r_all)
     others = np.delete(np.arange(n_all), quiet)
     c_o = cov_all[others, quiet]
     cov = cov_all[np.ix_(others, others)] - np.outer(c_o, c_o) / r_all[0]
@@ -305,11 +306,6 @@ def _ended(ok, quiet):
     for mm in range(1, ok.shape[1]):
         run[:, mm] = (run[:, mm - 1] + 1) * ok[:, mm]
     return np.maximum.accumulate(run >= quiet, axis=1)
-
-
-def _toeplitz(c):
-    idx = np.abs(np.arange(c.size)[:, None] - np.arange(c.size)[None, :])
-    return c[idx]
 
 
 # ---- from episodes to codeword failures ------------------------------------------------------

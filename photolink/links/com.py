@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import signal as _signal
+from scipy.linalg import toeplitz
 
 from .._util import validate as v
 from ..symbols.channel import Channel, Equalizer
@@ -438,10 +439,7 @@ def _przf(h: np.ndarray, dh: int, params: ComParams) -> np.ndarray:
     target[post] = np.clip(h[post], np.asarray(params.dfe_min[:target[post].size]) * h[dh],
                            np.asarray(params.dfe_max[:target[post].size]) * h[dh])
     target = np.concatenate([np.zeros(pre), target])[:h.size]
-    conv = np.zeros((h.size, n))
-    for k in range(n):
-        conv[k:, k] = h[:h.size - k]
-    w = np.linalg.lstsq(conv, target, rcond=None)[0]
+    w = np.linalg.lstsq(_conv_matrix(h, n), target, rcond=None)[0]
     c = w[pre]
     w = np.clip(w, np.asarray(params.rx_ffe_min) * c, np.asarray(params.rx_ffe_max) * c)
     w[pre] = c
@@ -497,7 +495,7 @@ def _mmse_fom(taps, p, fx, nx, tx_shifts, params, spu, var_x, noise_r, levels, i
     peak = int(np.argmax(y))
     ph, dh = peak % spu, peak // spu
     n = params.rx_ffe_taps
-    cov = params.eta0_v2_per_ghz * _toeplitz(noise_r)
+    cov = params.eta0_v2_per_ghz * toeplitz(noise_r)
     h_j = (np.roll(y, -1)[ph::spu] - np.roll(y, 1)[ph::spu]) * spu / 2
     jit = _conv_matrix(h_j, n)
     cov = cov + (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * (jit.T @ jit)
@@ -616,18 +614,13 @@ def _evaluate(y, xts, w, pre, params, spu, var_x, noise_r, levels, idx, cursor=N
     var_tx = h0**2 * 10 ** (-params.snr_tx_db / 10)
     var_isi = var_x * float(isi @ isi)
     var_j = (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * float(h_j @ h_j)
-    var_n = params.eta0_v2_per_ghz * float(w @ _toeplitz(noise_r) @ w)
+    var_n = params.eta0_v2_per_ghz * float(w @ toeplitz(noise_r) @ w)
     xt_eq = [_fir(x, w, idx, spu) for x in xts]
     var_xt = var_x * sum(float((x.reshape(-1, spu) ** 2).sum(axis=0).max()) for x in xt_eq)
     total = var_tx + var_isi + var_j + var_n + var_xt
     fom = 10 * math.log10(a_s**2 / total) if total > 0 else math.inf
     return fom, {"y_eq": y_eq, "c": c, "h0": h0, "isi": isi, "b": b, "h_j": h_j, "xt_eq": xt_eq, "var_tx": var_tx,
                      "var_isi": var_isi, "var_j": var_j, "var_n": var_n, "var_xt": var_xt}
-
-
-def _toeplitz(r: np.ndarray) -> np.ndarray:
-    idx = np.abs(np.subtract.outer(np.arange(r.size), np.arange(r.size)))
-    return r[idx]
 
 
 def _batch_przf(h: np.ndarray, dh: np.ndarray, params: ComParams) -> np.ndarray:
@@ -777,7 +770,7 @@ def _fast_foms(p, fx, nx, combos, params, spu, var_x, noise_r, levels) -> np.nda
     var_tx = h0**2 * 10 ** (-params.snr_tx_db / 10)
     var_isi = var_x * np.sum(isi**2, axis=1)
     var_j = (params.a_dd_ui**2 + params.sigma_rj_ui**2) * var_x * np.sum(h_j**2, axis=1)
-    var_n = params.eta0_v2_per_ghz * np.sum((w @ _toeplitz(noise_r)) * w, axis=1)
+    var_n = params.eta0_v2_per_ghz * np.sum((w @ toeplitz(noise_r)) * w, axis=1)
     var_xt = np.zeros(nb)
     for x in fx:                                      # far end: the victim's transmitter FFE too
         r = _lag_energy(x, spu, u.shape[1])

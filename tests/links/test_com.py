@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.linalg import toeplitz
 
 import photolink as pl
 from photolink.links import com as C
@@ -269,7 +270,7 @@ def test_mmse_taps_minimise_the_error_with_the_cursor_held():
     h = np.array([0.0, 0.05, 0.2, 1.0, 0.45, 0.2, 0.1, 0.05, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     p = dataclasses.replace(C.ComParams.ieee_802_3ck(RS), rx_ffe_min=(-10.0,) * 12, rx_ffe_max=(10.0,) * 12)
     n, pre, dh, var_x = p.rx_ffe_taps, p.rx_ffe_pre, 3, 5 / 9
-    cov = 1e-3 * C._toeplitz(0.5 ** np.arange(n))
+    cov = 1e-3 * toeplitz(0.5 ** np.arange(n))
     w = C._mmse(h, dh, p, var_x, cov)
     conv = C._conv_matrix(h, n)
     keep = np.ones(h.size, dtype=bool)

@@ -186,7 +186,6 @@ class BerKind:
 
     name = "ber"
     budget_keys = ("n_symbols",)
-    statistic = "error events"
 
     def normalize(self, s: Mapping) -> dict:
         s = dict(s)
@@ -389,7 +388,6 @@ class LinkKind:
 
     name = "link"
     budget_keys = ()
-    statistic = "deterministic"
 
     def normalize(self, s: Mapping) -> dict:
         out = _link_spec(dict(s), "preset")
@@ -443,7 +441,6 @@ class PathKind:
 
     name = "path"
     budget_keys = ()
-    statistic = "lost packets"
 
     def normalize(self, s: Mapping) -> dict:
         s = dict(s)
@@ -602,7 +599,6 @@ class FabricKind:
 
     name = "fabric"
     budget_keys = ()
-    statistic = "lost packets"
     COMMON = ("topology", "links", "lengths_m", "routing", "pattern", "flows_per_host", "n_senders",
               "arrivals", "load", "packet_bytes", "packets_per_flow", "burst_packets", "peak_load",
               "switch_latency_ns", "switch_mode",

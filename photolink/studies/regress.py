@@ -34,6 +34,7 @@ from .._util import tables as _table
 from .._util.stats import normal_quantile
 from .._util.version import __version__
 from .config import Config, load, run_cases
+from .jobs import KINDS
 
 BASELINE_FORMAT = "photolink-baseline"
 #: Link figures that are worse when larger / when smaller.
@@ -88,7 +89,7 @@ def statistic(kind: str, row: dict) -> dict:
     if kind == "ber":
         return {"type": "deterministic", "name": "BER (exact)", "higher": {"ber": row["ber"]},
                 "lower": {}}
-    if kind == "path":
+    if kind in ("path", "fabric"):
         n = int(row.get("n_packets") or row.get("packets"))
         lost = row.get("lost_packets", row.get("lost"))
         lost = int(lost) if lost is not None else int(round(row["loss_ratio"] * n))
@@ -256,8 +257,8 @@ def read_baseline(path) -> dict:
         if not isinstance(case, dict):
             raise BaselineError(f"{where}: must be a JSON object, got {type(case).__name__}")
         kind = case.get("kind")
-        if kind not in ("ber", "link", "path"):
-            raise BaselineError(f"{where}: kind must be 'ber', 'link' or 'path', got {kind!r}")
+        if kind not in KINDS:
+            raise BaselineError(f"{where}: kind must be one of {sorted(KINDS)}, got {kind!r}")
         if not isinstance(case.get("row"), dict):
             raise BaselineError(f"{where}: row must be a JSON object")
         try:

@@ -223,3 +223,12 @@ def test_assert_not_worse_takes_estimates():
         testing.assert_not_worse(pl.estimate_ber(pl.PAM4, 19.5, seed=2), base)
     with pytest.raises(TypeError, match="same method"):
         testing.assert_not_worse(base, (1, 10))
+
+
+def test_fabric_cases_are_recorded_and_checked_by_their_lost_packets(tmp_path):
+    path = tmp_path / "fabric.json"
+    regress.record(config.example("fabric_leaf_spine"), path, seed=7)
+    report = regress.check(config.example("fabric_leaf_spine"), path, seed=8)
+    fabric = [c for c in report.comparisons if c.kind == "fabric"]
+    assert fabric and all(c.status in ("ok", "WORSE") for c in fabric)
+    assert all("lost packets" in c.detail for c in fabric), [c.detail for c in fabric]

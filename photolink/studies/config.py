@@ -56,6 +56,7 @@ Example files ship in ``photolink/studies/examples`` (:func:`example`, :func:`ex
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -490,9 +491,8 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
                     detail = (exc.detail if exc.key == k else
                               f"{exc.key}: {exc.detail} (with {k} = {val!r})")
                     raise ctx.error(f"sweep.grid.{k}", f"{detail} [value {j} of the list]") from None
-    n_cases = len(cases)
-    for values in grid.values():
-        n_cases *= len(values)
+    n_points = math.prod(len(values) for values in grid.values())
+    n_cases = len(cases) * n_points
     if n_cases > MAX_CASES:
         sizes = " x ".join(str(len(x)) for x in grid.values())
         raise ctx.error("sweep.grid", f"would make {n_cases} cases ({len(cases)} x {sizes}); at "
@@ -503,7 +503,7 @@ def _sweep(ctx, t: dict, seed: int, path: Path, named: dict, links, switches, tr
     for i, (label, c) in enumerate(cases):
         for p in itertools.product(*grid.values()):
             point = dict(zip(grid, p))
-            name_p = f"{label}[{jobs.case_label(point)}]" if label and len(points_of(grid)) > 1 else label
+            name_p = f"{label}[{jobs.case_label(point)}]" if label and n_points > 1 else label
             raw = prepare(i, c, point)
             try:
                 built.append(make_case(kind, raw, name_p))
@@ -539,11 +539,3 @@ def _resolve_fabric(ctx, t: Mapping, key: str, links: Mapping) -> dict:
 
 
 _SECTION = {"ber": "ber", "link": "links", "path": "paths", "fabric": "fabric"}
-
-
-def points_of(grid: Mapping) -> range:
-    """A range as long as the grid's cartesian product (its size, without building it)."""
-    n = 1
-    for values in grid.values():
-        n *= len(values)
-    return range(n)

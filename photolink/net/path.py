@@ -140,7 +140,7 @@ class LLR:
         if self.replay_ns is not None:
             object.__setattr__(self, "replay_ns", v.real("replay_ns", self.replay_ns, lo=0.0, hi=1e9))
 
-    def replay_for(self, fixed_latency_ns, fec_hold_ns):
+    def replay_for(self, fixed_latency_ns: float | np.ndarray, fec_hold_ns: float | np.ndarray) -> float | np.ndarray:
         """The replay time of a link (or an array of links) with this fixed latency and FEC hold,
         ns: ``replay_ns``, or by default twice their sum."""
         twice = 2.0 * (np.asarray(fixed_latency_ns, np.float64) + fec_hold_ns)
